@@ -1,0 +1,845 @@
+//! A small HTML tokenizer and tree builder, made for extraction rather than
+//! for rendering.
+//!
+//! Why not html5ever: on news pages most of the bytes are scripts, styles,
+//! inline SVG and comments, none of which an extractor needs. This parser
+//! jumps over them with `memchr`/`memmem` instead of tokenizing them, keeps
+//! only the attributes the extractor reads, and stores the tree in one arena
+//! in document order (a parent always has a smaller id than its children, so
+//! subtree sums are one backwards loop, with no recursion).
+//!
+//! Tree building follows the parts of the HTML5 algorithm that change the
+//! shape an extractor sees (implied `</p>`, `</li>`, `</td>`, void
+//! elements, end tags that match nothing being ignored) and leaves out the
+//! rest (adoption agency, foster parenting, foreign content). Nesting is
+//! capped at [`MAX_DEPTH`], so depth-bombs cost no more than flat pages.
+
+use memchr::{memchr, memmem};
+
+use crate::entities::decode_into;
+
+/// Id of a node in [`Document::nodes`].
+pub type NodeId = u32;
+/// "No node" in the links of [`Node`].
+pub const NONE: NodeId = u32::MAX;
+/// Elements nested deeper than this are not created; their text goes to the
+/// deepest element that was.
+pub const MAX_DEPTH: usize = 256;
+
+macro_rules! tags {
+    ($($variant:ident = $name:literal),* $(,)?) => {
+        /// Element names the extractor cares about; everything else is `Other`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Tag { $($variant,)* Other }
+
+        impl Tag {
+            /// The tag for a lowercase element name.
+            pub fn from_lowercase(name: &[u8]) -> Tag {
+                match name { $($name => Tag::$variant,)* _ => Tag::Other }
+            }
+        }
+    };
+}
+
+tags! {
+    A = b"a", Address = b"address", Applet = b"applet", Area = b"area", Article = b"article",
+    Aside = b"aside", Audio = b"audio", B = b"b", Base = b"base", Blockquote = b"blockquote",
+    Body = b"body", Br = b"br", Button = b"button", Canvas = b"canvas", Caption = b"caption",
+    Center = b"center", Col = b"col", Dd = b"dd", Details = b"details", Dialog = b"dialog",
+    Div = b"div", Dl = b"dl", Dt = b"dt", Em = b"em", Embed = b"embed", Fieldset = b"fieldset",
+    Figcaption = b"figcaption", Figure = b"figure", Footer = b"footer", Form = b"form",
+    H1 = b"h1", H2 = b"h2", H3 = b"h3", H4 = b"h4", H5 = b"h5", H6 = b"h6", Head = b"head",
+    Header = b"header", Hgroup = b"hgroup", Hr = b"hr", Html = b"html", I = b"i", Iframe = b"iframe",
+    Img = b"img", Input = b"input", Label = b"label", Legend = b"legend", Li = b"li", Link = b"link",
+    Main = b"main", Marquee = b"marquee", Menu = b"menu", Meta = b"meta", Nav = b"nav",
+    Noscript = b"noscript", Object = b"object", Ol = b"ol", Optgroup = b"optgroup",
+    Option = b"option", P = b"p", Param = b"param", Picture = b"picture", Pre = b"pre",
+    Script = b"script", Section = b"section", Select = b"select", Source = b"source",
+    Span = b"span", Strong = b"strong", Style = b"style", Summary = b"summary", Svg = b"svg",
+    Math = b"math", Table = b"table", Tbody = b"tbody", Td = b"td", Template = b"template",
+    Textarea = b"textarea", Tfoot = b"tfoot", Th = b"th", Thead = b"thead", Time = b"time",
+    Title = b"title", Tr = b"tr", Track = b"track", Ul = b"ul", Video = b"video", Wbr = b"wbr",
+    Xmp = b"xmp", Noembed = b"noembed", Noframes = b"noframes", Plaintext = b"plaintext",
+    Frameset = b"frameset", Font = b"font", Small = b"small",
+}
+
+const TAG_COUNT: usize = Tag::Other as usize + 1;
+
+impl Tag {
+    fn is_void(self) -> bool {
+        matches!(
+            self,
+            Tag::Area
+                | Tag::Base
+                | Tag::Br
+                | Tag::Col
+                | Tag::Embed
+                | Tag::Hr
+                | Tag::Img
+                | Tag::Input
+                | Tag::Link
+                | Tag::Meta
+                | Tag::Param
+                | Tag::Source
+                | Tag::Track
+                | Tag::Wbr
+        )
+    }
+
+    /// Start tags that close an open `<p>` (HTML5 "close a p element").
+    fn closes_p(self) -> bool {
+        matches!(
+            self,
+            Tag::Address
+                | Tag::Article
+                | Tag::Aside
+                | Tag::Blockquote
+                | Tag::Center
+                | Tag::Details
+                | Tag::Dialog
+                | Tag::Div
+                | Tag::Dl
+                | Tag::Fieldset
+                | Tag::Figcaption
+                | Tag::Figure
+                | Tag::Footer
+                | Tag::Form
+                | Tag::H1
+                | Tag::H2
+                | Tag::H3
+                | Tag::H4
+                | Tag::H5
+                | Tag::H6
+                | Tag::Header
+                | Tag::Hgroup
+                | Tag::Hr
+                | Tag::Main
+                | Tag::Menu
+                | Tag::Nav
+                | Tag::Ol
+                | Tag::P
+                | Tag::Pre
+                | Tag::Section
+                | Tag::Summary
+                | Tag::Table
+                | Tag::Ul
+                | Tag::Li
+                | Tag::Dd
+                | Tag::Dt
+        )
+    }
+
+    /// Elements that stop the search for an open element to close
+    /// (roughly the HTML5 "scope" markers).
+    fn is_scope_boundary(self) -> bool {
+        matches!(
+            self,
+            Tag::Applet
+                | Tag::Caption
+                | Tag::Html
+                | Tag::Table
+                | Tag::Td
+                | Tag::Th
+                | Tag::Marquee
+                | Tag::Object
+                | Tag::Template
+                | Tag::Button
+        )
+    }
+
+    pub fn is_heading(self) -> bool {
+        matches!(
+            self,
+            Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6
+        )
+    }
+}
+
+/// Attributes kept on elements; the rest are dropped while tokenizing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrName {
+    Id,
+    Class,
+    Role,
+    Itemprop,
+    Itemtype,
+    Property,
+    Name,
+    Content,
+    Href,
+    Rel,
+    Src,
+    DataSrc,
+    Lang,
+    Hidden,
+    Style,
+    AriaHidden,
+    Datetime,
+    Type,
+    Charset,
+    HttpEquiv,
+}
+
+impl AttrName {
+    fn from_lowercase(name: &[u8]) -> Option<AttrName> {
+        Some(match name {
+            b"id" => AttrName::Id,
+            b"class" => AttrName::Class,
+            b"role" => AttrName::Role,
+            b"itemprop" => AttrName::Itemprop,
+            b"itemtype" => AttrName::Itemtype,
+            b"property" => AttrName::Property,
+            b"name" => AttrName::Name,
+            b"content" => AttrName::Content,
+            b"href" => AttrName::Href,
+            b"rel" => AttrName::Rel,
+            b"src" => AttrName::Src,
+            b"data-src" => AttrName::DataSrc,
+            b"lang" | b"xml:lang" => AttrName::Lang,
+            b"hidden" => AttrName::Hidden,
+            b"style" => AttrName::Style,
+            b"aria-hidden" => AttrName::AriaHidden,
+            b"datetime" => AttrName::Datetime,
+            b"type" => AttrName::Type,
+            b"charset" => AttrName::Charset,
+            b"http-equiv" => AttrName::HttpEquiv,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Attr {
+    name: AttrName,
+    start: u32,
+    end: u32,
+}
+
+/// What a node is.
+#[derive(Clone, Copy, Debug)]
+pub enum NodeKind {
+    Document,
+    Element {
+        tag: Tag,
+        /// For `Tag::Other`: an id per distinct element name, so end tags of
+        /// custom elements match their own start tags.
+        other_name: u32,
+        attrs_start: u32,
+        attrs_end: u32,
+    },
+    /// Text, as a byte range of [`Document::buf`] (entities decoded).
+    Text {
+        start: u32,
+        end: u32,
+    },
+}
+
+/// A node of the arena; links are [`NodeId`]s, [`NONE`] when absent.
+#[derive(Clone, Copy, Debug)]
+pub struct Node {
+    pub parent: NodeId,
+    pub first_child: NodeId,
+    pub last_child: NodeId,
+    pub next_sibling: NodeId,
+    pub kind: NodeKind,
+}
+
+/// A parsed page: nodes in document order plus the text they point into.
+#[derive(Debug)]
+pub struct Document {
+    pub nodes: Vec<Node>,
+    attrs: Vec<Attr>,
+    /// Decoded text of text nodes and attribute values.
+    pub buf: String,
+    /// Raw contents of `<script type="application/ld+json">` elements.
+    pub json_ld: Vec<String>,
+    /// True when [`MAX_DEPTH`] was reached somewhere.
+    pub depth_capped: bool,
+}
+
+impl Document {
+    pub fn tag(&self, id: NodeId) -> Option<Tag> {
+        match self.nodes[id as usize].kind {
+            NodeKind::Element { tag, .. } => Some(tag),
+            _ => None,
+        }
+    }
+
+    pub fn attr(&self, id: NodeId, name: AttrName) -> Option<&str> {
+        match self.nodes[id as usize].kind {
+            NodeKind::Element {
+                attrs_start,
+                attrs_end,
+                ..
+            } => self.attrs[attrs_start as usize..attrs_end as usize]
+                .iter()
+                .find(|attr| attr.name == name)
+                .map(|attr| &self.buf[attr.start as usize..attr.end as usize]),
+            _ => None,
+        }
+    }
+
+    pub fn text(&self, id: NodeId) -> Option<&str> {
+        match self.nodes[id as usize].kind {
+            NodeKind::Text { start, end } => Some(&self.buf[start as usize..end as usize]),
+            _ => None,
+        }
+    }
+
+    pub fn children(&self, id: NodeId) -> Children<'_> {
+        Children {
+            doc: self,
+            next: self.nodes[id as usize].first_child,
+        }
+    }
+
+    /// One past the last node of `id`'s subtree (document order makes a
+    /// subtree a contiguous id range).
+    pub fn subtree_end(&self, id: NodeId) -> NodeId {
+        let mut current = id;
+        loop {
+            let node = &self.nodes[current as usize];
+            if node.next_sibling != NONE {
+                return node.next_sibling;
+            }
+            if node.parent == NONE {
+                return self.nodes.len() as NodeId;
+            }
+            current = node.parent;
+        }
+    }
+
+    /// All text below `id`, concatenated (no whitespace normalisation).
+    pub fn text_content(&self, id: NodeId) -> String {
+        let mut out = String::new();
+        for node in id..self.subtree_end(id) {
+            if let Some(text) = self.text(node) {
+                out.push_str(text);
+            }
+        }
+        out
+    }
+}
+
+pub struct Children<'a> {
+    doc: &'a Document,
+    next: NodeId,
+}
+
+impl Iterator for Children<'_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next == NONE {
+            return None;
+        }
+        let current = self.next;
+        self.next = self.doc.nodes[current as usize].next_sibling;
+        Some(current)
+    }
+}
+
+struct Builder {
+    doc: Document,
+    stack: Vec<NodeId>,
+    open_counts: [u32; TAG_COUNT],
+    /// Start tags swallowed because of the depth cap, still awaiting their end tag.
+    skipped_depth: u32,
+    other_names: Vec<Box<[u8]>>,
+}
+
+impl Builder {
+    fn current(&self) -> NodeId {
+        *self
+            .stack
+            .last()
+            .expect("the document node is never popped")
+    }
+
+    fn append(&mut self, kind: NodeKind) -> NodeId {
+        let id = self.doc.nodes.len() as NodeId;
+        let parent = self.current();
+        self.doc.nodes.push(Node {
+            parent,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            kind,
+        });
+        let parent_node = &mut self.doc.nodes[parent as usize];
+        let previous = parent_node.last_child;
+        parent_node.last_child = id;
+        if previous == NONE {
+            parent_node.first_child = id;
+        } else {
+            self.doc.nodes[previous as usize].next_sibling = id;
+        }
+        id
+    }
+
+    fn text(&mut self, raw: &str) {
+        if raw.is_empty() {
+            return;
+        }
+        // Merge with a preceding text node when its bytes end the buffer.
+        let parent = self.current();
+        let last = self.doc.nodes[parent as usize].last_child;
+        if last != NONE {
+            if let NodeKind::Text { start, end } = self.doc.nodes[last as usize].kind {
+                if end as usize == self.doc.buf.len() {
+                    decode_into(raw, &mut self.doc.buf, false);
+                    let end = self.doc.buf.len() as u32;
+                    self.doc.nodes[last as usize].kind = NodeKind::Text { start, end };
+                    return;
+                }
+            }
+        }
+        let start = self.doc.buf.len() as u32;
+        decode_into(raw, &mut self.doc.buf, false);
+        let end = self.doc.buf.len() as u32;
+        self.append(NodeKind::Text { start, end });
+    }
+
+    fn tag_and_name(&self, id: NodeId) -> (Tag, u32) {
+        match self.doc.nodes[id as usize].kind {
+            NodeKind::Element {
+                tag, other_name, ..
+            } => (tag, other_name),
+            _ => (Tag::Other, u32::MAX),
+        }
+    }
+
+    fn pop(&mut self) {
+        if self.stack.len() > 1 {
+            let id = self.stack.pop().expect("checked length");
+            let (tag, _) = self.tag_and_name(id);
+            self.open_counts[tag as usize] -= 1;
+        }
+    }
+
+    /// Closes the innermost open `target` unless a scope boundary (or one of
+    /// `stoppers`) comes first; how far it looks is bounded.
+    fn close_in_scope(&mut self, target: Tag, other_name: u32, stoppers: &[Tag]) -> bool {
+        if self.open_counts[target as usize] == 0 {
+            return false;
+        }
+        let limit = self.stack.len().saturating_sub(512).max(1);
+        for index in (limit..self.stack.len()).rev() {
+            let (tag, name) = self.tag_and_name(self.stack[index]);
+            if tag == target && (tag != Tag::Other || name == other_name) {
+                while self.stack.len() > index {
+                    self.pop();
+                }
+                return true;
+            }
+            if tag.is_scope_boundary() || stoppers.contains(&tag) {
+                return false;
+            }
+        }
+        false
+    }
+
+    fn other_name_id(&mut self, name: &[u8]) -> u32 {
+        if let Some(index) = self.other_names.iter().position(|known| &known[..] == name) {
+            return index as u32;
+        }
+        // Bounded: pages with thousands of distinct custom tags share one id.
+        if self.other_names.len() >= 4096 {
+            return u32::MAX - 1;
+        }
+        self.other_names.push(name.into());
+        (self.other_names.len() - 1) as u32
+    }
+
+    fn start_tag(&mut self, tag: Tag, name: &[u8], attrs: &[(AttrName, &str)]) -> Option<NodeId> {
+        if matches!(tag, Tag::Html | Tag::Body | Tag::Head) && self.open_counts[tag as usize] > 0 {
+            return None;
+        }
+        if tag == Tag::Body {
+            self.close_in_scope(Tag::Head, 0, &[]);
+        }
+        if tag.closes_p() {
+            self.close_in_scope(Tag::P, 0, &[]);
+        }
+        match tag {
+            Tag::Li => {
+                self.close_in_scope(Tag::Li, 0, &[Tag::Ul, Tag::Ol]);
+            }
+            Tag::Dt | Tag::Dd => {
+                self.close_in_scope(Tag::Dt, 0, &[Tag::Dl]);
+                self.close_in_scope(Tag::Dd, 0, &[Tag::Dl]);
+            }
+            Tag::Td | Tag::Th => {
+                self.close_in_scope(Tag::Td, 0, &[Tag::Tr]);
+                self.close_in_scope(Tag::Th, 0, &[Tag::Tr]);
+            }
+            Tag::Tr => {
+                self.close_in_scope(Tag::Tr, 0, &[Tag::Table]);
+            }
+            Tag::Option => {
+                if self.tag_and_name(self.current()).0 == Tag::Option {
+                    self.pop();
+                }
+            }
+            Tag::A => {
+                self.close_in_scope(Tag::A, 0, &[]);
+            }
+            _ if tag.is_heading() => {
+                if self.tag_and_name(self.current()).0.is_heading() {
+                    self.pop();
+                }
+            }
+            _ => {}
+        }
+        if !tag.is_void() && self.stack.len() > MAX_DEPTH {
+            self.doc.depth_capped = true;
+            self.skipped_depth += 1;
+            return None;
+        }
+        let other_name = if tag == Tag::Other {
+            self.other_name_id(name)
+        } else {
+            0
+        };
+        let attrs_start = self.doc.attrs.len() as u32;
+        for &(attr_name, value) in attrs {
+            let start = self.doc.buf.len() as u32;
+            decode_into(value, &mut self.doc.buf, true);
+            let end = self.doc.buf.len() as u32;
+            self.doc.attrs.push(Attr {
+                name: attr_name,
+                start,
+                end,
+            });
+        }
+        let attrs_end = self.doc.attrs.len() as u32;
+        let id = self.append(NodeKind::Element {
+            tag,
+            other_name,
+            attrs_start,
+            attrs_end,
+        });
+        if !tag.is_void() {
+            self.stack.push(id);
+            self.open_counts[tag as usize] += 1;
+        }
+        Some(id)
+    }
+
+    fn end_tag(&mut self, tag: Tag, name: &[u8]) {
+        if self.skipped_depth > 0 {
+            self.skipped_depth -= 1;
+            return;
+        }
+        match tag {
+            // Content after </body> or </html> still belongs to the body.
+            Tag::Body | Tag::Html => {}
+            Tag::Br => {
+                self.start_tag(Tag::Br, b"br", &[]);
+            }
+            Tag::Other => {
+                let Some(id) = self.other_names.iter().position(|known| &known[..] == name) else {
+                    return;
+                };
+                self.close_in_scope(Tag::Other, id as u32, &[]);
+            }
+            _ => {
+                self.close_in_scope(tag, 0, &[]);
+            }
+        }
+    }
+}
+
+fn is_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+}
+
+/// Position of the end tag `</name` (ASCII case-insensitive) at or after
+/// `from`, or the end of input.
+fn find_end_tag(bytes: &[u8], from: usize, name: &[u8]) -> usize {
+    let mut at = from;
+    let finder = memmem::Finder::new(b"</");
+    while let Some(offset) = finder.find(&bytes[at..]) {
+        let start = at + offset;
+        let name_end = start + 2 + name.len();
+        if name_end <= bytes.len()
+            && bytes[start + 2..name_end].eq_ignore_ascii_case(name)
+            && bytes
+                .get(name_end)
+                .map_or(true, |&b| is_space(b) || b == b'>' || b == b'/')
+        {
+            return start;
+        }
+        at = start + 2;
+    }
+    bytes.len()
+}
+
+/// Index just past the next `>` at or after `from`.
+fn skip_past_gt(bytes: &[u8], from: usize) -> usize {
+    match memchr(b'>', &bytes[from.min(bytes.len())..]) {
+        Some(offset) => from + offset + 1,
+        None => bytes.len(),
+    }
+}
+
+/// Parses `html` into a [`Document`]. Linear in the input; never fails.
+pub fn parse(html: &str) -> Document {
+    let bytes = html.as_bytes();
+    let mut builder = Builder {
+        doc: Document {
+            nodes: Vec::with_capacity(bytes.len() / 64 + 16),
+            attrs: Vec::new(),
+            buf: String::with_capacity(bytes.len() / 4),
+            json_ld: Vec::new(),
+            depth_capped: false,
+        },
+        stack: vec![0],
+        open_counts: [0; TAG_COUNT],
+        skipped_depth: 0,
+        other_names: Vec::new(),
+    };
+    builder.doc.nodes.push(Node {
+        parent: NONE,
+        first_child: NONE,
+        last_child: NONE,
+        next_sibling: NONE,
+        kind: NodeKind::Document,
+    });
+    let mut name_buf: Vec<u8> = Vec::with_capacity(16);
+    let mut attr_name_buf: Vec<u8> = Vec::with_capacity(16);
+    let mut attrs: Vec<(AttrName, &str)> = Vec::with_capacity(8);
+    let comment_end = memmem::Finder::new(b"-->");
+    let len = bytes.len();
+    let mut i = 0;
+    while i < len {
+        let Some(offset) = memchr(b'<', &bytes[i..]) else {
+            builder.text(&html[i..]);
+            break;
+        };
+        let lt = i + offset;
+        if lt > i {
+            builder.text(&html[i..lt]);
+        }
+        i = lt;
+        let Some(&next) = bytes.get(lt + 1) else {
+            builder.text("<");
+            break;
+        };
+        if next == b'!' {
+            if bytes[lt..].starts_with(b"<!--") {
+                i = match comment_end.find(&bytes[lt + 4..]) {
+                    Some(offset) => lt + 4 + offset + 3,
+                    None => len,
+                };
+            } else if bytes[lt..].starts_with(b"<![CDATA[") {
+                i = match memmem::find(&bytes[lt..], b"]]>") {
+                    Some(offset) => lt + offset + 3,
+                    None => len,
+                };
+            } else {
+                i = skip_past_gt(bytes, lt + 2);
+            }
+            continue;
+        }
+        if next == b'?' {
+            i = skip_past_gt(bytes, lt + 2);
+            continue;
+        }
+        let is_end = next == b'/';
+        let name_start = if is_end { lt + 2 } else { lt + 1 };
+        if !bytes
+            .get(name_start)
+            .is_some_and(|b| b.is_ascii_alphabetic())
+        {
+            if is_end {
+                // "</>" or "</ garbage>": a bogus comment.
+                i = skip_past_gt(bytes, name_start);
+            } else {
+                builder.text("<");
+                i = lt + 1;
+            }
+            continue;
+        }
+        let mut j = name_start;
+        name_buf.clear();
+        while j < len && !is_space(bytes[j]) && bytes[j] != b'>' && bytes[j] != b'/' {
+            name_buf.push(bytes[j].to_ascii_lowercase());
+            j += 1;
+        }
+        let tag = Tag::from_lowercase(&name_buf);
+        if is_end {
+            i = skip_past_gt(bytes, j);
+            builder.end_tag(tag, &name_buf);
+            continue;
+        }
+        // Attributes.
+        attrs.clear();
+        let mut self_closing = false;
+        loop {
+            while j < len && (is_space(bytes[j]) || bytes[j] == b'/') {
+                self_closing = bytes[j] == b'/';
+                j += 1;
+            }
+            if j >= len {
+                break;
+            }
+            if bytes[j] == b'>' {
+                j += 1;
+                break;
+            }
+            self_closing = false;
+            let attr_start = j;
+            j += 1; // the first character may be '=' and still be part of the name
+            while j < len && !is_space(bytes[j]) && !matches!(bytes[j], b'>' | b'/' | b'=') {
+                j += 1;
+            }
+            attr_name_buf.clear();
+            attr_name_buf.extend(bytes[attr_start..j].iter().map(u8::to_ascii_lowercase));
+            while j < len && is_space(bytes[j]) {
+                j += 1;
+            }
+            let mut value = "";
+            if j < len && bytes[j] == b'=' {
+                j += 1;
+                while j < len && is_space(bytes[j]) {
+                    j += 1;
+                }
+                if j < len && (bytes[j] == b'"' || bytes[j] == b'\'') {
+                    let quote = bytes[j];
+                    let value_start = j + 1;
+                    let value_end =
+                        memchr(quote, &bytes[value_start..]).map_or(len, |o| value_start + o);
+                    value = &html[value_start..value_end];
+                    j = (value_end + 1).min(len);
+                } else {
+                    let value_start = j;
+                    while j < len && !is_space(bytes[j]) && bytes[j] != b'>' {
+                        j += 1;
+                    }
+                    value = &html[value_start..j];
+                }
+            }
+            if let Some(attr) = AttrName::from_lowercase(&attr_name_buf) {
+                if !attrs.iter().any(|(known, _)| *known == attr) {
+                    attrs.push((attr, value));
+                }
+            }
+        }
+        i = j;
+        let _ = self_closing; // HTML ignores the slash except on void elements
+        match tag {
+            Tag::Script => {
+                let end = find_end_tag(bytes, i, b"script");
+                let is_json_ld = attrs.iter().any(|(name, value)| {
+                    *name == AttrName::Type
+                        && value.trim().eq_ignore_ascii_case("application/ld+json")
+                });
+                if is_json_ld && builder.doc.json_ld.len() < 64 {
+                    builder.doc.json_ld.push(html[i..end].to_owned());
+                }
+                i = skip_past_gt(bytes, end);
+            }
+            Tag::Style
+            | Tag::Noscript
+            | Tag::Iframe
+            | Tag::Noembed
+            | Tag::Noframes
+            | Tag::Xmp
+            | Tag::Template
+            | Tag::Svg
+            | Tag::Math
+            | Tag::Textarea => {
+                // Raw text, or markup that never holds article text: skip
+                // it whole without tokenizing.
+                let end = find_end_tag(bytes, i, &name_buf);
+                i = skip_past_gt(bytes, end);
+            }
+            Tag::Title => {
+                let end = find_end_tag(bytes, i, b"title");
+                if let Some(id) = builder.start_tag(tag, &name_buf, &attrs) {
+                    builder.text(&html[i..end]);
+                    if builder.current() == id {
+                        builder.pop();
+                    }
+                }
+                i = skip_past_gt(bytes, end);
+            }
+            Tag::Plaintext => {
+                builder.text(&html[i..]);
+                i = len;
+            }
+            _ => {
+                builder.start_tag(tag, &name_buf, &attrs);
+            }
+        }
+    }
+    builder.doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dump(doc: &Document) -> String {
+        let mut out = String::new();
+        let mut stack = vec![(0u32, 0usize)];
+        while let Some((id, depth)) = stack.pop() {
+            match doc.nodes[id as usize].kind {
+                NodeKind::Document => {}
+                NodeKind::Element { tag, .. } => {
+                    out.push_str(&format!("{}{tag:?}\n", " ".repeat(depth)))
+                }
+                NodeKind::Text { .. } => out.push_str(&format!(
+                    "{}{:?}\n",
+                    " ".repeat(depth),
+                    doc.text(id).unwrap()
+                )),
+            }
+            let children: Vec<_> = doc.children(id).collect();
+            for child in children.into_iter().rev() {
+                stack.push((child, depth + 1));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn implied_end_tags_and_void_elements() {
+        let doc = parse("<body><p>one<p>two<br>three<ul><li>a<li>b</ul></body>");
+        assert_eq!(
+            dump(&doc),
+            "Body\n P\n  \"one\"\n P\n  \"two\"\n  Br\n  \"three\"\n Ul\n  Li\n   \"a\"\n  Li\n   \"b\"\n"
+        );
+    }
+
+    #[test]
+    fn skips_scripts_styles_comments_and_svg() {
+        let doc = parse(
+            "<div>a<script>if (x < 1) { document.write('</div>') }</script><style>p{}</style>\
+             <!-- <p>hidden</p> --><svg><text>no</text></svg>b</div>",
+        );
+        assert_eq!(doc.text_content(0), "ab");
+    }
+
+    #[test]
+    fn keeps_json_ld_raw() {
+        let doc = parse(r#"<script type="application/ld+json">{"a":"x &amp; y"}</script>"#);
+        assert_eq!(doc.json_ld, vec![r#"{"a":"x &amp; y"}"#.to_owned()]);
+    }
+
+    #[test]
+    fn attributes_and_entities() {
+        let doc =
+            parse(r#"<a href='/x?a=1&amp;b=2' CLASS=Big>Tom &amp; Jerry&nbsp;&#8212;&#x41;</a>"#);
+        assert_eq!(doc.attr(1, AttrName::Href), Some("/x?a=1&b=2"));
+        assert_eq!(doc.attr(1, AttrName::Class), Some("Big"));
+        assert_eq!(doc.text_content(0), "Tom & Jerry\u{a0}\u{2014}A");
+    }
+
+    #[test]
+    fn stray_end_tags_are_ignored() {
+        let doc = parse("<div><span>a</p></b></span>b</div></div>c");
+        assert_eq!(doc.text_content(0), "abc");
+        assert_eq!(doc.children(1).count(), 2);
+    }
+}

@@ -1,0 +1,900 @@
+//! Finding the article body in a parsed page.
+//!
+//! The idea is the one Readability made popular, reworked for a flat arena:
+//!
+//! 1. **Exclude** subtrees that are never article text: navigation, asides,
+//!    footers, forms controls, hidden elements, ARIA landmarks for chrome,
+//!    and elements whose class or id names boilerplate (share bars,
+//!    comments, related links, cookie banners, ads). A subtree that holds
+//!    most of the page's text is never excluded by name alone, so a site
+//!    that wraps its article in `class="content share-root"` survives.
+//! 2. **Segment** the rest into text blocks: the inline text under each
+//!    block-level element (a `<p>`, or a `<div>` holding text directly).
+//! 3. **Score**: each block of 25+ characters gives points for its length
+//!    and commas, discounted by its share of link text, to its ancestors
+//!    (less the further up). The best-scoring element, discounted by its
+//!    own link density, is the article container; it is widened to a
+//!    common ancestor when other strong candidates sit beside it, and
+//!    siblings that look like more of the same are added.
+//! 4. **Prune** inside the container: sub-blocks whose link density,
+//!    image/list/form make-up or class say "not prose", and the headline.
+//! 5. **Write** the text with a blank line between blocks.
+//!
+//! All passes are loops over node ids: the arena is in document order, so
+//! "parents before children" is a forward loop and "children before
+//! parents" a backward one.
+
+use crate::dom::{AttrName, Document, NodeId, NodeKind, Tag, NONE};
+
+/// Text blocks shorter than this (characters) give no score.
+const MIN_BLOCK_CHARS: u32 = 25;
+
+/// What the extractor found.
+pub struct Extracted {
+    pub text: String,
+    /// The container chosen, for diagnostics.
+    pub container: Option<NodeId>,
+}
+
+/// Per-node numbers, filled by the passes.
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    /// Characters of text (whitespace runs count one) in the subtree.
+    len: u32,
+    link_len: u32,
+    commas: u32,
+    /// Text directly owned by a block element (not in nested blocks).
+    own_len: u32,
+    own_link_len: u32,
+    own_commas: u32,
+    paragraphs: u32,
+    images: u32,
+    list_items: u32,
+    inputs: u32,
+    embeds: u32,
+    heading_len: u32,
+}
+
+fn is_block(tag: Tag) -> bool {
+    matches!(
+        tag,
+        Tag::P
+            | Tag::Div
+            | Tag::Section
+            | Tag::Article
+            | Tag::Main
+            | Tag::H1
+            | Tag::H2
+            | Tag::H3
+            | Tag::H4
+            | Tag::H5
+            | Tag::H6
+            | Tag::Ul
+            | Tag::Ol
+            | Tag::Li
+            | Tag::Blockquote
+            | Tag::Pre
+            | Tag::Table
+            | Tag::Tr
+            | Tag::Td
+            | Tag::Th
+            | Tag::Dl
+            | Tag::Dt
+            | Tag::Dd
+            | Tag::Figure
+            | Tag::Figcaption
+            | Tag::Header
+            | Tag::Footer
+            | Tag::Nav
+            | Tag::Aside
+            | Tag::Form
+            | Tag::Fieldset
+            | Tag::Address
+            | Tag::Details
+            | Tag::Summary
+            | Tag::Center
+            | Tag::Body
+            | Tag::Html
+            | Tag::Caption
+            | Tag::Tbody
+            | Tag::Thead
+            | Tag::Tfoot
+            | Tag::Legend
+            | Tag::Hgroup
+            | Tag::Menu
+            | Tag::Dialog
+            | Tag::Hr
+    )
+}
+
+/// Tags whose whole subtree is chrome, whatever their class says.
+fn is_chrome_tag(tag: Tag) -> bool {
+    matches!(
+        tag,
+        Tag::Nav
+            | Tag::Aside
+            | Tag::Button
+            | Tag::Select
+            | Tag::Option
+            | Tag::Optgroup
+            | Tag::Input
+            | Tag::Label
+            | Tag::Audio
+            | Tag::Video
+            | Tag::Canvas
+            | Tag::Object
+            | Tag::Embed
+            | Tag::Dialog
+            | Tag::Menu
+            | Tag::Head
+            | Tag::Title
+            | Tag::Applet
+            | Tag::Frameset
+    )
+}
+
+/// Tags that are chrome unless they hold most of the page's text.
+fn is_soft_chrome_tag(tag: Tag) -> bool {
+    matches!(tag, Tag::Footer | Tag::Header | Tag::Form)
+}
+
+/// Words in class/id values that mark boilerplate. Matched as substrings,
+/// so they are chosen to be unlikely inside content names.
+const STRONG_NEGATIVE: &[&str] = &[
+    "comment",
+    "disqus",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "recommend",
+    "newsletter",
+    "subscri",
+    "signup",
+    "sign-up",
+    "cookie",
+    "consent",
+    "gdpr",
+    "advert",
+    "sponsor",
+    "promo",
+    "outbrain",
+    "taboola",
+    "breadcrumb",
+    "pagination",
+    "paywall",
+    "popular",
+    "trending",
+    "sidebar",
+    "footer",
+    "masthead",
+    "navbar",
+    "nav-",
+    "-nav",
+    "menu",
+    "widget",
+    "banner",
+    "skip-link",
+    "sr-only",
+    "visually-hidden",
+    "screen-reader",
+    "print-only",
+    "author-bio",
+    "more-stories",
+    "read-more",
+    "readmore",
+    "also-read",
+    "see-also",
+    "toolbar",
+    "modal",
+    "popup",
+    "overlay",
+    "tags",
+    "taglist",
+    "hidden",
+    "byline",
+    "dateline",
+    "timestamp",
+    "caption",
+    "credit",
+];
+
+/// Whole words (class tokens split on `-`/`_`) that mark boilerplate.
+const NEGATIVE_WORDS: &[&str] = &[
+    "ad",
+    "ads",
+    "nav",
+    "foot",
+    "header",
+    "meta",
+    "tag",
+    "print",
+    "rss",
+    "combx",
+    "shoutbox",
+    "skyscraper",
+    "supplemental",
+    "remark",
+    "replies",
+    "extra",
+    "hide",
+    "aside",
+    "lightbox",
+    "follow",
+    "email",
+    "login",
+    "subnav",
+    "jump",
+    "toc",
+    "pager",
+    "share",
+    "promo",
+    "bio",
+];
+
+/// Words that mark the article container.
+const POSITIVE: &[&str] = &[
+    "article", "body", "content", "entry", "main", "post", "story", "text", "blog", "prose",
+    "hentry", "page",
+];
+
+struct ClassSignal {
+    negative: bool,
+    strong_negative: bool,
+    positive: bool,
+}
+
+fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
+    let mut signal = ClassSignal {
+        negative: false,
+        strong_negative: false,
+        positive: false,
+    };
+    for value in [doc.attr(id, AttrName::Class), doc.attr(id, AttrName::Id)]
+        .into_iter()
+        .flatten()
+    {
+        if value.is_empty() || value.len() > 512 {
+            continue;
+        }
+        let lower = value.to_ascii_lowercase();
+        if STRONG_NEGATIVE.iter().any(|word| lower.contains(word)) {
+            signal.strong_negative = true;
+        }
+        for word in lower.split(|c: char| c.is_ascii_whitespace() || c == '-' || c == '_') {
+            if NEGATIVE_WORDS.contains(&word) {
+                signal.negative = true;
+            }
+            if POSITIVE.iter().any(|p| word.starts_with(p)) {
+                signal.positive = true;
+            }
+        }
+    }
+    signal
+}
+
+/// Score bonus or malus from the class/id and semantic attributes.
+fn class_weight(doc: &Document, id: NodeId) -> f32 {
+    let signal = class_signal(doc, id);
+    let mut weight = 0.0;
+    if signal.strong_negative || signal.negative {
+        weight -= 25.0;
+    }
+    if signal.positive {
+        weight += 25.0;
+    }
+    if let Some(prop) = doc.attr(id, AttrName::Itemprop) {
+        if prop.contains("articleBody") || prop == "text" {
+            weight += 30.0;
+        }
+    }
+    weight
+}
+
+fn is_hidden(doc: &Document, id: NodeId) -> bool {
+    if doc.attr(id, AttrName::Hidden).is_some() {
+        return true;
+    }
+    if doc
+        .attr(id, AttrName::AriaHidden)
+        .is_some_and(|v| v.trim() == "true")
+    {
+        return true;
+    }
+    if let Some(style) = doc.attr(id, AttrName::Style) {
+        let compact: String = style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if compact.contains("display:none") || compact.contains("visibility:hidden") {
+            return true;
+        }
+    }
+    false
+}
+
+fn is_chrome_role(doc: &Document, id: NodeId) -> bool {
+    doc.attr(id, AttrName::Role).is_some_and(|role| {
+        matches!(
+            role.trim().to_ascii_lowercase().as_str(),
+            "navigation"
+                | "banner"
+                | "contentinfo"
+                | "complementary"
+                | "menu"
+                | "menubar"
+                | "dialog"
+                | "alertdialog"
+                | "search"
+                | "toolbar"
+                | "tablist"
+                | "alert"
+        )
+    })
+}
+
+/// Characters with whitespace runs counted once, and commas (Latin, CJK,
+/// Arabic).
+fn measure(text: &str) -> (u32, u32) {
+    let mut len = 0u32;
+    let mut commas = 0u32;
+    let mut in_space = true;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !in_space {
+                len += 1;
+                in_space = true;
+            }
+            continue;
+        }
+        in_space = false;
+        len += 1;
+        if matches!(c, ',' | '，' | '、' | '،') {
+            commas += 1;
+        }
+    }
+    if len > 0 && in_space {
+        len -= 1;
+    }
+    (len, commas)
+}
+
+struct Analysis<'a> {
+    doc: &'a Document,
+    excluded: Vec<bool>,
+    stats: Vec<Stats>,
+    score: Vec<f32>,
+    pruned: Vec<bool>,
+}
+
+impl Analysis<'_> {
+    fn tag(&self, id: NodeId) -> Tag {
+        self.doc.tag(id).unwrap_or(Tag::Other)
+    }
+
+    fn link_density(&self, id: NodeId) -> f32 {
+        let stats = &self.stats[id as usize];
+        if stats.len == 0 {
+            0.0
+        } else {
+            stats.link_len as f32 / stats.len as f32
+        }
+    }
+}
+
+/// Extracts the article text. `title` (if known) lets the headline be
+/// dropped from the body.
+pub fn extract(doc: &Document, title: Option<&str>) -> Extracted {
+    let count = doc.nodes.len();
+    // Pass 1 (backwards): raw text length per subtree, to protect big
+    // subtrees from exclusion by name.
+    let mut text_measure = vec![(0u32, 0u32); count];
+    let mut raw_len = vec![0u32; count];
+    for id in (0..count).rev() {
+        if let NodeKind::Text { .. } = doc.nodes[id].kind {
+            let measured = measure(doc.text(id as NodeId).unwrap_or(""));
+            text_measure[id] = measured;
+            raw_len[id] += measured.0;
+        }
+        let parent = doc.nodes[id].parent;
+        if parent != NONE {
+            raw_len[parent as usize] += raw_len[id];
+        }
+    }
+    let body = (0..count as NodeId)
+        .find(|&id| doc.tag(id) == Some(Tag::Body))
+        .unwrap_or(0);
+    let page_len = raw_len[body as usize].max(1);
+    let protected = |id: NodeId| raw_len[id as usize] as f32 > 0.5 * page_len as f32;
+
+    // Pass 2 (forwards): exclusion and nearest block ancestor.
+    let mut excluded = vec![false; count];
+    let mut block_of = vec![0 as NodeId; count];
+    let mut in_link = vec![false; count];
+    let mut in_heading = vec![false; count];
+    for id in 1..count {
+        let parent = doc.nodes[id].parent as usize;
+        excluded[id] = excluded[parent];
+        in_link[id] = in_link[parent];
+        in_heading[id] = in_heading[parent];
+        block_of[id] = block_of[parent];
+        let NodeKind::Element { tag, .. } = doc.nodes[id].kind else {
+            continue;
+        };
+        let node = id as NodeId;
+        if is_block(tag) {
+            block_of[id] = node;
+        }
+        if tag == Tag::A {
+            in_link[id] = true;
+        }
+        if tag.is_heading() {
+            in_heading[id] = true;
+        }
+        if excluded[id] || matches!(tag, Tag::Body | Tag::Html) {
+            continue;
+        }
+        let exclude = is_chrome_tag(tag)
+            || is_hidden(doc, node) && !protected(node)
+            || ((is_soft_chrome_tag(tag) || is_chrome_role(doc, node)) && !protected(node))
+            || (!matches!(tag, Tag::Article | Tag::Main | Tag::A | Tag::P) && {
+                let signal = class_signal(doc, node);
+                (signal.strong_negative || (signal.negative && !signal.positive))
+                    && !protected(node)
+            });
+        excluded[id] = exclude;
+    }
+
+    // Pass 3 (backwards): statistics over what is left.
+    let mut stats = vec![Stats::default(); count];
+    for id in (1..count).rev() {
+        if excluded[id] {
+            continue;
+        }
+        let parent = doc.nodes[id].parent as usize;
+        match doc.nodes[id].kind {
+            NodeKind::Text { .. } => {
+                let (len, commas) = text_measure[id];
+                let stats_here = &mut stats[id];
+                stats_here.len = len;
+                stats_here.commas = commas;
+                if in_link[id] {
+                    stats_here.link_len = len;
+                }
+                if in_heading[id] {
+                    stats_here.heading_len = len;
+                }
+                let block = &mut stats[block_of[id] as usize];
+                block.own_len += len;
+                block.own_commas += commas;
+                if in_link[id] {
+                    block.own_link_len += len;
+                }
+            }
+            NodeKind::Element { tag, .. } => {
+                let here = &mut stats[id];
+                match tag {
+                    Tag::P => here.paragraphs += 1,
+                    Tag::Img | Tag::Picture => here.images += 1,
+                    Tag::Li => here.list_items += 1,
+                    Tag::Input | Tag::Select | Tag::Textarea | Tag::Button => here.inputs += 1,
+                    Tag::Embed | Tag::Object | Tag::Iframe | Tag::Video => here.embeds += 1,
+                    _ => {}
+                }
+            }
+            NodeKind::Document => {}
+        }
+        let child = stats[id];
+        let up = &mut stats[parent];
+        up.len += child.len;
+        up.link_len += child.link_len;
+        up.commas += child.commas;
+        up.paragraphs += child.paragraphs;
+        up.images += child.images;
+        up.list_items += child.list_items;
+        up.inputs += child.inputs;
+        up.embeds += child.embeds;
+        up.heading_len += child.heading_len;
+    }
+
+    let mut analysis = Analysis {
+        doc,
+        excluded,
+        stats,
+        score: vec![0.0; count],
+        pruned: vec![false; count],
+    };
+
+    // Pass 4: block scores flow to ancestors.
+    let mut is_candidate = vec![false; count];
+    for id in 1..count {
+        let node = id as NodeId;
+        if analysis.excluded[id] {
+            continue;
+        }
+        let Some(tag) = doc.tag(node) else { continue };
+        if !is_block(tag) || tag.is_heading() || matches!(tag, Tag::Body | Tag::Html) {
+            continue;
+        }
+        let stats = analysis.stats[id];
+        if stats.own_len < MIN_BLOCK_CHARS {
+            continue;
+        }
+        let own_link_density = stats.own_link_len as f32 / stats.own_len as f32;
+        let points =
+            (1.0 + stats.own_commas.min(30) as f32 + (stats.own_len as f32 / 100.0).min(3.0))
+                * (1.0 - own_link_density);
+        let mut ancestor = doc.nodes[id].parent;
+        let mut level = 0;
+        while ancestor != NONE && level < 5 {
+            let Some(ancestor_tag) = doc.tag(ancestor) else {
+                break;
+            };
+            if !is_candidate[ancestor as usize] {
+                is_candidate[ancestor as usize] = true;
+                analysis.score[ancestor as usize] +=
+                    initial_score(ancestor_tag) + class_weight(doc, ancestor);
+            }
+            let divider = match level {
+                0 => 1.0,
+                1 => 2.0,
+                _ => level as f32 * 3.0,
+            };
+            analysis.score[ancestor as usize] += points / divider;
+            if ancestor_tag == Tag::Body {
+                break;
+            }
+            ancestor = doc.nodes[ancestor as usize].parent;
+            level += 1;
+        }
+    }
+    for id in 0..count {
+        if is_candidate[id] {
+            analysis.score[id] *= 1.0 - analysis.link_density(id as NodeId);
+        }
+    }
+
+    let mut candidates: Vec<NodeId> = (0..count as NodeId)
+        .filter(|&id| is_candidate[id as usize])
+        .collect();
+    candidates.sort_by(|a, b| analysis.score[*b as usize].total_cmp(&analysis.score[*a as usize]));
+    let Some(&first) = candidates.first() else {
+        return Extracted {
+            text: String::new(),
+            container: None,
+        };
+    };
+    let top = widen(&analysis, first, &candidates);
+
+    // Siblings of the container that look like more of the article.
+    let top_score = analysis.score[top as usize];
+    let threshold = (top_score * 0.2).max(10.0);
+    let parent = doc.nodes[top as usize].parent;
+    let mut content: Vec<NodeId> = Vec::new();
+    if parent == NONE || doc.tag(top) == Some(Tag::Body) {
+        content.push(top);
+    } else {
+        let top_class = doc.attr(top, AttrName::Class).unwrap_or("");
+        for sibling in doc.children(parent) {
+            if sibling == top {
+                content.push(sibling);
+                continue;
+            }
+            if analysis.excluded[sibling as usize] || doc.tag(sibling).is_none() {
+                continue;
+            }
+            let mut bonus = 0.0;
+            if !top_class.is_empty() && doc.attr(sibling, AttrName::Class) == Some(top_class) {
+                bonus += top_score * 0.2;
+            }
+            let include = if is_candidate[sibling as usize]
+                && analysis.score[sibling as usize] + bonus >= threshold
+            {
+                true
+            } else if doc.tag(sibling) == Some(Tag::P) {
+                let stats = analysis.stats[sibling as usize];
+                let density = analysis.link_density(sibling);
+                let text = doc.text_content(sibling);
+                (stats.len > 80 && density < 0.25)
+                    || (stats.len > 0
+                        && stats.len <= 80
+                        && density == 0.0
+                        && text.trim_end().ends_with('.'))
+            } else {
+                false
+            };
+            if include {
+                content.push(sibling);
+            }
+        }
+    }
+
+    for &root in &content {
+        prune(&mut analysis, root, title);
+    }
+    let mut text = String::new();
+    for &root in &content {
+        write_text(&analysis, root, &mut text);
+    }
+    Extracted {
+        text,
+        container: Some(top),
+    }
+}
+
+fn initial_score(tag: Tag) -> f32 {
+    match tag {
+        Tag::Div | Tag::Article | Tag::Section | Tag::Main => 5.0,
+        Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
+        Tag::Address | Tag::Ol | Tag::Ul | Tag::Dl | Tag::Dd | Tag::Dt | Tag::Li | Tag::Form => {
+            -3.0
+        }
+        Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::Th => -5.0,
+        _ => 0.0,
+    }
+}
+
+/// Moves the container up when the best candidates share an ancestor
+/// (articles split into several sibling blocks), or when its parent scores
+/// better, or when it is an only child.
+fn widen(analysis: &Analysis<'_>, first: NodeId, candidates: &[NodeId]) -> NodeId {
+    let doc = analysis.doc;
+    let top_score = analysis.score[first as usize];
+    let mut top = first;
+    let alternatives: Vec<NodeId> = candidates
+        .iter()
+        .skip(1)
+        .take(4)
+        .copied()
+        .filter(|&c| analysis.score[c as usize] >= 0.75 * top_score)
+        .collect();
+    if alternatives.len() >= 3 {
+        let mut ancestor = doc.nodes[top as usize].parent;
+        while ancestor != NONE && doc.tag(ancestor) != Some(Tag::Body) {
+            let end = doc.subtree_end(ancestor);
+            let inside = alternatives
+                .iter()
+                .filter(|&&c| c > ancestor && c < end)
+                .count();
+            if inside >= 3 {
+                top = ancestor;
+                break;
+            }
+            ancestor = doc.nodes[ancestor as usize].parent;
+        }
+    }
+    // Climb while a parent scores better than the current container.
+    let threshold = analysis.score[top as usize] / 3.0;
+    let mut last_score = analysis.score[top as usize];
+    let mut parent = doc.nodes[top as usize].parent;
+    while parent != NONE && doc.tag(parent) != Some(Tag::Body) && doc.tag(parent).is_some() {
+        let parent_score = analysis.score[parent as usize];
+        if parent_score == 0.0 {
+            parent = doc.nodes[parent as usize].parent;
+            continue;
+        }
+        if parent_score < threshold {
+            break;
+        }
+        if parent_score > last_score {
+            top = parent;
+            break;
+        }
+        last_score = parent_score;
+        parent = doc.nodes[parent as usize].parent;
+    }
+    // An only child says nothing its parent does not.
+    loop {
+        let parent = doc.nodes[top as usize].parent;
+        if parent == NONE || doc.tag(parent).is_none_or_body() {
+            break;
+        }
+        let element_children = doc
+            .children(parent)
+            .filter(|&c| doc.tag(c).is_some() && !analysis.excluded[c as usize])
+            .count();
+        if element_children != 1 {
+            break;
+        }
+        top = parent;
+    }
+    top
+}
+
+trait BodyCheck {
+    fn is_none_or_body(self) -> bool;
+}
+
+impl BodyCheck for Option<Tag> {
+    fn is_none_or_body(self) -> bool {
+        matches!(self, None | Some(Tag::Body) | Some(Tag::Html))
+    }
+}
+
+fn normalized(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Marks sub-blocks of `root` that are not article prose.
+fn prune(analysis: &mut Analysis<'_>, root: NodeId, title: Option<&str>) {
+    let doc = analysis.doc;
+    let title = title.map(normalized).unwrap_or_default();
+    let end = doc.subtree_end(root);
+    let mut id = root + 1;
+    while id < end {
+        let index = id as usize;
+        if analysis.excluded[index] || analysis.pruned[index] {
+            id = doc.subtree_end(id);
+            continue;
+        }
+        let Some(tag) = doc.tag(id) else {
+            id += 1;
+            continue;
+        };
+        let remove = if tag.is_heading() {
+            // The headline is metadata, not body; so are empty or
+            // boilerplate-named headings.
+            let text = normalized(&doc.text_content(id));
+            tag == Tag::H1
+                || text.is_empty()
+                || (!title.is_empty()
+                    && (text == title || title.starts_with(&text) && text.len() > 20))
+                || class_weight(doc, id) < 0.0
+        } else if matches!(
+            tag,
+            Tag::Div
+                | Tag::Section
+                | Tag::Ul
+                | Tag::Ol
+                | Tag::Table
+                | Tag::Form
+                | Tag::Figure
+                | Tag::Header
+                | Tag::Footer
+                | Tag::Dl
+                | Tag::Fieldset
+                | Tag::Center
+        ) {
+            conditionally_remove(analysis, id, tag)
+        } else if tag == Tag::P || tag == Tag::Li {
+            let stats = analysis.stats[index];
+            stats.len > 0 && stats.link_len as f32 / stats.len as f32 > 0.6 && stats.len < 200
+        } else {
+            false
+        };
+        if remove {
+            analysis.pruned[index] = true;
+            id = doc.subtree_end(id);
+        } else {
+            id += 1;
+        }
+    }
+}
+
+fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag) -> bool {
+    let doc = analysis.doc;
+    let stats = analysis.stats[id as usize];
+    let weight = class_weight(doc, id);
+    if weight + analysis.score[id as usize] < 0.0 {
+        return true;
+    }
+    if stats.commas >= 10 {
+        return false;
+    }
+    let is_list = matches!(tag, Tag::Ul | Tag::Ol | Tag::Dl);
+    let paragraphs = stats.paragraphs as f32;
+    let images = stats.images as f32;
+    let list_items = stats.list_items as f32 - 100.0;
+    let inputs = stats.inputs as f32;
+    let density = analysis.link_density(id);
+    let len = stats.len;
+    let heading_density = if len == 0 {
+        0.0
+    } else {
+        stats.heading_len as f32 / len as f32
+    };
+    let in_figure = tag == Tag::Figure;
+    (images > 1.0 && paragraphs / images < 0.5 && !in_figure)
+        || (!is_list && list_items > paragraphs)
+        || (inputs > (paragraphs / 3.0).floor())
+        || (!is_list
+            && len < MIN_BLOCK_CHARS
+            && (images == 0.0 || images > 2.0)
+            && heading_density < 0.9)
+        || (weight < 25.0 && density > 0.2 && len < 2000)
+        || (weight >= 25.0 && density > 0.5)
+        || (stats.embeds == 1 && len < 75)
+        || stats.embeds > 1
+}
+
+/// Builds text with whitespace collapsed: a space inside inline runs, a
+/// newline for `<br>`, a blank line between blocks.
+struct Writer<'a> {
+    out: &'a mut String,
+    /// 0 nothing, 1 space, 2 newline, 3 blank line.
+    pending: u8,
+}
+
+impl Writer<'_> {
+    fn text(&mut self, text: &str) {
+        if text.starts_with(char::is_whitespace) {
+            self.pending = self.pending.max(1);
+        }
+        for (index, word) in text.split_whitespace().enumerate() {
+            if index > 0 {
+                self.pending = self.pending.max(1);
+            }
+            if !self.out.is_empty() {
+                match self.pending {
+                    1 => self.out.push(' '),
+                    2 => self.out.push('\n'),
+                    3 => self.out.push_str("\n\n"),
+                    _ => {}
+                }
+            }
+            self.pending = 0;
+            self.out.push_str(word);
+        }
+        if text.ends_with(char::is_whitespace) {
+            self.pending = self.pending.max(1);
+        }
+    }
+
+    fn brk(&mut self, level: u8) {
+        self.pending = self.pending.max(level);
+    }
+}
+
+fn write_text(analysis: &Analysis<'_>, root: NodeId, out: &mut String) {
+    let doc = analysis.doc;
+    let mut writer = Writer { out, pending: 3 };
+    // (node, leaving) pairs: an explicit stack instead of recursion.
+    let mut stack: Vec<(NodeId, bool)> = vec![(root, false)];
+    while let Some((id, leaving)) = stack.pop() {
+        let index = id as usize;
+        match doc.nodes[index].kind {
+            NodeKind::Text { .. } => {
+                if !analysis.excluded[index] {
+                    writer.text(doc.text(id).unwrap_or(""));
+                }
+            }
+            NodeKind::Element { tag, .. } => {
+                if leaving {
+                    if is_block(tag) {
+                        writer.brk(3);
+                    } else if matches!(tag, Tag::Td | Tag::Th) {
+                        writer.brk(1);
+                    }
+                    continue;
+                }
+                if analysis.excluded[index] || analysis.pruned[index] {
+                    continue;
+                }
+                match tag {
+                    Tag::Br => writer.brk(2),
+                    Tag::Img | Tag::Picture | Tag::Svg => {}
+                    _ => {
+                        if is_block(tag) {
+                            writer.brk(3);
+                        }
+                        stack.push((id, true));
+                        let children: Vec<NodeId> = doc.children(id).collect();
+                        stack.extend(children.into_iter().rev().map(|child| (child, false)));
+                    }
+                }
+            }
+            NodeKind::Document => {
+                let children: Vec<NodeId> = doc.children(id).collect();
+                stack.extend(children.into_iter().rev().map(|child| (child, false)));
+            }
+        }
+    }
+    writer.brk(3);
+    if !writer.out.is_empty() && !writer.out.ends_with("\n\n") {
+        writer.out.push_str("\n\n");
+    }
+}

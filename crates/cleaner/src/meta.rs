@@ -1,0 +1,405 @@
+//! Page metadata: `<meta>` tags (Open Graph, Twitter, Dublin Core, plain
+//! names), JSON-LD, microdata `itemprop`, `<link rel>`, `<time>` and
+//! `<html lang>`.
+//!
+//! Sources are ranked per field: JSON-LD describes the article itself and
+//! wins where present; Open Graph next; plain `<meta name>` and visible
+//! markup last. Every candidate is kept only if it looks sane (non-empty,
+//! not absurdly long, a parseable date).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::date::parse_date;
+use crate::dom::{AttrName, Document, NodeKind, Tag};
+
+/// Everything found outside the article body.
+#[derive(Debug, Default)]
+pub struct Metadata {
+    pub title: Option<String>,
+    /// The `<title>` element, kept apart: it often carries the site name.
+    pub html_title: Option<String>,
+    pub byline: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub modified: Option<DateTime<Utc>>,
+    pub lang: Option<String>,
+    pub canonical_url: Option<String>,
+    pub site_name: Option<String>,
+    pub lead_image: Option<String>,
+    pub description: Option<String>,
+    /// `articleBody` of the JSON-LD article object, if any.
+    pub article_body: Option<String>,
+    pub json_ld_errors: usize,
+}
+
+/// Keeps the first value offered for a field.
+fn offer(slot: &mut Option<String>, value: Option<&str>) {
+    if slot.is_some() {
+        return;
+    }
+    if let Some(value) = value
+        .map(clean_value)
+        .filter(|v| !v.is_empty() && v.chars().count() <= 500)
+    {
+        *slot = Some(value);
+    }
+}
+
+fn offer_date(slot: &mut Option<DateTime<Utc>>, value: Option<&str>) {
+    if slot.is_none() {
+        *slot = value.and_then(parse_date);
+    }
+}
+
+fn clean_value(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Collects metadata from the parsed page.
+pub fn collect(doc: &Document) -> Metadata {
+    let mut meta = Metadata::default();
+    // JSON-LD first: it names the article's own fields.
+    for raw in &doc.json_ld {
+        match parse_json_ld(raw) {
+            Some(value) => read_json_ld(&value, &mut meta, 0),
+            None => meta.json_ld_errors += 1,
+        }
+    }
+
+    let mut og = Metadata::default();
+    let mut named = Metadata::default();
+    let mut visible = Metadata::default();
+    let mut html_lang = None;
+    let mut meta_lang = None;
+    for id in 0..doc.nodes.len() as u32 {
+        let NodeKind::Element { tag, .. } = doc.nodes[id as usize].kind else {
+            continue;
+        };
+        match tag {
+            Tag::Html => offer(&mut html_lang, doc.attr(id, AttrName::Lang)),
+            Tag::Title => offer(&mut meta.html_title, Some(&doc.text_content(id))),
+            Tag::Meta => {
+                let content = doc.attr(id, AttrName::Content);
+                let key = doc
+                    .attr(id, AttrName::Property)
+                    .or_else(|| doc.attr(id, AttrName::Name))
+                    .or_else(|| doc.attr(id, AttrName::Itemprop))
+                    .or_else(|| doc.attr(id, AttrName::HttpEquiv));
+                let Some(key) = key else { continue };
+                match key.trim().to_ascii_lowercase().as_str() {
+                    "og:title" => offer(&mut og.title, content),
+                    "twitter:title" | "dc.title" | "headline" => offer(&mut named.title, content),
+                    "og:site_name" => offer(&mut og.site_name, content),
+                    "application-name" | "apple-mobile-web-app-title" => {
+                        offer(&mut named.site_name, content)
+                    }
+                    "og:url" => offer(&mut og.canonical_url, content),
+                    "og:image" | "og:image:url" | "og:image:secure_url" => {
+                        offer(&mut og.lead_image, content)
+                    }
+                    "twitter:image" | "twitter:image:src" | "thumbnailurl" | "image" => {
+                        offer(&mut named.lead_image, content)
+                    }
+                    "og:description" => offer(&mut og.description, content),
+                    "description" | "twitter:description" => offer(&mut named.description, content),
+                    "article:published_time"
+                    | "og:article:published_time"
+                    | "datepublished"
+                    | "pubdate"
+                    | "publishdate"
+                    | "publish-date"
+                    | "date"
+                    | "dc.date.issued"
+                    | "dc.date"
+                    | "dcterms.created"
+                    | "sailthru.date"
+                    | "parsely-pub-date"
+                    | "article.published"
+                    | "originalpublicationdate" => offer_date(&mut named.published, content),
+                    "article:modified_time"
+                    | "og:updated_time"
+                    | "datemodified"
+                    | "lastmod"
+                    | "last-modified"
+                    | "dcterms.modified"
+                    | "article.updated" => offer_date(&mut named.modified, content),
+                    "author" | "article:author" | "dc.creator" | "byl" | "parsely-author"
+                    | "sailthru.author" | "twitter:creator" => {
+                        // `article:author` is often a profile URL: not a name.
+                        if content.is_some_and(|c| !c.trim_start().starts_with("http")) {
+                            offer(&mut named.byline, content)
+                        }
+                    }
+                    "og:locale" | "content-language" | "language" | "dc.language"
+                    | "inlanguage" => offer(&mut meta_lang, content),
+                    _ => {}
+                }
+            }
+            Tag::Link => {
+                let rel = doc
+                    .attr(id, AttrName::Rel)
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                if rel.split_whitespace().any(|r| r == "canonical") {
+                    offer(&mut named.canonical_url, doc.attr(id, AttrName::Href));
+                } else if rel.split_whitespace().any(|r| r == "image_src") {
+                    offer(&mut named.lead_image, doc.attr(id, AttrName::Href));
+                }
+            }
+            Tag::Time => {
+                let value = doc.attr(id, AttrName::Datetime);
+                match doc.attr(id, AttrName::Itemprop) {
+                    Some(prop) if prop.eq_ignore_ascii_case("datemodified") => {
+                        offer_date(&mut visible.modified, value)
+                    }
+                    _ => offer_date(&mut visible.published, value),
+                }
+            }
+            _ => {
+                if let Some(prop) = doc.attr(id, AttrName::Itemprop) {
+                    let value = || {
+                        doc.attr(id, AttrName::Content)
+                            .or_else(|| doc.attr(id, AttrName::Datetime))
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| doc.text_content(id))
+                    };
+                    match prop.trim() {
+                        "datePublished" => offer_date(&mut visible.published, Some(&value())),
+                        "dateModified" => offer_date(&mut visible.modified, Some(&value())),
+                        "author" | "creator" => offer(&mut visible.byline, Some(&value())),
+                        "headline" => offer(&mut visible.title, Some(&value())),
+                        _ => {}
+                    }
+                }
+                if tag == Tag::A
+                    && doc
+                        .attr(id, AttrName::Rel)
+                        .is_some_and(|rel| rel.split_whitespace().any(|r| r == "author"))
+                {
+                    offer(&mut visible.byline, Some(&doc.text_content(id)));
+                }
+            }
+        }
+    }
+    for source in [og, named, visible] {
+        meta.title = meta.title.or(source.title);
+        meta.site_name = meta.site_name.or(source.site_name);
+        meta.canonical_url = meta.canonical_url.or(source.canonical_url);
+        meta.lead_image = meta.lead_image.or(source.lead_image);
+        meta.description = meta.description.or(source.description);
+        meta.byline = meta.byline.or(source.byline);
+        meta.published = meta.published.or(source.published);
+        meta.modified = meta.modified.or(source.modified);
+    }
+    meta.lang = html_lang
+        .or(meta_lang)
+        .or(meta.lang)
+        .map(|lang| normalize_lang(&lang));
+    meta
+}
+
+/// `en_US` -> `en-US`; only the first of a comma list.
+fn normalize_lang(lang: &str) -> String {
+    let first = lang.split([',', ';']).next().unwrap_or("").trim();
+    first.replace('_', "-")
+}
+
+/// Parses JSON-LD leniently: raw control characters inside strings (a
+/// common CMS bug) become spaces, and a `<!-- -->` or CDATA wrapper is cut.
+fn parse_json_ld(raw: &str) -> Option<Value> {
+    let trimmed = raw
+        .trim()
+        .trim_start_matches("<!--")
+        .trim_end_matches("-->")
+        .trim()
+        .trim_start_matches("//<![CDATA[")
+        .trim_end_matches("//]]>")
+        .trim();
+    if let Ok(value) = serde_json::from_str(trimmed) {
+        return Some(value);
+    }
+    let repaired: String = trimmed
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    serde_json::from_str(&repaired).ok()
+}
+
+fn is_article_type(value: &Value) -> bool {
+    let matches = |t: &str| {
+        t.ends_with("Article")
+            || t.ends_with("Posting")
+            || matches!(t, "Report" | "Review" | "LiveBlogPosting")
+    };
+    match value.get("@type") {
+        Some(Value::String(t)) => matches(t),
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).any(matches),
+        _ => false,
+    }
+}
+
+fn string_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => {
+            let names: Vec<String> = items
+                .iter()
+                .filter_map(|item| string_of(Some(item)))
+                .collect();
+            (!names.is_empty()).then(|| names.join(", "))
+        }
+        Value::Object(map) => string_of(
+            map.get("name")
+                .or_else(|| map.get("url"))
+                .or_else(|| map.get("@id")),
+        ),
+        _ => None,
+    }
+}
+
+fn url_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items.iter().find_map(|item| url_of(Some(item))),
+        Value::Object(map) => url_of(
+            map.get("url")
+                .or_else(|| map.get("contentUrl"))
+                .or_else(|| map.get("@id")),
+        ),
+        _ => None,
+    }
+}
+
+fn read_json_ld(value: &Value, meta: &mut Metadata, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| read_json_ld(item, meta, depth + 1)),
+        Value::Object(map) => {
+            if let Some(graph) = map.get("@graph") {
+                read_json_ld(graph, meta, depth + 1);
+            }
+            if is_article_type(value) {
+                offer(
+                    &mut meta.title,
+                    string_of(map.get("headline").or_else(|| map.get("name"))).as_deref(),
+                );
+                offer(
+                    &mut meta.byline,
+                    string_of(map.get("author").or_else(|| map.get("creator"))).as_deref(),
+                );
+                offer_date(
+                    &mut meta.published,
+                    map.get("datePublished").and_then(Value::as_str),
+                );
+                offer_date(
+                    &mut meta.modified,
+                    map.get("dateModified").and_then(Value::as_str),
+                );
+                offer(
+                    &mut meta.lead_image,
+                    url_of(map.get("image").or_else(|| map.get("thumbnailUrl"))).as_deref(),
+                );
+                offer(
+                    &mut meta.site_name,
+                    string_of(map.get("publisher")).as_deref(),
+                );
+                offer(
+                    &mut meta.lang,
+                    map.get("inLanguage").and_then(Value::as_str),
+                );
+                offer(
+                    &mut meta.description,
+                    map.get("description").and_then(Value::as_str),
+                );
+                if meta.canonical_url.is_none() {
+                    meta.canonical_url =
+                        url_of(map.get("mainEntityOfPage").or_else(|| map.get("url")))
+                            .filter(|u| u.starts_with("http"));
+                }
+                if meta.article_body.is_none() {
+                    if let Some(Value::String(body)) = map.get("articleBody") {
+                        meta.article_body = Some(body.clone());
+                    }
+                }
+            } else if let Some(Value::String(t)) = map.get("@type") {
+                // The page or site object: only what the article lacks.
+                if t == "WebSite" || t == "Organization" || t == "NewsMediaOrganization" {
+                    offer(&mut meta.site_name, map.get("name").and_then(Value::as_str));
+                }
+            }
+            if let Some(main) = map.get("mainEntity") {
+                read_json_ld(main, meta, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dom::parse;
+
+    #[test]
+    fn json_ld_graph_and_lenient_strings() {
+        let page = "<html lang=en_GB><head><script type=\"application/ld+json\">\
+            {\"@context\":\"https://schema.org\",\"@graph\":[{\"@type\":\"WebSite\",\"name\":\"Daily Wire\"},\
+            {\"@type\":[\"NewsArticle\"],\"headline\":\"Sanctions widened\",\"author\":[{\"@type\":\"Person\",\"name\":\"Ann Lee\"}],\
+            \"datePublished\":\"2023-09-14T08:00:00+01:00\",\"dateModified\":\"2023-09-15\",\
+            \"image\":{\"@type\":\"ImageObject\",\"url\":\"https://example.org/a.jpg\"},\
+            \"articleBody\":\"First line.\nSecond line.\"}]}</script></head></html>";
+        let meta = collect(&parse(page));
+        assert_eq!(meta.title.as_deref(), Some("Sanctions widened"));
+        assert_eq!(meta.byline.as_deref(), Some("Ann Lee"));
+        assert_eq!(
+            meta.published.unwrap().to_rfc3339(),
+            "2023-09-14T07:00:00+00:00"
+        );
+        assert_eq!(
+            meta.modified.unwrap().to_rfc3339(),
+            "2023-09-15T00:00:00+00:00"
+        );
+        assert_eq!(
+            meta.lead_image.as_deref(),
+            Some("https://example.org/a.jpg")
+        );
+        assert_eq!(meta.site_name.as_deref(), Some("Daily Wire"));
+        assert_eq!(meta.lang.as_deref(), Some("en-GB"));
+        assert_eq!(
+            meta.article_body.as_deref(),
+            Some("First line. Second line.")
+        );
+    }
+
+    #[test]
+    fn meta_tags_and_time() {
+        let page = r#"<head><title>Arms deal | The Paper</title>
+            <meta property="og:title" content="Arms deal">
+            <meta property="og:site_name" content="The Paper">
+            <meta name="author" content="Bo Chan">
+            <link rel="canonical" href="https://example.org/arms-deal">
+            <meta property="og:image" content="https://example.org/lead.png"></head>
+            <body><time datetime="2024-02-01T12:00:00Z">1 Feb</time></body>"#;
+        let meta = collect(&parse(page));
+        assert_eq!(meta.title.as_deref(), Some("Arms deal"));
+        assert_eq!(meta.html_title.as_deref(), Some("Arms deal | The Paper"));
+        assert_eq!(meta.site_name.as_deref(), Some("The Paper"));
+        assert_eq!(meta.byline.as_deref(), Some("Bo Chan"));
+        assert_eq!(
+            meta.canonical_url.as_deref(),
+            Some("https://example.org/arms-deal")
+        );
+        assert_eq!(
+            meta.lead_image.as_deref(),
+            Some("https://example.org/lead.png")
+        );
+        assert_eq!(
+            meta.published.unwrap().to_rfc3339(),
+            "2024-02-01T12:00:00+00:00"
+        );
+    }
+}
