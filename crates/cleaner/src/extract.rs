@@ -47,6 +47,8 @@ struct Stats {
     own_len: u32,
     own_link_len: u32,
     own_commas: u32,
+    /// `<br>`s directly in a block's inline text.
+    own_breaks: u32,
     paragraphs: u32,
     images: u32,
     list_items: u32,
@@ -386,45 +388,45 @@ impl Analysis<'_> {
 /// Extracts the article text. `title` (if known) lets the headline be
 /// dropped from the body.
 pub fn extract(doc: &Document, title: Option<&str>) -> Extracted {
-    let count = doc.nodes.len();
-    // Pass 1 (backwards): raw text length per subtree, to protect big
-    // subtrees from exclusion by name.
-    let mut text_measure = vec![(0u32, 0u32); count];
-    let mut raw_len = vec![0u32; count];
-    for id in (0..count).rev() {
-        if let NodeKind::Text { .. } = doc.nodes[id].kind {
-            let measured = measure(doc.text(id as NodeId).unwrap_or(""));
-            text_measure[id] = measured;
-            raw_len[id] += measured.0;
-        }
-        let parent = doc.nodes[id].parent;
-        if parent != NONE {
-            raw_len[parent as usize] += raw_len[id];
-        }
-    }
-    let body = (0..count as NodeId)
-        .find(|&id| doc.tag(id) == Some(Tag::Body))
-        .unwrap_or(0);
-    let page_len = raw_len[body as usize].max(1);
-    let protected = |id: NodeId| raw_len[id as usize] as f32 > 0.5 * page_len as f32;
+    extract_inner(doc, title, None)
+}
 
-    // Pass 2 (forwards): exclusion and nearest block ancestor.
-    let mut excluded = vec![false; count];
+/// For tuning by hand: the extraction, plus for the first text node that
+/// contains `needle`, its ancestors with their exclusion, pruning and score.
+pub fn explain(doc: &Document, title: Option<&str>, needle: &str) -> String {
+    let mut report = String::new();
+    let extracted = extract_inner(doc, title, Some((needle, &mut report)));
+    if let Some(container) = extracted.container {
+        report.push_str(&format!("container: {}\n", describe(doc, container)));
+    }
+    report
+}
+
+fn describe(doc: &Document, id: NodeId) -> String {
+    format!(
+        "#{id} {:?} class={:?} id={:?}",
+        doc.tag(id),
+        doc.attr(id, AttrName::Class).unwrap_or(""),
+        doc.attr(id, AttrName::Id).unwrap_or("")
+    )
+}
+
+fn extract_inner(doc: &Document, title: Option<&str>, mut explain: Option<(&str, &mut String)>) -> Extracted {
+    let count = doc.nodes.len();
+    // Pass 1 (forwards): nearest block ancestor, link and heading context.
     let mut block_of = vec![0 as NodeId; count];
     let mut in_link = vec![false; count];
     let mut in_heading = vec![false; count];
     for id in 1..count {
         let parent = doc.nodes[id].parent as usize;
-        excluded[id] = excluded[parent];
         in_link[id] = in_link[parent];
         in_heading[id] = in_heading[parent];
         block_of[id] = block_of[parent];
         let NodeKind::Element { tag, .. } = doc.nodes[id].kind else {
             continue;
         };
-        let node = id as NodeId;
         if is_block(tag) {
-            block_of[id] = node;
+            block_of[id] = id as NodeId;
         }
         if tag == Tag::A {
             in_link[id] = true;
@@ -432,6 +434,52 @@ pub fn extract(doc: &Document, title: Option<&str>) -> Extracted {
         if tag.is_heading() {
             in_heading[id] = true;
         }
+    }
+
+    // Pass 2 (backwards): how much prose (long, link-poor text blocks) each
+    // subtree holds before anything is excluded. A subtree with a good share
+    // of the page's prose is never excluded by its name: class names like
+    // `content-with-sidebar` or `field-label-hidden` wrap real articles.
+    let mut text_measure = vec![(0u32, 0u32); count];
+    let mut raw_own = vec![(0u32, 0u32); count];
+    let mut raw_prose = vec![0u32; count];
+    for id in (1..count).rev() {
+        match doc.nodes[id].kind {
+            NodeKind::Text { .. } => {
+                let measured = measure(doc.text(id as NodeId).unwrap_or(""));
+                text_measure[id] = measured;
+                let own = &mut raw_own[block_of[id] as usize];
+                own.0 += measured.0;
+                if in_link[id] {
+                    own.1 += measured.0;
+                }
+            }
+            NodeKind::Element { tag, .. } if is_block(tag) => {
+                let (len, link_len) = raw_own[id];
+                if len >= 80 && (link_len as f32) < 0.3 * len as f32 {
+                    raw_prose[id] += len;
+                }
+            }
+            _ => {}
+        }
+        let parent = doc.nodes[id].parent as usize;
+        raw_prose[parent] += raw_prose[id];
+    }
+    let body = (0..count as NodeId)
+        .find(|&id| doc.tag(id) == Some(Tag::Body))
+        .unwrap_or(0);
+    let page_prose = raw_prose[body as usize];
+    let protected = |id: NodeId| page_prose > 0 && raw_prose[id as usize] as f32 >= 0.3 * page_prose as f32;
+
+    // Pass 3 (forwards): exclusion.
+    let mut excluded = vec![false; count];
+    for id in 1..count {
+        let parent = doc.nodes[id].parent as usize;
+        excluded[id] = excluded[parent];
+        let NodeKind::Element { tag, .. } = doc.nodes[id].kind else {
+            continue;
+        };
+        let node = id as NodeId;
         if excluded[id] || matches!(tag, Tag::Body | Tag::Html) {
             continue;
         }
@@ -446,7 +494,7 @@ pub fn extract(doc: &Document, title: Option<&str>) -> Extracted {
         excluded[id] = exclude;
     }
 
-    // Pass 3 (backwards): statistics over what is left.
+    // Pass 4 (backwards): statistics over what is left.
     let mut stats = vec![Stats::default(); count];
     for id in (1..count).rev() {
         if excluded[id] {
@@ -473,9 +521,16 @@ pub fn extract(doc: &Document, title: Option<&str>) -> Extracted {
                 }
             }
             NodeKind::Element { tag, .. } => {
+                if tag == Tag::Br {
+                    stats[block_of[id] as usize].own_breaks += 1;
+                }
                 let here = &mut stats[id];
+                if is_block(tag) && here.own_len >= MIN_BLOCK_CHARS {
+                    // A block of text is a paragraph, or several when
+                    // `<br>`s split it.
+                    here.paragraphs += 1 + here.own_breaks / 2;
+                }
                 match tag {
-                    Tag::P => here.paragraphs += 1,
                     Tag::Img | Tag::Picture => here.images += 1,
                     Tag::Li => here.list_items += 1,
                     Tag::Input | Tag::Select | Tag::Textarea | Tag::Button => here.inputs += 1,
@@ -506,7 +561,7 @@ pub fn extract(doc: &Document, title: Option<&str>) -> Extracted {
         pruned: vec![false; count],
     };
 
-    // Pass 4: block scores flow to ancestors.
+    // Pass 5: block scores flow to ancestors.
     let mut is_candidate = vec![false; count];
     for id in 1..count {
         let node = id as NodeId;
@@ -522,9 +577,21 @@ pub fn extract(doc: &Document, title: Option<&str>) -> Extracted {
             continue;
         }
         let own_link_density = stats.own_link_len as f32 / stats.own_len as f32;
-        let points =
-            (1.0 + stats.own_commas.min(30) as f32 + (stats.own_len as f32 / 100.0).min(3.0))
-                * (1.0 - own_link_density);
+        // Text split by `<br>`s counts as several paragraphs, as if it had
+        // been marked up with `<p>`s.
+        let segments = (stats.own_breaks + 1).min(stats.own_len / 80).max(1) as f32;
+        let points = (segments
+            + stats.own_commas.min(30) as f32
+            + (stats.own_len as f32 / 100.0).min(3.0 * segments))
+            * (1.0 - own_link_density);
+        if tag != Tag::P && segments > 1.0 {
+            // A `<div>` that holds the text itself is a container too.
+            if !is_candidate[id] {
+                is_candidate[id] = true;
+                analysis.score[id] += initial_score(tag) + class_weight(doc, node);
+            }
+            analysis.score[id] += points;
+        }
         let mut ancestor = doc.nodes[id].parent;
         let mut level = 0;
         while ancestor != NONE && level < 5 {
@@ -612,6 +679,27 @@ pub fn extract(doc: &Document, title: Option<&str>) -> Extracted {
 
     for &root in &content {
         prune(&mut analysis, root, title);
+    }
+    if let Some((needle, report)) = explain.as_mut() {
+        let found = (0..count as NodeId).find(|&id| doc.text(id).is_some_and(|t| t.contains(*needle)));
+        let mut ancestor = found.map_or(NONE, |id| doc.nodes[id as usize].parent);
+        while ancestor != NONE {
+            let index = ancestor as usize;
+            report.push_str(&format!(
+                "{} excluded={} pruned={} score={:.1} len={} link_len={} own_len={}\n",
+                describe(doc, ancestor),
+                analysis.excluded[index],
+                analysis.pruned[index],
+                analysis.score[index],
+                analysis.stats[index].len,
+                analysis.stats[index].link_len,
+                analysis.stats[index].own_len
+            ));
+            ancestor = doc.nodes[index].parent;
+        }
+        for &c in candidates.iter().take(5) {
+            report.push_str(&format!("candidate {} score={:.1}\n", describe(doc, c), analysis.score[c as usize]));
+        }
     }
     let mut text = String::new();
     for &root in &content {
