@@ -1,12 +1,54 @@
 //! The classifier: article text -> labels, scores, evidence, entities.
 //!
-//! Placeholder API; the real taxonomy-driven classifier replaces it.
+//! A fast, explainable rule and lexicon classifier. Nothing about the labels
+//! is in the code: the taxonomy (labels, rules, word lists, entity lists)
+//! is TOML under `config/taxonomy/`, embedded in the binary and replaceable
+//! by a directory, so a user tunes a label or adds one without recompiling.
+//!
+//! The main types, in the order a caller meets them:
+//!
+//! - [`Taxonomy`]: the validated TOML ([`Taxonomy::builtin`] or
+//!   [`Taxonomy::load_dir`]); a bad file gives a [`TaxonomyError`] naming
+//!   file, line and column.
+//! - [`ClassifierOptions`]: runtime overrides (thresholds) and an optional
+//!   [`SanctionsList`] (the OFAC SDN CSV) whose names are looked up in text.
+//! - [`Classifier`]: the taxonomy compiled into one Aho-Corasick automaton.
+//!   [`Classifier::classify`] turns a [`Document`] into a
+//!   [`Classification`]: a score in [0, 1] per label, `flagged` when it
+//!   reaches the label's threshold, the evidence spans (character offsets
+//!   into the title or text) of every rule that fired, and the entities.
+//!   [`Classifier::explain`] renders that for a human.
+//! - [`classify_jsonl`]: the batch loop behind `wirewatch classify --jsonl`.
+//!
+//! How a label is scored: each rule names concepts (word lists or entity
+//! kinds) that must occur together, within a few words in one sentence, in
+//! the title, or anywhere. A rule that matches adds its weight by noisy-OR
+//! (`1 - Π(1 - w)`), so independent evidence accumulates without passing 1;
+//! each negative rule that matches (football pages, tariffs, press
+//! embargoes...) multiplies the score by `1 - w`.
+//!
+//! Classification is pure CPU, deterministic, and allocation-light: the
+//! per-article buffers live in a thread-local scratch space that is reused.
 
+mod engine;
+mod entities;
+mod explain;
+mod jsonl;
+mod sanctions_list;
+mod taxonomy;
+mod text;
+
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
 
 use chrono::Utc;
-use wirewatch_model::{ArticleId, Classification, Entities, LabelScore};
+use wirewatch_model::{ArticleId, Classification, Evidence, LabelScore};
+
+use crate::engine::{Engine, RuleMatch, Scratch};
+
+pub use crate::jsonl::{classify_jsonl, JsonlError};
+pub use crate::sanctions_list::{SanctionsList, SanctionsListError};
+pub use crate::taxonomy::{Taxonomy, TaxonomyError};
 
 /// The text to classify.
 #[derive(Clone, Copy, Debug)]
@@ -17,55 +59,76 @@ pub struct Document<'a> {
     pub lang: Option<&'a str>,
 }
 
-/// Labels with their lexicons, patterns and weights, loaded from TOML.
-#[derive(Clone, Debug)]
-pub struct Taxonomy {
-    labels: Vec<String>,
-}
-
-/// A taxonomy file that could not be loaded; names file, line and column.
-#[derive(Debug, thiserror::Error)]
-pub enum TaxonomyError {
-    #[error("{path}:{line}:{column}: {message}")]
-    Invalid { path: String, line: usize, column: usize, message: String },
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
-}
-
-impl Taxonomy {
-    /// The taxonomy shipped in the binary (`config/taxonomy/`).
-    pub fn builtin() -> Taxonomy {
-        Taxonomy { labels: vec!["ARMS_TRANSFER".into(), "SANCTIONS".into()] }
-    }
-
-    /// Loads every `*.toml` in `dir`.
-    pub fn load_dir(dir: &Path) -> Result<Taxonomy, TaxonomyError> {
-        let _ = dir;
-        Ok(Taxonomy::builtin())
-    }
-
-    pub fn labels(&self) -> impl Iterator<Item = &str> {
-        self.labels.iter().map(String::as_str)
-    }
-}
-
 /// Runtime options from `wirewatch.toml`.
 #[derive(Clone, Debug, Default)]
 pub struct ClassifierOptions {
-    /// Per-label threshold overrides (label name -> threshold in [0, 1]).
+    /// Per-label threshold overrides (label name -> threshold in (0, 1]).
     pub thresholds: HashMap<String, f32>,
+    /// A sanctions list whose names are reported when found in the text.
+    pub sanctions_list: Option<SanctionsList>,
+    /// At most this many evidence spans per label (0: the default of 8).
+    pub max_evidence_per_label: usize,
 }
 
 /// A compiled taxonomy, ready to classify. Cheap to share across threads.
 #[derive(Debug)]
 pub struct Classifier {
     taxonomy: Taxonomy,
+    engine: Engine,
+    thresholds: Vec<f32>,
+    sanctions_list: Option<SanctionsList>,
+    max_evidence: usize,
+}
+
+thread_local! {
+    // One scratch space per thread, reused by every classifier on it: its
+    // buffers grow to the largest article seen and no further.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Buffers above this are released after use, so one giant article does
+/// not pin its memory for the life of the thread.
+const SCRATCH_KEEP_BYTES: usize = 1 << 20;
+
+/// One label's verdict with the rules behind it, before it is turned into
+/// the message types.
+#[derive(Debug)]
+pub(crate) struct LabelVerdict {
+    pub score: f32,
+    pub threshold: f32,
+    pub matches: Vec<RuleMatch>,
 }
 
 impl Classifier {
     pub fn new(taxonomy: Taxonomy, options: ClassifierOptions) -> Result<Classifier, TaxonomyError> {
-        let _ = options;
-        Ok(Classifier { taxonomy })
+        let mut thresholds: Vec<f32> = taxonomy.labels.iter().map(|label| label.threshold).collect();
+        let mut errors = Vec::new();
+        let mut overrides: Vec<_> = options.thresholds.iter().collect();
+        overrides.sort_by(|a, b| a.0.cmp(b.0));
+        for (label, threshold) in overrides {
+            match taxonomy.labels.iter().position(|candidate| candidate.name == *label) {
+                Some(index) if *threshold > 0.0 && *threshold <= 1.0 => thresholds[index] = *threshold,
+                Some(_) => errors.push(format!("threshold {threshold} for label {label} is outside (0, 1]")),
+                None => errors.push(format!("threshold given for unknown label {label}")),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(TaxonomyError::Options {
+                message: errors.join("; "),
+            });
+        }
+        let engine = Engine::new(&taxonomy);
+        Ok(Classifier {
+            taxonomy,
+            engine,
+            thresholds,
+            sanctions_list: options.sanctions_list,
+            max_evidence: if options.max_evidence_per_label == 0 {
+                8
+            } else {
+                options.max_evidence_per_label
+            },
+        })
     }
 
     /// The version string written into every [`Classification`].
@@ -73,32 +136,222 @@ impl Classifier {
         format!("wirewatch-classifier/{}", env!("CARGO_PKG_VERSION"))
     }
 
-    pub fn classify(&self, document: &Document<'_>) -> Classification {
-        let haystack = format!("{} {}", document.title, document.text).to_lowercase();
-        let labels = self
-            .taxonomy
-            .labels()
-            .map(|label| {
-                let hit = match label {
-                    "ARMS_TRANSFER" => haystack.contains("weapons") || haystack.contains("arms"),
-                    _ => haystack.contains("sanction"),
-                };
-                LabelScore { label: label.into(), score: if hit { 1.0 } else { 0.0 }, flagged: hit }
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
+    /// Runs `work` with this thread's scratch space holding `document`
+    /// normalized and matched.
+    fn with_matched<T>(&self, document: &Document<'_>, work: impl FnOnce(&mut Scratch) -> T) -> T {
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            scratch.text.build(document.title, document.text);
+            self.engine.find_hits(&mut scratch);
+            let result = work(&mut scratch);
+            if scratch.text.norm.capacity() > SCRATCH_KEEP_BYTES {
+                *scratch = Scratch::default();
+            }
+            result
+        })
+    }
+
+    fn verdicts(&self, scratch: &Scratch) -> Vec<LabelVerdict> {
+        self.taxonomy
+            .labels
+            .iter()
+            .zip(&self.thresholds)
+            .map(|(label, &threshold)| {
+                let mut matches = Vec::new();
+                self.engine.eval_rules(scratch, &label.rules, false, &mut matches);
+                self.engine.eval_rules(scratch, &label.negatives, true, &mut matches);
+                let mut keep = 1.0f32;
+                let mut damp = 1.0f32;
+                for found in &matches {
+                    if found.negative {
+                        damp *= 1.0 - label.negatives[found.rule].weight;
+                    } else {
+                        keep *= 1.0 - label.rules[found.rule].weight;
+                    }
+                }
+                let score = ((1.0 - keep) * damp).clamp(0.0, 1.0);
+                // Rounded so that scores compare equal across platforms and
+                // print the same in JSON and in explanations.
+                let score = (score * 10_000.0).round() / 10_000.0;
+                LabelVerdict {
+                    score,
+                    threshold,
+                    matches,
+                }
             })
-            .collect();
-        Classification {
-            article_id: document.id.clone(),
-            labels,
-            evidence: vec![],
-            entities: Entities::default(),
-            classifier_version: self.version(),
-            classified_at: Utc::now(),
+            .collect()
+    }
+
+    /// Scores, evidence and entities of `document`.
+    pub fn classify(&self, document: &Document<'_>) -> Classification {
+        self.with_matched(document, |scratch| {
+            let verdicts = self.verdicts(scratch);
+            let mut labels = Vec::with_capacity(verdicts.len());
+            let mut evidence = Vec::new();
+            for (label, verdict) in self.taxonomy.labels.iter().zip(&verdicts) {
+                labels.push(LabelScore {
+                    label: label.name.clone(),
+                    score: verdict.score,
+                    flagged: verdict.score >= verdict.threshold,
+                });
+                for found in verdict.matches.iter().filter(|found| !found.negative).take(self.max_evidence) {
+                    let rule = &label.rules[found.rule];
+                    evidence.push(self.evidence(document, scratch, found, &label.name, &rule.id, rule.weight));
+                }
+            }
+            let entities = entities::extract(
+                &self.taxonomy,
+                &self.engine,
+                scratch,
+                document,
+                self.sanctions_list.as_ref(),
+            );
+            Classification {
+                article_id: document.id.clone(),
+                labels,
+                evidence,
+                entities,
+                classifier_version: self.version(),
+                classified_at: Utc::now(),
+            }
+        })
+    }
+
+    /// Only the label scores, without evidence or entities: the cheap path
+    /// for batch scoring.
+    pub fn scores(&self, document: &Document<'_>) -> Vec<LabelScore> {
+        self.with_matched(document, |scratch| {
+            self.verdicts(scratch)
+                .into_iter()
+                .zip(&self.taxonomy.labels)
+                .map(|(verdict, label)| LabelScore {
+                    label: label.name.clone(),
+                    score: verdict.score,
+                    flagged: verdict.score >= verdict.threshold,
+                })
+                .collect()
+        })
+    }
+
+    /// The evidence span of a rule match: from the first to the last of its
+    /// hits when they share a field, else the first hit alone.
+    fn evidence(
+        &self,
+        document: &Document<'_>,
+        scratch: &Scratch,
+        found: &RuleMatch,
+        label: &str,
+        rule: &str,
+        weight: f32,
+    ) -> Evidence {
+        let hits = &scratch.hits;
+        let first = &hits[found.hits[0] as usize];
+        let same_field = found
+            .hits
+            .iter()
+            .all(|&index| hits[index as usize].in_title == first.in_title);
+        let (norm_start, norm_end) = if same_field {
+            (
+                found.hits.iter().map(|&index| hits[index as usize].norm_start).min().unwrap_or(0),
+                found.hits.iter().map(|&index| hits[index as usize].norm_end).max().unwrap_or(0),
+            )
+        } else {
+            (first.norm_start, first.norm_end)
+        };
+        let field = scratch.text.field_of(norm_start);
+        let (start, end) = scratch.text.char_range(norm_start, norm_end);
+        let source = match field {
+            wirewatch_model::EvidenceField::Title => document.title,
+            wirewatch_model::EvidenceField::Text => document.text,
+        };
+        Evidence {
+            label: label.to_string(),
+            text: text::char_slice(source, start, end),
+            start,
+            end,
+            field,
+            rule: Some(rule.to_string()),
+            weight,
         }
     }
 
-    /// A human-readable account of a classification (`--explain`).
+    /// A human-readable account of a classification (`--explain`): each
+    /// label's score against its threshold, the evidence with the rule and
+    /// weight behind it, the negative cues that lowered it, and entities.
     pub fn explain(&self, document: &Document<'_>, classification: &Classification) -> String {
-        let _ = document;
-        format!("{classification:?}")
+        let negatives = self.with_matched(document, |scratch| {
+            self.verdicts(scratch)
+                .into_iter()
+                .zip(&self.taxonomy.labels)
+                .map(|(verdict, label)| {
+                    verdict
+                        .matches
+                        .iter()
+                        .filter(|found| found.negative)
+                        .map(|found| {
+                            let rule = &label.negatives[found.rule];
+                            let hit = &scratch.hits[found.hits[0] as usize];
+                            let words = scratch.text.norm[hit.norm_start as usize..hit.norm_end as usize].to_string();
+                            (rule.id.clone(), rule.weight, words)
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        });
+        explain::render(self, document, classification, &negatives)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(title: &str, text: &str) -> Classification {
+        let classifier = Classifier::new(Taxonomy::builtin(), ClassifierOptions::default()).unwrap();
+        let id = ArticleId::from_key("test");
+        classifier.classify(&Document {
+            id: &id,
+            title,
+            text,
+            lang: Some("en"),
+        })
+    }
+
+    #[test]
+    fn evidence_offsets_are_characters() {
+        let text = "«Привет» — the EU imposed new sanctions on Russia's banks.";
+        let result = classify("Sanctions", text);
+        let evidence = result
+            .evidence
+            .iter()
+            .find(|evidence| evidence.field == wirewatch_model::EvidenceField::Text)
+            .expect("text evidence");
+        let expected: String = text.chars().skip(evidence.start).take(evidence.end - evidence.start).collect();
+        assert_eq!(evidence.text, expected);
+        assert!(evidence.text.contains("sanctions"), "{evidence:?}");
+    }
+
+    #[test]
+    fn threshold_override_for_unknown_label_is_an_error() {
+        let options = ClassifierOptions {
+            thresholds: HashMap::from([("NOPE".to_string(), 0.5)]),
+            ..ClassifierOptions::default()
+        };
+        let error = Classifier::new(Taxonomy::builtin(), options).unwrap_err();
+        assert!(error.to_string().contains("unknown label NOPE"), "{error}");
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let text = "The US Treasury sanctioned three firms that shipped drones from Iran to Russia.";
+        let first = classify("Sanctions", text);
+        let second = classify("Sanctions", text);
+        assert_eq!(first.labels, second.labels);
+        assert_eq!(first.evidence, second.evidence);
+        assert_eq!(first.entities, second.entities);
     }
 }

@@ -1,0 +1,399 @@
+//! The compiled taxonomy: one Aho-Corasick automaton over every term of
+//! every lexicon and entity list, and the rule evaluation over its matches.
+//!
+//! Classifying an article is: normalize (one pass), run the automaton (one
+//! pass), keep the matches that sit on word boundaries as [`Hit`]s, index
+//! them by concept, then check each rule's concepts for co-occurrence
+//! within its window. Rules cost a few comparisons per hit, so the two
+//! linear passes over the text dominate.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::taxonomy::{Rule, Scope, Taxonomy, ENTITY_CONCEPTS};
+use crate::text::NormText;
+
+/// One automaton pattern may stand for terms of several concepts.
+#[derive(Clone, Copy, Debug)]
+struct PatternEntry {
+    concept: u16,
+    entity: u32,
+    open_left: bool,
+    open_right: bool,
+    upper_only: bool,
+    /// Index in `Engine::rests` of the words that must follow, or `NO_REST`.
+    rest: u32,
+}
+
+const NO_REST: u32 = u32::MAX;
+
+pub(crate) const NO_ENTITY: u32 = u32::MAX;
+
+/// A term found in the article.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hit {
+    pub concept: u16,
+    /// Index in the entity kind's list, or [`NO_ENTITY`].
+    pub entity: u32,
+    pub norm_start: u32,
+    pub norm_end: u32,
+    pub tok_start: u32,
+    pub tok_end: u32,
+    pub sentence: u32,
+    pub in_title: bool,
+}
+
+impl Hit {
+    /// Words between two hits (0 when they touch or overlap).
+    fn gap(&self, other: &Hit) -> u32 {
+        if other.tok_start > self.tok_end {
+            other.tok_start - self.tok_end
+        } else {
+            self.tok_start.saturating_sub(other.tok_end)
+        }
+    }
+}
+
+/// Per-article working memory, reused across articles.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    pub text: NormText,
+    pub hits: Vec<Hit>,
+    /// Hit indices grouped by concept; `concept_start[c]..concept_start[c+1]`.
+    by_concept: Vec<u32>,
+    concept_start: Vec<u32>,
+}
+
+/// A rule that fired: the hits of its best match.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleMatch {
+    pub rule: usize,
+    pub negative: bool,
+    pub hits: Vec<u32>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Engine {
+    automaton: AhoCorasick,
+    /// `entries[entry_start[p]..entry_start[p + 1]]` belong to pattern `p`.
+    entries: Vec<PatternEntry>,
+    entry_start: Vec<u32>,
+    rests: Vec<Vec<(String, bool)>>,
+    concept_count: usize,
+}
+
+impl Engine {
+    pub fn new(taxonomy: &Taxonomy) -> Engine {
+        let mut order: Vec<usize> = (0..taxonomy.terms.len()).collect();
+        order.sort_by(|a, b| taxonomy.terms[*a].text.cmp(&taxonomy.terms[*b].text));
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut entries = Vec::new();
+        let mut entry_start = Vec::new();
+        let mut rests = Vec::new();
+        for index in order {
+            let term = &taxonomy.terms[index];
+            if patterns.last() != Some(&term.text.as_str()) {
+                patterns.push(&term.text);
+                entry_start.push(entries.len() as u32);
+            }
+            entries.push(PatternEntry {
+                concept: term.concept,
+                entity: term.entity.unwrap_or(NO_ENTITY),
+                open_left: term.open_left,
+                open_right: term.open_right,
+                upper_only: term.upper_only,
+                rest: if term.rest.is_empty() {
+                    NO_REST
+                } else {
+                    rests.push(term.rest.clone());
+                    rests.len() as u32 - 1
+                },
+            });
+        }
+        entry_start.push(entries.len() as u32);
+        // A DFA trades memory (a few MB for a few thousand terms) for the
+        // fastest scan, which is the classifier's hot loop.
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+            })
+            .expect("lexicon terms are plain strings and always compile");
+        Engine {
+            automaton,
+            entries,
+            entry_start,
+            rests,
+            concept_count: taxonomy.concepts.len(),
+        }
+    }
+
+    /// Fills `scratch.hits` with the article's terms on word boundaries.
+    pub fn find_hits(&self, scratch: &mut Scratch) {
+        let Scratch { text, hits, .. } = scratch;
+        hits.clear();
+        let bytes = text.norm.as_bytes();
+        for found in self.automaton.find_overlapping_iter(text.norm.as_str()) {
+            let start = found.start();
+            let end = found.end();
+            let left_bound = start == 0 || !is_word_char_before(&text.norm, start);
+            let right_bound = end == bytes.len() || !is_word_char_at(&text.norm, end);
+            let pattern = found.pattern().as_usize();
+            let range = self.entry_start[pattern] as usize..self.entry_start[pattern + 1] as usize;
+            for entry in &self.entries[range] {
+                if (!left_bound && !entry.open_left) || (!right_bound && !entry.open_right) {
+                    continue;
+                }
+                // An open end extends the hit to the whole word, so evidence
+                // shows "Waffenlieferungen", not "waffenliefer".
+                let mut hit_start = start as u32;
+                let mut hit_end = end as u32;
+                let tok_start = text.token_at(hit_start);
+                let mut tok_end = text.token_ending_at(hit_end);
+                if tok_start >= text.tokens.len() {
+                    continue;
+                }
+                if entry.upper_only && !text.tokens[tok_start..=tok_end].iter().all(|token| token.no_lower) {
+                    continue;
+                }
+                if entry.open_left {
+                    hit_start = hit_start.min(text.tokens[tok_start].norm_start);
+                }
+                if entry.open_right {
+                    hit_end = hit_end.max(text.tokens[tok_end].norm_end);
+                }
+                if entry.rest != NO_REST {
+                    match self.follow(text, tok_end, &self.rests[entry.rest as usize]) {
+                        Some(last) => {
+                            tok_end = last;
+                            hit_end = text.tokens[last].norm_end;
+                        }
+                        None => continue,
+                    }
+                }
+                hits.push(Hit {
+                    concept: entry.concept,
+                    entity: entry.entity,
+                    norm_start: hit_start,
+                    norm_end: hit_end,
+                    tok_start: tok_start as u32,
+                    tok_end: tok_end as u32,
+                    sentence: text.tokens[tok_start].sentence,
+                    in_title: hit_start < text.text_start,
+                });
+            }
+        }
+        hits.sort_unstable_by_key(|hit| (hit.norm_start, std::cmp::Reverse(hit.norm_end), hit.concept, hit.entity));
+        hits.dedup_by(|later, earlier| {
+            later.concept == earlier.concept
+                && later.entity == earlier.entity
+                && later.norm_start == earlier.norm_start
+                && later.norm_end == earlier.norm_end
+        });
+        // An entity named inside a longer name of the same kind ("Korea" in
+        // "North Korea") is not a second entity.
+        let mut kept = 0;
+        for index in 0..hits.len() {
+            let hit = hits[index];
+            let is_entity = (hit.concept as usize) < ENTITY_CONCEPTS.len();
+            let inside = is_entity
+                && hits[..kept].iter().rev().take(8).any(|earlier| {
+                    earlier.concept == hit.concept
+                        && earlier.norm_start <= hit.norm_start
+                        && earlier.norm_end >= hit.norm_end
+                        && (earlier.norm_end - earlier.norm_start) > (hit.norm_end - hit.norm_start)
+                });
+            if !inside {
+                hits[kept] = hit;
+                kept += 1;
+            }
+        }
+        hits.truncate(kept);
+        self.index_by_concept(scratch);
+    }
+
+    /// Checks that the words after token `after` match `words`; returns the
+    /// last matching token.
+    fn follow(&self, text: &NormText, after: usize, words: &[(String, bool)]) -> Option<usize> {
+        let sentence = text.tokens[after].sentence;
+        let mut token = after;
+        for (stem, open) in words {
+            token += 1;
+            if token >= text.tokens.len() || text.tokens[token].sentence != sentence {
+                return None;
+            }
+            let word = text.word(token);
+            let matches = if *open { word.starts_with(stem.as_str()) } else { word == stem };
+            if !matches {
+                return None;
+            }
+        }
+        Some(token)
+    }
+
+    fn index_by_concept(&self, scratch: &mut Scratch) {
+        let Scratch {
+            hits,
+            by_concept,
+            concept_start,
+            ..
+        } = scratch;
+        concept_start.clear();
+        concept_start.resize(self.concept_count + 1, 0);
+        for hit in hits.iter() {
+            concept_start[hit.concept as usize + 1] += 1;
+        }
+        for index in 1..concept_start.len() {
+            concept_start[index] += concept_start[index - 1];
+        }
+        by_concept.clear();
+        by_concept.resize(hits.len(), 0);
+        let mut fill: Vec<u32> = concept_start[..self.concept_count].to_vec();
+        // Hits are in text order, so each concept's slice is too.
+        for (index, hit) in hits.iter().enumerate() {
+            let slot = &mut fill[hit.concept as usize];
+            by_concept[*slot as usize] = index as u32;
+            *slot += 1;
+        }
+    }
+
+    /// Every rule of `rules` that matches, with the hits of its first match.
+    pub fn eval_rules(&self, scratch: &Scratch, rules: &[Rule], negative: bool, out: &mut Vec<RuleMatch>) {
+        for (rule_index, rule) in rules.iter().enumerate() {
+            if let Some(hits) = self.eval_rule(scratch, rule) {
+                out.push(RuleMatch {
+                    rule: rule_index,
+                    negative,
+                    hits,
+                });
+            }
+        }
+    }
+
+    fn concept_hits<'a>(&self, scratch: &'a Scratch, concept: u16) -> &'a [u32] {
+        let start = scratch.concept_start[concept as usize] as usize;
+        let end = scratch.concept_start[concept as usize + 1] as usize;
+        &scratch.by_concept[start..end]
+    }
+
+    fn eval_rule(&self, scratch: &Scratch, rule: &Rule) -> Option<Vec<u32>> {
+        let hits = &scratch.hits;
+        let mut best: Option<Vec<u32>> = None;
+        let mut chosen: Vec<u32> = Vec::with_capacity(rule.all.len());
+        for &anchor_concept in &rule.all[0] {
+            for &anchor in self.concept_hits(scratch, anchor_concept) {
+                let anchor_hit = &hits[anchor as usize];
+                if rule.scope == Scope::Title && !anchor_hit.in_title {
+                    continue;
+                }
+                // Later anchors cannot beat an earlier match already found.
+                if let Some(found) = &best {
+                    if hits[found[0] as usize].norm_start <= anchor_hit.norm_start {
+                        break;
+                    }
+                }
+                chosen.clear();
+                chosen.push(anchor);
+                let mut complete = true;
+                for entry in &rule.all[1..] {
+                    match self.nearest(scratch, rule, anchor_hit, entry, &chosen) {
+                        Some(index) => chosen.push(index),
+                        None => {
+                            complete = false;
+                            break;
+                        }
+                    }
+                }
+                if complete && !self.vetoed(scratch, rule, &chosen) {
+                    best = Some(chosen.clone());
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    /// The hit of one of `concepts` closest to `anchor` that the rule's scope
+    /// allows and that is not already part of the match.
+    fn nearest(
+        &self,
+        scratch: &Scratch,
+        rule: &Rule,
+        anchor: &Hit,
+        concepts: &[u16],
+        chosen: &[u32],
+    ) -> Option<u32> {
+        let hits = &scratch.hits;
+        let mut best: Option<(u32, u32)> = None;
+        for &concept in concepts {
+            for &index in self.concept_hits(scratch, concept) {
+                let hit = &hits[index as usize];
+                let allowed = match rule.scope {
+                    Scope::Sentence => hit.sentence == anchor.sentence && anchor.gap(hit) <= rule.window,
+                    Scope::Title => hit.in_title,
+                    Scope::Document => true,
+                };
+                if !allowed {
+                    continue;
+                }
+                // Two entries naming the same kind want two different
+                // things ("country" twice: a supplier and a recipient).
+                let duplicate = chosen.iter().any(|&other| {
+                    let other = &hits[other as usize];
+                    other.norm_start == hit.norm_start && other.concept == hit.concept
+                        || (hit.entity != NO_ENTITY && other.concept == hit.concept && other.entity == hit.entity)
+                });
+                if duplicate {
+                    continue;
+                }
+                let distance = anchor.gap(hit);
+                if best.is_none_or(|(_, best_distance)| distance < best_distance) {
+                    best = Some((index, distance));
+                }
+            }
+        }
+        best.map(|(index, _)| index)
+    }
+
+    fn vetoed(&self, scratch: &Scratch, rule: &Rule, chosen: &[u32]) -> bool {
+        if rule.none.is_empty() {
+            return false;
+        }
+        let hits = &scratch.hits;
+        let first = &hits[chosen[0] as usize];
+        let low = chosen.iter().map(|&index| hits[index as usize].tok_start).min().unwrap_or(0);
+        let high = chosen.iter().map(|&index| hits[index as usize].tok_end).max().unwrap_or(0);
+        rule.none.iter().any(|&concept| {
+            self.concept_hits(scratch, concept).iter().any(|&index| {
+                let hit = &hits[index as usize];
+                match rule.scope {
+                    Scope::Sentence => {
+                        hit.sentence == first.sentence
+                            && hit.tok_end + rule.window >= low
+                            && hit.tok_start <= high + rule.window
+                    }
+                    Scope::Title => hit.in_title,
+                    Scope::Document => true,
+                }
+            })
+        })
+    }
+
+    /// Hits of `concept`, in text order.
+    pub fn hits_of<'a>(&self, scratch: &'a Scratch, concept: u16) -> impl Iterator<Item = &'a Hit> + 'a {
+        self.concept_hits(scratch, concept)
+            .iter()
+            .map(move |&index| &scratch.hits[index as usize])
+    }
+}
+
+fn is_word_char_before(text: &str, byte: usize) -> bool {
+    text[..byte].chars().next_back().is_some_and(char::is_alphanumeric)
+}
+
+fn is_word_char_at(text: &str, byte: usize) -> bool {
+    text[byte..].chars().next().is_some_and(char::is_alphanumeric)
+}

@@ -1,0 +1,308 @@
+//! Entities from the hits of one article: countries, bodies and weapon
+//! types by canonical name; the people and organisations named in a role
+//! (designated, buyer, seller, broker); supplier -> recipient transfers; and
+//! names from a loaded sanctions list.
+//!
+//! Roles come from short patterns over the hits and the capitalised words
+//! of the text, using word lists from the taxonomy (`designation_verb`,
+//! `broker_cue`, `sell_verb`, `buy_verb`, `person_title`); a taxonomy without
+//! one of them just finds fewer roles.
+
+use wirewatch_model::{Entities, Party, PartyRole, Transfer};
+
+use crate::engine::{Engine, Hit, Scratch, NO_ENTITY};
+use crate::taxonomy::{Taxonomy, BODY, COUNTRY, WEAPON};
+use crate::text::{char_slice, NormText};
+use crate::{Document, SanctionsList};
+
+/// Capitalised words that start sentences or titles rather than names.
+const NOT_NAMES: &[&str] = &[
+    "the", "a", "an", "in", "on", "at", "of", "for", "and", "but", "or", "he", "she", "it", "they", "we", "i",
+    "his", "her", "its", "their", "this", "that", "these", "those", "mr", "mrs", "ms", "dr", "according",
+    "officials", "president", "minister", "secretary", "spokesman", "spokeswoman", "national", "council",
+    "ministry", "department", "government", "under", "after", "before", "since", "when", "while", "if",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+    "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+    "us", "un", "eu", "uk", "any", "at", "between", "prime", "foreign", "office", "state", "states",
+    "security", "treasury", "house", "white", "senate", "congress", "court", "agency", "bureau", "today",
+    "der", "die", "das", "le", "la", "les", "el", "los", "las", "de", "del", "von",
+];
+
+struct Name {
+    /// Token range, inclusive.
+    first: usize,
+    last: usize,
+    text: String,
+}
+
+fn concept(taxonomy: &Taxonomy, name: &str) -> Option<u16> {
+    taxonomy
+        .concepts
+        .iter()
+        .position(|candidate| candidate == name)
+        .map(|index| index as u16)
+}
+
+fn push_unique(list: &mut Vec<String>, value: &str) {
+    if !list.iter().any(|existing| existing == value) {
+        list.push(value.to_string());
+    }
+}
+
+pub(crate) fn extract(
+    taxonomy: &Taxonomy,
+    engine: &Engine,
+    scratch: &Scratch,
+    document: &Document<'_>,
+    sanctions_list: Option<&SanctionsList>,
+) -> Entities {
+    let mut entities = Entities::default();
+    for hit in &scratch.hits {
+        if hit.entity == NO_ENTITY {
+            continue;
+        }
+        let list = match hit.concept {
+            COUNTRY => &mut entities.countries,
+            BODY => &mut entities.organisations,
+            WEAPON => &mut entities.weapon_types,
+            _ => continue,
+        };
+        push_unique(list, &taxonomy.entities[hit.concept as usize][hit.entity as usize]);
+    }
+    let names = find_names(scratch, document);
+    find_parties(taxonomy, engine, scratch, &names, &mut entities);
+    find_transfers(taxonomy, engine, scratch, &mut entities);
+    if let Some(list) = sanctions_list {
+        entities.sanctions_list_matches = list.find(&scratch.text.norm);
+    }
+    entities
+}
+
+/// Runs of capitalised words in the text (not the title, which is often in
+/// title case or capitals) that are not entity names or sentence openers.
+fn find_names(scratch: &Scratch, document: &Document<'_>) -> Vec<Name> {
+    let text = &scratch.text;
+    let mut in_entity = vec![false; text.tokens.len()];
+    for hit in &scratch.hits {
+        if (hit.concept == COUNTRY || hit.concept == BODY) && hit.entity != NO_ENTITY {
+            for flag in &mut in_entity[hit.tok_start as usize..=hit.tok_end as usize] {
+                *flag = true;
+            }
+        }
+    }
+    let is_name_word = |index: usize| {
+        let token = &text.tokens[index];
+        token.capitalized
+            && token.norm_start >= text.text_start
+            && !in_entity[index]
+            && text.word(index).chars().count() > 1
+            && !NOT_NAMES.contains(&text.word(index))
+    };
+    let mut names = Vec::new();
+    let mut index = 0;
+    while index < text.tokens.len() {
+        if !is_name_word(index) {
+            index += 1;
+            continue;
+        }
+        let first = index;
+        let mut last = index;
+        while last + 1 < text.tokens.len()
+            && last - first < 3
+            && is_name_word(last + 1)
+            && text.tokens[last + 1].sentence == text.tokens[last].sentence
+            && joined_by_space(text, last)
+        {
+            last += 1;
+        }
+        let start = text.tokens[first].norm_start;
+        let end = text.tokens[last].norm_end;
+        let (field_start, field_end) = text.char_range(start, end);
+        names.push(Name {
+            first,
+            last,
+            text: char_slice(document.text, field_start, field_end),
+        });
+        index = last + 1;
+    }
+    names
+}
+
+fn joined_by_space(text: &NormText, token: usize) -> bool {
+    let gap = &text.norm[text.tokens[token].norm_end as usize..text.tokens[token + 1].norm_start as usize];
+    gap == " " || gap == "-"
+}
+
+/// The longest name in the article ending with the same word: "Mr.
+/// Mkrtychev" is "Ashot Mkrtychev" when the article names him in full.
+fn full_name(names: &[Name], short: &Name) -> String {
+    let surname = short.text.rsplit(' ').next().unwrap_or(&short.text);
+    names
+        .iter()
+        .filter(|name| name.text.ends_with(surname) && name.text.len() > short.text.len())
+        .max_by_key(|name| name.text.len())
+        .map_or_else(|| short.text.clone(), |name| name.text.clone())
+}
+
+fn add_party(entities: &mut Entities, name: String, role: PartyRole) {
+    if !entities.people.contains(&name) {
+        entities.people.push(name.clone());
+    }
+    if !entities.parties.iter().any(|party| party.name == name && party.role == role) {
+        entities.parties.push(Party { name, role });
+    }
+}
+
+fn find_parties(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, names: &[Name], entities: &mut Entities) {
+    let text = &scratch.text;
+    let sentence_of = |token: usize| text.tokens[token].sentence;
+    // "sanctioned Mr. Mkrtychev", "designated Ivan Petrov": a name just
+    // after the verb; "Petrov was sanctioned": a name just before it.
+    if let Some(designation) = concept(taxonomy, "designation_verb") {
+        for hit in engine.hits_of(scratch, designation) {
+            let after = names.iter().find(|name| {
+                name.first > hit.tok_end as usize
+                    && name.first <= hit.tok_end as usize + 3
+                    && sentence_of(name.first) == hit.sentence
+            });
+            let before = names.iter().rev().find(|name| {
+                name.last < hit.tok_start as usize
+                    && name.last + 3 >= hit.tok_start as usize
+                    && sentence_of(name.last) == hit.sentence
+                    && passive_between(text, name.last, hit.tok_start as usize)
+            });
+            if let Some(name) = after.or(before) {
+                add_party(entities, full_name(names, name), PartyRole::Designated);
+            }
+        }
+    }
+    // "X ... brokered the deal", "arms dealer X", "X helped facilitate".
+    if let Some(broker) = concept(taxonomy, "broker_cue") {
+        for hit in engine.hits_of(scratch, broker) {
+            let after = names.iter().find(|name| {
+                name.first > hit.tok_end as usize
+                    && name.first <= hit.tok_end as usize + 2
+                    && sentence_of(name.first) == hit.sentence
+            });
+            let before = names.iter().rev().find(|name| {
+                name.last < hit.tok_start as usize
+                    && name.last + 25 >= hit.tok_start as usize
+                    && sentence_of(name.last) == hit.sentence
+            });
+            if let Some(name) = after.or(before) {
+                add_party(entities, full_name(names, name), PartyRole::Broker);
+            }
+        }
+    }
+    // A name right before a verb of selling or buying.
+    for (lexicon, role) in [("sell_verb", PartyRole::Seller), ("buy_verb", PartyRole::Buyer)] {
+        let Some(verb) = concept(taxonomy, lexicon) else {
+            continue;
+        };
+        for hit in engine.hits_of(scratch, verb) {
+            let before = names.iter().rev().find(|name| {
+                name.last < hit.tok_start as usize
+                    && name.last + 2 >= hit.tok_start as usize
+                    && sentence_of(name.last) == hit.sentence
+            });
+            if let Some(name) = before {
+                add_party(entities, full_name(names, name), role);
+            }
+        }
+    }
+    // People named with a title: "spokesman John Kirby".
+    if let Some(title) = concept(taxonomy, "person_title") {
+        for hit in engine.hits_of(scratch, title) {
+            if let Some(name) = names.iter().find(|name| {
+                name.first == hit.tok_end as usize + 1 && sentence_of(name.first) == hit.sentence && name.last > name.first
+            }) {
+                let full = full_name(names, name);
+                if !entities.people.contains(&full) {
+                    entities.people.push(full);
+                }
+            }
+        }
+    }
+}
+
+/// Whether the words between a name and a verb make the name its object
+/// ("was", "were", "has been", "had been").
+fn passive_between(text: &NormText, name_last: usize, verb: usize) -> bool {
+    (name_last + 1..verb).any(|token| matches!(text.word(token), "was" | "were" | "been" | "is" | "are"))
+}
+
+/// Countries on either side of a verb of selling (supplier before,
+/// recipient after) or buying (recipient before, supplier after), in a
+/// sentence that names weapons.
+fn find_transfers(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, entities: &mut Entities) {
+    let arms = concept(taxonomy, "arms_noun");
+    let weapon_in = |sentence: u32| -> Option<Vec<String>> {
+        let mut kinds: Vec<String> = Vec::new();
+        let mut generic = false;
+        for hit in &scratch.hits {
+            if hit.sentence != sentence {
+                continue;
+            }
+            if hit.concept == WEAPON && hit.entity != NO_ENTITY {
+                push_unique(&mut kinds, &taxonomy.entities[WEAPON as usize][hit.entity as usize]);
+            } else if Some(hit.concept) == arms {
+                generic = true;
+            }
+        }
+        if kinds.is_empty() && generic {
+            kinds.push("arms".to_string());
+        }
+        (!kinds.is_empty()).then_some(kinds)
+    };
+    let countries: Vec<&Hit> = engine.hits_of(scratch, COUNTRY).collect();
+    for (lexicon, selling) in [("sell_verb", true), ("buy_verb", false)] {
+        let Some(verb) = concept(taxonomy, lexicon) else {
+            continue;
+        };
+        for hit in engine.hits_of(scratch, verb) {
+            let Some(weapons) = weapon_in(hit.sentence) else {
+                continue;
+            };
+            let before = countries
+                .iter()
+                .rev()
+                .find(|country| {
+                    country.sentence == hit.sentence && country.tok_end < hit.tok_start && country.tok_end + 12 >= hit.tok_start
+                });
+            let after = countries.iter().find(|country| {
+                country.sentence == hit.sentence
+                    && country.tok_start > hit.tok_end
+                    && country.tok_start <= hit.tok_end + 12
+                    && before.is_none_or(|before| before.entity != country.entity)
+            });
+            let (Some(before), Some(after)) = (before, after) else {
+                continue;
+            };
+            let names = &taxonomy.entities[COUNTRY as usize];
+            let (supplier, recipient) = if selling {
+                (&names[before.entity as usize], &names[after.entity as usize])
+            } else {
+                (&names[after.entity as usize], &names[before.entity as usize])
+            };
+            if supplier == recipient {
+                continue;
+            }
+            match entities
+                .transfers
+                .iter_mut()
+                .find(|transfer| transfer.supplier == *supplier && transfer.recipient == *recipient)
+            {
+                Some(existing) => {
+                    for weapon in weapons {
+                        push_unique(&mut existing.weapons, &weapon);
+                    }
+                }
+                None => entities.transfers.push(Transfer {
+                    supplier: supplier.clone(),
+                    recipient: recipient.clone(),
+                    weapons,
+                }),
+            }
+        }
+    }
+}
