@@ -201,6 +201,9 @@ const STRONG_NEGATIVE: &[&str] = &[
     "credit",
 ];
 
+/// Names of comment threads.
+const COMMENTS: &[&str] = &["comment", "disqus", "replies", "respond"];
+
 /// Whole words (class tokens split on `-`/`_`) that mark boilerplate.
 const NEGATIVE_WORDS: &[&str] = &[
     "ad",
@@ -241,6 +244,8 @@ const POSITIVE: &[&str] = &[
 ];
 
 struct ClassSignal {
+    /// Comment threads, named as such.
+    comments: bool,
     negative: bool,
     strong_negative: bool,
     positive: bool,
@@ -248,6 +253,7 @@ struct ClassSignal {
 
 fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
     let mut signal = ClassSignal {
+        comments: false,
         negative: false,
         strong_negative: false,
         positive: false,
@@ -260,6 +266,9 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
             continue;
         }
         let lower = value.to_ascii_lowercase();
+        if COMMENTS.iter().any(|word| lower.contains(word)) {
+            signal.comments = true;
+        }
         if STRONG_NEGATIVE.iter().any(|word| lower.contains(word)) {
             signal.strong_negative = true;
         }
@@ -470,6 +479,12 @@ fn extract_inner(doc: &Document, title: Option<&str>, mut explain: Option<(&str,
         .unwrap_or(0);
     let page_prose = raw_prose[body as usize];
     let protected = |id: NodeId| page_prose > 0 && raw_prose[id as usize] as f32 >= 0.3 * page_prose as f32;
+    // Comment sections are prose too, often more than the article: they
+    // are protected only when excluding them would leave almost nothing.
+    let protected_comments = |id: NodeId| {
+        let outside = page_prose - raw_prose[id as usize];
+        raw_prose[id as usize] > 0 && (outside < 300 || (outside as f32) < 0.1 * page_prose as f32)
+    };
 
     // Pass 3 (forwards): exclusion.
     let mut excluded = vec![false; count];
@@ -488,8 +503,11 @@ fn extract_inner(doc: &Document, title: Option<&str>, mut explain: Option<(&str,
             || ((is_soft_chrome_tag(tag) || is_chrome_role(doc, node)) && !protected(node))
             || (!matches!(tag, Tag::Article | Tag::Main | Tag::A | Tag::P) && {
                 let signal = class_signal(doc, node);
-                (signal.strong_negative || (signal.negative && !signal.positive))
-                    && !protected(node)
+                if signal.comments {
+                    !protected_comments(node)
+                } else {
+                    (signal.strong_negative || (signal.negative && !signal.positive)) && !protected(node)
+                }
             });
         excluded[id] = exclude;
     }
