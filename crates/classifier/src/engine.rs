@@ -283,16 +283,24 @@ impl Engine {
         let hits = &scratch.hits;
         let mut best: Option<Vec<u32>> = None;
         let mut chosen: Vec<u32> = Vec::with_capacity(rule.all.len());
+        // Sentences in which the rule matched, up to `min_sentences`.
+        let mut sentences: Vec<u32> = Vec::new();
+        let wanted = rule.min_sentences as usize;
         for &anchor_concept in &rule.all[0] {
             for &anchor in self.concept_hits(scratch, anchor_concept) {
                 let anchor_hit = &hits[anchor as usize];
                 if rule.scope == Scope::Title && !anchor_hit.in_title {
                     continue;
                 }
+                if wanted > 1 && sentences.contains(&anchor_hit.sentence) {
+                    continue;
+                }
                 // Later anchors cannot beat an earlier match already found.
-                if let Some(found) = &best {
-                    if hits[found[0] as usize].norm_start <= anchor_hit.norm_start {
-                        break;
+                if wanted == 1 {
+                    if let Some(found) = &best {
+                        if hits[found[0] as usize].norm_start <= anchor_hit.norm_start {
+                            break;
+                        }
                     }
                 }
                 chosen.clear();
@@ -308,10 +316,21 @@ impl Engine {
                     }
                 }
                 if complete && !self.vetoed(scratch, rule, &chosen) {
-                    best = Some(chosen.clone());
-                    break;
+                    let earlier = best
+                        .as_ref()
+                        .is_none_or(|found| hits[found[0] as usize].norm_start > anchor_hit.norm_start);
+                    if earlier {
+                        best = Some(chosen.clone());
+                    }
+                    if wanted == 1 {
+                        break;
+                    }
+                    sentences.push(anchor_hit.sentence);
                 }
             }
+        }
+        if sentences.len() < wanted && wanted > 1 {
+            return None;
         }
         best
     }

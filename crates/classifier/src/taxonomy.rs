@@ -122,7 +122,14 @@ struct RawRule {
     window: Spanned<u32>,
     #[serde(default)]
     scope: Scope,
+    /// The match must be found in at least this many sentences.
+    #[serde(default = "default_min_sentences")]
+    min_sentences: Spanned<u32>,
     weight: Spanned<f32>,
+}
+
+fn default_min_sentences() -> Spanned<u32> {
+    Spanned::new(0..0, 1)
 }
 
 /// One rule, with concept names resolved to ids.
@@ -134,6 +141,7 @@ pub(crate) struct Rule {
     pub none: Vec<u16>,
     pub window: u32,
     pub scope: Scope,
+    pub min_sentences: u32,
     pub weight: f32,
 }
 
@@ -556,6 +564,16 @@ impl Builder {
             );
             ok = false;
         }
+        let min_sentences = *raw.min_sentences.get_ref();
+        if !(1..=20).contains(&min_sentences) {
+            self.error(
+                path,
+                source,
+                raw.min_sentences.span().start,
+                format!("min_sentences {min_sentences} is outside 1..=20"),
+            );
+            ok = false;
+        }
         let mut all = Vec::new();
         for entry in raw.all.get_ref() {
             match self.resolve(path, source, entry) {
@@ -576,6 +594,7 @@ impl Builder {
             none,
             window,
             scope: raw.scope,
+            min_sentences,
             weight,
         })
     }
