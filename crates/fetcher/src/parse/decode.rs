@@ -1,0 +1,209 @@
+//! Bytes to UTF-8 text, before any XML parser sees them.
+//!
+//! Order of evidence: a byte order mark (unambiguous), the HTTP `charset`
+//! parameter, the XML declaration's `encoding`, then the bytes themselves.
+//! A declaration is believed only if the bytes decode cleanly with it;
+//! otherwise we try UTF-8 and then let a statistical detector pick among the
+//! legacy encodings (feeds in Shift_JIS or KOI8-R that declare nothing, or
+//! declare the wrong thing, are common in the wild).
+
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
+
+/// The document as text, and the encoding it was read with.
+pub(crate) struct Decoded {
+    pub text: String,
+    pub encoding: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Wide {
+    Utf16Le,
+    Utf16Be,
+    Utf32Le,
+    Utf32Be,
+}
+
+pub(crate) fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
+    if let Some((wide, bom_len)) = wide_bom(body) {
+        return decode_wide(&body[bom_len..], wide);
+    }
+    if let Some(rest) = body.strip_prefix(b"\xEF\xBB\xBF") {
+        return Decoded { text: String::from_utf8_lossy(rest).into_owned(), encoding: "UTF-8" };
+    }
+    if let Some(wide) = sniff_wide(body) {
+        return decode_wide(body, wide);
+    }
+
+    let declared = content_type
+        .and_then(charset_param)
+        .and_then(|label| Encoding::for_label(label.as_bytes()))
+        .or_else(|| prolog_encoding(body).and_then(|label| Encoding::for_label(label.as_bytes())))
+        // Without a BOM or 16-bit-looking bytes a UTF-16 label is a lie
+        // (the document is plainly ASCII-compatible).
+        .filter(|encoding| *encoding != UTF_16LE && *encoding != UTF_16BE);
+
+    if let Some(encoding) = declared {
+        if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(body) {
+            if encoding != UTF_8 && looks_like_utf8_mislabelled(body, encoding) {
+                return utf8(body);
+            }
+            return Decoded { text: text.into_owned(), encoding: encoding.name() };
+        }
+    }
+    if std::str::from_utf8(body).is_ok() {
+        return utf8(body);
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(body, true);
+    let guess = detector.guess(None, false);
+    let (text, _) = guess.decode_without_bom_handling(body);
+    Decoded { text: text.into_owned(), encoding: guess.name() }
+}
+
+fn utf8(body: &[u8]) -> Decoded {
+    Decoded { text: String::from_utf8_lossy(body).into_owned(), encoding: "UTF-8" }
+}
+
+/// A single-byte declaration (ISO-8859-1 and friends) never fails to decode,
+/// so it cannot be checked that way. Bytes that are valid UTF-8 and contain
+/// multi-byte sequences are, in practice, UTF-8 with a stale declaration:
+/// legacy text almost never happens to form valid UTF-8 sequences.
+fn looks_like_utf8_mislabelled(body: &[u8], declared: &'static Encoding) -> bool {
+    if declared.is_single_byte() && !body.is_ascii() {
+        if let Ok(text) = std::str::from_utf8(body) {
+            let multibyte = text.chars().filter(|ch| !ch.is_ascii()).count();
+            return multibyte >= 2;
+        }
+    }
+    false
+}
+
+fn wide_bom(body: &[u8]) -> Option<(Wide, usize)> {
+    match body {
+        [0x00, 0x00, 0xFE, 0xFF, ..] => Some((Wide::Utf32Be, 4)),
+        [0xFF, 0xFE, 0x00, 0x00, ..] => Some((Wide::Utf32Le, 4)),
+        [0xFE, 0xFF, ..] => Some((Wide::Utf16Be, 2)),
+        [0xFF, 0xFE, ..] => Some((Wide::Utf16Le, 2)),
+        _ => None,
+    }
+}
+
+/// UTF-16/32 without a BOM: an XML document starts with `<` (or
+/// whitespace), so the zero bytes around the first character give the width
+/// and byte order away.
+fn sniff_wide(body: &[u8]) -> Option<Wide> {
+    match body {
+        [0x00, 0x00, 0x00, b, ..] if *b != 0 => Some(Wide::Utf32Be),
+        [b, 0x00, 0x00, 0x00, ..] if *b != 0 => Some(Wide::Utf32Le),
+        [0x00, b, 0x00, c, ..] if *b != 0 && *c != 0 => Some(Wide::Utf16Be),
+        [b, 0x00, c, 0x00, ..] if *b != 0 && *c != 0 => Some(Wide::Utf16Le),
+        _ => None,
+    }
+}
+
+fn decode_wide(body: &[u8], wide: Wide) -> Decoded {
+    match wide {
+        Wide::Utf16Le => {
+            let (text, _) = UTF_16LE.decode_without_bom_handling(body);
+            Decoded { text: text.into_owned(), encoding: "UTF-16LE" }
+        }
+        Wide::Utf16Be => {
+            let (text, _) = UTF_16BE.decode_without_bom_handling(body);
+            Decoded { text: text.into_owned(), encoding: "UTF-16BE" }
+        }
+        Wide::Utf32Le | Wide::Utf32Be => {
+            // encoding_rs has no UTF-32 (the web never needed it); it is a
+            // fixed-width format, so decoding it is one line per unit.
+            let text = body
+                .chunks_exact(4)
+                .map(|unit| {
+                    let unit = [unit[0], unit[1], unit[2], unit[3]];
+                    let code = if wide == Wide::Utf32Le {
+                        u32::from_le_bytes(unit)
+                    } else {
+                        u32::from_be_bytes(unit)
+                    };
+                    char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
+                })
+                .collect();
+            let name = if wide == Wide::Utf32Le { "UTF-32LE" } else { "UTF-32BE" };
+            Decoded { text, encoding: name }
+        }
+    }
+}
+
+/// `charset` from a `Content-Type` header value.
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        let value = value.trim().trim_matches(['"', '\'']).trim();
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// The `encoding` pseudo-attribute of an XML declaration at the start of
+/// the document (after optional whitespace).
+fn prolog_encoding(body: &[u8]) -> Option<String> {
+    let start = body.iter().position(|byte| !byte.is_ascii_whitespace())?;
+    let head = &body[start..body.len().min(start + 512)];
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.windows(2).position(|pair| pair == b"?>")?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let after = &decl[decl.find("encoding")? + "encoding".len()..];
+    let after = after.trim_start().strip_prefix('=')?.trim_start();
+    let quote = after.chars().next().filter(|ch| *ch == '"' || *ch == '\'')?;
+    let value = &after[1..];
+    let value = &value[..value.find(quote)?];
+    Some(value.trim().to_string())
+}
+
+/// Replaces the declaration's `encoding` with UTF-8 (the text is UTF-8
+/// now), so a parser that honours the declaration does not decode twice.
+pub(crate) fn relabel_prolog_utf8(text: &str) -> String {
+    let trimmed = text.trim_start_matches(['\u{FEFF}', ' ', '\t', '\r', '\n']);
+    if !trimmed.starts_with("<?xml") {
+        return trimmed.to_string();
+    }
+    let Some(end) = trimmed.find("?>") else {
+        return trimmed.to_string();
+    };
+    let decl = &trimmed[..end];
+    let rest = &trimmed[end..];
+    let version = if decl.contains("1.1") { "1.1" } else { "1.0" };
+    format!("<?xml version=\"{version}\" encoding=\"utf-8\"{rest}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_declared_windows_1251() {
+        let body = b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>\xcf\xf0\xe8</rss>";
+        assert_eq!(decode(body, None).text.contains("\u{41f}\u{440}\u{438}"), true);
+    }
+
+    #[test]
+    fn header_charset_beats_prolog() {
+        let body = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>\xcf\xf0\xe8</rss>";
+        let decoded = decode(body, Some("text/xml; charset=windows-1251"));
+        assert_eq!(decoded.encoding, "windows-1251");
+    }
+
+    #[test]
+    fn utf16_without_bom() {
+        let body: Vec<u8> = "<rss/>".encode_utf16().flat_map(|unit| unit.to_be_bytes()).collect();
+        assert_eq!(decode(&body, None).text, "<rss/>");
+    }
+
+    #[test]
+    fn relabels_prolog() {
+        let text = "<?xml version='1.0' encoding='koi8-r' standalone='yes'?><rss/>";
+        assert_eq!(relabel_prolog_utf8(text), "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss/>");
+    }
+}
