@@ -7,10 +7,14 @@ fn main() {
         eprintln!("usage: inspect FILE.html NEEDLE");
         std::process::exit(2);
     };
-    let body = std::fs::read(file).unwrap_or_else(|error| panic!("cannot read html file {file}: {error}"));
+    let body =
+        std::fs::read(file).unwrap_or_else(|error| panic!("cannot read html file {file}: {error}"));
     let decoded = wirewatch_cleaner::charset::decode(&body, None);
     let document = wirewatch_cleaner::dom::parse(&decoded.text);
     let metadata = wirewatch_cleaner::meta::collect(&document);
     let title = metadata.title.or(metadata.html_title);
-    print!("{}", wirewatch_cleaner::extract::explain(&document, title.as_deref(), needle));
+    print!(
+        "{}",
+        wirewatch_cleaner::extract::explain(&document, title.as_deref(), needle)
+    );
 }

@@ -782,7 +782,8 @@ mod tests {
 
     fn dump(doc: &Document) -> String {
         let mut out = String::new();
-        let mut stack = vec![(0u32, 0usize)];
+        let mut stack: Vec<(NodeId, usize)> = doc.children(0).map(|child| (child, 0)).collect();
+        stack.reverse();
         while let Some((id, depth)) = stack.pop() {
             match doc.nodes[id as usize].kind {
                 NodeKind::Document => {}

@@ -420,7 +420,11 @@ fn describe(doc: &Document, id: NodeId) -> String {
     )
 }
 
-fn extract_inner(doc: &Document, title: Option<&str>, mut explain: Option<(&str, &mut String)>) -> Extracted {
+fn extract_inner(
+    doc: &Document,
+    title: Option<&str>,
+    mut explain: Option<(&str, &mut String)>,
+) -> Extracted {
     let count = doc.nodes.len();
     // Pass 1 (forwards): nearest block ancestor, link and heading context.
     let mut block_of = vec![0 as NodeId; count];
@@ -478,7 +482,8 @@ fn extract_inner(doc: &Document, title: Option<&str>, mut explain: Option<(&str,
         .find(|&id| doc.tag(id) == Some(Tag::Body))
         .unwrap_or(0);
     let page_prose = raw_prose[body as usize];
-    let protected = |id: NodeId| page_prose > 0 && raw_prose[id as usize] as f32 >= 0.3 * page_prose as f32;
+    let protected =
+        |id: NodeId| page_prose > 0 && raw_prose[id as usize] as f32 >= 0.3 * page_prose as f32;
     // Comment sections are prose too, often more than the article: they
     // are protected only when excluding them would leave almost nothing.
     let protected_comments = |id: NodeId| {
@@ -506,7 +511,8 @@ fn extract_inner(doc: &Document, title: Option<&str>, mut explain: Option<(&str,
                 if signal.comments {
                     !protected_comments(node)
                 } else {
-                    (signal.strong_negative || (signal.negative && !signal.positive)) && !protected(node)
+                    (signal.strong_negative || (signal.negative && !signal.positive))
+                        && !protected(node)
                 }
             });
         excluded[id] = exclude;
@@ -699,7 +705,8 @@ fn extract_inner(doc: &Document, title: Option<&str>, mut explain: Option<(&str,
         prune(&mut analysis, root, title);
     }
     if let Some((needle, report)) = explain.as_mut() {
-        let found = (0..count as NodeId).find(|&id| doc.text(id).is_some_and(|t| t.contains(*needle)));
+        let found =
+            (0..count as NodeId).find(|&id| doc.text(id).is_some_and(|t| t.contains(*needle)));
         let mut ancestor = found.map_or(NONE, |id| doc.nodes[id as usize].parent);
         while ancestor != NONE {
             let index = ancestor as usize;
@@ -716,7 +723,11 @@ fn extract_inner(doc: &Document, title: Option<&str>, mut explain: Option<(&str,
             ancestor = doc.nodes[index].parent;
         }
         for &c in candidates.iter().take(5) {
-            report.push_str(&format!("candidate {} score={:.1}\n", describe(doc, c), analysis.score[c as usize]));
+            report.push_str(&format!(
+                "candidate {} score={:.1}\n",
+                describe(doc, c),
+                analysis.score[c as usize]
+            ));
         }
     }
     let mut text = String::new();

@@ -66,7 +66,7 @@ pub struct Cleaned {
     /// How the text was found: `scored` (content scoring), `json_ld`
     /// (the page's JSON-LD `articleBody`), `paragraphs` (every paragraph of
     /// the page, when scoring found nothing), `description` (the page's
-    /// meta description) or `none`.
+    /// meta description), `page_text` (all text, the last resort) or `none`.
     pub method: String,
     pub warnings: Vec<String>,
 }
@@ -141,7 +141,7 @@ pub fn clean(input: &PageInput<'_>) -> Cleaned {
 }
 
 /// When scoring finds nothing: every paragraph of the page, else the
-/// description, else nothing.
+/// description, else all the page's text.
 fn fallback(document: &dom::Document, description: Option<&str>) -> (String, &'static str) {
     let paragraphs: Vec<String> = (0..document.nodes.len() as dom::NodeId)
         .filter(|&id| document.tag(id) == Some(dom::Tag::P))
@@ -157,11 +157,30 @@ fn fallback(document: &dom::Document, description: Option<&str>) -> (String, &'s
     if !paragraphs.is_empty() {
         return (paragraphs.join("\n\n"), "paragraphs");
     }
-    match description {
-        Some(description) if !description.trim().is_empty() => {
-            (description.trim().to_owned(), "description")
+    if let Some(description) = description.map(str::trim).filter(|d| !d.is_empty()) {
+        return (description.to_owned(), "description");
+    }
+    // Last resort: all the text of the page (scripts and styles were never
+    // parsed), so a page with any text never comes out empty.
+    let mut all = String::new();
+    for id in 0..document.nodes.len() as dom::NodeId {
+        let Some(text) = document.text(id) else {
+            continue;
+        };
+        if document.tag(document.nodes[id as usize].parent) == Some(dom::Tag::Title) {
+            continue;
         }
-        _ => (String::new(), "none"),
+        for word in text.split_whitespace() {
+            if !all.is_empty() {
+                all.push(' ');
+            }
+            all.push_str(word);
+        }
+    }
+    if all.is_empty() {
+        (String::new(), "none")
+    } else {
+        (all, "page_text")
     }
 }
 
@@ -277,3 +296,6 @@ pub fn clean_dir(html_dir: &Path, out_dir: &Path) -> Result<BatchReport, CleanDi
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests;

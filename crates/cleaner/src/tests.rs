@@ -1,0 +1,284 @@
+//! End-to-end tests of [`clean`] on small hand-written pages.
+
+use super::*;
+
+fn clean_str(html: &str) -> Cleaned {
+    clean(&PageInput {
+        body: html.as_bytes(),
+        content_type: None,
+        url: None,
+    })
+}
+
+/// A news page with the usual chrome around a three-paragraph article.
+fn news_page(paragraphs: &[&str]) -> String {
+    let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+    format!(
+        r#"<!doctype html><html lang="en"><head><title>Treasury sanctions arms broker | Wire</title>
+<style>body {{ color: red }}</style><script>var ads = "<p>not text</p>";</script></head>
+<body>
+<div id="cookie-banner"><p>We use cookies to improve your experience, accept them all or manage your choices now.</p></div>
+<header class="site-header"><nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li><li><a href="/business">Business</a></li></ul></nav></header>
+<main><article>
+<h1>Treasury sanctions arms broker</h1>
+<div class="byline">By Ann Lee</div>
+<div class="share-bar"><a href="https://x.example/share">Share on X</a> <a href="mailto:">Email this article to a friend</a></div>
+<div class="article-body">
+{body}
+</div>
+<div class="related-stories"><h3>Related</h3><ul>
+<li><a href="/a">Another story about sanctions that you may also like to read today</a></li>
+<li><a href="/b">Yet another story about weapons that you may also like to read today</a></li></ul></div>
+</article></main>
+<section id="comments"><div class="comment"><p>This is a long reader comment that goes on and on about the article, with opinions, and more opinions, and then some.</p></div></section>
+<footer><p>Copyright 2024 The Wire, all rights reserved, including the right to reproduce this page in whole or in part.</p></footer>
+</body></html>"#
+    )
+}
+
+const PARAGRAPHS: [&str; 3] = [
+    "The US Treasury on Tuesday sanctioned a broker accused of arranging the transfer of North Korean weapons to Russia, in exchange for food and raw materials.",
+    "Officials said the broker, working through companies in several countries, negotiated shipments of artillery shells and rockets over the past year.",
+    "The sanctions freeze any assets the broker holds in the United States and bar Americans from doing business with the companies named on Tuesday.",
+];
+
+#[test]
+fn keeps_paragraphs_and_drops_boilerplate() {
+    let cleaned = clean_str(&news_page(&PARAGRAPHS));
+    assert_eq!(cleaned.text, PARAGRAPHS.join("\n\n"));
+    assert_eq!(cleaned.method, "scored");
+    assert_eq!(
+        cleaned.title.as_deref(),
+        Some("Treasury sanctions arms broker | Wire")
+    );
+    assert_eq!(cleaned.lang.as_deref(), Some("en"));
+    for junk in [
+        "cookies",
+        "Home",
+        "Share",
+        "Related",
+        "reader comment",
+        "Copyright",
+        "not text",
+        "color",
+    ] {
+        assert!(
+            !cleaned.text.contains(junk),
+            "{junk:?} leaked into {:?}",
+            cleaned.text
+        );
+    }
+}
+
+#[test]
+fn br_separated_text_keeps_line_breaks() {
+    let page = format!(
+        "<html><body><div class=nav><a href=/>Home</a></div><div class=story>{}<br><br>{}<br>{}</div></body></html>",
+        PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(
+        cleaned.text,
+        format!("{}\n{}\n{}", PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2])
+    );
+}
+
+#[test]
+fn json_ld_metadata_and_body_when_dom_is_thin() {
+    let body = PARAGRAPHS.join("\n");
+    let page = format!(
+        r#"<html><head><script type="application/ld+json">
+{{"@context":"https://schema.org","@type":"NewsArticle","headline":"Broker sanctioned",
+"author":{{"@type":"Person","name":"Ann Lee"}},"datePublished":"2023-09-14T08:00:00Z",
+"dateModified":"2023-09-14T09:30:00Z","publisher":{{"@type":"Organization","name":"The Wire"}},
+"image":["https://example.org/lead.jpg"],"articleBody":{body:?}}}
+</script></head><body><div id="app"><p>Loading the story, please wait.</p></div></body></html>"#
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.method, "json_ld");
+    assert_eq!(cleaned.text, PARAGRAPHS.join("\n\n"));
+    assert_eq!(cleaned.title.as_deref(), Some("Broker sanctioned"));
+    assert_eq!(cleaned.byline.as_deref(), Some("Ann Lee"));
+    assert_eq!(cleaned.site_name.as_deref(), Some("The Wire"));
+    assert_eq!(
+        cleaned.lead_image.as_deref(),
+        Some("https://example.org/lead.jpg")
+    );
+    assert_eq!(
+        cleaned.published.unwrap().to_rfc3339(),
+        "2023-09-14T08:00:00+00:00"
+    );
+    assert_eq!(
+        cleaned.modified.unwrap().to_rfc3339(),
+        "2023-09-14T09:30:00+00:00"
+    );
+}
+
+#[test]
+fn relative_links_resolve_against_the_page_url() {
+    let page = r#"<html><head><link rel="canonical" href="/world/broker"><meta property="og:image" content="img/lead.jpg"></head><body></body></html>"#;
+    let url = Url::parse("https://news.example.org/world/broker?utm_source=feed").unwrap();
+    let cleaned = clean(&PageInput {
+        body: page.as_bytes(),
+        content_type: None,
+        url: Some(&url),
+    });
+    assert_eq!(
+        cleaned.canonical_url.as_deref(),
+        Some("https://news.example.org/world/broker")
+    );
+    assert_eq!(
+        cleaned.lead_image.as_deref(),
+        Some("https://news.example.org/world/img/lead.jpg")
+    );
+}
+
+#[test]
+fn dates_from_meta_and_time_elements() {
+    let page = r#"<html><head><meta property="article:published_time" content="2024-03-01T10:00:00+01:00">
+        <meta property="article:modified_time" content="2024-03-02"></head>
+        <body><time datetime="2020-01-01">old</time></body></html>"#;
+    let cleaned = clean_str(page);
+    assert_eq!(
+        cleaned.published.unwrap().to_rfc3339(),
+        "2024-03-01T09:00:00+00:00"
+    );
+    assert_eq!(
+        cleaned.modified.unwrap().to_rfc3339(),
+        "2024-03-02T00:00:00+00:00"
+    );
+    let only_time =
+        clean_str(r#"<article><time datetime="2022-05-06T07:08:09Z">6 May</time></article>"#);
+    assert_eq!(
+        only_time.published.unwrap().to_rfc3339(),
+        "2022-05-06T07:08:09+00:00"
+    );
+}
+
+#[test]
+fn cyrillic_page_in_windows_1251_via_meta() {
+    let paragraphs = [
+        "Министерство финансов США ввело санкции против посредника, который организовал поставки оружия из Северной Кореи в Россию.",
+        "По данным ведомства, в обмен на снаряды и ракеты Пхеньян получал продовольствие и сырьё, а сделки проходили через подставные компании.",
+    ];
+    let html = format!(
+        "<html><head><meta charset=\"windows-1251\"></head><body>{}</body></html>",
+        news_page(&paragraphs)
+    );
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&html);
+    let cleaned = clean(&PageInput {
+        body: &bytes,
+        content_type: None,
+        url: None,
+    });
+    assert_eq!(cleaned.text, paragraphs.join("\n\n"));
+}
+
+#[test]
+fn cjk_page_with_bom_and_no_lang() {
+    let paragraphs = [
+        "美国财政部星期二宣布，对一名涉嫌安排朝鲜向俄罗斯转让武器的中间人实施制裁，交易以粮食和原材料作为交换。",
+        "官员表示，该中间人通过多个国家的公司，在过去一年里谈判了炮弹和火箭的运输事宜，相关资产已被冻结。",
+    ];
+    let page = news_page(&paragraphs).replace(" lang=\"en\"", "");
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(page.as_bytes());
+    let cleaned = clean(&PageInput {
+        body: &bytes,
+        content_type: Some("text/html; charset=iso-8859-1"),
+        url: None,
+    });
+    assert_eq!(cleaned.text, paragraphs.join("\n\n"));
+    assert_eq!(cleaned.lang.as_deref(), Some("zh"));
+}
+
+#[test]
+fn arabic_right_to_left_page() {
+    let paragraphs = [
+        "فرضت وزارة الخزانة الأمريكية يوم الثلاثاء عقوبات على وسيط متهم بترتيب نقل أسلحة من كوريا الشمالية إلى روسيا مقابل الغذاء.",
+        "وقال مسؤولون إن الوسيط تفاوض خلال العام الماضي على شحنات من قذائف المدفعية والصواريخ عبر شركات في عدة دول.",
+    ];
+    let page = news_page(&paragraphs).replace("<html lang=\"en\">", "<html dir=\"rtl\">");
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, paragraphs.join("\n\n"));
+    assert_eq!(cleaned.lang.as_deref(), Some("ar"));
+}
+
+#[test]
+fn empty_and_garbage_input_never_fail() {
+    for page in [
+        "",
+        "<",
+        "</",
+        "<!--",
+        "<html",
+        "&#xFFFFFFFF;",
+        "<p a='unterminated",
+        "\u{0}\u{1}",
+    ] {
+        let cleaned = clean_str(page);
+        assert!(cleaned.text.len() <= page.len() + 4);
+    }
+    let cleaned =
+        clean_str("<html><head><title>t</title></head><body> \n <img src=x> </body></html>");
+    assert!(cleaned
+        .warnings
+        .iter()
+        .any(|w| w.contains("no article text")));
+}
+
+#[test]
+fn ten_megabyte_page() {
+    // 10 MB of realistic chrome and scripts around one article.
+    let mut page = String::with_capacity(10_500_000);
+    page.push_str("<html><body>");
+    while page.len() < 5_000_000 {
+        page.push_str(
+            "<div class=menu><a href=/x>Link</a></div><script>var x = '<p>no</p>';</script>",
+        );
+    }
+    page.push_str("<article>");
+    for paragraph in PARAGRAPHS {
+        page.push_str(&format!("<p>{paragraph}</p>"));
+    }
+    page.push_str("</article>");
+    while page.len() < 10_000_000 {
+        page.push_str("<!-- comment --><style>.a{}</style><span>ok</span>");
+    }
+    let cleaned = clean_str(&page);
+    assert!(
+        cleaned.text.starts_with(PARAGRAPHS[0]),
+        "{:?}",
+        &cleaned.text[..200.min(cleaned.text.len())]
+    );
+}
+
+#[test]
+fn hundred_thousand_deep_nesting() {
+    let depth = 100_000;
+    let mut page = String::with_capacity(depth * 12 + 1000);
+    page.push_str("<html><body>");
+    for _ in 0..depth {
+        page.push_str("<div>");
+    }
+    page.push_str(&format!("<p>{}</p>", PARAGRAPHS[0]));
+    for _ in 0..depth {
+        page.push_str("</div>");
+    }
+    page.push_str(&format!("<p>{}</p></body></html>", PARAGRAPHS[1]));
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.contains(PARAGRAPHS[0]));
+    assert!(cleaned.warnings.iter().any(|w| w.contains("nested deeper")));
+    // Unclosed, too.
+    let unclosed = "<span>".repeat(depth) + PARAGRAPHS[2];
+    assert!(clean_str(&unclosed).text.contains(PARAGRAPHS[2]));
+}
+
+#[test]
+fn five_megabyte_text_node() {
+    let sentence = "Shells and rockets were shipped, officials said, in exchange for food. ";
+    let text = sentence.repeat(5_000_000 / sentence.len());
+    let page = format!("<html><body><p>{text}</p></body></html>");
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, text.trim_end());
+}
