@@ -48,7 +48,8 @@ fn main() -> ExitCode {
         },
         None => Taxonomy::builtin(),
     };
-    let classifier = Classifier::new(taxonomy, ClassifierOptions::default()).expect("default options are valid");
+    let classifier =
+        Classifier::new(taxonomy, ClassifierOptions::default()).expect("default options are valid");
     let file = match std::fs::File::open(&input) {
         Ok(file) => file,
         Err(error) => {
@@ -78,7 +79,11 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let stdout = std::io::stdout();
-    match classify_jsonl(&classifier, BufReader::new(file), BufWriter::new(stdout.lock())) {
+    match classify_jsonl(
+        &classifier,
+        BufReader::new(file),
+        BufWriter::new(stdout.lock()),
+    ) {
         Ok(count) => {
             eprintln!("classified {count} articles");
             ExitCode::SUCCESS

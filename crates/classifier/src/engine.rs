@@ -156,7 +156,11 @@ impl Engine {
                 if tok_start >= text.tokens.len() {
                     continue;
                 }
-                if entry.upper_only && !text.tokens[tok_start..=tok_end].iter().all(|token| token.no_lower) {
+                if entry.upper_only
+                    && !text.tokens[tok_start..=tok_end]
+                        .iter()
+                        .all(|token| token.no_lower)
+                {
                     continue;
                 }
                 if entry.open_left {
@@ -186,7 +190,14 @@ impl Engine {
                 });
             }
         }
-        hits.sort_unstable_by_key(|hit| (hit.norm_start, std::cmp::Reverse(hit.norm_end), hit.concept, hit.entity));
+        hits.sort_unstable_by_key(|hit| {
+            (
+                hit.norm_start,
+                std::cmp::Reverse(hit.norm_end),
+                hit.concept,
+                hit.entity,
+            )
+        });
         hits.dedup_by(|later, earlier| {
             later.concept == earlier.concept
                 && later.entity == earlier.entity
@@ -226,7 +237,11 @@ impl Engine {
                 return None;
             }
             let word = text.word(token);
-            let matches = if *open { word.starts_with(stem.as_str()) } else { word == stem };
+            let matches = if *open {
+                word.starts_with(stem.as_str())
+            } else {
+                word == stem
+            };
             if !matches {
                 return None;
             }
@@ -261,7 +276,13 @@ impl Engine {
     }
 
     /// Every rule of `rules` that matches, with the hits of its first match.
-    pub fn eval_rules(&self, scratch: &Scratch, rules: &[Rule], negative: bool, out: &mut Vec<RuleMatch>) {
+    pub fn eval_rules(
+        &self,
+        scratch: &Scratch,
+        rules: &[Rule],
+        negative: bool,
+        out: &mut Vec<RuleMatch>,
+    ) {
         for (rule_index, rule) in rules.iter().enumerate() {
             if let Some(hits) = self.eval_rule(scratch, rule) {
                 out.push(RuleMatch {
@@ -316,9 +337,9 @@ impl Engine {
                     }
                 }
                 if complete && !self.vetoed(scratch, rule, &chosen) {
-                    let earlier = best
-                        .as_ref()
-                        .is_none_or(|found| hits[found[0] as usize].norm_start > anchor_hit.norm_start);
+                    let earlier = best.as_ref().is_none_or(|found| {
+                        hits[found[0] as usize].norm_start > anchor_hit.norm_start
+                    });
                     if earlier {
                         best = Some(chosen.clone());
                     }
@@ -351,7 +372,9 @@ impl Engine {
             for &index in self.concept_hits(scratch, concept) {
                 let hit = &hits[index as usize];
                 let allowed = match rule.scope {
-                    Scope::Sentence => hit.sentence == anchor.sentence && anchor.gap(hit) <= rule.window,
+                    Scope::Sentence => {
+                        hit.sentence == anchor.sentence && anchor.gap(hit) <= rule.window
+                    }
                     Scope::Title => hit.in_title,
                     Scope::Document => true,
                 };
@@ -363,7 +386,9 @@ impl Engine {
                 let duplicate = chosen.iter().any(|&other| {
                     let other = &hits[other as usize];
                     other.norm_start == hit.norm_start && other.concept == hit.concept
-                        || (hit.entity != NO_ENTITY && other.concept == hit.concept && other.entity == hit.entity)
+                        || (hit.entity != NO_ENTITY
+                            && other.concept == hit.concept
+                            && other.entity == hit.entity)
                 });
                 if duplicate {
                     continue;
@@ -383,8 +408,16 @@ impl Engine {
         }
         let hits = &scratch.hits;
         let first = &hits[chosen[0] as usize];
-        let low = chosen.iter().map(|&index| hits[index as usize].tok_start).min().unwrap_or(0);
-        let high = chosen.iter().map(|&index| hits[index as usize].tok_end).max().unwrap_or(0);
+        let low = chosen
+            .iter()
+            .map(|&index| hits[index as usize].tok_start)
+            .min()
+            .unwrap_or(0);
+        let high = chosen
+            .iter()
+            .map(|&index| hits[index as usize].tok_end)
+            .max()
+            .unwrap_or(0);
         rule.none.iter().any(|&concept| {
             self.concept_hits(scratch, concept).iter().any(|&index| {
                 let hit = &hits[index as usize];
@@ -402,7 +435,11 @@ impl Engine {
     }
 
     /// Hits of `concept`, in text order.
-    pub fn hits_of<'a>(&self, scratch: &'a Scratch, concept: u16) -> impl Iterator<Item = &'a Hit> + 'a {
+    pub fn hits_of<'a>(
+        &self,
+        scratch: &'a Scratch,
+        concept: u16,
+    ) -> impl Iterator<Item = &'a Hit> + 'a {
         self.concept_hits(scratch, concept)
             .iter()
             .map(move |&index| &scratch.hits[index as usize])
@@ -410,9 +447,15 @@ impl Engine {
 }
 
 fn is_word_char_before(text: &str, byte: usize) -> bool {
-    text[..byte].chars().next_back().is_some_and(char::is_alphanumeric)
+    text[..byte]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric)
 }
 
 fn is_word_char_at(text: &str, byte: usize) -> bool {
-    text[byte..].chars().next().is_some_and(char::is_alphanumeric)
+    text[byte..]
+        .chars()
+        .next()
+        .is_some_and(char::is_alphanumeric)
 }

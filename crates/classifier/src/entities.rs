@@ -17,15 +17,107 @@ use crate::{Document, SanctionsList};
 
 /// Capitalised words that start sentences or titles rather than names.
 const NOT_NAMES: &[&str] = &[
-    "the", "a", "an", "in", "on", "at", "of", "for", "and", "but", "or", "he", "she", "it", "they", "we", "i",
-    "his", "her", "its", "their", "this", "that", "these", "those", "mr", "mrs", "ms", "dr", "according",
-    "officials", "president", "minister", "secretary", "spokesman", "spokeswoman", "national", "council",
-    "ministry", "department", "government", "under", "after", "before", "since", "when", "while", "if",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
-    "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
-    "us", "un", "eu", "uk", "any", "at", "between", "prime", "foreign", "office", "state", "states",
-    "security", "treasury", "house", "white", "senate", "congress", "court", "agency", "bureau", "today",
-    "der", "die", "das", "le", "la", "les", "el", "los", "las", "de", "del", "von",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "of",
+    "for",
+    "and",
+    "but",
+    "or",
+    "he",
+    "she",
+    "it",
+    "they",
+    "we",
+    "i",
+    "his",
+    "her",
+    "its",
+    "their",
+    "this",
+    "that",
+    "these",
+    "those",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "according",
+    "officials",
+    "president",
+    "minister",
+    "secretary",
+    "spokesman",
+    "spokeswoman",
+    "national",
+    "council",
+    "ministry",
+    "department",
+    "government",
+    "under",
+    "after",
+    "before",
+    "since",
+    "when",
+    "while",
+    "if",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "us",
+    "un",
+    "eu",
+    "uk",
+    "any",
+    "at",
+    "between",
+    "prime",
+    "foreign",
+    "office",
+    "state",
+    "states",
+    "security",
+    "treasury",
+    "house",
+    "white",
+    "senate",
+    "congress",
+    "court",
+    "agency",
+    "bureau",
+    "today",
+    "der",
+    "die",
+    "das",
+    "le",
+    "la",
+    "les",
+    "el",
+    "los",
+    "las",
+    "de",
+    "del",
+    "von",
 ];
 
 struct Name {
@@ -67,7 +159,10 @@ pub(crate) fn extract(
             WEAPON => &mut entities.weapon_types,
             _ => continue,
         };
-        push_unique(list, &taxonomy.entities[hit.concept as usize][hit.entity as usize]);
+        push_unique(
+            list,
+            &taxonomy.entities[hit.concept as usize][hit.entity as usize],
+        );
     }
     let names = find_names(scratch, document);
     find_parties(taxonomy, engine, scratch, &names, &mut entities);
@@ -129,7 +224,8 @@ fn find_names(scratch: &Scratch, document: &Document<'_>) -> Vec<Name> {
 }
 
 fn joined_by_space(text: &NormText, token: usize) -> bool {
-    let gap = &text.norm[text.tokens[token].norm_end as usize..text.tokens[token + 1].norm_start as usize];
+    let gap = &text.norm
+        [text.tokens[token].norm_end as usize..text.tokens[token + 1].norm_start as usize];
     gap == " " || gap == "-"
 }
 
@@ -148,12 +244,22 @@ fn add_party(entities: &mut Entities, name: String, role: PartyRole) {
     if !entities.people.contains(&name) {
         entities.people.push(name.clone());
     }
-    if !entities.parties.iter().any(|party| party.name == name && party.role == role) {
+    if !entities
+        .parties
+        .iter()
+        .any(|party| party.name == name && party.role == role)
+    {
         entities.parties.push(Party { name, role });
     }
 }
 
-fn find_parties(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, names: &[Name], entities: &mut Entities) {
+fn find_parties(
+    taxonomy: &Taxonomy,
+    engine: &Engine,
+    scratch: &Scratch,
+    names: &[Name],
+    entities: &mut Entities,
+) {
     let text = &scratch.text;
     let sentence_of = |token: usize| text.tokens[token].sentence;
     // "sanctioned Mr. Mkrtychev", "designated Ivan Petrov": a name just
@@ -195,7 +301,10 @@ fn find_parties(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, names: 
         }
     }
     // A name right before a verb of selling or buying.
-    for (lexicon, role) in [("sell_verb", PartyRole::Seller), ("buy_verb", PartyRole::Buyer)] {
+    for (lexicon, role) in [
+        ("sell_verb", PartyRole::Seller),
+        ("buy_verb", PartyRole::Buyer),
+    ] {
         let Some(verb) = concept(taxonomy, lexicon) else {
             continue;
         };
@@ -214,7 +323,9 @@ fn find_parties(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, names: 
     if let Some(title) = concept(taxonomy, "person_title") {
         for hit in engine.hits_of(scratch, title) {
             if let Some(name) = names.iter().find(|name| {
-                name.first == hit.tok_end as usize + 1 && sentence_of(name.first) == hit.sentence && name.last > name.first
+                name.first == hit.tok_end as usize + 1
+                    && sentence_of(name.first) == hit.sentence
+                    && name.last > name.first
             }) {
                 let full = full_name(names, name);
                 if !entities.people.contains(&full) {
@@ -228,13 +339,19 @@ fn find_parties(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, names: 
 /// Whether the words between a name and a verb make the name its object
 /// ("was", "were", "has been", "had been").
 fn passive_between(text: &NormText, name_last: usize, verb: usize) -> bool {
-    (name_last + 1..verb).any(|token| matches!(text.word(token), "was" | "were" | "been" | "is" | "are"))
+    (name_last + 1..verb)
+        .any(|token| matches!(text.word(token), "was" | "were" | "been" | "is" | "are"))
 }
 
 /// Countries on either side of a verb of selling (supplier before,
 /// recipient after) or buying (recipient before, supplier after), in a
 /// sentence that names weapons.
-fn find_transfers(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, entities: &mut Entities) {
+fn find_transfers(
+    taxonomy: &Taxonomy,
+    engine: &Engine,
+    scratch: &Scratch,
+    entities: &mut Entities,
+) {
     let arms = concept(taxonomy, "arms_noun");
     let weapon_in = |sentence: u32| -> Option<Vec<String>> {
         let mut kinds: Vec<String> = Vec::new();
@@ -244,7 +361,10 @@ fn find_transfers(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, entit
                 continue;
             }
             if hit.concept == WEAPON && hit.entity != NO_ENTITY {
-                push_unique(&mut kinds, &taxonomy.entities[WEAPON as usize][hit.entity as usize]);
+                push_unique(
+                    &mut kinds,
+                    &taxonomy.entities[WEAPON as usize][hit.entity as usize],
+                );
             } else if Some(hit.concept) == arms {
                 generic = true;
             }
@@ -263,12 +383,11 @@ fn find_transfers(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, entit
             let Some(weapons) = weapon_in(hit.sentence) else {
                 continue;
             };
-            let before = countries
-                .iter()
-                .rev()
-                .find(|country| {
-                    country.sentence == hit.sentence && country.tok_end < hit.tok_start && country.tok_end + 12 >= hit.tok_start
-                });
+            let before = countries.iter().rev().find(|country| {
+                country.sentence == hit.sentence
+                    && country.tok_end < hit.tok_start
+                    && country.tok_end + 12 >= hit.tok_start
+            });
             let after = countries.iter().find(|country| {
                 country.sentence == hit.sentence
                     && country.tok_start > hit.tok_end
@@ -279,10 +398,26 @@ fn find_transfers(taxonomy: &Taxonomy, engine: &Engine, scratch: &Scratch, entit
                 continue;
             };
             let names = &taxonomy.entities[COUNTRY as usize];
+            // A preposition before the second country overrides the verb:
+            // "obtain weapons for Russia", "buying drones from Iran".
+            let preposition = (after.tok_start as usize)
+                .checked_sub(1)
+                .map(|token| scratch.text.word(token));
+            let selling = match preposition {
+                Some("to" | "for" | "an" | "nach" | "à" | "vers" | "hacia") => true,
+                Some("from" | "aus" | "von" | "desde") => false,
+                _ => selling,
+            };
             let (supplier, recipient) = if selling {
-                (&names[before.entity as usize], &names[after.entity as usize])
+                (
+                    &names[before.entity as usize],
+                    &names[after.entity as usize],
+                )
             } else {
-                (&names[after.entity as usize], &names[before.entity as usize])
+                (
+                    &names[after.entity as usize],
+                    &names[before.entity as usize],
+                )
             };
             if supplier == recipient {
                 continue;

@@ -21,7 +21,11 @@ pub(crate) fn render(
     let _ = writeln!(out, "article {}: {}", classification.article_id, title);
     for (index, label) in classification.labels.iter().enumerate() {
         let threshold = classifier.thresholds.get(index).copied().unwrap_or(1.0);
-        let verdict = if label.flagged { "FLAGGED" } else { "not flagged" };
+        let verdict = if label.flagged {
+            "FLAGGED"
+        } else {
+            "not flagged"
+        };
         let comparison = if label.flagged { ">=" } else { "<" };
         let _ = writeln!(
             out,
@@ -29,7 +33,11 @@ pub(crate) fn render(
             label.label, verdict, label.score, comparison, threshold
         );
         let mut any = false;
-        for evidence in classification.evidence.iter().filter(|evidence| evidence.label == label.label) {
+        for evidence in classification
+            .evidence
+            .iter()
+            .filter(|evidence| evidence.label == label.label)
+        {
             any = true;
             let field = match evidence.field {
                 EvidenceField::Title => "title",
@@ -53,7 +61,13 @@ pub(crate) fn render(
         if let Some(negatives) = negatives.get(index) {
             for (rule, weight, words) in negatives {
                 any = true;
-                let _ = writeln!(out, "  - x{:.2} {} (negative cue \"{}\")", 1.0 - weight, rule, words);
+                let _ = writeln!(
+                    out,
+                    "  - x{:.2} {} (negative cue \"{}\")",
+                    1.0 - weight,
+                    rule,
+                    words
+                );
             }
         }
         if !any {

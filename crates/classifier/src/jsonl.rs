@@ -57,10 +57,11 @@ pub fn classify_jsonl<R: BufRead, W: Write>(
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: InputLine = serde_json::from_str(&line).map_err(|source| JsonlError::Parse {
-            line: line_number,
-            source,
-        })?;
+        let parsed: InputLine =
+            serde_json::from_str(&line).map_err(|source| JsonlError::Parse {
+                line: line_number,
+                source,
+            })?;
         let id_text = match &parsed.id {
             Some(Value::String(id)) if !id.is_empty() => id.clone(),
             Some(Value::Number(id)) => id.to_string(),
@@ -106,15 +107,21 @@ pub fn classify_jsonl<R: BufRead, W: Write>(
         }
         record.insert("scores".into(), Value::Object(score_map));
         buffer.clear();
-        serde_json::to_writer(&mut buffer, &Value::Object(record)).expect("a json value always serializes");
+        serde_json::to_writer(&mut buffer, &Value::Object(record))
+            .expect("a json value always serializes");
         buffer.push(b'\n');
-        output.write_all(&buffer).map_err(|source| JsonlError::Write {
-            line: line_number,
-            source,
-        })?;
+        output
+            .write_all(&buffer)
+            .map_err(|source| JsonlError::Write {
+                line: line_number,
+                source,
+            })?;
         count += 1;
     }
-    output.flush().map_err(|source| JsonlError::Write { line: count, source })?;
+    output.flush().map_err(|source| JsonlError::Write {
+        line: count,
+        source,
+    })?;
     Ok(count)
 }
 
@@ -153,7 +160,10 @@ mod tests {
     fn errors_name_the_line() {
         let input = "{\"id\":\"a\",\"text\":\"x\"}\n{not json\n";
         let error = classify_jsonl(&classifier(), input.as_bytes(), Vec::new()).unwrap_err();
-        assert!(error.to_string().starts_with("line 2: invalid json"), "{error}");
+        assert!(
+            error.to_string().starts_with("line 2: invalid json"),
+            "{error}"
+        );
         let input = "{\"title\":\"x\"}\n";
         let error = classify_jsonl(&classifier(), input.as_bytes(), Vec::new()).unwrap_err();
         assert_eq!(error.to_string(), "line 1: field `id` is missing or empty");

@@ -100,15 +100,30 @@ pub(crate) struct LabelVerdict {
 }
 
 impl Classifier {
-    pub fn new(taxonomy: Taxonomy, options: ClassifierOptions) -> Result<Classifier, TaxonomyError> {
-        let mut thresholds: Vec<f32> = taxonomy.labels.iter().map(|label| label.threshold).collect();
+    pub fn new(
+        taxonomy: Taxonomy,
+        options: ClassifierOptions,
+    ) -> Result<Classifier, TaxonomyError> {
+        let mut thresholds: Vec<f32> = taxonomy
+            .labels
+            .iter()
+            .map(|label| label.threshold)
+            .collect();
         let mut errors = Vec::new();
         let mut overrides: Vec<_> = options.thresholds.iter().collect();
         overrides.sort_by(|a, b| a.0.cmp(b.0));
         for (label, threshold) in overrides {
-            match taxonomy.labels.iter().position(|candidate| candidate.name == *label) {
-                Some(index) if *threshold > 0.0 && *threshold <= 1.0 => thresholds[index] = *threshold,
-                Some(_) => errors.push(format!("threshold {threshold} for label {label} is outside (0, 1]")),
+            match taxonomy
+                .labels
+                .iter()
+                .position(|candidate| candidate.name == *label)
+            {
+                Some(index) if *threshold > 0.0 && *threshold <= 1.0 => {
+                    thresholds[index] = *threshold
+                }
+                Some(_) => errors.push(format!(
+                    "threshold {threshold} for label {label} is outside (0, 1]"
+                )),
                 None => errors.push(format!("threshold given for unknown label {label}")),
             }
         }
@@ -162,8 +177,10 @@ impl Classifier {
             .zip(&self.thresholds)
             .map(|(label, &threshold)| {
                 let mut matches = Vec::new();
-                self.engine.eval_rules(scratch, &label.rules, false, &mut matches);
-                self.engine.eval_rules(scratch, &label.negatives, true, &mut matches);
+                self.engine
+                    .eval_rules(scratch, &label.rules, false, &mut matches);
+                self.engine
+                    .eval_rules(scratch, &label.negatives, true, &mut matches);
                 let mut keep = 1.0f32;
                 let mut damp = 1.0f32;
                 for found in &matches {
@@ -198,9 +215,21 @@ impl Classifier {
                     score: verdict.score,
                     flagged: verdict.score >= verdict.threshold,
                 });
-                for found in verdict.matches.iter().filter(|found| !found.negative).take(self.max_evidence) {
+                for found in verdict
+                    .matches
+                    .iter()
+                    .filter(|found| !found.negative)
+                    .take(self.max_evidence)
+                {
                     let rule = &label.rules[found.rule];
-                    evidence.push(self.evidence(document, scratch, found, &label.name, &rule.id, rule.weight));
+                    evidence.push(self.evidence(
+                        document,
+                        scratch,
+                        found,
+                        &label.name,
+                        &rule.id,
+                        rule.weight,
+                    ));
                 }
             }
             let entities = entities::extract(
@@ -256,8 +285,18 @@ impl Classifier {
             .all(|&index| hits[index as usize].in_title == first.in_title);
         let (norm_start, norm_end) = if same_field {
             (
-                found.hits.iter().map(|&index| hits[index as usize].norm_start).min().unwrap_or(0),
-                found.hits.iter().map(|&index| hits[index as usize].norm_end).max().unwrap_or(0),
+                found
+                    .hits
+                    .iter()
+                    .map(|&index| hits[index as usize].norm_start)
+                    .min()
+                    .unwrap_or(0),
+                found
+                    .hits
+                    .iter()
+                    .map(|&index| hits[index as usize].norm_end)
+                    .max()
+                    .unwrap_or(0),
             )
         } else {
             (first.norm_start, first.norm_end)
@@ -295,7 +334,9 @@ impl Classifier {
                         .map(|found| {
                             let rule = &label.negatives[found.rule];
                             let hit = &scratch.hits[found.hits[0] as usize];
-                            let words = scratch.text.norm[hit.norm_start as usize..hit.norm_end as usize].to_string();
+                            let words = scratch.text.norm
+                                [hit.norm_start as usize..hit.norm_end as usize]
+                                .to_string();
                             (rule.id.clone(), rule.weight, words)
                         })
                         .collect::<Vec<_>>()
@@ -311,7 +352,8 @@ mod tests {
     use super::*;
 
     fn classify(title: &str, text: &str) -> Classification {
-        let classifier = Classifier::new(Taxonomy::builtin(), ClassifierOptions::default()).unwrap();
+        let classifier =
+            Classifier::new(Taxonomy::builtin(), ClassifierOptions::default()).unwrap();
         let id = ArticleId::from_key("test");
         classifier.classify(&Document {
             id: &id,
@@ -330,7 +372,11 @@ mod tests {
             .iter()
             .find(|evidence| evidence.field == wirewatch_model::EvidenceField::Text)
             .expect("text evidence");
-        let expected: String = text.chars().skip(evidence.start).take(evidence.end - evidence.start).collect();
+        let expected: String = text
+            .chars()
+            .skip(evidence.start)
+            .take(evidence.end - evidence.start)
+            .collect();
         assert_eq!(evidence.text, expected);
         assert!(evidence.text.contains("sanctions"), "{evidence:?}");
     }
@@ -347,7 +393,8 @@ mod tests {
 
     #[test]
     fn output_is_deterministic() {
-        let text = "The US Treasury sanctioned three firms that shipped drones from Iran to Russia.";
+        let text =
+            "The US Treasury sanctioned three firms that shipped drones from Iran to Russia.";
         let first = classify("Sanctions", text);
         let second = classify("Sanctions", text);
         assert_eq!(first.labels, second.labels);

@@ -74,7 +74,10 @@ impl SanctionsList {
             })?;
             // A trailing end-of-file marker (a lone control character) or
             // a blank line is not a record.
-            if fields.iter().all(|field| field.trim().trim_matches('\u{1a}').is_empty()) {
+            if fields
+                .iter()
+                .all(|field| field.trim().trim_matches('\u{1a}').is_empty())
+            {
                 continue;
             }
             if fields.len() < 4 {
@@ -94,7 +97,11 @@ impl SanctionsList {
             }
             let programs = empty_marker(&fields[3])
                 .split("] [")
-                .map(|program| program.trim_matches(|character: char| character == '[' || character == ']' || character.is_whitespace()))
+                .map(|program| {
+                    program.trim_matches(|character: char| {
+                        character == '[' || character == ']' || character.is_whitespace()
+                    })
+                })
                 .filter(|program| !program.is_empty())
                 .map(str::to_string)
                 .collect();
@@ -145,11 +152,15 @@ impl SanctionsList {
         for hit in self.automaton.find_iter(norm) {
             let before = norm[..hit.start()].chars().next_back();
             let after = norm[hit.end()..].chars().next();
-            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
+            {
                 continue;
             }
             let entry = &self.entries[self.pattern_entry[hit.pattern().as_usize()] as usize];
-            if found.iter().any(|existing| existing.list_id.as_deref() == Some(entry.list_id.as_str())) {
+            if found
+                .iter()
+                .any(|existing| existing.list_id.as_deref() == Some(entry.list_id.as_str()))
+            {
                 continue;
             }
             found.push(SanctionsListMatch {
@@ -263,8 +274,13 @@ mod tests {
     #[test]
     fn short_rows_name_their_line() {
         let csv = "1,\"A CORP\",-0- ,\"SDGT\"\n2,\"B\"\n";
-        let error = SanctionsList::parse_ofac_csv(csv, "sdn.csv").unwrap_err().to_string();
-        assert!(error.starts_with("sdn.csv:2: expected at least 4 columns"), "{error}");
+        let error = SanctionsList::parse_ofac_csv(csv, "sdn.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("sdn.csv:2: expected at least 4 columns"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -240,7 +240,10 @@ impl Taxonomy {
         let mut paths = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io_error)? {
             let path = entry.map_err(io_error)?.path();
-            if path.extension().is_some_and(|extension| extension == "toml") {
+            if path
+                .extension()
+                .is_some_and(|extension| extension == "toml")
+            {
                 paths.push(path);
             }
         }
@@ -401,14 +404,20 @@ impl Builder {
         // The first word goes to the automaton, the others are checked
         // word by word after it.
         let words: Vec<&str> = core.split_whitespace().collect();
-        let word_mode = words.len() > 1 && words[..words.len() - 1].iter().any(|word| word.ends_with('*'));
+        let word_mode = words.len() > 1
+            && words[..words.len() - 1]
+                .iter()
+                .any(|word| word.ends_with('*'));
         let (head, rest) = if word_mode {
             let mut rest = Vec::new();
             for word in &words[1..] {
                 let open = word.ends_with('*');
                 let stem = word.trim_end_matches('*');
                 // "d'armes" is two words to the tokenizer: "d", "armes".
-                let parts: Vec<&str> = stem.split(|character: char| !character.is_alphanumeric()).filter(|part| !part.is_empty()).collect();
+                let parts: Vec<&str> = stem
+                    .split(|character: char| !character.is_alphanumeric())
+                    .filter(|part| !part.is_empty())
+                    .collect();
                 if parts.is_empty() || stem.contains('*') {
                     self.error(
                         path,
@@ -489,12 +498,21 @@ impl Builder {
                 self.add_term(path, source, term, concept, None);
             }
         }
-        let kinds = [(&file.country, COUNTRY), (&file.body, BODY), (&file.weapon, WEAPON)];
+        let kinds = [
+            (&file.country, COUNTRY),
+            (&file.body, BODY),
+            (&file.weapon, WEAPON),
+        ];
         for (entities, kind) in kinds {
             for entity in entities {
                 let name = entity.name.get_ref().trim().to_string();
                 if name.is_empty() {
-                    self.error(path, source, entity.name.span().start, "entity name is empty");
+                    self.error(
+                        path,
+                        source,
+                        entity.name.span().start,
+                        "entity name is empty",
+                    );
                     continue;
                 }
                 let list = &self.entities[kind as usize];
@@ -615,9 +633,9 @@ impl Builder {
         let raw_label = raw_label.get_ref();
         let name = raw_label.name.get_ref().clone();
         if name.is_empty()
-            || !name
-                .chars()
-                .all(|character| character.is_ascii_uppercase() || character.is_ascii_digit() || character == '_')
+            || !name.chars().all(|character| {
+                character.is_ascii_uppercase() || character.is_ascii_digit() || character == '_'
+            })
         {
             self.error(
                 path,
@@ -644,7 +662,12 @@ impl Builder {
             );
         }
         if file.rule.is_empty() {
-            self.error(path, source, raw_label_span.start, format!("label {name:?} has no [[rule]]"));
+            self.error(
+                path,
+                source,
+                raw_label_span.start,
+                format!("label {name:?} has no [[rule]]"),
+            );
         }
         let mut seen = HashMap::new();
         for rule in file.rule.iter().chain(&file.negative) {
@@ -694,9 +717,9 @@ fn fold(term: &str) -> String {
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
-        && name
-            .chars()
-            .all(|character| character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_')
+        && name.chars().all(|character| {
+            character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_'
+        })
 }
 
 #[cfg(test)]
@@ -742,7 +765,7 @@ weight = 0.7
     fn unknown_key_names_line_and_column() {
         let text = MINIMAL.replace("weight = 0.7", "weight = 0.7\nwieght = 0.2");
         let error = load(&[("a.toml", &text)]).unwrap_err().to_string();
-        assert!(error.starts_with("a.toml:14:1: "), "{error}");
+        assert!(error.starts_with("a.toml:13:1: "), "{error}");
         assert!(error.contains("wieght"), "{error}");
     }
 
@@ -752,15 +775,26 @@ weight = 0.7
             .replace("weight = 0.7", "weight = 1.5")
             .replace("\"verb\", \"weapon\"", "\"verb\", \"gadget\"");
         let error = load(&[("a.toml", &text)]).unwrap_err().to_string();
-        assert!(error.contains("a.toml:12:16: unknown concept \"gadget\""), "{error}");
-        assert!(error.contains("a.toml:13:10: weight 1.5 is outside [0, 1]"), "{error}");
+        assert!(
+            error.contains("a.toml:11:16: unknown concept \"gadget\""),
+            "{error}"
+        );
+        assert!(
+            error.contains("a.toml:12:10: weight 1.5 is outside [0, 1]"),
+            "{error}"
+        );
     }
 
     #[test]
     fn lexicon_defined_twice_is_rejected() {
         let other = "[lexicon]\nverb = [\"buy\"]\n";
-        let error = load(&[("a.toml", MINIMAL), ("b.toml", other)]).unwrap_err().to_string();
-        assert!(error.contains("b.toml:2:8: lexicon \"verb\" is already defined in a.toml"), "{error}");
+        let error = load(&[("a.toml", MINIMAL), ("b.toml", other)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("b.toml:2:8: lexicon \"verb\" is already defined in a.toml"),
+            "{error}"
+        );
     }
 
     #[test]

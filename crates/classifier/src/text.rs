@@ -85,7 +85,11 @@ impl NormText {
             if character.is_alphanumeric() {
                 if !in_word {
                     let capitalized = character.is_uppercase();
-                    if pending_hard || (pending_period && saw_space && (capitalized || !character.is_alphabetic())) {
+                    if pending_hard
+                        || (pending_period
+                            && saw_space
+                            && (capitalized || !character.is_alphabetic()))
+                    {
                         *sentence += 1;
                     }
                     pending_hard = false;
@@ -128,11 +132,15 @@ impl NormText {
                             .tokens
                             .last()
                             .filter(|token| token.norm_end == self.norm.len() as u32)
-                            .map(|token| &self.norm[token.norm_start as usize..token.norm_end as usize]);
+                            .map(|token| {
+                                &self.norm[token.norm_start as usize..token.norm_end as usize]
+                            });
                         // "U.S." and "Mr." do not end a sentence; other periods
                         // end one when a capitalized word follows.
                         let abbreviation = match word {
-                            Some(word) => word.chars().count() == 1 || ABBREVIATIONS.contains(&word),
+                            Some(word) => {
+                                word.chars().count() == 1 || ABBREVIATIONS.contains(&word)
+                            }
                             None => false,
                         };
                         if !abbreviation {
@@ -219,7 +227,8 @@ impl NormText {
 
     /// The index of the token containing or following `norm_offset`.
     pub fn token_at(&self, norm_offset: u32) -> usize {
-        self.tokens.partition_point(|token| token.norm_end <= norm_offset)
+        self.tokens
+            .partition_point(|token| token.norm_end <= norm_offset)
     }
 
     /// The index of the token containing the byte before `norm_end`.
@@ -237,7 +246,11 @@ impl NormText {
 
 /// Takes `count` characters starting at character `start` of `field`.
 pub(crate) fn char_slice(field: &str, start: usize, end: usize) -> String {
-    field.chars().skip(start).take(end.saturating_sub(start)).collect()
+    field
+        .chars()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect()
 }
 
 #[cfg(test)]
@@ -245,13 +258,18 @@ mod tests {
     use super::*;
 
     fn words(norm: &NormText) -> Vec<(&str, u32)> {
-        (0..norm.tokens.len()).map(|index| (norm.word(index), norm.tokens[index].sentence)).collect()
+        (0..norm.tokens.len())
+            .map(|index| (norm.word(index), norm.tokens[index].sentence))
+            .collect()
     }
 
     #[test]
     fn lowercases_and_numbers_sentences() {
         let mut norm = NormText::default();
-        norm.build("Big News", "The U.S. Treasury acted. Mr. Smith left! Then more.");
+        norm.build(
+            "Big News",
+            "The U.S. Treasury acted. Mr. Smith left! Then more.",
+        );
         assert_eq!(
             words(&norm),
             vec![

@@ -1,0 +1,463 @@
+//! The classifier's integration tests: the seed story, one test per class
+//! of hard negative, a label added in TOML, taxonomy errors, and sanctions
+//! list lookups. Everything goes through the public API only.
+
+use std::path::{Path, PathBuf};
+
+use wirewatch_classifier::{
+    Classifier, ClassifierOptions, Document, SanctionsList, Taxonomy, TaxonomyError,
+};
+use wirewatch_model::{ArticleId, Classification, EvidenceField, PartyRole};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn builtin() -> Classifier {
+    Classifier::new(Taxonomy::builtin(), ClassifierOptions::default()).unwrap()
+}
+
+fn classify_with(classifier: &Classifier, title: &str, text: &str) -> Classification {
+    let id = ArticleId::from_key(title);
+    classifier.classify(&Document {
+        id: &id,
+        title,
+        text,
+        lang: Some("en"),
+    })
+}
+
+fn classify(title: &str, text: &str) -> Classification {
+    classify_with(&builtin(), title, text)
+}
+
+fn flagged(classification: &Classification) -> Vec<&str> {
+    classification.flagged_labels().collect()
+}
+
+/// Splits a story file into its first line (the headline) and the rest.
+fn split_story(story: &str) -> (&str, &str) {
+    let (title, text) = story.split_once('\n').unwrap_or((story, ""));
+    (title.trim(), text.trim())
+}
+
+/// What the seed story and its retelling must both produce.
+fn assert_seed_story(title: &str, text: &str) {
+    let classifier = builtin();
+    let result = classify_with(&classifier, title, text);
+    assert_eq!(
+        flagged(&result),
+        ["ARMS_TRANSFER", "SANCTIONS"],
+        "{result:#?}"
+    );
+    for label in ["ARMS_TRANSFER", "SANCTIONS"] {
+        let evidence: Vec<_> = result
+            .evidence
+            .iter()
+            .filter(|evidence| evidence.label == label)
+            .collect();
+        assert!(!evidence.is_empty(), "no evidence for {label}");
+        for item in evidence {
+            let field = match item.field {
+                EvidenceField::Title => title,
+                EvidenceField::Text => text,
+            };
+            let span: String = field
+                .chars()
+                .skip(item.start)
+                .take(item.end - item.start)
+                .collect();
+            assert_eq!(
+                span, item.text,
+                "evidence offsets are characters into the field"
+            );
+            assert!(item.rule.is_some() && item.weight > 0.0);
+        }
+    }
+    let entities = &result.entities;
+    for country in ["Russia", "North Korea", "Iran"] {
+        assert!(
+            entities.countries.iter().any(|name| name == country),
+            "{country} missing: {entities:#?}"
+        );
+    }
+    assert!(
+        entities
+            .organisations
+            .iter()
+            .any(|name| name.contains("Treasury")),
+        "Treasury missing: {entities:#?}"
+    );
+    assert!(
+        entities
+            .parties
+            .iter()
+            .any(|party| party.name == "Ashot Mkrtychev" && party.role == PartyRole::Broker),
+        "broker missing: {entities:#?}"
+    );
+    assert!(
+        entities
+            .parties
+            .iter()
+            .any(|party| party.name == "Ashot Mkrtychev" && party.role == PartyRole::Designated),
+        "designation missing: {entities:#?}"
+    );
+    assert!(
+        entities
+            .transfers
+            .iter()
+            .any(|transfer| transfer.supplier == "North Korea" && transfer.recipient == "Russia"),
+        "North Korea -> Russia missing: {entities:#?}"
+    );
+    assert!(
+        entities
+            .transfers
+            .iter()
+            .any(|transfer| transfer.supplier == "Iran" && transfer.recipient == "Russia"),
+        "Iran -> Russia missing: {entities:#?}"
+    );
+    let explanation = classifier.explain(
+        &Document {
+            id: &result.article_id,
+            title,
+            text,
+            lang: Some("en"),
+        },
+        &result,
+    );
+    assert!(
+        explanation.contains("ARMS_TRANSFER: FLAGGED"),
+        "{explanation}"
+    );
+    assert!(explanation.contains("SANCTIONS: FLAGGED"), "{explanation}");
+    assert!(
+        explanation.contains("Ashot Mkrtychev (broker)"),
+        "{explanation}"
+    );
+}
+
+mod seed {
+    use super::*;
+
+    #[test]
+    fn shared_seed_article_is_flagged_with_both_labels() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/seed-article.txt");
+        let Ok(story) = std::fs::read_to_string(&path) else {
+            eprintln!(
+                "\n!!!!!!!!\n!!! SKIPPING shared_seed_article_is_flagged_with_both_labels: {} not found\n!!!!!!!!\n",
+                path.display()
+            );
+            return;
+        };
+        let (title, text) = split_story(&story);
+        assert_seed_story(title, text);
+    }
+
+    #[test]
+    fn seed_facts_in_our_own_words_are_flagged_with_both_labels() {
+        let story = std::fs::read_to_string(fixture("seed-own-words.txt")).unwrap();
+        let (title, text) = split_story(&story);
+        assert_seed_story(title, text);
+    }
+}
+
+/// One test per kind of story that shares words with a label but is not
+/// about arms transfers or sanctions (LABELING.md's hard negatives).
+mod hard_negatives {
+    use super::*;
+
+    fn assert_not_flagged(title: &str, text: &str) {
+        let result = classify(title, text);
+        assert!(flagged(&result).is_empty(), "{title}: {:?}", result.labels);
+    }
+
+    #[test]
+    fn football_transfers() {
+        assert_not_flagged(
+            "Striker completes record transfer to Italian club",
+            "The Portuguese forward signed a five-year deal after his club accepted a bid before the transfer \
+             window closed. The manager said the squad needed more firepower for the league season.",
+        );
+    }
+
+    #[test]
+    fn sports_bans_and_disciplinary_sanctions() {
+        assert_not_flagged(
+            "Sprinter banned for four years after failed doping test",
+            "The athletics federation imposed sanctions on the Kenyan runner, who will miss the Olympics. \
+             The club also faces a fine for breaching anti-doping rules.",
+        );
+        assert_not_flagged(
+            "FIFA hits club with registration ban",
+            "FIFA sanctioned the Spanish club with a ban on registering new players for two transfer windows \
+             after irregularities in the signing of minors.",
+        );
+    }
+
+    #[test]
+    fn tariffs_and_trade_disputes() {
+        assert_not_flagged(
+            "Brussels readies tariffs on American motorbikes in steel row",
+            "The European Union said it would impose retaliatory duties on imports from the United States \
+             after Washington raised steel tariffs, calling the move a trade war that the WTO must settle. \
+             Officials described the duties as sanctions against unfair trade.",
+        );
+    }
+
+    #[test]
+    fn gun_control_and_domestic_gun_news() {
+        assert_not_flagged(
+            "State senate passes tighter gun control bill",
+            "The bill expands background checks for gun sales at shows and bans some rifles. Police said \
+             the city's gun buyback collected 300 firearms last weekend.",
+        );
+    }
+
+    #[test]
+    fn arms_as_limbs_and_other_senses() {
+        assert_not_flagged(
+            "Champion lifts trophy with arms raised",
+            "She threw her arms around her coach after the final point, then raised both arms to the crowd.",
+        );
+        assert_not_flagged(
+            "Rising rates take shine off ARMs",
+            "Borrowers with adjustable-rate mortgages face higher payments as the central bank raises rates.",
+        );
+    }
+
+    #[test]
+    fn sanctioned_meaning_approved() {
+        assert_not_flagged(
+            "Council sanctions new harbour bridge",
+            "The city council sanctioned the construction of the bridge on Tuesday, and the officially \
+             sanctioned route will open to cyclists first.",
+        );
+    }
+
+    #[test]
+    fn regulatory_and_court_sanctions() {
+        assert_not_flagged(
+            "Regulator sanctions broker over misleading adverts",
+            "The Securities and Exchange Commission imposed sanctions on the brokerage for misconduct, \
+             and a judge sanctioned its lawyers for filing late in the related lawsuit.",
+        );
+    }
+
+    #[test]
+    fn press_embargo() {
+        assert_not_flagged(
+            "Journal lifts embargo early on heart study",
+            "The press office sent the press release to its media list hours before the embargo was \
+             scheduled to lift, and several outlets broke the embargo.",
+        );
+    }
+
+    #[test]
+    fn domestic_procurement() {
+        assert_not_flagged(
+            "Air Force awards jet engine contract",
+            "The Air Force awarded the engine maker a contract for 120 fighter engines, the defense \
+             contractor said, lifting its quarterly profit forecast.",
+        );
+    }
+
+    #[test]
+    fn military_news_without_a_transfer() {
+        assert_not_flagged(
+            "Nuclear-capable missile test-fired",
+            "The army test-fired a medium-range ballistic missile on Wednesday, the defence ministry said, \
+             as troops held exercises near the border.",
+        );
+    }
+}
+
+mod taxonomy {
+    use super::*;
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> TempDir {
+            let path = std::env::temp_dir().join(format!(
+                "wirewatch-classifier-{name}-{}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&path);
+            std::fs::create_dir_all(&path).unwrap();
+            TempDir(path)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn copy_builtin(dir: &Path) {
+        for (name, contents) in Taxonomy::builtin_files() {
+            std::fs::write(dir.join(name), contents).unwrap();
+        }
+    }
+
+    #[test]
+    fn shipped_config_directory_matches_builtin() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/taxonomy");
+        let loaded = Taxonomy::load_dir(&dir).unwrap();
+        assert_eq!(
+            loaded.labels().collect::<Vec<_>>(),
+            Taxonomy::builtin().labels().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn user_added_label_works_without_recompiling() {
+        let dir = TempDir::new("added-label");
+        copy_builtin(&dir.0);
+        std::fs::write(
+            dir.0.join("nuclear_proliferation.toml"),
+            r#"
+[label]
+name = "NUCLEAR_PROLIFERATION"
+threshold = 0.5
+description = "spread of nuclear weapons technology"
+
+[lexicon]
+enrichment = ["enrich*", "centrifuge*", "uranium", "plutonium"]
+covert = ["secret", "covert*", "undeclared", "clandestine"]
+
+[[rule]]
+id = "covert-enrichment"
+all = ["covert", "enrichment"]
+window = 6
+weight = 0.6
+
+[[rule]]
+id = "enrichment-with-country"
+all = ["enrichment", "country"]
+window = 10
+weight = 0.3
+"#,
+        )
+        .unwrap();
+        let taxonomy = Taxonomy::load_dir(&dir.0).unwrap();
+        assert_eq!(
+            taxonomy.labels().collect::<Vec<_>>(),
+            ["ARMS_TRANSFER", "NUCLEAR_PROLIFERATION", "SANCTIONS"]
+        );
+        let classifier = Classifier::new(taxonomy, ClassifierOptions::default()).unwrap();
+        let result = classify_with(
+            &classifier,
+            "Inspectors find undeclared centrifuges",
+            "Inspectors found a covert enrichment hall in Syria holding undeclared centrifuges.",
+        );
+        assert_eq!(flagged(&result), ["NUCLEAR_PROLIFERATION"], "{result:#?}");
+        assert!(result
+            .evidence
+            .iter()
+            .any(|evidence| evidence.label == "NUCLEAR_PROLIFERATION"
+                && evidence.rule.as_deref() == Some("covert-enrichment")));
+    }
+
+    #[test]
+    fn malformed_file_names_file_line_and_column() {
+        let dir = TempDir::new("malformed");
+        copy_builtin(&dir.0);
+        let broken = dir.0.join("broken.toml");
+        std::fs::write(&broken, "[label]\nname = \"BROKEN\"\nthreshold = = 0.5\n").unwrap();
+        let error = Taxonomy::load_dir(&dir.0).unwrap_err();
+        let message = error.to_string();
+        let expected = format!("{}:3:13: ", broken.display());
+        assert!(message.starts_with(&expected), "{message}");
+        assert!(matches!(
+            error,
+            TaxonomyError::Invalid {
+                line: 3,
+                column: 13,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_weights_are_rejected_with_positions() {
+        let dir = TempDir::new("invalid");
+        copy_builtin(&dir.0);
+        let extra = dir.0.join("extra.toml");
+        std::fs::write(
+            &extra,
+            "[label]\nname = \"EXTRA\"\nthreshold = 0.5\n\n[[rule]]\nid = \"a\"\nall = [\"weapon\"]\nweight = 2.0\n",
+        )
+        .unwrap();
+        let message = Taxonomy::load_dir(&dir.0).unwrap_err().to_string();
+        assert!(
+            message.contains(&format!(
+                "{}:8:10: weight 2 is outside [0, 1]",
+                extra.display()
+            )),
+            "{message}"
+        );
+        std::fs::write(
+            &extra,
+            "[label]\nname = \"EXTRA\"\nthreshold = 0.5\ncolour = \"red\"\n",
+        )
+        .unwrap();
+        let message = Taxonomy::load_dir(&dir.0).unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!("{}:4:1: unknown field `colour`", extra.display())),
+            "{message}"
+        );
+    }
+}
+
+mod sanctions_list {
+    use super::*;
+
+    #[test]
+    fn listed_name_in_text_becomes_a_match_with_its_program() {
+        let list = SanctionsList::load_ofac_csv(fixture("sdn-sample.csv")).unwrap();
+        assert_eq!(list.len(), 4);
+        let options = ClassifierOptions {
+            sanctions_list: Some(list),
+            ..ClassifierOptions::default()
+        };
+        let classifier = Classifier::new(Taxonomy::builtin(), options).unwrap();
+        let result = classify_with(
+            &classifier,
+            "Broker accused of arranging shells for Moscow",
+            "Investigators say Ashot Mkrtychev arranged the deal, and that Kestrel Ordnance Trading LLC \
+             handled payments. The tanker Sea Harrier was not involved.",
+        );
+        let matches = &result.entities.sanctions_list_matches;
+        let mkrtychev = matches
+            .iter()
+            .find(|found| found.name == "MKRTYCHEV, Ashot")
+            .expect("individual found in given-name order");
+        assert_eq!(mkrtychev.programs, ["DPRK3", "RUSSIA-EO14024"]);
+        assert_eq!(mkrtychev.list, "ofac_sdn");
+        assert_eq!(mkrtychev.list_id.as_deref(), Some("90001"));
+        assert!(matches
+            .iter()
+            .any(|found| found.name == "KESTREL ORDNANCE TRADING LLC"
+                && found.programs == ["RUSSIA-EO14024"]));
+        assert!(matches
+            .iter()
+            .any(|found| found.name == "SEA HARRIER" && found.programs == ["IRAN-EO13846"]));
+        assert!(!matches
+            .iter()
+            .any(|found| found.name.starts_with("PERELIN")));
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let error = SanctionsList::load_ofac_csv("/nonexistent/sdn.csv").unwrap_err();
+        assert!(
+            error.to_string().starts_with("/nonexistent/sdn.csv: "),
+            "{error}"
+        );
+    }
+}
