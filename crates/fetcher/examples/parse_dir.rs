@@ -59,7 +59,7 @@ fn parse_plain(body: &[u8]) -> Result<ParsedFeed, FeedParseError> {
     };
     Ok(ParsedFeed {
         title: feed.title.map(|title| title.content),
-        link: feed.links.first().map(|link| link.href.clone()),
+        link: page_link(&feed.links),
         lang: feed.language,
         ttl_minutes: feed.ttl,
         update_interval_secs: None,
@@ -68,7 +68,7 @@ fn parse_plain(body: &[u8]) -> Result<ParsedFeed, FeedParseError> {
             .into_iter()
             .map(|entry| ParsedEntry {
                 id: Some(entry.id),
-                link: entry.links.first().map(|link| link.href.clone()),
+                link: page_link(&entry.links),
                 title: entry.title.map(|title| title.content),
                 published: entry.published,
                 updated: entry.updated,
@@ -76,4 +76,14 @@ fn parse_plain(body: &[u8]) -> Result<ParsedFeed, FeedParseError> {
             })
             .collect(),
     })
+}
+
+/// The `rel="alternate"` (or rel-less) link, else the first: the obvious
+/// mapping anyone would write on top of feed-rs.
+fn page_link(links: &[feed_rs::model::Link]) -> Option<String> {
+    links
+        .iter()
+        .find(|link| matches!(link.rel.as_deref(), None | Some("alternate")))
+        .or_else(|| links.first())
+        .map(|link| link.href.clone())
 }

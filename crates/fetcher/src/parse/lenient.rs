@@ -157,12 +157,18 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
         update_interval_secs: update_interval(&ctx, channel),
         entries: Vec::new(),
     };
-    // Items live in the channel (RSS 2.0) or beside it (RSS 0.90/1.0).
-    let mut items: Vec<usize> = ctx.children_named(channel, Vocab::Rss, "item").collect();
-    if channel != root {
-        items.extend(ctx.children_named(root, Vocab::Rss, "item"));
-        items.sort_unstable();
-    }
+    // Items live in the channel (RSS 2.0) or beside it (RSS 0.90/1.0), and
+    // in broken feeds inside one another: every `item` element is one, in
+    // document order (arena order is document order).
+    let mut items: Vec<usize> = doc
+        .descendants(root)
+        .into_iter()
+        .filter(|element| {
+            let element = doc.element(*element);
+            element.local == "item" && vocab(element.ns.as_deref()) == Vocab::Rss
+        })
+        .collect();
+    items.sort_unstable();
     for item in items {
         let item_base = with_xml_base(doc, item, base.clone());
         let guid = ctx.child(item, Vocab::Rss, "guid");

@@ -108,24 +108,20 @@ pub fn parse_feed(
 fn parse_xml(text: &str, base_url: Option<&Url>) -> Result<ParsedFeed, FeedParseError> {
     let repaired = repair::repair(&decode::relabel_prolog_utf8(text));
     let strict = strict_parse(&repaired, base_url);
-    if let Some(feed) = &strict {
-        if !feed.entries.is_empty() {
-            return Ok(strict.unwrap_or_default());
-        }
-    }
+    // The forgiving reader always runs too (it is linear and cheap): it is
+    // the fallback when feed-rs fails, and it fills what feed-rs leaves out
+    // (`rdf:about` ids, `xml:base` on RSS items, items nested in items).
     let doc = dom::read(text);
-    match (lenient::extract(&doc, base_url), strict) {
-        (Some(lenient_feed), Some(strict_feed)) => {
-            // feed-rs accepted the document but found no entries: either
-            // the feed is empty, or it is a dialect feed-rs reads as empty.
-            if lenient_feed.entries.is_empty() && strict_feed.title.is_some() {
-                Ok(strict_feed)
-            } else {
+    match (strict, lenient::extract(&doc, base_url)) {
+        (Some(strict_feed), Some(lenient_feed)) => {
+            if lenient_feed.entries.len() > strict_feed.entries.len() {
                 Ok(lenient_feed)
+            } else {
+                Ok(merge(strict_feed, lenient_feed))
             }
         }
-        (Some(lenient_feed), None) => Ok(lenient_feed),
-        (None, Some(strict_feed)) => Ok(strict_feed),
+        (Some(strict_feed), None) => Ok(strict_feed),
+        (None, Some(lenient_feed)) => Ok(lenient_feed),
         (None, None) => Err(match lenient::root_kind(&doc) {
             lenient::RootKind::Html => FeedParseError::NotAFeed("an html page, not a feed".to_string()),
             _ => match doc.root() {
@@ -134,6 +130,47 @@ fn parse_xml(text: &str, base_url: Option<&Url>) -> Result<ParsedFeed, FeedParse
             },
         }),
     }
+}
+
+/// feed-rs's reading, with gaps filled from the forgiving reader's. Entries
+/// are matched by position only when both found the same number.
+fn merge(mut strict: ParsedFeed, lenient: ParsedFeed) -> ParsedFeed {
+    fn fill<T>(target: &mut Option<T>, source: Option<T>) {
+        if target.is_none() {
+            *target = source;
+        }
+    }
+    fill(&mut strict.title, lenient.title);
+    fill(&mut strict.link, lenient.link);
+    fill(&mut strict.lang, lenient.lang);
+    fill(&mut strict.ttl_minutes, lenient.ttl_minutes);
+    fill(&mut strict.update_interval_secs, lenient.update_interval_secs);
+    if strict.entries.len() != lenient.entries.len() {
+        return strict;
+    }
+    for (entry, other) in strict.entries.iter_mut().zip(lenient.entries) {
+        // A link feed-rs left relative was resolved against an `xml:base`
+        // it does not apply to RSS items.
+        let relative = entry.link.as_deref().is_some_and(|link| Url::parse(link).is_err());
+        if relative && other.link.is_some() {
+            entry.link = other.link;
+        } else {
+            fill(&mut entry.link, other.link);
+        }
+        fill(&mut entry.id, other.id);
+        fill(&mut entry.title, other.title);
+        fill(&mut entry.summary, other.summary);
+        fill(&mut entry.published, other.published);
+        fill(&mut entry.updated, other.updated);
+        fill(&mut entry.lang, other.lang);
+        if entry.authors.is_empty() {
+            entry.authors = other.authors;
+        }
+        if entry.categories.is_empty() {
+            entry.categories = other.categories;
+        }
+    }
+    strict
 }
 
 /// feed-rs on repaired text; `None` if it fails (or panics).
