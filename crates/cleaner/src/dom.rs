@@ -475,19 +475,12 @@ impl Builder {
             Tag::Tr => {
                 self.close_in_scope(Tag::Tr, 0, &[Tag::Table]);
             }
-            Tag::Option => {
-                if self.tag_and_name(self.current()).0 == Tag::Option {
-                    self.pop();
-                }
-            }
+            Tag::Option if self.tag_and_name(self.current()).0 == Tag::Option => self.pop(),
             Tag::A => {
                 self.close_in_scope(Tag::A, 0, &[]);
             }
-            _ if tag.is_heading() => {
-                if self.tag_and_name(self.current()).0.is_heading() {
-                    self.pop();
-                }
-            }
+            // A heading does not nest in a heading.
+            _ if tag.is_heading() && self.tag_and_name(self.current()).0.is_heading() => self.pop(),
             _ => {}
         }
         if !tag.is_void() && self.stack.len() > MAX_DEPTH {
@@ -565,7 +558,7 @@ fn find_end_tag(bytes: &[u8], from: usize, name: &[u8]) -> usize {
             && bytes[start + 2..name_end].eq_ignore_ascii_case(name)
             && bytes
                 .get(name_end)
-                .map_or(true, |&b| is_space(b) || b == b'>' || b == b'/')
+                .is_none_or(|&b| is_space(b) || b == b'>' || b == b'/')
         {
             return start;
         }
@@ -620,7 +613,6 @@ pub fn parse(html: &str) -> Document {
         if lt > i {
             builder.text(&html[i..lt]);
         }
-        i = lt;
         let Some(&next) = bytes.get(lt + 1) else {
             builder.text("<");
             break;

@@ -380,10 +380,6 @@ struct Analysis<'a> {
 }
 
 impl Analysis<'_> {
-    fn tag(&self, id: NodeId) -> Tag {
-        self.doc.tag(id).unwrap_or(Tag::Other)
-    }
-
     fn link_density(&self, id: NodeId) -> f32 {
         let stats = &self.stats[id as usize];
         if stats.len == 0 {
@@ -640,8 +636,8 @@ fn extract_inner(
             level += 1;
         }
     }
-    for id in 0..count {
-        if is_candidate[id] {
+    for (id, candidate) in is_candidate.iter().enumerate() {
+        if *candidate {
             analysis.score[id] *= 1.0 - analysis.link_density(id as NodeId);
         }
     }
@@ -804,7 +800,7 @@ fn widen(analysis: &Analysis<'_>, first: NodeId, candidates: &[NodeId]) -> NodeI
     // An only child says nothing its parent does not.
     loop {
         let parent = doc.nodes[top as usize].parent;
-        if parent == NONE || doc.tag(parent).is_none_or_body() {
+        if parent == NONE || matches!(doc.tag(parent), None | Some(Tag::Body) | Some(Tag::Html)) {
             break;
         }
         let element_children = doc
@@ -817,16 +813,6 @@ fn widen(analysis: &Analysis<'_>, first: NodeId, candidates: &[NodeId]) -> NodeI
         top = parent;
     }
     top
-}
-
-trait BodyCheck {
-    fn is_none_or_body(self) -> bool;
-}
-
-impl BodyCheck for Option<Tag> {
-    fn is_none_or_body(self) -> bool {
-        matches!(self, None | Some(Tag::Body) | Some(Tag::Html))
-    }
 }
 
 fn normalized(text: &str) -> String {

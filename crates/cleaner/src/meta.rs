@@ -123,12 +123,12 @@ pub fn collect(doc: &Document) -> Metadata {
                     | "last-modified"
                     | "dcterms.modified"
                     | "article.updated" => offer_date(&mut named.modified, content),
+                    // `article:author` is often a profile URL: not a name.
                     "author" | "article:author" | "dc.creator" | "byl" | "parsely-author"
-                    | "sailthru.author" | "twitter:creator" => {
-                        // `article:author` is often a profile URL: not a name.
-                        if content.is_some_and(|c| !c.trim_start().starts_with("http")) {
-                            offer(&mut named.byline, content)
-                        }
+                    | "sailthru.author" | "twitter:creator"
+                        if content.is_some_and(|c| !c.trim_start().starts_with("http")) =>
+                    {
+                        offer(&mut named.byline, content)
                     }
                     "og:locale" | "content-language" | "language" | "dc.language"
                     | "inlanguage" => offer(&mut meta_lang, content),
