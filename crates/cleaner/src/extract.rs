@@ -698,7 +698,7 @@ fn extract_inner(
     }
 
     for &root in &content {
-        prune(&mut analysis, root, title);
+        prune(&mut analysis, root, first, title);
     }
     if let Some((needle, report)) = explain.as_mut() {
         let found =
@@ -823,7 +823,10 @@ fn normalized(text: &str) -> String {
 }
 
 /// Marks sub-blocks of `root` that are not article prose.
-fn prune(analysis: &mut Analysis<'_>, root: NodeId, title: Option<&str>) {
+/// `best` is the best-scoring candidate: it and its ancestors are never
+/// pruned, whatever their names say (page builders name every wrapper
+/// `widget`).
+fn prune(analysis: &mut Analysis<'_>, root: NodeId, best: NodeId, title: Option<&str>) {
     let doc = analysis.doc;
     let title = title.map(normalized).unwrap_or_default();
     let end = doc.subtree_end(root);
@@ -838,7 +841,10 @@ fn prune(analysis: &mut Analysis<'_>, root: NodeId, title: Option<&str>) {
             id += 1;
             continue;
         };
-        let remove = if tag.is_heading() {
+        let holds_best = id <= best && best < doc.subtree_end(id);
+        let remove = if holds_best {
+            false
+        } else if tag.is_heading() {
             // The headline is metadata, not body; so are empty or
             // boilerplate-named headings.
             let text = normalized(&doc.text_content(id));
