@@ -132,6 +132,8 @@ fn is_chrome_tag(tag: Tag) -> bool {
             | Tag::Title
             | Tag::Applet
             | Tag::Frameset
+            // Captions describe pictures, which the text leaves out.
+            | Tag::Figcaption
     )
 }
 
@@ -198,6 +200,10 @@ const STRONG_NEGATIVE: &[&str] = &[
     "dateline",
     "timestamp",
     "caption",
+    "tooltip",
+    "popover",
+    "hovercard",
+    "rollover",
     "credit",
 ];
 
@@ -694,6 +700,36 @@ fn extract_inner(
             if include {
                 content.push(sibling);
             }
+        }
+    }
+
+    // Articles split into sections by pull quotes or pictures: further
+    // blocks named exactly like the best candidate, with a fair score, are
+    // more of the same article.
+    let best_class = doc.attr(first, AttrName::Class).unwrap_or("");
+    if !best_class.is_empty() {
+        let best_tag = doc.tag(first);
+        let minimum = (analysis.score[first as usize] * 0.2).max(10.0);
+        let mut extra: Vec<NodeId> = Vec::new();
+        for &candidate in &candidates {
+            if analysis.score[candidate as usize] < minimum {
+                break;
+            }
+            if doc.tag(candidate) != best_tag || doc.attr(candidate, AttrName::Class) != Some(best_class) {
+                continue;
+            }
+            let candidate_end = doc.subtree_end(candidate);
+            let overlaps = content.iter().chain(extra.iter()).any(|&root| {
+                let root_end = doc.subtree_end(root);
+                (root <= candidate && candidate < root_end) || (candidate <= root && root < candidate_end)
+            });
+            if !overlaps {
+                extra.push(candidate);
+            }
+        }
+        if !extra.is_empty() {
+            content.extend(extra);
+            content.sort_unstable();
         }
     }
 
