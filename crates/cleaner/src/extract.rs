@@ -851,6 +851,24 @@ fn widen(analysis: &Analysis<'_>, first: NodeId, candidates: &[NodeId]) -> NodeI
     top
 }
 
+/// Whether a heading repeats the page title (which often carries the
+/// site name too, or is the headline shortened).
+fn is_headline(heading: &str, title: &str) -> bool {
+    if title.is_empty() {
+        return false;
+    }
+    if heading == title || (heading.len() > 15 && title.contains(heading)) || (title.len() > 15 && heading.contains(title)) {
+        return true;
+    }
+    let title_words: Vec<&str> = title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let heading_words: Vec<&str> = heading.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    if heading_words.len() < 3 {
+        return false;
+    }
+    let shared = heading_words.iter().filter(|w| title_words.contains(w)).count();
+    shared as f32 >= 0.7 * heading_words.len().max(title_words.len()) as f32
+}
+
 fn normalized(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
@@ -884,11 +902,7 @@ fn prune(analysis: &mut Analysis<'_>, root: NodeId, best: NodeId, title: Option<
             // The headline is metadata, not body; so are empty or
             // boilerplate-named headings.
             let text = normalized(&doc.text_content(id));
-            tag == Tag::H1
-                || text.is_empty()
-                || (!title.is_empty()
-                    && (text == title || title.starts_with(&text) && text.len() > 20))
-                || class_weight(doc, id) < 0.0
+            text.is_empty() || is_headline(&text, &title) || class_weight(doc, id) < 0.0
         } else if matches!(
             tag,
             Tag::Div
@@ -924,7 +938,11 @@ fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag) -> bool {
     let doc = analysis.doc;
     let stats = analysis.stats[id as usize];
     let weight = class_weight(doc, id);
-    if weight + analysis.score[id as usize] < 0.0 {
+    // A boilerplate name removes a block unless its content score (which
+    // already includes the name's malus) says otherwise. A list's own
+    // negative starting score is no reason to drop it.
+    let score = analysis.score[id as usize];
+    if weight < 0.0 && (score < 0.0 || score == 0.0) {
         return true;
     }
     if stats.commas >= 10 {
