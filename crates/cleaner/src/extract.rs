@@ -733,8 +733,9 @@ fn extract_inner(
         }
     }
 
+    let mut seen_prose = false;
     for &root in &content {
-        prune(&mut analysis, root, first, title);
+        prune(&mut analysis, root, first, title, &mut seen_prose);
     }
     if let Some((needle, report)) = explain.as_mut() {
         let found =
@@ -880,13 +881,19 @@ fn normalized(text: &str) -> String {
 /// `best` is the best-scoring candidate: it and its ancestors are never
 /// pruned, whatever their names say (page builders name every wrapper
 /// `widget`).
-fn prune(analysis: &mut Analysis<'_>, root: NodeId, best: NodeId, title: Option<&str>) {
+fn prune(analysis: &mut Analysis<'_>, root: NodeId, best: NodeId, title: Option<&str>, seen_prose: &mut bool) {
     let doc = analysis.doc;
     let title = title.map(normalized).unwrap_or_default();
     let end = doc.subtree_end(root);
     let mut id = root + 1;
     while id < end {
         let index = id as usize;
+        if !analysis.excluded[index]
+            && analysis.stats[index].own_len >= MIN_BLOCK_CHARS
+            && doc.tag(id).is_some_and(|tag| !tag.is_heading())
+        {
+            *seen_prose = true;
+        }
         if analysis.excluded[index] || analysis.pruned[index] {
             id = doc.subtree_end(id);
             continue;
@@ -902,7 +909,12 @@ fn prune(analysis: &mut Analysis<'_>, root: NodeId, best: NodeId, title: Option<
             // The headline is metadata, not body; so are empty or
             // boilerplate-named headings.
             let text = normalized(&doc.text_content(id));
-            text.is_empty() || is_headline(&text, &title) || class_weight(doc, id) < 0.0
+            // An `<h1>` above all the prose is the headline, whatever
+            // the `<title>` says.
+            text.is_empty()
+                || is_headline(&text, &title)
+                || (tag == Tag::H1 && !*seen_prose)
+                || class_weight(doc, id) < 0.0
         } else if matches!(
             tag,
             Tag::Div
