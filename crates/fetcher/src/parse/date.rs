@@ -22,6 +22,10 @@ pub(crate) fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(parsed) = DateTime::parse_from_rfc2822(text) {
         return Some(parsed.with_timezone(&Utc));
     }
+    // Seconds since the epoch, as some generators write.
+    if (9..=10).contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return text.parse::<i64>().ok().and_then(|seconds| DateTime::from_timestamp(seconds, 0));
+    }
     from_tokens(&tokenize(text))
 }
 

@@ -28,11 +28,22 @@ pub(crate) fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
         return decode_wide(&body[bom_len..], wide);
     }
     if let Some(rest) = body.strip_prefix(b"\xEF\xBB\xBF") {
-        return Decoded { text: String::from_utf8_lossy(rest).into_owned(), encoding: "UTF-8" };
+        // A UTF-8 BOM on bytes that are not UTF-8 is a copy-paste accident;
+        // the declaration or the bytes are better evidence then.
+        if let Ok(text) = std::str::from_utf8(rest) {
+            return Decoded { text: text.to_string(), encoding: "UTF-8" };
+        }
+        return decode_legacy(rest, content_type);
     }
     if let Some(wide) = sniff_wide(body) {
         return decode_wide(body, wide);
     }
+    decode_legacy(body, content_type)
+}
+
+/// An ASCII-compatible document: declared encoding if the bytes agree with
+/// it, else UTF-8 if they are UTF-8, else the detector's guess.
+fn decode_legacy(body: &[u8], content_type: Option<&str>) -> Decoded {
 
     let declared = content_type
         .and_then(charset_param)

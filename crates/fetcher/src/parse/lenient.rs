@@ -58,29 +58,69 @@ pub(crate) enum RootKind {
     Rss,
     Rdf,
     Atom,
+    /// An Atom entry document (`<entry>` at the root): a feed of one.
+    AtomEntry,
     Html,
     Other,
 }
 
-pub(crate) fn root_kind(doc: &Document) -> RootKind {
-    let Some(root) = doc.root() else { return RootKind::Other };
-    let element = doc.element(root);
-    match element.local.to_ascii_lowercase().as_str() {
+fn kind_of(local: &str) -> RootKind {
+    match local.to_ascii_lowercase().as_str() {
         "rss" | "channel" => RootKind::Rss,
         "rdf" => RootKind::Rdf,
         "feed" => RootKind::Atom,
+        "entry" => RootKind::AtomEntry,
         "html" | "body" | "head" => RootKind::Html,
         _ => RootKind::Other,
     }
 }
 
-/// Extracts a feed; `None` when the root is not a feed root.
-pub(crate) fn extract(doc: &Document, base_url: Option<&Url>) -> Option<ParsedFeed> {
+/// The element that holds the feed, and its kind. Usually the first
+/// element; when junk markup comes first (a PHP warning printed before the
+/// feed, say) the first feed-like element after it.
+pub(crate) fn feed_root(doc: &Document) -> Option<(usize, RootKind)> {
     let root = doc.root()?;
+    let kind = kind_of(&doc.element(root).local);
+    if kind != RootKind::Other {
+        return Some((root, kind));
+    }
+    let found = doc
+        .descendants(root)
+        .into_iter()
+        .map(|element| (element, kind_of(&doc.element(element).local)))
+        .find(|(_, kind)| matches!(kind, RootKind::Rss | RootKind::Rdf | RootKind::Atom));
+    Some(found.unwrap_or((root, kind)))
+}
+
+/// For an HTML page: the feed it advertises with
+/// `<link rel="alternate" type="application/rss+xml" href="...">`.
+pub(crate) fn advertised_feed(doc: &Document) -> Option<String> {
+    let root = doc.root()?;
+    doc.descendants(root).into_iter().find_map(|element| {
+        let is_link = doc.element(element).local.eq_ignore_ascii_case("link");
+        let rel = doc.attr(element, "rel").unwrap_or("").to_ascii_lowercase();
+        let kind = doc.attr(element, "type").unwrap_or("").to_ascii_lowercase();
+        let feed_type = kind.contains("rss") || kind.contains("atom") || kind.contains("feed+json");
+        (is_link && rel.contains("alternate") && feed_type).then(|| doc.attr(element, "href").map(str::to_string)).flatten()
+    })
+}
+
+/// Extracts a feed; `None` when there is no feed root.
+pub(crate) fn extract(doc: &Document, base_url: Option<&Url>) -> Option<ParsedFeed> {
+    let (root, kind) = feed_root(doc)?;
     let base = with_xml_base(doc, root, base_url.cloned());
-    match root_kind(doc) {
+    match kind {
         RootKind::Rss | RootKind::Rdf => Some(rss(doc, root, base)),
-        RootKind::Atom => Some(atom(doc, root, base)),
+        RootKind::Atom => {
+            let ctx = Ctx { doc };
+            let mut entries: Vec<usize> = ctx
+                .children_named(root, Vocab::Atom, "entry")
+                .chain(ctx.children_named(root, Vocab::Rss, "entry"))
+                .collect();
+            entries.sort_unstable();
+            Some(atom(doc, root, &entries, base))
+        }
+        RootKind::AtomEntry => Some(atom(doc, root, &[root], base)),
         RootKind::Html | RootKind::Other => None,
     }
 }
@@ -93,14 +133,14 @@ impl Ctx<'_> {
     fn child(&self, parent: usize, want: Vocab, local: &str) -> Option<usize> {
         self.doc.children(parent).find(|child| {
             let element = self.doc.element(*child);
-            element.local == local && vocab(element.ns.as_deref()) == want
+            element.local.eq_ignore_ascii_case(local) && vocab(element.ns.as_deref()) == want
         })
     }
 
     fn children_named<'b>(&'b self, parent: usize, want: Vocab, local: &'b str) -> impl Iterator<Item = usize> + 'b {
         self.doc.children(parent).filter(move |child| {
             let element = self.doc.element(*child);
-            element.local == local && vocab(element.ns.as_deref()) == want
+            element.local.eq_ignore_ascii_case(local) && vocab(element.ns.as_deref()) == want
         })
     }
 
@@ -165,7 +205,7 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
         .into_iter()
         .filter(|element| {
             let element = doc.element(*element);
-            element.local == "item" && vocab(element.ns.as_deref()) == Vocab::Rss
+            element.local.eq_ignore_ascii_case("item") && vocab(element.ns.as_deref()) == Vocab::Rss
         })
         .collect();
     items.sort_unstable();
@@ -244,7 +284,7 @@ fn update_interval(ctx: &Ctx<'_>, channel: usize) -> Option<u64> {
     Some(period_secs / frequency)
 }
 
-fn atom(doc: &Document, root: usize, base: Option<Url>) -> ParsedFeed {
+fn atom(doc: &Document, root: usize, entries: &[usize], base: Option<Url>) -> ParsedFeed {
     let ctx = Ctx { doc };
     // Atom elements are in the Atom namespace or, in sloppy feeds, none.
     let find = |parent: usize, local: &str| ctx.child(parent, Vocab::Atom, local).or_else(|| ctx.child(parent, Vocab::Rss, local));
@@ -270,10 +310,7 @@ fn atom(doc: &Document, root: usize, base: Option<Url>) -> ParsedFeed {
         update_interval_secs: update_interval(&ctx, root),
         entries: Vec::new(),
     };
-    let entries: Vec<usize> = ctx.children_named(root, Vocab::Atom, "entry").chain(ctx.children_named(root, Vocab::Rss, "entry")).collect();
-    let mut entries = entries;
-    entries.sort_unstable();
-    for entry in entries {
+    for &entry in entries {
         let entry_base = with_xml_base(doc, entry, base.clone());
         let id = find(entry, "id").map(|id| doc.text(id).trim().to_string()).filter(|id| !id.is_empty());
         let link = alternate(entry, entry_base.as_ref())

@@ -87,11 +87,20 @@ pub fn parse_feed(
     if body.iter().all(|byte| byte.is_ascii_whitespace()) {
         return Err(FeedParseError::Empty);
     }
+    if body.starts_with(&[0x1F, 0x8B]) {
+        return Err(FeedParseError::NotAFeed("gzip-compressed body (content encoding not undone)".to_string()));
+    }
     let decoded = decode::decode(body, content_type);
     let text = decoded.text.trim_start_matches(|ch: char| ch == '\u{FEFF}' || ch.is_whitespace());
     if text.trim().is_empty() {
         return Err(FeedParseError::Empty);
     }
+    // Junk before the XML declaration (a server warning, stray bytes) is
+    // skipped: the declaration marks where the document really starts.
+    let text = match text.find("<?xml") {
+        Some(start) if start > 0 && start < 4096 && !text.starts_with('{') => &text[start..],
+        _ => text,
+    };
     let feed = match text.as_bytes()[0] {
         b'{' | b'[' => json::parse(text, base_url)?,
         b'<' => parse_xml(text, base_url)?,
@@ -122,14 +131,21 @@ fn parse_xml(text: &str, base_url: Option<&Url>) -> Result<ParsedFeed, FeedParse
         }
         (Some(strict_feed), None) => Ok(strict_feed),
         (None, Some(lenient_feed)) => Ok(lenient_feed),
-        (None, None) => Err(match lenient::root_kind(&doc) {
-            lenient::RootKind::Html => FeedParseError::NotAFeed("an html page, not a feed".to_string()),
-            _ => match doc.root() {
-                Some(root) => FeedParseError::NotAFeed(format!("unknown root element <{}>", doc.element(root).local)),
-                None => FeedParseError::NotAFeed("no xml element found".to_string()),
-            },
-        }),
+        (None, None) => Err(not_a_feed(&doc)),
     }
+}
+
+/// A precise reason for a document that is XML but not a feed.
+fn not_a_feed(doc: &dom::Document) -> FeedParseError {
+    let reason = match lenient::feed_root(doc) {
+        Some((_, lenient::RootKind::Html)) => match lenient::advertised_feed(doc) {
+            Some(href) => format!("an html page, not a feed (it links to a feed at {href})"),
+            None => "an html page, not a feed".to_string(),
+        },
+        Some((root, _)) => format!("unknown root element <{}>", doc.element(root).local),
+        None => "no xml element found".to_string(),
+    };
+    FeedParseError::NotAFeed(reason)
 }
 
 /// feed-rs's reading, with gaps filled from the forgiving reader's. Entries
@@ -196,8 +212,9 @@ fn from_feed_rs(feed: feed_rs::model::Feed) -> ParsedFeed {
         .into_iter()
         .map(|entry| {
             let id = Some(entry.id.trim().to_string()).filter(|id| !id.is_empty());
-            let link = alternate_link(&entry.links)
-                .or_else(|| id.as_deref().filter(|id| resolve::looks_absolute_web(id)).map(str::to_string));
+            // No fallback to a permalink `guid` here: feed-rs does not keep
+            // `isPermaLink`; the forgiving reader's link fills the gap.
+            let link = alternate_link(&entry.links);
             ParsedEntry {
                 id,
                 link,
@@ -229,7 +246,7 @@ fn from_feed_rs(feed: feed_rs::model::Feed) -> ParsedFeed {
 fn alternate_link(links: &[feed_rs::model::Link]) -> Option<String> {
     links
         .iter()
-        .find(|link| matches!(link.rel.as_deref(), None | Some("alternate")))
+        .find(|link| matches!(link.rel.as_deref(), None | Some("alternate")) && !link.href.trim().is_empty())
         .map(|link| link.href.clone())
 }
 
