@@ -14,6 +14,8 @@
 //! rest (adoption agency, foster parenting, foreign content). Nesting is
 //! capped at [`MAX_DEPTH`], so depth-bombs cost no more than flat pages.
 
+use std::collections::HashMap;
+
 use memchr::{memchr, memmem};
 
 use crate::entities::decode_into;
@@ -344,7 +346,7 @@ struct Builder {
     open_counts: [u32; TAG_COUNT],
     /// Start tags swallowed because of the depth cap, still awaiting their end tag.
     skipped_depth: u32,
-    other_names: Vec<Box<[u8]>>,
+    other_names: HashMap<Box<[u8]>, u32>,
 }
 
 impl Builder {
@@ -439,15 +441,16 @@ impl Builder {
     }
 
     fn other_name_id(&mut self, name: &[u8]) -> u32 {
-        if let Some(index) = self.other_names.iter().position(|known| &known[..] == name) {
-            return index as u32;
+        if let Some(&id) = self.other_names.get(name) {
+            return id;
         }
         // Bounded: pages with thousands of distinct custom tags share one id.
         if self.other_names.len() >= 4096 {
             return u32::MAX - 1;
         }
-        self.other_names.push(name.into());
-        (self.other_names.len() - 1) as u32
+        let id = self.other_names.len() as u32;
+        self.other_names.insert(name.into(), id);
+        id
     }
 
     fn start_tag(&mut self, tag: Tag, name: &[u8], attrs: &[(AttrName, &str)]) -> Option<NodeId> {
@@ -530,10 +533,10 @@ impl Builder {
                 self.start_tag(Tag::Br, b"br", &[]);
             }
             Tag::Other => {
-                let Some(id) = self.other_names.iter().position(|known| &known[..] == name) else {
+                let Some(&id) = self.other_names.get(name) else {
                     return;
                 };
-                self.close_in_scope(Tag::Other, id as u32, &[]);
+                self.close_in_scope(Tag::Other, id, &[]);
             }
             _ => {
                 self.close_in_scope(tag, 0, &[]);
@@ -589,7 +592,7 @@ pub fn parse(html: &str) -> Document {
         stack: vec![0],
         open_counts: [0; TAG_COUNT],
         skipped_depth: 0,
-        other_names: Vec::new(),
+        other_names: HashMap::new(),
     };
     builder.doc.nodes.push(Node {
         parent: NONE,
