@@ -282,3 +282,20 @@ fn five_megabyte_text_node() {
     let cleaned = clean_str(&page);
     assert_eq!(cleaned.text, text.trim_end());
 }
+
+#[test]
+fn old_table_layout_with_br_paragraphs() {
+    let page = format!(
+        r##"<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><title>Arms deal</title></head>
+<body bgcolor="#ffffff"><table width="100%"><tr><td colspan=2><a href="/"><img src="logo.gif"></a> <a href="/news">News</a> | <a href="/sport">Sport</a> | <a href="/contact">Contact</a></td></tr>
+<tr><td width="150" valign="top"><a href="/a">World</a><br><a href="/b">Business</a><br><a href="/c">Politics</a><br><a href="/d">Science</a></td>
+<td valign="top"><font face="Arial" size="2"><b>Arms deal</b><br><br>{}<br><br>{}<br><br>{}</font></td></tr>
+<tr><td colspan=2><font size=1>&copy; 2008 The Paper. <a href="/privacy">Privacy</a></font></td></tr></table></body></html>"##,
+        PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]
+    );
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.contains(PARAGRAPHS[0]) && cleaned.text.contains(PARAGRAPHS[2]), "{:?}", cleaned.text);
+    for junk in ["Sport", "Business", "Privacy"] {
+        assert!(!cleaned.text.contains(junk), "{junk:?} leaked into {:?}", cleaned.text);
+    }
+}
