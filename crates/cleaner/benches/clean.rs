@@ -1,31 +1,44 @@
-//! Criterion benchmark of `clean` over the AEB pages (shared data set).
+//! Criterion benchmark of `clean` over the AEB pages (the shared data set).
 //!
-//! The pages live outside the repository, in `../shared/data/extraction/aeb/html`
-//! relative to the workspace root (gzip files) or, already laid out by
-//! `normalize_aeb.py`, in `$WIREWATCH_AEB_HTML` (a folder of `<id>.html`).
-//! When neither is present the benchmark prints a message and does nothing.
+//! Pages come from `$WIREWATCH_AEB_HTML` (a folder of `<id>.html`, e.g. the
+//! `html/` that `normalize_aeb.py` writes), else from the shared checkout next
+//! to the repository (`../shared/data/extraction/aeb/html/*.html.gz`, unpacked
+//! with the system `gzip` so the crate needs no decompressor). When neither is
+//! there the benchmark prints a message and measures nothing.
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use wirewatch_cleaner::{clean, PageInput};
 
-fn pages() -> Option<Vec<Vec<u8>>> {
-    let dir = std::env::var_os("WIREWATCH_AEB_HTML")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let default =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/aeb-html");
-            default.is_dir().then_some(default)
-        })?;
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .ok()?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "html"))
-        .collect();
+fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|path| path.to_string_lossy().ends_with(suffix))
+                .collect()
+        })
+        .unwrap_or_default();
     paths.sort();
-    let pages: Vec<Vec<u8>> = paths
+    paths
+}
+
+fn pages() -> Option<Vec<Vec<u8>>> {
+    if let Some(dir) = std::env::var_os("WIREWATCH_AEB_HTML") {
+        let pages: Vec<Vec<u8>> = files_with_suffix(Path::new(&dir), ".html")
+            .iter()
+            .filter_map(|path| std::fs::read(path).ok())
+            .collect();
+        return (!pages.is_empty()).then_some(pages);
+    }
+    let shared =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/extraction/aeb/html");
+    let pages: Vec<Vec<u8>> = files_with_suffix(&shared, ".html.gz")
         .iter()
-        .filter_map(|path| std::fs::read(path).ok())
+        .filter_map(|path| Command::new("gzip").arg("-dc").arg(path).output().ok())
+        .filter(|output| output.status.success())
+        .map(|output| output.stdout)
         .collect();
     (!pages.is_empty()).then_some(pages)
 }
@@ -33,7 +46,7 @@ fn pages() -> Option<Vec<Vec<u8>>> {
 fn bench(c: &mut Criterion) {
     let Some(pages) = pages() else {
         println!(
-            "clean bench skipped: no AEB pages; run normalize_aeb.py and set WIREWATCH_AEB_HTML to its html/ folder"
+            "clean bench skipped: no AEB pages in ../shared/data/extraction/aeb and WIREWATCH_AEB_HTML unset"
         );
         return;
     };
