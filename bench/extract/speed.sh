@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Speed of the cleaner on one core (taskset -c 0), next to dom_smoothie in the same run.
+# Speed of the cleaner on one core (taskset -c 0), next to dom_smoothie in the same run,
+# and both extractors' F1 (score.py) on the same pages.
 #
 # usage: bench/extract/speed.sh [DATASET] [REPEAT] [ROUNDS]
 #   DATASET  normalized dataset (default /tmp/extract-data/aeb; made from the shared AEB
@@ -38,6 +39,12 @@ for round in $(seq "$rounds"); do
     2> /dev/null | tail -n 1 > "$results/peer.$round.json"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Accuracy of the same two builds: our batch output and dom_smoothie's predictions.
+"$ours_bin" "$dataset/html" "$results/wirewatch" > /dev/null
+for name in wirewatch dom_smoothie; do
+  printf '%-14s' "$name"
+  python3 "$bench/score.py" "$dataset" "$results/$name"
+done
 python3 - "$results" "$rounds" <<'PY'
 import json, sys
 folder, rounds = sys.argv[1], int(sys.argv[2])
