@@ -415,10 +415,11 @@ pub fn explain(doc: &Document, title: Option<&str>, needle: &str) -> String {
 
 fn describe(doc: &Document, id: NodeId) -> String {
     format!(
-        "#{id} {:?} class={:?} id={:?}",
+        "#{id} {:?} class={:?} id={:?} style={:?}",
         doc.tag(id),
         doc.attr(id, AttrName::Class).unwrap_or(""),
-        doc.attr(id, AttrName::Id).unwrap_or("")
+        doc.attr(id, AttrName::Id).unwrap_or(""),
+        doc.attr(id, AttrName::Style).unwrap_or("")
     )
 }
 
@@ -486,9 +487,10 @@ fn extract_inner(
     let page_prose = raw_prose[body as usize];
     let protected =
         |id: NodeId| page_prose > 0 && raw_prose[id as usize] as f32 >= 0.3 * page_prose as f32;
-    // Comment sections are prose too, often more than the article: they
-    // are protected only when excluding them would leave almost nothing.
-    let protected_comments = |id: NodeId| {
+    // Comment sections are prose too, often more than the article, and
+    // hidden elements may hold a full copy of it: they are protected only
+    // when excluding them would leave almost nothing.
+    let protected_strict = |id: NodeId| {
         let outside = page_prose - raw_prose[id as usize];
         raw_prose[id as usize] > 0 && (outside < 300 || (outside as f32) < 0.1 * page_prose as f32)
     };
@@ -506,12 +508,12 @@ fn extract_inner(
             continue;
         }
         let exclude = is_chrome_tag(tag)
-            || is_hidden(doc, node) && !protected(node)
+            || is_hidden(doc, node) && !protected_strict(node)
             || ((is_soft_chrome_tag(tag) || is_chrome_role(doc, node)) && !protected(node))
             || (!matches!(tag, Tag::Article | Tag::Main | Tag::A | Tag::P) && {
                 let signal = class_signal(doc, node);
                 if signal.comments {
-                    !protected_comments(node)
+                    !protected_strict(node)
                 } else {
                     (signal.strong_negative || (signal.negative && !signal.positive))
                         && !protected(node)
