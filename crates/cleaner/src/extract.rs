@@ -717,13 +717,16 @@ fn extract_inner(
             if analysis.score[candidate as usize] < minimum {
                 break;
             }
-            if doc.tag(candidate) != best_tag || doc.attr(candidate, AttrName::Class) != Some(best_class) {
+            if doc.tag(candidate) != best_tag
+                || doc.attr(candidate, AttrName::Class) != Some(best_class)
+            {
                 continue;
             }
             let candidate_end = doc.subtree_end(candidate);
             let overlaps = content.iter().chain(extra.iter()).any(|&root| {
                 let root_end = doc.subtree_end(root);
-                (root <= candidate && candidate < root_end) || (candidate <= root && root < candidate_end)
+                (root <= candidate && candidate < root_end)
+                    || (candidate <= root && root < candidate_end)
             });
             if !overlaps {
                 extra.push(candidate);
@@ -860,15 +863,27 @@ fn is_headline(heading: &str, title: &str) -> bool {
     if title.is_empty() {
         return false;
     }
-    if heading == title || (heading.len() > 15 && title.contains(heading)) || (title.len() > 15 && heading.contains(title)) {
+    if heading == title
+        || (heading.len() > 15 && title.contains(heading))
+        || (title.len() > 15 && heading.contains(title))
+    {
         return true;
     }
-    let title_words: Vec<&str> = title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let heading_words: Vec<&str> = heading.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let title_words: Vec<&str> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let heading_words: Vec<&str> = heading
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
     if heading_words.len() < 3 {
         return false;
     }
-    let shared = heading_words.iter().filter(|w| title_words.contains(w)).count();
+    let shared = heading_words
+        .iter()
+        .filter(|w| title_words.contains(w))
+        .count();
     shared as f32 >= 0.7 * heading_words.len().max(title_words.len()) as f32
 }
 
@@ -883,10 +898,17 @@ fn normalized(text: &str) -> String {
 /// `best` is the best-scoring candidate: it and its ancestors are never
 /// pruned, whatever their names say (page builders name every wrapper
 /// `widget`).
-fn prune(analysis: &mut Analysis<'_>, root: NodeId, best: NodeId, title: Option<&str>, seen_prose: &mut bool) {
+fn prune(
+    analysis: &mut Analysis<'_>,
+    root: NodeId,
+    best: NodeId,
+    title: Option<&str>,
+    seen_prose: &mut bool,
+) {
     let doc = analysis.doc;
     let title = title.map(normalized).unwrap_or_default();
     let end = doc.subtree_end(root);
+    let root_len = analysis.stats[root as usize].len;
     let mut id = root + 1;
     while id < end {
         let index = id as usize;
@@ -932,7 +954,7 @@ fn prune(analysis: &mut Analysis<'_>, root: NodeId, best: NodeId, title: Option<
                 | Tag::Fieldset
                 | Tag::Center
         ) {
-            conditionally_remove(analysis, id, tag)
+            conditionally_remove(analysis, id, tag, root_len)
         } else if tag == Tag::P || tag == Tag::Li {
             let stats = analysis.stats[index];
             stats.len > 0 && stats.link_len as f32 / stats.len as f32 > 0.6 && stats.len < 200
@@ -948,9 +970,16 @@ fn prune(analysis: &mut Analysis<'_>, root: NodeId, best: NodeId, title: Option<
     }
 }
 
-fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag) -> bool {
+/// Readability-style "clean conditionally": drops blocks inside the
+/// container whose make-up (links, images, list items, inputs, embeds) or
+/// name says they are not prose. A block holding most of the container's
+/// text is the article itself and is kept.
+fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag, root_len: u32) -> bool {
     let doc = analysis.doc;
     let stats = analysis.stats[id as usize];
+    if stats.len as f32 >= 0.5 * root_len as f32 && analysis.link_density(id) < 0.5 {
+        return false;
+    }
     let weight = class_weight(doc, id);
     // A boilerplate name removes a block unless its content score (which
     // already includes the name's malus) says otherwise. A list's own

@@ -294,8 +294,16 @@ fn old_table_layout_with_br_paragraphs() {
         PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]
     );
     let cleaned = clean_str(&page);
-    assert!(cleaned.text.contains(PARAGRAPHS[0]) && cleaned.text.contains(PARAGRAPHS[2]), "{:?}", cleaned.text);
+    assert!(
+        cleaned.text.contains(PARAGRAPHS[0]) && cleaned.text.contains(PARAGRAPHS[2]),
+        "{:?}",
+        cleaned.text
+    );
     for junk in ["Sport", "Business", "Privacy"] {
-        assert!(!cleaned.text.contains(junk), "{junk:?} leaked into {:?}", cleaned.text);
+        assert!(
+            !cleaned.text.contains(junk),
+            "{junk:?} leaked into {:?}",
+            cleaned.text
+        );
     }
 }
