@@ -4,10 +4,10 @@
 //! `<meta charset>` / `http-equiv` declaration in the first KiB of the page,
 //! then UTF-8 if the bytes are valid UTF-8, else windows-1252 (what browsers
 //! assume for undeclared Western pages). One exception to the order: when a
-//! declared charset is a legacy single-byte one but the bytes are valid
-//! UTF-8 with non-ASCII characters, UTF-8 wins, because pages re-encoded by
-//! a CMS or a proxy keep their old declaration far more often than a
-//! legacy-encoded page happens to be valid UTF-8.
+//! declared charset is a legacy one but the bytes are valid UTF-8 with
+//! non-ASCII characters, UTF-8 wins, because pages re-encoded by a CMS, a
+//! proxy or a crawler keep their old declaration far more often than text
+//! in a legacy encoding (single- or multi-byte) happens to be valid UTF-8.
 
 use std::borrow::Cow;
 
@@ -46,7 +46,7 @@ pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
         });
     let encoding = match declared {
         Some(encoding) if encoding == UTF_8 => UTF_8,
-        Some(encoding) if encoding.is_single_byte() && looks_like_utf8(body) => UTF_8,
+        Some(_) if looks_like_utf8(body) => UTF_8,
         Some(encoding) => encoding,
         None if std::str::from_utf8(body).is_ok() => UTF_8,
         None => {
@@ -203,6 +203,12 @@ mod tests {
     fn stale_latin1_declaration_on_utf8_bytes() {
         let page = "<meta charset=iso-8859-1><p>café déjà vu</p>".as_bytes();
         assert!(decode(page, None).text.contains("café déjà vu"));
+    }
+
+    #[test]
+    fn stale_multibyte_declaration_on_utf8_bytes() {
+        let page = "<meta charset=gb2312><p>美国财政部宣布制裁</p>".as_bytes();
+        assert!(decode(page, Some("text/html; charset=shift_jis")).text.contains("美国财政部宣布制裁"));
     }
 
     #[test]

@@ -621,7 +621,11 @@ pub fn parse(html: &str) -> Document {
             break;
         };
         if next == b'!' {
-            if bytes[lt..].starts_with(b"<!--") {
+            if bytes[lt..].starts_with(b"<!-->") {
+                i = lt + 5; // an empty comment closed early, as browsers read it
+            } else if bytes[lt..].starts_with(b"<!--->") {
+                i = lt + 6;
+            } else if bytes[lt..].starts_with(b"<!--") {
                 i = match comment_end.find(&bytes[lt + 4..]) {
                     Some(offset) => lt + 4 + offset + 3,
                     None => len,
@@ -812,9 +816,9 @@ mod tests {
     fn skips_scripts_styles_comments_and_svg() {
         let doc = parse(
             "<div>a<script>if (x < 1) { document.write('</div>') }</script><style>p{}</style>\
-             <!-- <p>hidden</p> --><svg><text>no</text></svg>b</div>",
+             <!-- <p>hidden</p> --><!-->b<!--->c<svg><text>no</text></svg>d</div>",
         );
-        assert_eq!(doc.text_content(0), "ab");
+        assert_eq!(doc.text_content(0), "abcd");
     }
 
     #[test]
