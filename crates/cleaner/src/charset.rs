@@ -208,7 +208,9 @@ mod tests {
     #[test]
     fn stale_multibyte_declaration_on_utf8_bytes() {
         let page = "<meta charset=gb2312><p>美国财政部宣布制裁</p>".as_bytes();
-        assert!(decode(page, Some("text/html; charset=shift_jis")).text.contains("美国财政部宣布制裁"));
+        assert!(decode(page, Some("text/html; charset=shift_jis"))
+            .text
+            .contains("美国财政部宣布制裁"));
     }
 
     #[test]

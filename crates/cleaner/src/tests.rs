@@ -307,3 +307,81 @@ fn old_table_layout_with_br_paragraphs() {
         );
     }
 }
+
+/// Tag soup from a fixed seed: whatever the input, `clean` returns.
+#[test]
+fn tag_soup_never_panics() {
+    const PIECES: &[&str] = &[
+        "<p>",
+        "</p>",
+        "<div class=\"share\">",
+        "</div>",
+        "<a href='x'>",
+        "</a>",
+        "<br>",
+        "<li>",
+        "<ul>",
+        "</ul>",
+        "<table><tr><td>",
+        "</td>",
+        "<script>",
+        "</script>",
+        "<style>",
+        "<!--",
+        "-->",
+        "<![CDATA[",
+        "]]>",
+        "<svg>",
+        "</svg>",
+        "&amp;",
+        "&#x1F600;",
+        "&#99999999;",
+        "&nbsp",
+        "&",
+        "<",
+        ">",
+        "\"",
+        "'",
+        "=",
+        "<h1>",
+        "</h1>",
+        "Привет, мир. ",
+        "美国财政部。",
+        "عقوبات، جديدة ",
+        "text, with commas, ",
+        "<title>",
+        "</title>",
+        "<meta charset=",
+        "<script type=application/ld+json>{\"@type\":\"NewsArticle\",\"articleBody\":\"",
+        "\"}",
+        "<time datetime=",
+        "<body>",
+        "<html lang=",
+        "</body>",
+        "<x-custom>",
+        "</x-custom>",
+        "<textarea>",
+        "<plaintext>",
+        "\u{0}",
+        "é",
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..400 {
+        let mut page = String::new();
+        for _ in 0..200 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            page.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+        }
+        let cleaned = clean_str(&page);
+        assert!(!cleaned.method.is_empty());
+        // Also as raw bytes cut at an arbitrary point (possibly inside a character).
+        let cut = (state as usize) % page.len().max(1);
+        clean(&PageInput {
+            body: &page.as_bytes()[..cut],
+            content_type: Some("text/html; charset=utf-8"),
+            url: None,
+        });
+    }
+}
