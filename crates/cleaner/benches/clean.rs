@@ -68,5 +68,47 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The bounded-cost cases of the tests, timed: a 10 MB page of chrome and
+/// scripts, 100,000-deep nesting, and one 5 MB text node.
+fn pathological(c: &mut Criterion) {
+    let paragraph = "Officials said the broker negotiated shipments of shells and rockets, in exchange for food. ";
+    let mut big = String::from("<html><body>");
+    while big.len() < 10_000_000 {
+        big.push_str(
+            "<div class=menu><a href=/x>Link</a></div><script>var x = '<p>no</p>';</script><p>",
+        );
+        big.push_str(paragraph);
+        big.push_str("</p><!-- c --><style>.a{}</style>");
+    }
+    let deep = format!(
+        "<html><body>{}<p>{paragraph}</p>{}</body></html>",
+        "<div>".repeat(100_000),
+        "</div>".repeat(100_000)
+    );
+    let text_node = format!(
+        "<html><body><p>{}</p></body></html>",
+        paragraph.repeat(5_000_000 / paragraph.len())
+    );
+    let mut group = c.benchmark_group("pathological");
+    group.sample_size(10);
+    for (name, page) in [
+        ("10mb_page", &big),
+        ("100k_deep", &deep),
+        ("5mb_text_node", &text_node),
+    ] {
+        group.throughput(Throughput::Bytes(page.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                std::hint::black_box(clean(&PageInput {
+                    body: page.as_bytes(),
+                    content_type: None,
+                    url: None,
+                }))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, pathological);
 criterion_main!(benches);
