@@ -985,7 +985,7 @@ fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag, root_len:
     // already includes the name's malus) says otherwise. A list's own
     // negative starting score is no reason to drop it.
     let score = analysis.score[id as usize];
-    if weight < 0.0 && (score < 0.0 || score == 0.0) {
+    if weight < 0.0 && score <= 0.0 {
         return true;
     }
     if stats.commas >= 10 {
