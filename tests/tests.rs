@@ -1,1 +1,7 @@
+//! wirewatch's integration tests: the binary against a real HTTP server on
+//! 127.0.0.1, real files, and (in `kafka`) a real Kafka broker.
 
+mod support;
+
+mod cli;
+mod pipeline;

@@ -1,1 +1,365 @@
-fn main() {}
+//! `wirewatch`: the command line. Subcommands map onto the pipeline's stages
+//! so each can be run alone for debugging and scripting; `run` wires them
+//! together on the configured bus (see `pipeline.rs` for the data flow).
+
+mod config;
+mod pipeline;
+mod run;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use wirewatch_classifier::{Classifier, ClassifierOptions, Document, Taxonomy};
+use wirewatch_model::ArticleId;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "wirewatch",
+    version,
+    about = "Watches news feeds and flags stories about arms transfers and sanctions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the pipeline until SIGINT/SIGTERM (or, with --once, one poll of
+    /// every feed)
+    Run {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
+        /// Poll every feed once, drain the pipeline, exit
+        #[arg(long)]
+        once: bool,
+        /// Stages to run in this process: any of fetch, clean, classify
+        /// (comma separated); all by default
+        #[arg(long, value_delimiter = ',')]
+        stages: Vec<String>,
+    },
+    /// Validate a config and its feed files
+    Check {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
+    },
+    /// Classify text or HTML (FILE or - for stdin), or JSON lines with --jsonl
+    Classify {
+        /// Text or HTML file; - or nothing reads stdin
+        file: Option<PathBuf>,
+        /// Read JSON lines with id, title, text; write {id, labels, scores}
+        #[arg(long, value_name = "FILE")]
+        jsonl: Option<PathBuf>,
+        /// Print a human-readable explanation instead of JSON
+        #[arg(long)]
+        explain: bool,
+        /// Taxonomy, thresholds and sanctions list from this config
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Clean an HTML page (file or URL) to article JSON, or a directory with --batch
+    Clean {
+        /// HTML file or http(s) URL
+        target: Option<String>,
+        /// Write OUT_DIR/<id>.txt for every HTML_DIR/<id>.html
+        #[arg(long, num_args = 2, value_names = ["HTML_DIR", "OUT_DIR"])]
+        batch: Option<Vec<PathBuf>>,
+    },
+    /// Fetch feeds once and print new items, or parse a directory of feed files
+    Fetch {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
+        /// Poll every feed once and print the items as JSON lines
+        #[arg(long)]
+        once: bool,
+        /// Parse every file in DIR as a feed (no network)
+        #[arg(long, value_name = "DIR")]
+        parse_dir: Option<PathBuf>,
+        /// With --parse-dir: one JSON line per file (the feed bench format)
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// Show each feed's status from the state store
+    Status {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
+    },
+    /// Manage Kafka topics
+    Topics {
+        #[command(subcommand)]
+        action: TopicsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TopicsAction {
+    /// Create every topic of the config (idempotent)
+    Create {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run {
+            config,
+            once,
+            stages,
+        } => {
+            let config = load_config(&config)?;
+            run::init_logging(&config);
+            let stages = run::StageSet::parse(&stages)?;
+            runtime()?.block_on(run::run(config, stages, once))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { config } => {
+            let loaded = load_config(&config)?;
+            let classifier = build_classifier(Some(&loaded))?;
+            println!(
+                "{}: ok ({} feeds from {} file(s), {} labels, bus {:?})",
+                config.display(),
+                loaded.feeds.len(),
+                loaded.feed_files.len(),
+                classifier_labels(&classifier).len(),
+                loaded.bus
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Classify {
+            file,
+            jsonl,
+            explain,
+            config,
+        } => {
+            let config = config.map(|path| load_config(&path)).transpose()?;
+            let classifier = build_classifier(config.as_ref())?;
+            if let Some(jsonl) = jsonl {
+                return classify_jsonl(&classifier, &jsonl);
+            }
+            classify_one(&classifier, file.as_deref(), explain)
+        }
+        Command::Clean { target, batch } => {
+            if let Some(dirs) = batch {
+                let report = wirewatch_cleaner::clean_dir(&dirs[0], &dirs[1])
+                    .with_context(|| format!("cleaning {}", dirs[0].display()))?;
+                eprintln!("{report:?}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let Some(target) = target else {
+                bail!("give an HTML file or URL, or --batch HTML_DIR OUT_DIR");
+            };
+            runtime()?.block_on(run::clean_one(&target))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fetch {
+            config,
+            once,
+            parse_dir,
+            jsonl,
+        } => {
+            if let Some(dir) = parse_dir {
+                return parse_dir_command(&dir, jsonl);
+            }
+            if !once {
+                bail!("fetch needs --once (poll every feed once) or --parse-dir DIR");
+            }
+            let config = load_config(&config)?;
+            run::init_logging(&config);
+            runtime()?.block_on(run::fetch_once(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { config } => {
+            let config = load_config(&config)?;
+            run::print_status(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Topics {
+            action: TopicsAction::Create { config },
+        } => {
+            let config = load_config(&config)?;
+            run::init_logging(&config);
+            runtime()?.block_on(run::create_topics(&config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|error| anyhow::anyhow!("invalid configuration:\n{error}"))
+}
+
+/// The classifier from a config's taxonomy settings, or the built-in one.
+pub fn build_classifier(config: Option<&Config>) -> anyhow::Result<Classifier> {
+    let Some(config) = config else {
+        return Ok(Classifier::new(
+            Taxonomy::builtin(),
+            ClassifierOptions::default(),
+        )?);
+    };
+    let taxonomy = match &config.classifier.taxonomy_dir {
+        Some(dir) => Taxonomy::load_dir(dir)?,
+        None => Taxonomy::builtin(),
+    };
+    let mut options = ClassifierOptions {
+        thresholds: config.classifier.thresholds.clone().into_iter().collect(),
+        ..ClassifierOptions::default()
+    };
+    if let Some(list) = &config.classifier.sanctions_list {
+        options.sanctions_list = Some(
+            wirewatch_classifier::SanctionsList::load_ofac_csv(list)
+                .with_context(|| format!("loading sanctions list {}", list.display()))?,
+        );
+    }
+    Ok(Classifier::new(taxonomy, options)?)
+}
+
+fn classifier_labels(classifier: &Classifier) -> Vec<String> {
+    let id = ArticleId::from_key("check");
+    let empty = Document {
+        id: &id,
+        title: "",
+        text: "",
+        lang: None,
+    };
+    classifier
+        .classify(&empty)
+        .labels
+        .into_iter()
+        .map(|label| label.label)
+        .collect()
+}
+
+fn classify_jsonl(classifier: &Classifier, path: &Path) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let output = std::io::BufWriter::new(stdout.lock());
+    let count = if path == Path::new("-") {
+        wirewatch_classifier::classify_jsonl(classifier, std::io::stdin().lock(), output)?
+    } else {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        wirewatch_classifier::classify_jsonl(classifier, std::io::BufReader::new(file), output)
+            .with_context(|| format!("classifying {}", path.display()))?
+    };
+    eprintln!("classified {count} records");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn classify_one(
+    classifier: &Classifier,
+    file: Option<&Path>,
+    explain: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut bytes = Vec::new();
+    match file {
+        None => std::io::stdin().read_to_end(&mut bytes)?,
+        Some(path) if path == Path::new("-") => std::io::stdin().read_to_end(&mut bytes)?,
+        Some(path) => {
+            bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            bytes.len()
+        }
+    };
+    let looks_like_html = {
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_lowercase();
+        head.contains("<html") || head.contains("<!doctype html") || head.contains("<body")
+    };
+    let (title, text) = if looks_like_html {
+        let cleaned = wirewatch_cleaner::clean(&wirewatch_cleaner::PageInput {
+            body: &bytes,
+            content_type: None,
+            url: None,
+        });
+        (cleaned.title.unwrap_or_default(), cleaned.text)
+    } else {
+        // Plain text: the first non-empty line is the title.
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut lines = text.lines();
+        let title = lines
+            .by_ref()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let rest: Vec<&str> = lines.collect();
+        (title, rest.join("\n").trim().to_owned())
+    };
+    let key = file.map_or_else(|| "stdin".to_owned(), |path| path.display().to_string());
+    let id = ArticleId::from_key(&key);
+    let document = Document {
+        id: &id,
+        title: &title,
+        text: &text,
+        lang: None,
+    };
+    let classification = classifier.classify(&document);
+    let mut stdout = std::io::stdout().lock();
+    if explain {
+        writeln!(stdout, "{}", classifier.explain(&document, &classification))?;
+    } else {
+        serde_json::to_writer_pretty(&mut stdout, &classification)?;
+        writeln!(stdout)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_dir_command(dir: &Path, jsonl: bool) -> anyhow::Result<ExitCode> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.is_file())
+        .filter(|path| path.file_name().is_some_and(|name| name != "manifest.json"))
+        .collect();
+    files.sort();
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let (mut parsed, mut failed) = (0, 0);
+    for path in &files {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let base = url::Url::from_file_path(path.canonicalize()?).ok();
+        let result = wirewatch_fetcher::parse::parse_feed(&bytes, None, base.as_ref());
+        if result.is_ok() {
+            parsed += 1;
+        } else {
+            failed += 1;
+        }
+        if jsonl {
+            let record = wirewatch_fetcher::parse::conformance_record(&name, &result);
+            serde_json::to_writer(&mut stdout, &record)?;
+            writeln!(stdout)?;
+        } else {
+            match &result {
+                Ok(feed) => writeln!(stdout, "{name}: {} entries", feed.entries.len())?,
+                Err(error) => writeln!(stdout, "{name}: error: {error}")?,
+            }
+        }
+    }
+    stdout.flush()?;
+    eprintln!("{parsed} parsed, {failed} failed");
+    Ok(ExitCode::SUCCESS)
+}

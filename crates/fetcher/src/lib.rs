@@ -2,6 +2,18 @@
 //!
 //! - [`parse`]: feed bytes -> [`parse::ParsedFeed`] (RSS, Atom, JSON Feed;
 //!   charset detection and repair of broken documents). Pure, no I/O.
-//! - `http`, `state`, `schedule`: the network side (added with the pipeline).
+//! - [`http`]: HTTP and `file://` fetching with timeouts, size limits,
+//!   conditional GET and a private-address guard for article links.
+//! - [`state`]: the on-disk store of feed status, validators and the
+//!   seen-set.
+//! - [`poll`]: one task per feed; new items go to an [`poll::ItemSink`] and
+//!   are recorded as seen only once the sink accepted them.
 
+pub mod http;
 pub mod parse;
+pub mod poll;
+pub mod state;
+
+pub use http::{FeedResponse, FetchError, Fetched, HttpClient, HttpOptions, Validators};
+pub use poll::{FeedSpec, ItemSink, PollOptions, PollOutcome, Poller};
+pub use state::{FeedStatus, StateError, StateStore};

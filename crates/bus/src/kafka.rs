@@ -1,0 +1,667 @@
+//! The Kafka bus (rdkafka).
+//!
+//! - Producer: idempotent, `acks=all`, compressed; [`Bus::publish`] resolves
+//!   on the broker's delivery report.
+//! - A stage is one consumer group. Messages are handled concurrently; an
+//!   input's offset is committed only after all its outputs (or its dead
+//!   letter) are acknowledged, and only up to the lowest offset still in
+//!   flight on its partition ([`OffsetTracker`]), so a crash re-delivers
+//!   rather than loses (at-least-once). Done offsets are committed on a timer,
+//!   on partition revocation and on shutdown.
+//! - `transactional = true`: the stage consumes in small batches and writes
+//!   outputs and input offsets in one Kafka transaction
+//!   (`send_offsets_to_transaction`): exactly-once for `read_committed`
+//!   readers.
+//! - Shutdown: stop fetching, finish in-flight messages (bounded by
+//!   `shutdown_timeout`), flush, commit.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{ClientContext, Message as KafkaMessage, Offset, TopicPartitionList};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::{dead_letter, Bus, BusError, Handler, Message, Origin, Shutdown, StageReport, StageSpec};
+
+/// Connection and behaviour settings.
+#[derive(Clone, Debug)]
+pub struct KafkaOptions {
+    /// `host:port[,host:port...]`.
+    pub brokers: String,
+    pub client_id: String,
+    /// none, gzip, lz4, zstd or snappy.
+    pub compression: String,
+    pub transactional: bool,
+    pub linger_ms: u32,
+    /// Longest a stage waits for in-flight messages when stopping.
+    pub shutdown_timeout: Duration,
+    /// Extra librdkafka properties (security, SASL, ...), applied last.
+    pub properties: Vec<(String, String)>,
+}
+
+impl Default for KafkaOptions {
+    fn default() -> KafkaOptions {
+        KafkaOptions {
+            brokers: "127.0.0.1:9092".into(),
+            client_id: "wirewatch".into(),
+            compression: "zstd".into(),
+            transactional: false,
+            linger_ms: 5,
+            shutdown_timeout: Duration::from_secs(30),
+            properties: Vec::new(),
+        }
+    }
+}
+
+impl KafkaOptions {
+    fn client(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.brokers)
+            .set("client.id", &self.client_id);
+        config
+    }
+
+    fn with_properties(&self, mut config: ClientConfig) -> ClientConfig {
+        for (name, value) in &self.properties {
+            config.set(name, value);
+        }
+        config
+    }
+
+    fn producer_config(&self) -> ClientConfig {
+        let mut config = self.client();
+        config
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("compression.type", &self.compression)
+            .set("linger.ms", self.linger_ms.to_string())
+            .set("message.timeout.ms", "120000");
+        self.with_properties(config)
+    }
+
+    fn consumer_config(&self, group: &str) -> ClientConfig {
+        let mut config = self.client();
+        config
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("isolation.level", "read_committed")
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "1000")
+            .set("partition.assignment.strategy", "cooperative-sticky");
+        self.with_properties(config)
+    }
+}
+
+fn kafka_error(topic: &str, error: KafkaError) -> BusError {
+    BusError::Publish {
+        topic: topic.to_owned(),
+        message: error.to_string(),
+    }
+}
+
+fn headers_of(message: &Message) -> OwnedHeaders {
+    let mut headers = OwnedHeaders::new_with_capacity(message.headers.len());
+    for (name, value) in &message.headers {
+        headers = headers.insert(Header {
+            key: name,
+            value: Some(value.as_bytes()),
+        });
+    }
+    headers
+}
+
+fn record<'a>(topic: &'a str, message: &'a Message) -> FutureRecord<'a, str, [u8]> {
+    let mut record = FutureRecord::to(topic)
+        .payload(message.payload.as_slice())
+        .headers(headers_of(message));
+    if let Some(key) = message.key.as_deref() {
+        record = record.key(key);
+    }
+    record
+}
+
+fn to_bus_message(kafka_message: &OwnedMessage) -> Message {
+    let headers = kafka_message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|header| {
+                    (
+                        header.key.to_owned(),
+                        String::from_utf8_lossy(header.value.unwrap_or_default()).into_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Message {
+        key: kafka_message
+            .key()
+            .map(|key| String::from_utf8_lossy(key).into_owned()),
+        payload: kafka_message.payload().unwrap_or_default().to_vec(),
+        headers,
+    }
+}
+
+/// Per-partition bookkeeping of in-flight and finished offsets. The
+/// committable offset of a partition is the lowest offset still in flight,
+/// or one past the highest finished offset when nothing is in flight.
+#[derive(Debug, Default)]
+pub struct OffsetTracker {
+    partitions: HashMap<(String, i32), PartitionOffsets>,
+}
+
+#[derive(Debug, Default)]
+struct PartitionOffsets {
+    in_flight: BTreeSet<i64>,
+    next_after_done: Option<i64>,
+    committed: Option<i64>,
+}
+
+impl OffsetTracker {
+    pub fn start(&mut self, topic: &str, partition: i32, offset: i64) {
+        self.partitions
+            .entry((topic.to_owned(), partition))
+            .or_default()
+            .in_flight
+            .insert(offset);
+    }
+
+    /// Marks an offset done. Ignored for partitions no longer assigned.
+    pub fn finish(&mut self, topic: &str, partition: i32, offset: i64) {
+        if let Some(state) = self.partitions.get_mut(&(topic.to_owned(), partition)) {
+            if state.in_flight.remove(&offset) {
+                state.next_after_done = Some(state.next_after_done.map_or(offset + 1, |next| next.max(offset + 1)));
+            }
+        }
+    }
+
+    /// Offsets to commit now (changed since the last call), per partition,
+    /// restricted to `only` when given.
+    pub fn take_committable(&mut self, only: Option<&[(String, i32)]>) -> Vec<(String, i32, i64)> {
+        let mut ready = Vec::new();
+        for ((topic, partition), state) in &mut self.partitions {
+            if let Some(only) = only {
+                if !only.iter().any(|(name, number)| name == topic && number == partition) {
+                    continue;
+                }
+            }
+            let committable = match state.in_flight.first() {
+                Some(lowest) => Some(*lowest),
+                None => state.next_after_done,
+            };
+            if let Some(offset) = committable {
+                if state.committed.is_none_or(|committed| offset > committed) {
+                    state.committed = Some(offset);
+                    ready.push((topic.clone(), *partition, offset));
+                }
+            }
+        }
+        ready
+    }
+
+    /// Forgets partitions taken away by a rebalance.
+    pub fn forget(&mut self, revoked: &[(String, i32)]) {
+        for key in revoked {
+            self.partitions.remove(key);
+        }
+    }
+}
+
+fn partition_list(offsets: &[(String, i32, i64)]) -> TopicPartitionList {
+    let mut list = TopicPartitionList::new();
+    for (topic, partition, offset) in offsets {
+        // Cannot fail for a fresh list and a concrete offset.
+        let _ = list.add_partition_offset(topic, *partition, Offset::Offset(*offset));
+    }
+    list
+}
+
+/// Commits what is done before partitions are taken away, so the next owner
+/// starts where this one stopped.
+struct StageContext {
+    tracker: Arc<Mutex<OffsetTracker>>,
+    stage: String,
+}
+
+impl ClientContext for StageContext {}
+
+impl ConsumerContext for StageContext {
+    fn pre_rebalance(&self, base_consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            let revoked: Vec<(String, i32)> = list
+                .elements()
+                .iter()
+                .map(|element| (element.topic().to_owned(), element.partition()))
+                .collect();
+            let mut tracker = self.tracker.lock().expect("offset tracker lock");
+            let ready = tracker.take_committable(Some(&revoked));
+            if !ready.is_empty() {
+                if let Err(error) = base_consumer.commit(&partition_list(&ready), CommitMode::Sync) {
+                    tracing::warn!(stage = %self.stage, error = %error, "commit on revoke failed");
+                }
+            }
+            tracker.forget(&revoked);
+            tracing::info!(stage = %self.stage, partitions = revoked.len(), "partitions revoked");
+        }
+    }
+}
+
+/// The Kafka transport.
+pub struct KafkaBus {
+    options: KafkaOptions,
+    producer: FutureProducer,
+}
+
+impl KafkaBus {
+    pub fn new(options: KafkaOptions) -> Result<KafkaBus, BusError> {
+        let producer: FutureProducer = options
+            .producer_config()
+            .create()
+            .map_err(|error| BusError::Config(format!("creating producer for {}: {error}", options.brokers)))?;
+        Ok(KafkaBus { options, producer })
+    }
+
+    pub fn options(&self) -> &KafkaOptions {
+        &self.options
+    }
+
+    fn consumer(&self, spec: &StageSpec, tracker: Arc<Mutex<OffsetTracker>>) -> Result<StreamConsumer<StageContext>, BusError> {
+        let context = StageContext {
+            tracker,
+            stage: spec.name.clone(),
+        };
+        let consumer: StreamConsumer<StageContext> = self
+            .options
+            .consumer_config(&spec.group)
+            .create_with_context(context)
+            .map_err(|error| BusError::Consume {
+                group: spec.group.clone(),
+                message: error.to_string(),
+            })?;
+        let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics).map_err(|error| BusError::Consume {
+            group: spec.group.clone(),
+            message: error.to_string(),
+        })?;
+        Ok(consumer)
+    }
+
+    async fn run_at_least_once(
+        &self,
+        spec: StageSpec,
+        handler: Arc<dyn Handler>,
+        mut shutdown: Shutdown,
+    ) -> Result<StageReport, BusError> {
+        let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
+        let consumer = Arc::new(self.consumer(&spec, Arc::clone(&tracker))?);
+        let permits = Arc::new(Semaphore::new(spec.concurrency.max(1)));
+        let report = Arc::new(Mutex::new(StageReport::default()));
+        let mut in_flight = JoinSet::new();
+        let mut commit_timer = tokio::time::interval(Duration::from_millis(500));
+        commit_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let commit = |mode: CommitMode| {
+            let ready = tracker.lock().expect("offset tracker lock").take_committable(None);
+            if !ready.is_empty() {
+                if let Err(error) = consumer.commit(&partition_list(&ready), mode) {
+                    tracing::warn!(stage = %spec.name, error = %error, "offset commit failed");
+                }
+            }
+        };
+        loop {
+            let permit = tokio::select! {
+                _ = shutdown.wait() => break,
+                permit = Arc::clone(&permits).acquire_owned() => permit.expect("semaphore open"),
+            };
+            let received = tokio::select! {
+                _ = shutdown.wait() => break,
+                _ = commit_timer.tick() => { commit(CommitMode::Async); continue; }
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => { continue; }
+                received = consumer.recv() => received,
+            };
+            let kafka_message = match received {
+                Ok(message) => message.detach(),
+                Err(error) => {
+                    tracing::warn!(stage = %spec.name, error = %error, "consumer error");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            };
+            let origin = Origin {
+                topic: kafka_message.topic().to_owned(),
+                partition: kafka_message.partition(),
+                offset: kafka_message.offset(),
+            };
+            tracker
+                .lock()
+                .expect("offset tracker lock")
+                .start(&origin.topic, origin.partition, origin.offset);
+            let handler = Arc::clone(&handler);
+            let tracker = Arc::clone(&tracker);
+            let report = Arc::clone(&report);
+            let producer = self.producer.clone();
+            let spec = spec.clone();
+            in_flight.spawn(async move {
+                let _permit = permit;
+                let message = to_bus_message(&kafka_message);
+                let outcome = process(&producer, &spec, handler.as_ref(), &message, &origin).await;
+                match outcome {
+                    Ok((published, dead_lettered)) => {
+                        tracker
+                            .lock()
+                            .expect("offset tracker lock")
+                            .finish(&origin.topic, origin.partition, origin.offset);
+                        let mut report = report.lock().expect("report lock");
+                        report.processed += 1;
+                        report.published += published;
+                        report.dead_lettered += dead_lettered;
+                    }
+                    Err(error) => {
+                        // Not acknowledged: leave the offset uncommitted so the
+                        // message is delivered again after a restart.
+                        tracing::error!(stage = %spec.name, origin = %origin, error = %error, "output not acknowledged; message will be redelivered");
+                    }
+                }
+            });
+        }
+        tracing::info!(stage = %spec.name, in_flight = in_flight.len(), "stopping: draining in-flight messages");
+        let drained = tokio::time::timeout(self.options.shutdown_timeout, async {
+            while in_flight.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(stage = %spec.name, "shutdown timeout: abandoning in-flight messages (they will be redelivered)");
+            in_flight.abort_all();
+        }
+        let _ = self.producer.flush(self.options.shutdown_timeout);
+        commit(CommitMode::Sync);
+        consumer.unsubscribe();
+        let report = report.lock().expect("report lock").clone();
+        Ok(report)
+    }
+
+    async fn run_transactional(
+        &self,
+        spec: StageSpec,
+        handler: Arc<dyn Handler>,
+        mut shutdown: Shutdown,
+    ) -> Result<StageReport, BusError> {
+        let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
+        let consumer = self.consumer(&spec, tracker)?;
+        let transactional_id = format!(
+            "{}.{}.{}-{}",
+            self.options.client_id,
+            spec.group,
+            std::process::id(),
+            chrono_free_nanos()
+        );
+        let mut config = self.options.producer_config();
+        config.set("transactional.id", &transactional_id);
+        let producer: FutureProducer = config.create().map_err(|error| BusError::Config(format!("creating transactional producer: {error}")))?;
+        let timeout = self.options.shutdown_timeout;
+        tokio::task::block_in_place(|| producer.init_transactions(timeout)).map_err(|error| BusError::Config(format!("init transactions: {error}")))?;
+        let mut report = StageReport::default();
+        const BATCH: usize = 64;
+        loop {
+            // Gather a batch: wait for the first message, then take what
+            // arrives within a short window.
+            let first = tokio::select! {
+                _ = shutdown.wait() => break,
+                received = consumer.recv() => received,
+            };
+            let mut batch = Vec::new();
+            match first {
+                Ok(message) => batch.push(message.detach()),
+                Err(error) => {
+                    tracing::warn!(stage = %spec.name, error = %error, "consumer error");
+                    continue;
+                }
+            }
+            let window = tokio::time::sleep(Duration::from_millis(50));
+            tokio::pin!(window);
+            while batch.len() < BATCH {
+                tokio::select! {
+                    _ = &mut window => break,
+                    received = consumer.recv() => match received {
+                        Ok(message) => batch.push(message.detach()),
+                        Err(_) => break,
+                    },
+                }
+            }
+            let result = self
+                .transaction(&producer, &consumer, &spec, handler.as_ref(), &batch, &mut report)
+                .await;
+            if let Err(error) = result {
+                tracing::error!(stage = %spec.name, error = %error, "transaction aborted; rewinding the batch");
+                let _ = tokio::task::block_in_place(|| producer.abort_transaction(timeout));
+                let mut rewind: BTreeMap<(String, i32), i64> = BTreeMap::new();
+                for message in &batch {
+                    let key = (message.topic().to_owned(), message.partition());
+                    let offset = rewind.entry(key).or_insert(message.offset());
+                    *offset = (*offset).min(message.offset());
+                }
+                for ((topic, partition), offset) in rewind {
+                    let _ = consumer.seek(&topic, partition, Offset::Offset(offset), Duration::from_secs(5));
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+        consumer.unsubscribe();
+        Ok(report)
+    }
+
+    async fn transaction(
+        &self,
+        producer: &FutureProducer,
+        consumer: &StreamConsumer<StageContext>,
+        spec: &StageSpec,
+        handler: &dyn Handler,
+        batch: &[OwnedMessage],
+        report: &mut StageReport,
+    ) -> Result<(), BusError> {
+        let timeout = self.options.shutdown_timeout;
+        let stage_error = |error: KafkaError| BusError::Consume {
+            group: spec.group.clone(),
+            message: error.to_string(),
+        };
+        producer.begin_transaction().map_err(stage_error)?;
+        let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
+        let mut batch_report = StageReport::default();
+        for kafka_message in batch {
+            let origin = Origin {
+                topic: kafka_message.topic().to_owned(),
+                partition: kafka_message.partition(),
+                offset: kafka_message.offset(),
+            };
+            let message = to_bus_message(kafka_message);
+            let (published, dead_lettered) = process(producer, spec, handler, &message, &origin).await?;
+            batch_report.processed += 1;
+            batch_report.published += published;
+            batch_report.dead_lettered += dead_lettered;
+            let next = next_offsets.entry((origin.topic, origin.partition)).or_insert(0);
+            *next = (*next).max(origin.offset + 1);
+        }
+        let offsets: Vec<(String, i32, i64)> = next_offsets
+            .into_iter()
+            .map(|((topic, partition), offset)| (topic, partition, offset))
+            .collect();
+        let metadata = consumer.group_metadata().ok_or_else(|| BusError::Consume {
+            group: spec.group.clone(),
+            message: "no consumer group metadata".into(),
+        })?;
+        tokio::task::block_in_place(|| {
+            producer.send_offsets_to_transaction(&partition_list(&offsets), &metadata, timeout)?;
+            producer.commit_transaction(timeout)
+        })
+        .map_err(stage_error)?;
+        report.processed += batch_report.processed;
+        report.published += batch_report.published;
+        report.dead_lettered += batch_report.dead_lettered;
+        Ok(())
+    }
+}
+
+/// A per-process suffix that differs between two runs of the same PID.
+fn chrono_free_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos())
+}
+
+/// Handles one message and publishes its outputs (or its dead letter),
+/// waiting for every delivery report. Returns (published, dead-lettered).
+async fn process(
+    producer: &FutureProducer,
+    spec: &StageSpec,
+    handler: &dyn Handler,
+    message: &Message,
+    origin: &Origin,
+) -> Result<(u64, u64), BusError> {
+    match handler.handle(message, origin).await {
+        Ok(outputs) => {
+            let deliveries = outputs.iter().map(|output| async move {
+                producer
+                    .send(record(&output.topic, &output.message), Duration::from_secs(30))
+                    .await
+                    .map_err(|(error, _)| kafka_error(&output.topic, error))
+            });
+            let results = futures::future::join_all(deliveries).await;
+            let published = results.len() as u64;
+            results.into_iter().collect::<Result<Vec<_>, _>>()?;
+            Ok((published, 0))
+        }
+        Err(error) => {
+            tracing::warn!(stage = %spec.name, origin = %origin, error = %error, "message sent to the dead-letter topic");
+            let letter = dead_letter(message, origin, &spec.name, &error.0);
+            producer
+                .send(record(&spec.dead_letter_topic, &letter), Duration::from_secs(30))
+                .await
+                .map_err(|(error, _)| kafka_error(&spec.dead_letter_topic, error))?;
+            Ok((0, 1))
+        }
+    }
+}
+
+#[async_trait]
+impl Bus for KafkaBus {
+    async fn publish(&self, topic: &str, message: Message) -> Result<(), BusError> {
+        self.producer
+            .send(record(topic, &message), Duration::from_secs(30))
+            .await
+            .map(|_| ())
+            .map_err(|(error, _)| kafka_error(topic, error))
+    }
+
+    async fn run_stage(
+        &self,
+        spec: StageSpec,
+        handler: Arc<dyn Handler>,
+        shutdown: Shutdown,
+    ) -> Result<StageReport, BusError> {
+        if self.options.transactional {
+            self.run_transactional(spec, handler, shutdown).await
+        } else {
+            self.run_at_least_once(spec, handler, shutdown).await
+        }
+    }
+
+    async fn close_topic(&self, _topic: &str) {}
+
+    async fn flush(&self) -> Result<(), BusError> {
+        let producer = self.producer.clone();
+        let timeout = self.options.shutdown_timeout;
+        tokio::task::spawn_blocking(move || producer.flush(timeout))
+            .await
+            .map_err(|error| BusError::Config(error.to_string()))?
+            .map_err(|error| kafka_error("*", error))
+    }
+}
+
+/// Partitions, replication and retention for `create_topics`.
+#[derive(Clone, Debug)]
+pub struct TopicSettings {
+    pub partitions: i32,
+    pub replication_factor: i32,
+    pub retention: Duration,
+}
+
+/// Creates `names`; an existing topic is reported as `exists`, not an error.
+pub async fn create_topics(
+    options: &KafkaOptions,
+    names: &[String],
+    settings: &TopicSettings,
+) -> Result<Vec<(String, String)>, BusError> {
+    let admin: AdminClient<DefaultClientContext> = options
+        .with_properties(options.client())
+        .create()
+        .map_err(|error| BusError::Config(format!("creating admin client: {error}")))?;
+    let retention = settings.retention.as_millis().to_string();
+    let new_topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|name| {
+            NewTopic::new(name, settings.partitions, TopicReplication::Fixed(settings.replication_factor))
+                .set("retention.ms", &retention)
+        })
+        .collect();
+    let admin_options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = admin
+        .create_topics(new_topics.iter(), &admin_options)
+        .await
+        .map_err(|error| BusError::Config(format!("creating topics on {}: {error}", options.brokers)))?;
+    let mut outcomes = Vec::new();
+    for result in results {
+        match result {
+            Ok(name) => outcomes.push((name, "created".to_owned())),
+            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => outcomes.push((name, "exists".to_owned())),
+            Err((name, code)) => {
+                return Err(BusError::Config(format!("creating topic {name}: {code}")));
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commits_stop_at_the_lowest_offset_in_flight() {
+        let mut tracker = OffsetTracker::default();
+        for offset in 10..15 {
+            tracker.start("t", 0, offset);
+        }
+        tracker.finish("t", 0, 11);
+        tracker.finish("t", 0, 12);
+        assert_eq!(tracker.take_committable(None), vec![("t".into(), 0, 10)]);
+        tracker.finish("t", 0, 10);
+        assert_eq!(tracker.take_committable(None), vec![("t".into(), 0, 13)]);
+        assert!(tracker.take_committable(None).is_empty(), "unchanged offsets are not recommitted");
+        tracker.finish("t", 0, 14);
+        tracker.finish("t", 0, 13);
+        assert_eq!(tracker.take_committable(None), vec![("t".into(), 0, 15)]);
+    }
+
+    #[test]
+    fn revoked_partitions_are_forgotten() {
+        let mut tracker = OffsetTracker::default();
+        tracker.start("t", 1, 5);
+        tracker.forget(&[("t".into(), 1)]);
+        tracker.finish("t", 1, 5);
+        assert!(tracker.take_committable(None).is_empty());
+    }
+}

@@ -1,0 +1,455 @@
+//! HTTP (and `file://`) fetching with limits: timeouts, redirect cap, body
+//! size cap enforced while streaming (after decompression, so a gzip bomb is
+//! cut off, not inflated), conditional GET, and a refusal of article links
+//! that point at private addresses.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::StatusCode;
+use url::Url;
+
+/// Limits and identity for every request.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    /// Whole request, headers to last byte.
+    pub request_timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    /// Article links may resolve to these addresses even though they are
+    /// loopback/private (tests allow 127.0.0.1). Feeds from the config are
+    /// trusted and never checked.
+    pub allowed_private_addresses: Vec<IpAddr>,
+    /// Allow `file://` URLs (the offline demo; off for untrusted links).
+    pub allow_file_urls: bool,
+}
+
+impl Default for HttpOptions {
+    fn default() -> HttpOptions {
+        HttpOptions {
+            user_agent: concat!(
+                "wirewatch/",
+                env!("CARGO_PKG_VERSION"),
+                " (+https://github.com/wirewatch/wirewatch)"
+            )
+            .into(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+            allowed_private_addresses: Vec::new(),
+            allow_file_urls: false,
+        }
+    }
+}
+
+/// Validators remembered from the last successful fetch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A fetched body and what the server said about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fetched {
+    pub final_url: Url,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    pub validators: Validators,
+    /// `Cache-Control: max-age` or `Expires`, as a duration from now.
+    pub fresh_for: Option<Duration>,
+}
+
+/// The result of a conditional feed fetch.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FeedResponse {
+    NotModified { fresh_for: Option<Duration> },
+    Fetched(Fetched),
+}
+
+/// Why a fetch failed. Every variant names the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: http status {status}")]
+    Status {
+        url: String,
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("{url}: body larger than {limit} bytes")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: timed out")]
+    Timeout { url: String },
+    #[error("{url}: refused: {reason}")]
+    Refused { url: String, reason: String },
+    #[error("{url}: {message}")]
+    Transport { url: String, message: String },
+    #[error("{url}: {source}")]
+    File {
+        url: String,
+        source: std::io::Error,
+    },
+}
+
+impl FetchError {
+    /// The server's `Retry-After`, when it sent one with a 429 or 503.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// A shared HTTP client. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    options: HttpOptions,
+}
+
+impl HttpClient {
+    pub fn new(options: HttpOptions) -> Result<HttpClient, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(options.user_agent.clone())
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|error| FetchError::Transport {
+                url: String::new(),
+                message: format!("building the http client: {error}"),
+            })?;
+        Ok(HttpClient { client, options })
+    }
+
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// Fetches a feed with conditional GET. `extra_headers` come from the
+    /// feed's config.
+    pub async fn fetch_feed(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        extra_headers: &[(String, String)],
+    ) -> Result<FeedResponse, FetchError> {
+        if url.scheme() == "file" {
+            return self.read_file(url).await.map(FeedResponse::Fetched);
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static(
+                "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            ),
+        );
+        if let Some(etag) = validators.etag.as_deref().and_then(header_value) {
+            headers.insert(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(since) = validators.last_modified.as_deref().and_then(header_value) {
+            headers.insert(header::IF_MODIFIED_SINCE, since);
+        }
+        for (name, value) in extra_headers {
+            if let (Ok(name), Some(value)) = (HeaderName::try_from(name.as_str()), header_value(value))
+            {
+                headers.insert(name, value);
+            }
+        }
+        let response = self.send(url, headers).await?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(FeedResponse::NotModified {
+                fresh_for: freshness(response.headers()),
+            });
+        }
+        self.read_response(url, response)
+            .await
+            .map(FeedResponse::Fetched)
+    }
+
+    /// Fetches an article page linked from a feed. Untrusted: private
+    /// addresses are refused unless allowed, `file://` unless allowed.
+    pub async fn fetch_page(&self, url: &Url) -> Result<Fetched, FetchError> {
+        match url.scheme() {
+            "http" | "https" => {}
+            "file" if self.options.allow_file_urls => return self.read_file(url).await,
+            other => {
+                return Err(FetchError::Refused {
+                    url: url.to_string(),
+                    reason: format!("scheme {other} not allowed"),
+                })
+            }
+        }
+        self.check_address(url).await?;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html, application/xhtml+xml;q=0.9, */*;q=0.5"),
+        );
+        let response = self.send(url, headers).await?;
+        self.read_response(url, response).await
+    }
+
+    async fn send(&self, url: &Url, headers: HeaderMap) -> Result<reqwest::Response, FetchError> {
+        self.client
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|error| transport_error(url, &error))
+    }
+
+    async fn read_response(
+        &self,
+        url: &Url,
+        mut response: reqwest::Response,
+    ) -> Result<Fetched, FetchError> {
+        let status = response.status();
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+                retry_after: retry_after(response.headers()),
+            });
+        }
+        let limit = self.options.max_body_bytes;
+        if response.content_length().is_some_and(|length| length > limit) {
+            return Err(FetchError::TooLarge {
+                url: url.to_string(),
+                limit,
+            });
+        }
+        let final_url = response.url().clone();
+        let response_headers = response.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| transport_error(url, &error))?
+        {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge {
+                    url: url.to_string(),
+                    limit,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let text_header = |name: header::HeaderName| {
+            response_headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        Ok(Fetched {
+            final_url,
+            status: status.as_u16(),
+            content_type: text_header(header::CONTENT_TYPE),
+            validators: Validators {
+                etag: text_header(header::ETAG),
+                last_modified: text_header(header::LAST_MODIFIED),
+            },
+            fresh_for: freshness(&response_headers),
+            body,
+        })
+    }
+
+    async fn read_file(&self, url: &Url) -> Result<Fetched, FetchError> {
+        let path = url.to_file_path().map_err(|_| FetchError::Refused {
+            url: url.to_string(),
+            reason: "not a local file path".into(),
+        })?;
+        let file_error = |source| FetchError::File {
+            url: url.to_string(),
+            source,
+        };
+        let metadata = tokio::fs::metadata(&path).await.map_err(file_error)?;
+        if metadata.len() > self.options.max_body_bytes {
+            return Err(FetchError::TooLarge {
+                url: url.to_string(),
+                limit: self.options.max_body_bytes,
+            });
+        }
+        let body = tokio::fs::read(&path).await.map_err(file_error)?;
+        let content_type = match path.extension().and_then(|extension| extension.to_str()) {
+            Some("html" | "htm") => Some("text/html".to_owned()),
+            Some("json") => Some("application/feed+json".to_owned()),
+            Some("xml" | "rss" | "atom") => Some("application/xml".to_owned()),
+            _ => None,
+        };
+        Ok(Fetched {
+            final_url: url.clone(),
+            status: 200,
+            content_type,
+            body,
+            validators: Validators::default(),
+            fresh_for: None,
+        })
+    }
+
+    /// Refuses hosts that are, or resolve to, loopback, private, link-local
+    /// or cloud-metadata addresses, unless the address is allowed.
+    async fn check_address(&self, url: &Url) -> Result<(), FetchError> {
+        let Some(host) = url.host_str() else {
+            return Err(FetchError::Refused {
+                url: url.to_string(),
+                reason: "no host".into(),
+            });
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
+            Ok(address) => vec![address],
+            Err(_) => tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|error| FetchError::Transport {
+                    url: url.to_string(),
+                    message: format!("resolving {host}: {error}"),
+                })?
+                .map(|socket| socket.ip())
+                .collect(),
+        };
+        for address in addresses {
+            if is_non_public(address) && !self.options.allowed_private_addresses.contains(&address)
+            {
+                return Err(FetchError::Refused {
+                    url: url.to_string(),
+                    reason: format!("{address} is not a public address"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loopback, private, link-local (incl. the 169.254.169.254 metadata
+/// service), unspecified, CGNAT and unique-local addresses.
+pub fn is_non_public(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => {
+            let octets = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || (octets[0] == 100 && (64..128).contains(&octets[1]))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_non_public(IpAddr::V4(v4)))
+        }
+    }
+}
+
+fn header_value(text: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(text).ok()
+}
+
+fn transport_error(url: &Url, error: &reqwest::Error) -> FetchError {
+    if error.is_timeout() {
+        return FetchError::Timeout {
+            url: url.to_string(),
+        };
+    }
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    FetchError::Transport {
+        url: url.to_string(),
+        message,
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    delta.to_std().ok()
+}
+
+fn freshness(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(control) = headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|value| value.to_str().ok())
+    {
+        for directive in control.split(',') {
+            let directive = directive.trim().to_ascii_lowercase();
+            if directive == "no-cache" || directive == "no-store" {
+                return Some(Duration::ZERO);
+            }
+            if let Some(seconds) = directive.strip_prefix("max-age=") {
+                if let Ok(seconds) = seconds.trim_matches('"').parse::<u64>() {
+                    return Some(Duration::from_secs(seconds));
+                }
+            }
+        }
+    }
+    let expires = headers.get(header::EXPIRES)?.to_str().ok()?;
+    let when = chrono::DateTime::parse_from_rfc2822(expires).ok()?;
+    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_metadata_addresses_are_not_public() {
+        for text in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.4",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_non_public(text.parse().unwrap()), "{text}");
+        }
+        assert!(!is_non_public("93.184.216.34".parse().unwrap()));
+        assert!(!is_non_public("2606:4700::1111".parse().unwrap()));
+    }
+
+    #[test]
+    fn cache_control_wins_over_expires() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=600"));
+        headers.insert(
+            header::EXPIRES,
+            HeaderValue::from_static("Thu, 01 Jan 2099 00:00:00 GMT"),
+        );
+        assert_eq!(freshness(&headers), Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(120)));
+    }
+}

@@ -1,0 +1,252 @@
+//! The fetcher's state on disk (one redb file): per-feed status and
+//! validators, and the seen-set of stories already handed downstream.
+//!
+//! The seen-set is keyed by article id and by `feed + guid`, so a story is
+//! seen when either matches: a changed guid on the same canonical link, or a
+//! changed link with the same guid, is not a new story. Entries older than
+//! the configured age are pruned.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::http::Validators;
+
+const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
+const SEEN: TableDefinition<&str, i64> = TableDefinition::new("seen");
+
+/// What wirewatch knows about one feed; shown by `wirewatch status`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeedStatus {
+    #[serde(default)]
+    pub validators: Validators,
+    #[serde(default)]
+    pub last_fetch: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_success: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Failures in a row; 0 after a success.
+    #[serde(default)]
+    pub consecutive_failures: u32,
+    #[serde(default)]
+    pub total_failures: u64,
+    #[serde(default)]
+    pub next_poll: Option<DateTime<Utc>>,
+    /// Where a permanent redirect (301/308) pointed last time.
+    #[serde(default)]
+    pub moved_to: Option<String>,
+    #[serde(default)]
+    pub items_emitted: u64,
+    /// Publication times of recent items, for adaptive polling.
+    #[serde(default)]
+    pub recent_item_times: Vec<DateTime<Utc>>,
+}
+
+/// A state store that could not be opened or written. Names the file.
+#[derive(Debug, thiserror::Error)]
+#[error("state store {path}: {message}")]
+pub struct StateError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// The embedded store. Cheap to clone.
+#[derive(Clone)]
+pub struct StateStore {
+    database: std::sync::Arc<Database>,
+    path: PathBuf,
+}
+
+impl StateStore {
+    /// Opens (creating if needed) `dir/fetcher.redb`.
+    pub fn open(dir: &Path) -> Result<StateStore, StateError> {
+        let path = dir.join("fetcher.redb");
+        let error = |message: String| StateError {
+            path: path.clone(),
+            message,
+        };
+        std::fs::create_dir_all(dir).map_err(|io| error(format!("creating directory: {io}")))?;
+        let database = Database::create(&path).map_err(|db| error(db.to_string()))?;
+        let store = StateStore {
+            database: std::sync::Arc::new(database),
+            path: path.clone(),
+        };
+        // Create both tables so readers never see "table does not exist".
+        store.write(|transaction| {
+            transaction.open_table(FEEDS)?;
+            transaction.open_table(SEEN)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    fn error(&self, message: impl ToString) -> StateError {
+        StateError {
+            path: self.path.clone(),
+            message: message.to_string(),
+        }
+    }
+
+    fn write(
+        &self,
+        body: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), StateError> {
+        let transaction = self
+            .database
+            .begin_write()
+            .map_err(|error| self.error(error))?;
+        body(&transaction).map_err(|error| self.error(error))?;
+        transaction.commit().map_err(|error| self.error(error))
+    }
+
+    pub fn feed_status(&self, feed_url: &str) -> Result<FeedStatus, StateError> {
+        let transaction = self
+            .database
+            .begin_read()
+            .map_err(|error| self.error(error))?;
+        let table = transaction
+            .open_table(FEEDS)
+            .map_err(|error| self.error(error))?;
+        let Some(bytes) = table.get(feed_url).map_err(|error| self.error(error))? else {
+            return Ok(FeedStatus::default());
+        };
+        // A record written by a different version that we cannot read is
+        // treated as unknown rather than fatal: the feed is simply re-polled.
+        Ok(serde_json::from_slice(bytes.value()).unwrap_or_default())
+    }
+
+    pub fn all_feed_statuses(&self) -> Result<Vec<(String, FeedStatus)>, StateError> {
+        let transaction = self
+            .database
+            .begin_read()
+            .map_err(|error| self.error(error))?;
+        let table = transaction
+            .open_table(FEEDS)
+            .map_err(|error| self.error(error))?;
+        let mut statuses = Vec::new();
+        for entry in table.iter().map_err(|error| self.error(error))? {
+            let (key, value) = entry.map_err(|error| self.error(error))?;
+            let status = serde_json::from_slice(value.value()).unwrap_or_default();
+            statuses.push((key.value().to_owned(), status));
+        }
+        Ok(statuses)
+    }
+
+    pub fn set_feed_status(&self, feed_url: &str, status: &FeedStatus) -> Result<(), StateError> {
+        let bytes = serde_json::to_vec(status).map_err(|error| self.error(error))?;
+        self.write(|transaction| {
+            let mut table = transaction.open_table(FEEDS)?;
+            table.insert(feed_url, bytes.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Whether any of `keys` was recorded as seen.
+    pub fn is_seen(&self, keys: &[&str]) -> Result<bool, StateError> {
+        let transaction = self
+            .database
+            .begin_read()
+            .map_err(|error| self.error(error))?;
+        let table = transaction
+            .open_table(SEEN)
+            .map_err(|error| self.error(error))?;
+        for key in keys {
+            if table.get(*key).map_err(|error| self.error(error))?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Records `keys` as seen at `when`.
+    pub fn mark_seen(&self, keys: &[&str], when: DateTime<Utc>) -> Result<(), StateError> {
+        self.write(|transaction| {
+            let mut table = transaction.open_table(SEEN)?;
+            for key in keys {
+                table.insert(*key, when.timestamp())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Drops seen entries recorded before `cutoff`; returns how many.
+    pub fn prune_seen(&self, cutoff: DateTime<Utc>) -> Result<u64, StateError> {
+        let mut removed = 0;
+        let cutoff_seconds = cutoff.timestamp();
+        self.write(|transaction| {
+            let mut table = transaction.open_table(SEEN)?;
+            let before = table.len()?;
+            table.retain(|_, seen_at| seen_at >= cutoff_seconds)?;
+            removed = before - table.len()?;
+            Ok(())
+        })?;
+        Ok(removed)
+    }
+
+    pub fn seen_count(&self) -> Result<u64, StateError> {
+        let transaction = self
+            .database
+            .begin_read()
+            .map_err(|error| self.error(error))?;
+        let table = transaction
+            .open_table(SEEN)
+            .map_err(|error| self.error(error))?;
+        table.len().map_err(|error| self.error(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temporary_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "wirewatch-state-{name}-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn seen_set_and_feed_status_survive_reopening() {
+        let dir = temporary_dir("reopen");
+        {
+            let store = StateStore::open(&dir).unwrap();
+            store.mark_seen(&["a", "feed\u{0}g1"], Utc::now()).unwrap();
+            let status = FeedStatus {
+                validators: Validators {
+                    etag: Some("\"v1\"".into()),
+                    last_modified: None,
+                },
+                ..FeedStatus::default()
+            };
+            store.set_feed_status("https://f", &status).unwrap();
+        }
+        let store = StateStore::open(&dir).unwrap();
+        assert!(store.is_seen(&["zzz", "a"]).unwrap());
+        assert!(!store.is_seen(&["zzz"]).unwrap());
+        assert_eq!(
+            store.feed_status("https://f").unwrap().validators.etag.as_deref(),
+            Some("\"v1\"")
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn pruning_drops_only_old_entries() {
+        let dir = temporary_dir("prune");
+        let store = StateStore::open(&dir).unwrap();
+        let now = Utc::now();
+        store.mark_seen(&["old"], now - chrono::Duration::days(40)).unwrap();
+        store.mark_seen(&["new"], now).unwrap();
+        assert_eq!(store.prune_seen(now - chrono::Duration::days(30)).unwrap(), 1);
+        assert!(store.is_seen(&["new"]).unwrap());
+        assert!(!store.is_seen(&["old"]).unwrap());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

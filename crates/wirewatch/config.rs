@@ -1,0 +1,800 @@
+//! Configuration in two layers: raw serde structs that mirror the TOML
+//! (`deny_unknown_fields`, named defaults), then [`Config`], validated
+//! runtime values that cannot hold invalid settings. Every error names the
+//! file, line and column; semantic errors are all reported at once.
+//!
+//! `wirewatch.toml` names a feed list (`feeds.toml`) resolved against its own
+//! directory, as are all relative paths in it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+use wirewatch_fetcher::{FeedSpec, HttpOptions, PollOptions};
+
+/// One problem in one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigProblem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+/// Every problem found, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, problem) in self.problems.iter().enumerate() {
+            if index > 0 {
+                writeln!(formatter)?;
+            }
+            write!(formatter, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A file's text, for turning byte spans into line and column.
+struct Source {
+    path: PathBuf,
+    text: String,
+}
+
+impl Source {
+    fn read(path: &Path) -> Result<Source, ConfigError> {
+        std::fs::read_to_string(path)
+            .map(|text| Source {
+                path: path.to_owned(),
+                text,
+            })
+            .map_err(|error| ConfigError {
+                problems: vec![ConfigProblem {
+                    file: path.to_owned(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read: {error}"),
+                }],
+            })
+    }
+
+    fn problem(&self, span: Option<Range<usize>>, message: impl Into<String>) -> ConfigProblem {
+        let (line, column) = match span {
+            Some(span) => line_and_column(&self.text, span.start),
+            None => (1, 1),
+        };
+        ConfigProblem {
+            file: self.path.clone(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        toml::from_str(&self.text).map_err(|error| ConfigError {
+            problems: vec![self.problem(error.span(), error.message().trim().to_owned())],
+        })
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Parses `30s`, `15m`, `2h`, `7d`, `500ms`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|character: char| !(character.is_ascii_digit() || character == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration like \"30s\", \"15m\", \"2h\" or \"7d\", found {text:?}"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        other => return Err(format!("unknown duration unit {other:?} in {text:?} (use ms, s, m, h or d)")),
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+// ---------------------------------------------------------------- raw layer
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    /// Feed list files, relative to this file.
+    #[serde(default = "default_feed_files")]
+    feeds: Vec<Spanned<String>>,
+    #[serde(default = "default_state_dir")]
+    state_dir: Spanned<String>,
+    #[serde(default)]
+    log: RawLog,
+    #[serde(default)]
+    fetcher: RawFetcher,
+    #[serde(default)]
+    cleaner: RawCleaner,
+    #[serde(default)]
+    classifier: RawClassifier,
+    #[serde(default)]
+    bus: RawBus,
+    #[serde(default)]
+    topics: RawTopics,
+    #[serde(default)]
+    output: RawOutput,
+}
+
+fn default_feed_files() -> Vec<Spanned<String>> {
+    vec![Spanned::new(0..0, "feeds.toml".into())]
+}
+fn default_state_dir() -> Spanned<String> {
+    Spanned::new(0..0, "state".into())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    #[serde(default)]
+    format: Option<Spanned<String>>,
+    #[serde(default)]
+    level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetcher {
+    user_agent: Option<String>,
+    default_interval: Option<Spanned<String>>,
+    min_interval: Option<Spanned<String>>,
+    max_interval: Option<Spanned<String>>,
+    max_backoff: Option<Spanned<String>>,
+    jitter: Option<Spanned<f64>>,
+    max_item_age: Option<Spanned<String>>,
+    seen_retention: Option<Spanned<String>>,
+    connect_timeout: Option<Spanned<String>>,
+    request_timeout: Option<Spanned<String>>,
+    max_body_bytes: Option<Spanned<u64>>,
+    max_redirects: Option<usize>,
+    max_concurrent_requests: Option<Spanned<usize>>,
+    max_concurrent_requests_per_host: Option<Spanned<usize>>,
+    #[serde(default)]
+    allow_private_addresses: Vec<Spanned<String>>,
+    allow_file_urls: Option<bool>,
+    page_concurrency: Option<Spanned<usize>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCleaner {
+    min_text_chars: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClassifier {
+    taxonomy_dir: Option<Spanned<String>>,
+    #[serde(default)]
+    thresholds: BTreeMap<String, Spanned<f32>>,
+    sanctions_list: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBus {
+    kind: Option<Spanned<String>>,
+    memory_capacity: Option<usize>,
+    #[serde(default)]
+    kafka: RawKafka,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKafka {
+    brokers: Option<String>,
+    client_id: Option<String>,
+    group_prefix: Option<String>,
+    compression: Option<Spanned<String>>,
+    transactional: Option<bool>,
+    linger_ms: Option<u32>,
+    shutdown_timeout: Option<Spanned<String>>,
+    partitions: Option<i32>,
+    replication_factor: Option<i32>,
+    retention: Option<Spanned<String>>,
+    /// Passed to librdkafka as is (security.protocol, sasl.*, ...).
+    #[serde(default)]
+    properties: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopics {
+    items: Option<String>,
+    articles: Option<String>,
+    classified: Option<String>,
+    dead_letter: Option<String>,
+    #[serde(default)]
+    flagged: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    stdout: Option<bool>,
+    jsonl: Option<String>,
+    include: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeedFile {
+    #[serde(default)]
+    feed: Vec<RawFeed>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    url: Spanned<String>,
+    title: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    interval: Option<Spanned<String>>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+// ------------------------------------------------------------ runtime layer
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Which transport to run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BusKind {
+    Memory,
+    Kafka,
+}
+
+/// What the local sinks write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputInclude {
+    Flagged,
+    All,
+}
+
+#[derive(Clone, Debug)]
+pub struct KafkaConfig {
+    pub brokers: String,
+    pub client_id: String,
+    pub group_prefix: String,
+    pub compression: String,
+    pub transactional: bool,
+    pub linger_ms: u32,
+    pub shutdown_timeout: Duration,
+    pub partitions: i32,
+    pub replication_factor: i32,
+    pub retention: Duration,
+    pub properties: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Topics {
+    pub items: String,
+    pub articles: String,
+    pub classified: String,
+    pub dead_letter: String,
+    /// label -> topic, for every label that has a flagged topic.
+    pub flagged: BTreeMap<String, String>,
+}
+
+impl Topics {
+    /// The flagged topic for `label`: from the map, else
+    /// `wirewatch.flagged.<label in kebab case>`.
+    pub fn flagged_topic(&self, label: &str) -> String {
+        self.flagged
+            .get(label)
+            .cloned()
+            .unwrap_or_else(|| format!("wirewatch.flagged.{}", label.to_lowercase().replace('_', "-")))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ClassifierConfig {
+    pub taxonomy_dir: Option<PathBuf>,
+    pub thresholds: BTreeMap<String, f32>,
+    pub sanctions_list: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutputConfig {
+    pub stdout: bool,
+    pub jsonl: Option<PathBuf>,
+    pub include: OutputInclude,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    pub feed_files: Vec<PathBuf>,
+    pub feeds: Vec<FeedSpec>,
+    pub state_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub http: HttpOptions,
+    pub poll: PollOptions,
+    /// Poll interval of feeds that set none.
+    pub default_interval: Duration,
+    pub page_concurrency: usize,
+    pub min_text_chars: usize,
+    pub classifier: ClassifierConfig,
+    pub bus: BusKind,
+    pub memory_capacity: usize,
+    pub kafka: KafkaConfig,
+    pub topics: Topics,
+    pub output: OutputConfig,
+}
+
+/// Collects problems while validating one file.
+struct Checker<'a> {
+    source: &'a Source,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Checker<'_> {
+    fn duration(&mut self, value: &Option<Spanned<String>>, default: Duration) -> Duration {
+        let Some(value) = value else {
+            return default;
+        };
+        match parse_duration(value.get_ref()) {
+            Ok(duration) => duration,
+            Err(message) => {
+                self.problems.push(self.source.problem(Some(value.span()), message));
+                default
+            }
+        }
+    }
+
+    fn positive(&mut self, value: &Option<Spanned<usize>>, default: usize, name: &str) -> usize {
+        match value {
+            Some(value) if *value.get_ref() == 0 => {
+                self.problems.push(
+                    self.source
+                        .problem(Some(value.span()), format!("{name} must be at least 1")),
+                );
+                default
+            }
+            Some(value) => *value.get_ref(),
+            None => default,
+        }
+    }
+
+    fn path(&self, text: &str) -> PathBuf {
+        let path = PathBuf::from(text);
+        if path.is_absolute() {
+            path
+        } else {
+            self.source.dir().join(path)
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates `path` and the feed files it names.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let source = Source::read(path)?;
+        let raw: RawConfig = source.parse()?;
+        let mut checker = Checker {
+            source: &source,
+            problems: Vec::new(),
+        };
+        let config = Config::validate(raw, &mut checker);
+        let mut problems = checker.problems;
+        let mut feeds = Vec::new();
+        for feed_file in &config.feed_files {
+            match load_feeds(feed_file, config.poll.min_interval, &config) {
+                Ok(mut loaded) => feeds.append(&mut loaded),
+                Err(error) => problems.extend(error.problems),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok(Config { feeds, ..config })
+    }
+
+    fn validate(raw: RawConfig, checker: &mut Checker<'_>) -> Config {
+        let fetcher = &raw.fetcher;
+        let defaults = PollOptions::default();
+        let http_defaults = HttpOptions::default();
+        let default_interval =
+            checker.duration(&fetcher.default_interval, Duration::from_secs(15 * 60));
+        let min_interval = checker.duration(&fetcher.min_interval, defaults.min_interval);
+        let max_interval = checker.duration(&fetcher.max_interval, defaults.max_interval);
+        if min_interval > max_interval {
+            let span = fetcher.min_interval.as_ref().map(Spanned::span);
+            checker.problems.push(checker.source.problem(
+                span,
+                "fetcher.min_interval is longer than fetcher.max_interval",
+            ));
+        }
+        let max_item_age = checker.duration(
+            &fetcher.max_item_age,
+            defaults.max_item_age.unwrap_or_default(),
+        );
+        let jitter = match &fetcher.jitter {
+            Some(jitter) if !(0.0..=0.5).contains(jitter.get_ref()) => {
+                checker.problems.push(checker.source.problem(
+                    Some(jitter.span()),
+                    "fetcher.jitter must be between 0.0 and 0.5",
+                ));
+                defaults.jitter
+            }
+            Some(jitter) => *jitter.get_ref(),
+            None => defaults.jitter,
+        };
+        let mut allowed_private_addresses = Vec::new();
+        for address in &fetcher.allow_private_addresses {
+            match address.get_ref().parse::<IpAddr>() {
+                Ok(address) => allowed_private_addresses.push(address),
+                Err(_) => checker.problems.push(checker.source.problem(
+                    Some(address.span()),
+                    format!("expected an IP address, found {:?}", address.get_ref()),
+                )),
+            }
+        }
+        let max_body_bytes = match &fetcher.max_body_bytes {
+            Some(bytes) if *bytes.get_ref() < 1024 => {
+                checker.problems.push(checker.source.problem(
+                    Some(bytes.span()),
+                    "fetcher.max_body_bytes must be at least 1024",
+                ));
+                http_defaults.max_body_bytes
+            }
+            Some(bytes) => *bytes.get_ref(),
+            None => http_defaults.max_body_bytes,
+        };
+        let http = HttpOptions {
+            user_agent: fetcher
+                .user_agent
+                .clone()
+                .unwrap_or(http_defaults.user_agent),
+            connect_timeout: checker.duration(&fetcher.connect_timeout, http_defaults.connect_timeout),
+            request_timeout: checker.duration(&fetcher.request_timeout, http_defaults.request_timeout),
+            max_body_bytes,
+            max_redirects: fetcher.max_redirects.unwrap_or(http_defaults.max_redirects),
+            allowed_private_addresses,
+            allow_file_urls: fetcher.allow_file_urls.unwrap_or(false),
+        };
+        let poll = PollOptions {
+            min_interval,
+            max_interval,
+            max_backoff: checker.duration(&fetcher.max_backoff, defaults.max_backoff),
+            jitter,
+            max_item_age: (!max_item_age.is_zero()).then_some(max_item_age),
+            max_concurrent_requests: checker.positive(
+                &fetcher.max_concurrent_requests,
+                defaults.max_concurrent_requests,
+                "fetcher.max_concurrent_requests",
+            ),
+            max_concurrent_requests_per_host: checker.positive(
+                &fetcher.max_concurrent_requests_per_host,
+                defaults.max_concurrent_requests_per_host,
+                "fetcher.max_concurrent_requests_per_host",
+            ),
+            seen_retention: checker.duration(&fetcher.seen_retention, defaults.seen_retention),
+        };
+        let page_concurrency =
+            checker.positive(&fetcher.page_concurrency, 8, "fetcher.page_concurrency");
+
+        let log_format = match raw.log.format.as_ref().map(|format| (format.get_ref().as_str(), format.span())) {
+            None | Some(("text", _)) => LogFormat::Text,
+            Some(("json", _)) => LogFormat::Json,
+            Some((other, span)) => {
+                checker.problems.push(checker.source.problem(
+                    Some(span),
+                    format!("log.format must be \"text\" or \"json\", found {other:?}"),
+                ));
+                LogFormat::Text
+            }
+        };
+
+        let mut thresholds = BTreeMap::new();
+        for (label, threshold) in &raw.classifier.thresholds {
+            if !(0.0..=1.0).contains(threshold.get_ref()) {
+                checker.problems.push(checker.source.problem(
+                    Some(threshold.span()),
+                    format!("classifier.thresholds.{label} must be between 0 and 1"),
+                ));
+            }
+            thresholds.insert(label.clone(), *threshold.get_ref());
+        }
+        let classifier = ClassifierConfig {
+            taxonomy_dir: raw
+                .classifier
+                .taxonomy_dir
+                .as_ref()
+                .map(|dir| checker.path(dir.get_ref())),
+            thresholds,
+            sanctions_list: raw
+                .classifier
+                .sanctions_list
+                .as_ref()
+                .map(|file| checker.path(file.get_ref())),
+        };
+
+        let bus = match raw.bus.kind.as_ref().map(|kind| (kind.get_ref().as_str(), kind.span())) {
+            None | Some(("memory", _)) => BusKind::Memory,
+            Some(("kafka", _)) => BusKind::Kafka,
+            Some((other, span)) => {
+                checker.problems.push(checker.source.problem(
+                    Some(span),
+                    format!("bus.kind must be \"memory\" or \"kafka\", found {other:?}"),
+                ));
+                BusKind::Memory
+            }
+        };
+        let raw_kafka = &raw.bus.kafka;
+        let compression = match raw_kafka.compression.as_ref() {
+            None => "zstd".to_owned(),
+            Some(value) if ["none", "gzip", "lz4", "zstd", "snappy"].contains(&value.get_ref().as_str()) => {
+                value.get_ref().clone()
+            }
+            Some(value) => {
+                checker.problems.push(checker.source.problem(
+                    Some(value.span()),
+                    format!(
+                        "bus.kafka.compression must be one of none, gzip, lz4, zstd, snappy; found {:?}",
+                        value.get_ref()
+                    ),
+                ));
+                "zstd".to_owned()
+            }
+        };
+        let kafka = KafkaConfig {
+            brokers: std::env::var("KAFKA_BOOTSTRAP")
+                .ok()
+                .filter(|brokers| !brokers.trim().is_empty())
+                .or_else(|| raw_kafka.brokers.clone())
+                .unwrap_or_else(|| "127.0.0.1:9092".into()),
+            client_id: raw_kafka.client_id.clone().unwrap_or_else(|| "wirewatch".into()),
+            group_prefix: raw_kafka
+                .group_prefix
+                .clone()
+                .unwrap_or_else(|| "wirewatch".into()),
+            compression,
+            transactional: raw_kafka.transactional.unwrap_or(false),
+            linger_ms: raw_kafka.linger_ms.unwrap_or(5),
+            shutdown_timeout: checker.duration(&raw_kafka.shutdown_timeout, Duration::from_secs(30)),
+            partitions: raw_kafka.partitions.unwrap_or(6).max(1),
+            replication_factor: raw_kafka.replication_factor.unwrap_or(1).max(1),
+            retention: checker.duration(&raw_kafka.retention, Duration::from_secs(7 * 86_400)),
+            properties: raw_kafka.properties.clone(),
+        };
+        let mut flagged = BTreeMap::from([
+            ("ARMS_TRANSFER".to_owned(), "wirewatch.flagged.arms-transfer".to_owned()),
+            ("SANCTIONS".to_owned(), "wirewatch.flagged.sanctions".to_owned()),
+        ]);
+        flagged.extend(raw.topics.flagged.clone());
+        let topics = Topics {
+            items: raw.topics.items.clone().unwrap_or_else(|| "wirewatch.items".into()),
+            articles: raw
+                .topics
+                .articles
+                .clone()
+                .unwrap_or_else(|| "wirewatch.articles".into()),
+            classified: raw
+                .topics
+                .classified
+                .clone()
+                .unwrap_or_else(|| "wirewatch.classified".into()),
+            dead_letter: raw
+                .topics
+                .dead_letter
+                .clone()
+                .unwrap_or_else(|| "wirewatch.dlq".into()),
+            flagged,
+        };
+        let include = match raw.output.include.as_ref().map(|include| (include.get_ref().as_str(), include.span())) {
+            None | Some(("flagged", _)) => OutputInclude::Flagged,
+            Some(("all", _)) => OutputInclude::All,
+            Some((other, span)) => {
+                checker.problems.push(checker.source.problem(
+                    Some(span),
+                    format!("output.include must be \"flagged\" or \"all\", found {other:?}"),
+                ));
+                OutputInclude::Flagged
+            }
+        };
+        let output = OutputConfig {
+            stdout: raw.output.stdout.unwrap_or(true),
+            jsonl: raw.output.jsonl.as_deref().map(|file| checker.path(file)),
+            include,
+        };
+        let feed_files = raw
+            .feeds
+            .iter()
+            .map(|file| checker.path(file.get_ref()))
+            .collect();
+        let config = Config {
+            path: checker.source.path.clone(),
+            feed_files,
+            feeds: Vec::new(),
+            state_dir: checker.path(raw.state_dir.get_ref()),
+            log_format,
+            log_level: raw.log.level.clone().unwrap_or_else(|| "info".into()),
+            http,
+            poll,
+            default_interval,
+            page_concurrency,
+            min_text_chars: raw.cleaner.min_text_chars.unwrap_or(200),
+            classifier,
+            bus,
+            memory_capacity: raw.bus.memory_capacity.unwrap_or(1024).max(1),
+            kafka,
+            topics,
+            output,
+        };
+        config
+    }
+}
+
+/// Reads one feed list. Relative `url`s are local files relative to it.
+fn load_feeds(path: &Path, min_interval: Duration, config: &Config) -> Result<Vec<FeedSpec>, ConfigError> {
+    let source = Source::read(path)?;
+    let raw: RawFeedFile = source.parse()?;
+    let mut checker = Checker {
+        source: &source,
+        problems: Vec::new(),
+    };
+    let default_interval = config.default_interval;
+    let mut feeds = Vec::new();
+    let mut seen_urls = std::collections::HashSet::new();
+    for raw_feed in raw.feed {
+        let url_text = raw_feed.url.get_ref().trim();
+        let url = match Url::parse(url_text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https" | "file") => Some(url),
+            Ok(url) => {
+                checker.problems.push(source.problem(
+                    Some(raw_feed.url.span()),
+                    format!("feed url scheme {:?} is not supported (use http, https or file)", url.scheme()),
+                ));
+                None
+            }
+            Err(url::ParseError::RelativeUrlWithoutBase) => {
+                let file = checker.path(url_text);
+                match file.canonicalize().ok().and_then(|file| Url::from_file_path(file).ok()) {
+                    Some(url) => Some(url),
+                    None => {
+                        checker.problems.push(source.problem(
+                            Some(raw_feed.url.span()),
+                            format!("feed file {} does not exist", file.display()),
+                        ));
+                        None
+                    }
+                }
+            }
+            Err(error) => {
+                checker.problems.push(source.problem(
+                    Some(raw_feed.url.span()),
+                    format!("invalid feed url {url_text:?}: {error}"),
+                ));
+                None
+            }
+        };
+        let interval = checker.duration(&raw_feed.interval, default_interval);
+        if interval < min_interval {
+            if let Some(span) = raw_feed.interval.as_ref().map(Spanned::span) {
+                checker.problems.push(source.problem(
+                    Some(span),
+                    format!(
+                        "interval is shorter than fetcher.min_interval ({}s)",
+                        min_interval.as_secs()
+                    ),
+                ));
+            }
+        }
+        let Some(url) = url else { continue };
+        if !raw_feed.enabled {
+            continue;
+        }
+        if !seen_urls.insert(url.to_string()) {
+            checker.problems.push(source.problem(
+                Some(raw_feed.url.span()),
+                format!("feed {url} is listed twice"),
+            ));
+            continue;
+        }
+        feeds.push(FeedSpec {
+            url,
+            title: raw_feed.title,
+            tags: raw_feed.tags,
+            interval,
+            headers: raw_feed.headers.into_iter().collect(),
+        });
+    }
+    if checker.problems.is_empty() {
+        Ok(feeds)
+    } else {
+        Err(ConfigError {
+            problems: checker.problems,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_units() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 fortnights").is_err());
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let text = "a = 1\nbé = \"x\"\n";
+        assert_eq!(line_and_column(text, 0), (1, 1));
+        let offset = text.find('=').unwrap();
+        assert_eq!(line_and_column(text, offset), (1, 3));
+        let second = text.rfind('"').unwrap();
+        assert_eq!(line_and_column(text, second), (2, 8));
+    }
+}

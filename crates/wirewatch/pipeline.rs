@@ -1,0 +1,332 @@
+//! The stages as bus [`Handler`]s, and the wiring that runs them.
+//!
+//! ```text
+//! Poller ──(BusItemSink)──► items ──CleanStage──► articles ──ClassifyStage──► classified
+//!                                                                   └──────► flagged.<label>
+//! classified ──OutputSink──► stdout / JSON-lines file      dead letters ──► dead-letters.jsonl
+//! ```
+//!
+//! Each handler decodes its input, calls the stage's library function and
+//! encodes the outputs; the bus does the rest. The clean stage also fetches
+//! the page, so in Kafka mode page fetching scales out with the cleaners.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use wirewatch_bus::{Bus, Handler, HandlerError, Message, Origin, Output, Shutdown, StageSpec};
+use wirewatch_classifier::{Classifier, Document};
+use wirewatch_cleaner::{clean, PageInput};
+use wirewatch_fetcher::{HttpClient, ItemSink};
+use wirewatch_model::{
+    headers, Article, ArticleStatus, ClassifiedArticle, Extraction, FeedItem, SCHEMA_VERSION,
+};
+
+use crate::config::{OutputInclude, Topics};
+
+/// Encodes a message with the standard headers.
+pub fn encode<T: serde::Serialize>(key: &str, value: &T, source_feed: &str) -> Message {
+    Message::new(
+        key,
+        serde_json::to_vec(value).expect("message types always serialize"),
+    )
+    .with_header(headers::SCHEMA_VERSION, SCHEMA_VERSION.to_string())
+    .with_header(headers::CONTENT_TYPE, headers::JSON)
+    .with_header(headers::SOURCE_FEED, source_feed)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(message: &Message, what: &str) -> Result<T, HandlerError> {
+    if let Some(version) = message.header(headers::SCHEMA_VERSION) {
+        if version.parse::<u32>().map_or(true, |version| version > SCHEMA_VERSION) {
+            return Err(HandlerError(format!(
+                "unsupported schema version {version} (this build reads up to {SCHEMA_VERSION})"
+            )));
+        }
+    }
+    serde_json::from_slice(&message.payload)
+        .map_err(|error| HandlerError(format!("cannot decode {what}: {error}")))
+}
+
+/// The fetcher's sink: publishes each new item to the items topic.
+pub struct BusItemSink {
+    pub bus: Arc<dyn Bus>,
+    pub topic: String,
+}
+
+#[async_trait]
+impl ItemSink for BusItemSink {
+    async fn accept(&self, item: FeedItem) -> Result<(), String> {
+        let message = encode(item.id.as_str(), &item, &item.feed.url);
+        self.bus
+            .publish(&self.topic, message)
+            .await
+            .map_err(|error| error.to_string())
+    }
+}
+
+/// Items -> articles: fetch the page, clean it, fall back to the feed's own
+/// title and summary when the page gives nothing.
+pub struct CleanStage {
+    pub http: HttpClient,
+    pub min_text_chars: usize,
+    pub output_topic: String,
+}
+
+impl CleanStage {
+    pub async fn article(&self, item: FeedItem) -> Article {
+        let fetched_at = Utc::now();
+        let link = item.link.as_deref().and_then(|link| url::Url::parse(link).ok());
+        let mut warnings = Vec::new();
+        let page = match &link {
+            Some(link) => match self.http.fetch_page(link).await {
+                Ok(page) => Some(page),
+                Err(error) => {
+                    tracing::warn!(item = %item.id, error = %error, "page fetch failed; using the feed summary");
+                    warnings.push(format!("page fetch failed: {error}"));
+                    None
+                }
+            },
+            None => {
+                warnings.push("item has no link".into());
+                None
+            }
+        };
+        if let Some(page) = page {
+            let cleaned = clean(&PageInput {
+                body: &page.body,
+                content_type: page.content_type.as_deref(),
+                url: Some(&page.final_url),
+            });
+            if cleaned.text.chars().count() >= self.min_text_chars {
+                let mut extraction_warnings = cleaned.warnings;
+                extraction_warnings.extend(warnings);
+                let word_count = cleaned.text.split_whitespace().count();
+                return Article {
+                    schema_version: SCHEMA_VERSION,
+                    id: item.id.clone(),
+                    url: cleaned
+                        .canonical_url
+                        .unwrap_or_else(|| page.final_url.to_string()),
+                    fetched_at,
+                    status: ArticleStatus::Fetched,
+                    http_status: Some(page.status),
+                    title: cleaned.title.or_else(|| item.title.clone()),
+                    byline: cleaned.byline,
+                    published: cleaned.published.or(item.published),
+                    lang: cleaned.lang.or_else(|| item.lang.clone()),
+                    text: cleaned.text,
+                    word_count,
+                    extraction: Extraction {
+                        method: cleaned.method,
+                        warnings: extraction_warnings,
+                    },
+                    item,
+                };
+            }
+            warnings.push(format!(
+                "page text shorter than {} characters; using the feed summary",
+                self.min_text_chars
+            ));
+        }
+        let text = item.summary.clone().unwrap_or_default();
+        Article {
+            schema_version: SCHEMA_VERSION,
+            id: item.id.clone(),
+            url: item.link.clone().unwrap_or_default(),
+            fetched_at,
+            status: ArticleStatus::FeedOnly,
+            http_status: None,
+            title: item.title.clone(),
+            byline: item.authors.first().cloned(),
+            published: item.published,
+            lang: item.lang.clone(),
+            word_count: text.split_whitespace().count(),
+            text,
+            extraction: Extraction {
+                method: "feed_summary".into(),
+                warnings,
+            },
+            item,
+        }
+    }
+}
+
+#[async_trait]
+impl Handler for CleanStage {
+    async fn handle(&self, input: &Message, _: &Origin) -> Result<Vec<Output>, HandlerError> {
+        let item: FeedItem = decode(input, "feed item")?;
+        let article = self.article(item).await;
+        let message = encode(article.id.as_str(), &article, &article.item.feed.url);
+        Ok(vec![Output {
+            topic: self.output_topic.clone(),
+            message,
+        }])
+    }
+}
+
+/// Articles -> classified (every article) and flagged.<label> (per label).
+pub struct ClassifyStage {
+    pub classifier: Arc<Classifier>,
+    pub topics: Topics,
+}
+
+impl ClassifyStage {
+    pub fn classify(&self, article: Article) -> ClassifiedArticle {
+        let classification = self.classifier.classify(&Document {
+            id: &article.id,
+            title: article.title.as_deref().unwrap_or_default(),
+            text: &article.text,
+            lang: article.lang.as_deref(),
+        });
+        ClassifiedArticle {
+            schema_version: SCHEMA_VERSION,
+            article,
+            classification,
+        }
+    }
+}
+
+#[async_trait]
+impl Handler for ClassifyStage {
+    async fn handle(&self, input: &Message, _: &Origin) -> Result<Vec<Output>, HandlerError> {
+        let article: Article = decode(input, "article")?;
+        let classified = self.classify(article);
+        let key = classified.article.id.as_str().to_owned();
+        let message = encode(&key, &classified, &classified.article.item.feed.url);
+        let mut outputs = vec![Output {
+            topic: self.topics.classified.clone(),
+            message: message.clone(),
+        }];
+        for label in classified.classification.flagged_labels() {
+            outputs.push(Output {
+                topic: self.topics.flagged_topic(label),
+                message: message.clone(),
+            });
+        }
+        Ok(outputs)
+    }
+}
+
+/// Writes classified articles (all, or only flagged ones) as JSON lines to
+/// stdout and/or a file. The file is appended to and flushed per line, so a
+/// crash loses at most the line being written.
+pub struct OutputSink {
+    pub stdout: bool,
+    pub file: Option<Mutex<std::fs::File>>,
+    pub include: OutputInclude,
+}
+
+impl OutputSink {
+    pub fn open(stdout: bool, path: Option<&PathBuf>, include: OutputInclude) -> anyhow::Result<OutputSink> {
+        let file = match path {
+            Some(path) => {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|error| anyhow::anyhow!("opening output file {}: {error}", path.display()))?;
+                Some(Mutex::new(file))
+            }
+            None => None,
+        };
+        Ok(OutputSink {
+            stdout,
+            file,
+            include,
+        })
+    }
+
+    fn write_line(&self, line: &[u8]) -> std::io::Result<()> {
+        if self.stdout {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(line)?;
+            stdout.write_all(b"\n")?;
+            stdout.flush()?;
+        }
+        if let Some(file) = &self.file {
+            let mut file = file.lock().expect("output file lock");
+            let mut buffer = Vec::with_capacity(line.len() + 1);
+            buffer.extend_from_slice(line);
+            buffer.push(b'\n');
+            file.write_all(&buffer)?;
+            file.flush()?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Handler for OutputSink {
+    async fn handle(&self, input: &Message, _: &Origin) -> Result<Vec<Output>, HandlerError> {
+        if self.include == OutputInclude::Flagged {
+            let classified: ClassifiedArticle = decode(input, "classified article")?;
+            if !classified.classification.is_flagged() {
+                return Ok(vec![]);
+            }
+        }
+        self.write_line(&input.payload)
+            .map_err(|error| HandlerError(format!("writing output: {error}")))?;
+        Ok(vec![])
+    }
+}
+
+/// Appends dead letters (memory bus) to a JSON-lines file with their headers,
+/// so nothing rejected is lost.
+pub struct DeadLetterFile {
+    pub file: Mutex<std::fs::File>,
+}
+
+#[async_trait]
+impl Handler for DeadLetterFile {
+    async fn handle(&self, input: &Message, _: &Origin) -> Result<Vec<Output>, HandlerError> {
+        let record = serde_json::json!({
+            "key": input.key,
+            "headers": input.headers.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "payload": String::from_utf8_lossy(&input.payload),
+        });
+        let mut line = serde_json::to_vec(&record).expect("json values serialize");
+        line.push(b'\n');
+        let mut file = self.file.lock().expect("dead letter file lock");
+        file.write_all(&line)
+            .and_then(|()| file.flush())
+            .map_err(|error| HandlerError(format!("writing dead letter: {error}")))?;
+        Ok(vec![])
+    }
+}
+
+/// A stage spec with the conventional group name.
+pub fn stage_spec(
+    name: &str,
+    group_prefix: &str,
+    topics: Vec<String>,
+    concurrency: usize,
+    dead_letter_topic: &str,
+) -> StageSpec {
+    StageSpec {
+        name: name.into(),
+        group: format!("{group_prefix}.{name}"),
+        topics,
+        concurrency,
+        dead_letter_topic: dead_letter_topic.into(),
+    }
+}
+
+/// Runs a stage on its own task, logging its report.
+pub fn spawn_stage(
+    bus: Arc<dyn Bus>,
+    spec: StageSpec,
+    handler: Arc<dyn Handler>,
+    shutdown: Shutdown,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    tokio::spawn(async move {
+        let name = spec.name.clone();
+        let report = bus.run_stage(spec, handler, shutdown).await?;
+        tracing::info!(stage = %name, processed = report.processed, published = report.published, dead_lettered = report.dead_lettered, "stage stopped");
+        Ok(())
+    })
+}

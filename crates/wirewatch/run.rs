@@ -1,0 +1,420 @@
+//! Wiring: builds the bus and the stages from a [`Config`], runs them, and
+//! shuts them down in order on SIGINT/SIGTERM (or after one round with
+//! `--once`): stop polling, drain items, drain articles, drain outputs,
+//! flush. Every task is joined before `run` returns.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use wirewatch_bus::memory::MemoryBus;
+use wirewatch_bus::{Bus, Shutdown, ShutdownTrigger};
+use wirewatch_fetcher::{HttpClient, Poller, StateStore};
+
+use crate::config::{BusKind, Config, LogFormat};
+use crate::pipeline::{
+    spawn_stage, stage_spec, BusItemSink, ClassifyStage, CleanStage, DeadLetterFile, OutputSink,
+};
+
+/// Which stages this process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StageSet {
+    pub fetch: bool,
+    pub clean: bool,
+    pub classify: bool,
+}
+
+impl StageSet {
+    pub fn parse(names: &[String]) -> anyhow::Result<StageSet> {
+        if names.is_empty() {
+            return Ok(StageSet {
+                fetch: true,
+                clean: true,
+                classify: true,
+            });
+        }
+        let mut set = StageSet {
+            fetch: false,
+            clean: false,
+            classify: false,
+        };
+        for name in names {
+            match name.trim() {
+                "fetch" => set.fetch = true,
+                "clean" => set.clean = true,
+                "classify" => set.classify = true,
+                other => bail!("unknown stage {other:?} (expected fetch, clean or classify)"),
+            }
+        }
+        Ok(set)
+    }
+
+    fn all(&self) -> bool {
+        self.fetch && self.clean && self.classify
+    }
+}
+
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WIREWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests, repeated calls) is harmless; ignore it.
+    let _ = match config.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn termination_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+fn build_bus(config: &Config, stages: StageSet) -> anyhow::Result<Arc<dyn Bus>> {
+    match config.bus {
+        BusKind::Memory => {
+            if !stages.all() {
+                bail!("--stages needs bus.kind = \"kafka\": the memory bus only connects stages inside one process");
+            }
+            let bus = MemoryBus::new(config.memory_capacity);
+            let group = |name: &str| format!("{}.{name}", config.kafka.group_prefix);
+            bus.declare(&config.topics.items, &group("clean"));
+            bus.declare(&config.topics.articles, &group("classify"));
+            bus.declare(&config.topics.classified, &group("output"));
+            bus.declare(&config.topics.dead_letter, &group("dead-letters"));
+            Ok(Arc::new(bus))
+        }
+        BusKind::Kafka => kafka_bus(config),
+    }
+}
+
+#[cfg(feature = "kafka")]
+fn kafka_bus(config: &Config) -> anyhow::Result<Arc<dyn Bus>> {
+    Ok(Arc::new(wirewatch_bus::kafka::KafkaBus::new(
+        kafka_options(config),
+    )?))
+}
+
+#[cfg(feature = "kafka")]
+pub fn kafka_options(config: &Config) -> wirewatch_bus::kafka::KafkaOptions {
+    let kafka = &config.kafka;
+    wirewatch_bus::kafka::KafkaOptions {
+        brokers: kafka.brokers.clone(),
+        client_id: kafka.client_id.clone(),
+        compression: kafka.compression.clone(),
+        transactional: kafka.transactional,
+        linger_ms: kafka.linger_ms,
+        shutdown_timeout: kafka.shutdown_timeout,
+        properties: kafka.properties.clone().into_iter().collect(),
+    }
+}
+
+#[cfg(not(feature = "kafka"))]
+fn kafka_bus(_: &Config) -> anyhow::Result<Arc<dyn Bus>> {
+    bail!("this build has no Kafka support (built without the `kafka` feature)")
+}
+
+/// Runs the configured stages until a termination signal (or one round).
+pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result<()> {
+    let bus = build_bus(&config, stages)?;
+    let (trigger, shutdown) = Shutdown::new();
+    let http = HttpClient::new(config.http.clone())?;
+    let group_prefix = config.kafka.group_prefix.clone();
+    let topics = config.topics.clone();
+    let is_memory = config.bus == BusKind::Memory;
+
+    let mut cleaners = None;
+    if stages.clean {
+        let handler = Arc::new(CleanStage {
+            http: http.clone(),
+            min_text_chars: config.min_text_chars,
+            output_topic: topics.articles.clone(),
+        });
+        let spec = stage_spec(
+            "clean",
+            &group_prefix,
+            vec![topics.items.clone()],
+            config.page_concurrency,
+            &topics.dead_letter,
+        );
+        cleaners = Some(spawn_stage(Arc::clone(&bus), spec, handler, shutdown.clone()));
+    }
+    let mut classifiers = None;
+    if stages.classify {
+        let classifier = Arc::new(crate::build_classifier(Some(&config))?);
+        let handler = Arc::new(ClassifyStage {
+            classifier,
+            topics: topics.clone(),
+        });
+        let spec = stage_spec(
+            "classify",
+            &group_prefix,
+            vec![topics.articles.clone()],
+            2,
+            &topics.dead_letter,
+        );
+        classifiers = Some(spawn_stage(Arc::clone(&bus), spec, handler, shutdown.clone()));
+    }
+    let mut sinks = Vec::new();
+    let wants_output = config.output.stdout || config.output.jsonl.is_some();
+    if stages.classify && wants_output {
+        let sink = OutputSink::open(
+            config.output.stdout,
+            config.output.jsonl.as_ref(),
+            config.output.include,
+        )?;
+        let spec = stage_spec(
+            "output",
+            &group_prefix,
+            vec![topics.classified.clone()],
+            1,
+            &topics.dead_letter,
+        );
+        sinks.push(spawn_stage(Arc::clone(&bus), spec, Arc::new(sink), shutdown.clone()));
+    }
+    if is_memory {
+        std::fs::create_dir_all(&config.state_dir)
+            .with_context(|| format!("creating state directory {}", config.state_dir.display()))?;
+        let path = config.state_dir.join("dead-letters.jsonl");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let handler = Arc::new(DeadLetterFile {
+            file: std::sync::Mutex::new(file),
+        });
+        let spec = stage_spec(
+            "dead-letters",
+            &group_prefix,
+            vec![topics.dead_letter.clone()],
+            1,
+            &topics.dead_letter,
+        );
+        sinks.push(spawn_stage(Arc::clone(&bus), spec, handler, shutdown.clone()));
+    }
+
+    let mut poller_task = None;
+    if stages.fetch {
+        let store = StateStore::open(&config.state_dir)?;
+        let sink = Arc::new(BusItemSink {
+            bus: Arc::clone(&bus),
+            topic: topics.items.clone(),
+        });
+        let poller = Arc::new(Poller::new(http.clone(), store, config.poll.clone(), sink));
+        let feeds = config.feeds.clone();
+        tracing::info!(feeds = feeds.len(), bus = ?config.bus, "wirewatch started");
+        if once {
+            poller_task = Some(tokio::spawn(async move {
+                poll_all_once(&poller, &feeds).await;
+            }));
+        } else {
+            let watch = shutdown.watch();
+            poller_task = Some(tokio::spawn(async move { poller.run(feeds, watch).await }));
+        }
+    }
+
+    wait_for_end(&trigger, &mut poller_task, once, is_memory, stages).await;
+    trigger.fire();
+    if let Some(task) = poller_task {
+        task.await.context("poller task")?;
+    }
+    // Drain in pipeline order (memory); Kafka stages stop on the signal.
+    bus.close_topic(&topics.items).await;
+    join_stage(cleaners).await?;
+    bus.close_topic(&topics.articles).await;
+    join_stage(classifiers).await?;
+    bus.close_topic(&topics.classified).await;
+    for topic in topics.flagged.values() {
+        bus.close_topic(topic).await;
+    }
+    bus.close_topic(&topics.dead_letter).await;
+    for sink in sinks {
+        join_stage(Some(sink)).await?;
+    }
+    bus.flush().await?;
+    tracing::info!("wirewatch stopped");
+    Ok(())
+}
+
+/// Waits for a termination signal, or for the one round of `--once`. With
+/// `--once` and no fetch stage (Kafka consumers only), waits for a signal.
+async fn wait_for_end(
+    trigger: &ShutdownTrigger,
+    poller_task: &mut Option<tokio::task::JoinHandle<()>>,
+    once: bool,
+    is_memory: bool,
+    stages: StageSet,
+) {
+    let _ = (trigger, is_memory);
+    match poller_task {
+        Some(task) if once && stages.fetch => {
+            tokio::select! {
+                _ = termination_signal() => {}
+                _ = task => {}
+            }
+            *poller_task = None;
+        }
+        _ => termination_signal().await,
+    }
+}
+
+async fn join_stage(task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>) -> anyhow::Result<()> {
+    if let Some(task) = task {
+        task.await.context("stage task panicked")??;
+    }
+    Ok(())
+}
+
+async fn poll_all_once(poller: &Arc<Poller>, feeds: &[wirewatch_fetcher::FeedSpec]) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for feed in feeds.iter().cloned() {
+        let poller = Arc::clone(poller);
+        tasks.spawn(async move {
+            match poller.poll_once(&feed).await {
+                Ok(outcome) => {
+                    if let Some(error) = outcome.error {
+                        tracing::warn!(feed = %feed.url, error = %error, "feed poll failed");
+                    } else {
+                        tracing::info!(feed = %feed.url, new_items = outcome.emitted, not_modified = outcome.not_modified, "feed polled");
+                    }
+                }
+                Err(error) => tracing::error!(feed = %feed.url, error = %error, "state store failure"),
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// `wirewatch fetch --once`: polls every feed once into stdout, with a
+/// throwaway state directory so nothing is recorded as seen.
+pub async fn fetch_once(config: Config) -> anyhow::Result<()> {
+    struct StdoutSink;
+    #[async_trait::async_trait]
+    impl wirewatch_fetcher::ItemSink for StdoutSink {
+        async fn accept(&self, item: wirewatch_model::FeedItem) -> Result<(), String> {
+            let line = serde_json::to_string(&item).map_err(|error| error.to_string())?;
+            println!("{line}");
+            Ok(())
+        }
+    }
+    let scratch = std::env::temp_dir().join(format!("wirewatch-fetch-{}", std::process::id()));
+    let store = StateStore::open(&scratch)?;
+    let http = HttpClient::new(config.http.clone())?;
+    let mut options = config.poll.clone();
+    options.max_item_age = None;
+    let poller = Arc::new(Poller::new(http, store, options, Arc::new(StdoutSink)));
+    poll_all_once(&poller, &config.feeds).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// `wirewatch clean FILE|URL`: prints the article JSON.
+pub async fn clean_one(target: &str) -> anyhow::Result<()> {
+    let (body, content_type, url) = if target.starts_with("http://") || target.starts_with("https://") {
+        let url = url::Url::parse(target).with_context(|| format!("invalid url {target}"))?;
+        let http = HttpClient::new(wirewatch_fetcher::HttpOptions::default())?;
+        let page = http.fetch_page(&url).await?;
+        (page.body, page.content_type, Some(page.final_url))
+    } else {
+        let path = std::path::Path::new(target);
+        let body = std::fs::read(path).with_context(|| format!("reading {target}"))?;
+        let url = path
+            .canonicalize()
+            .ok()
+            .and_then(|path| url::Url::from_file_path(path).ok());
+        (body, None, url)
+    };
+    let cleaned = wirewatch_cleaner::clean(&wirewatch_cleaner::PageInput {
+        body: &body,
+        content_type: content_type.as_deref(),
+        url: url.as_ref(),
+    });
+    let json = serde_json::json!({
+        "url": url.map(String::from),
+        "title": cleaned.title,
+        "byline": cleaned.byline,
+        "published": cleaned.published,
+        "modified": cleaned.modified,
+        "lang": cleaned.lang,
+        "canonical_url": cleaned.canonical_url,
+        "site_name": cleaned.site_name,
+        "lead_image": cleaned.lead_image,
+        "word_count": cleaned.text.split_whitespace().count(),
+        "extraction": {"method": cleaned.method, "warnings": cleaned.warnings},
+        "text": cleaned.text,
+    });
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+/// `wirewatch status`: one line per feed.
+pub fn print_status(config: &Config) -> anyhow::Result<()> {
+    let store = StateStore::open(&config.state_dir)?;
+    let statuses: std::collections::HashMap<_, _> = store.all_feed_statuses()?.into_iter().collect();
+    for feed in &config.feeds {
+        let key = feed.url.as_str();
+        match statuses.get(key) {
+            None => println!("{key}\tnever polled"),
+            Some(status) => println!(
+                "{key}\tlast_success={}\tnext_poll={}\titems={}\tfailures_in_a_row={}\tlast_error={}",
+                status.last_success.map_or("-".into(), |time| time.to_rfc3339()),
+                status.next_poll.map_or("-".into(), |time| time.to_rfc3339()),
+                status.items_emitted,
+                status.consecutive_failures,
+                status.last_error.as_deref().unwrap_or("-"),
+            ),
+        }
+    }
+    println!("seen-set entries: {}", store.seen_count()?);
+    Ok(())
+}
+
+/// `wirewatch topics create`.
+#[cfg(feature = "kafka")]
+pub async fn create_topics(config: &Config) -> anyhow::Result<()> {
+    let topics = &config.topics;
+    let mut names = vec![
+        topics.items.clone(),
+        topics.articles.clone(),
+        topics.classified.clone(),
+        topics.dead_letter.clone(),
+    ];
+    names.extend(topics.flagged.values().cloned());
+    let settings = wirewatch_bus::kafka::TopicSettings {
+        partitions: config.kafka.partitions,
+        replication_factor: config.kafka.replication_factor,
+        retention: config.kafka.retention,
+    };
+    let created = wirewatch_bus::kafka::create_topics(&kafka_options(config), &names, &settings)
+        .await
+        .context("creating topics")?;
+    for (name, outcome) in created {
+        println!("{name}\t{outcome}");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "kafka"))]
+pub async fn create_topics(_: &Config) -> anyhow::Result<()> {
+    bail!("this build has no Kafka support (built without the `kafka` feature)")
+}
+
+#[allow(dead_code)]
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

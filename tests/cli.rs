@@ -1,0 +1,131 @@
+//! The command line: config validation, the shipped configs, the stages one
+//! at a time.
+
+use crate::support::{repo_root, shared_dir, text, wirewatch, Scratch};
+
+#[test]
+fn every_shipped_config_is_valid() {
+    let config_dir = repo_root().join("config");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&config_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let is_main_config = path.extension().is_some_and(|extension| extension == "toml")
+            && path
+                .file_name()
+                .is_some_and(|name| name != "feeds.toml");
+        if !is_main_config {
+            continue;
+        }
+        let output = wirewatch(&["check", "--config", path.to_str().unwrap()]);
+        assert!(
+            output.status.success(),
+            "{} does not validate: {}",
+            path.display(),
+            text(&output.stderr)
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "expected wirewatch.toml and demo.toml at least");
+}
+
+#[test]
+fn config_errors_name_file_line_and_column() {
+    let scratch = Scratch::new("check");
+    scratch.write("feeds.toml", "[[feed]]\nurl = \"https://example.org/feed\"\ninterval = \"soon\"\n");
+    let config = scratch.write(
+        "wirewatch.toml",
+        "feeds = [\"feeds.toml\"]\n\n[fetcher]\njitter = 0.9\nmax_item_age = \"3 weeks\"\n",
+    );
+    let output = wirewatch(&["check", "--config", config.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("wirewatch.toml:4:10"), "{stderr}");
+    assert!(stderr.contains("jitter"), "{stderr}");
+    assert!(stderr.contains("wirewatch.toml:5:16"), "{stderr}");
+    assert!(stderr.contains("feeds.toml:3:12"), "all problems at once: {stderr}");
+
+    let syntax = scratch.write("broken.toml", "[fetcher\nuser_agent = 1\n");
+    let output = wirewatch(&["check", "--config", syntax.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("broken.toml:1:"), "{}", text(&output.stderr));
+
+    let unknown = scratch.write("unknown.toml", "[fetcher]\nuser_agnet = \"x\"\n");
+    let output = wirewatch(&["check", "--config", unknown.to_str().unwrap()]);
+    assert!(text(&output.stderr).contains("unknown.toml:2:1"), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("user_agnet"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn classify_flags_the_seed_article_with_both_labels() {
+    let Some(shared) = shared_dir() else {
+        eprintln!("SKIPPED: ../shared is not beside the repository");
+        return;
+    };
+    let seed = shared.join("data/seed-article.txt");
+    let output = wirewatch(&["classify", seed.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let classification: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let flagged: Vec<&str> = classification["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|label| label["flagged"] == true)
+        .map(|label| label["label"].as_str().unwrap())
+        .collect();
+    assert!(flagged.contains(&"ARMS_TRANSFER") && flagged.contains(&"SANCTIONS"), "{flagged:?}");
+
+    let explained = wirewatch(&["classify", "--explain", seed.to_str().unwrap()]);
+    assert!(explained.status.success());
+    assert!(text(&explained.stdout).contains("SANCTIONS"));
+}
+
+#[test]
+fn classify_jsonl_writes_one_line_per_record() {
+    let scratch = Scratch::new("jsonl");
+    let input = scratch.write(
+        "in.jsonl",
+        concat!(
+            r#"{"id": "a", "title": "Treasury sanctions arms broker", "text": "The US Treasury sanctioned a Slovak broker who arranged North Korean weapons deliveries to Russia."}"#,
+            "\n",
+            r#"{"id": "b", "title": "Local team wins", "text": "The home side won the cup final on penalties."}"#,
+            "\n"
+        ),
+    );
+    let output = wirewatch(&["classify", "--jsonl", input.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let lines: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "a");
+    assert!(lines[0]["labels"].as_array().unwrap().iter().any(|label| label == "SANCTIONS"));
+    assert!(lines[1]["labels"].as_array().unwrap().is_empty());
+    assert!(lines[1]["scores"]["SANCTIONS"].as_f64().unwrap() < 0.5);
+}
+
+#[test]
+fn clean_prints_article_json_for_a_file() {
+    let page = repo_root().join("demo/pages/russia-dprk-arms-for-food.html");
+    let output = wirewatch(&["clean", page.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let article: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(article["title"].as_str().unwrap().contains("North Korean"));
+    let body = article["text"].as_str().unwrap();
+    assert!(body.contains("Ashot Mkrtychev"));
+    assert!(!body.contains("We use cookies"));
+    assert!(body.contains("\n\n"), "paragraphs kept");
+}
+
+#[test]
+fn fetch_once_prints_items_from_the_demo_feeds() {
+    let config = repo_root().join("config/demo.toml");
+    let output = wirewatch(&["fetch", "--config", config.to_str().unwrap(), "--once"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let items: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(items.len(), 5, "3 + 2 demo items");
+    assert!(items.iter().all(|item| item["link"].as_str().unwrap().starts_with("file://")));
+}

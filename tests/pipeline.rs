@@ -1,0 +1,259 @@
+//! The embedded pipeline end to end: feed and pages served over real HTTP,
+//! every stage on the memory bus, flagged output checked, state reused.
+
+use std::time::{Duration, Instant};
+
+use crate::support::http::{Route, TestServer};
+use crate::support::{binary, demo_file, flagged_labels, json_lines, text, wirewatch, Scratch};
+
+/// An RSS feed whose items link to the given paths on `server`.
+fn feed(server: &TestServer, items: &[(&str, &str)]) -> String {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>Test desk</title><link>https://example.invalid/</link>\n",
+    );
+    for (index, (title, path)) in items.iter().enumerate() {
+        xml.push_str(&format!(
+            "<item><title>{title}</title><link>{}</link><guid isPermaLink=\"false\">test-{index}</guid><description>{title}</description></item>\n",
+            server.url(path)
+        ));
+    }
+    xml.push_str("</channel></rss>\n");
+    xml
+}
+
+fn config(scratch: &Scratch, feed_url: &str) -> std::path::PathBuf {
+    scratch.write(
+        "feeds.toml",
+        &format!("[[feed]]\nurl = \"{feed_url}\"\ntitle = \"Test desk\"\ntags = [\"test\"]\n"),
+    );
+    scratch.write(
+        "wirewatch.toml",
+        r#"
+feeds = ["feeds.toml"]
+state_dir = "state"
+
+[fetcher]
+allow_private_addresses = ["127.0.0.1"]
+max_item_age = "0s"
+default_interval = "1m"
+min_interval = "1s"
+
+[output]
+stdout = true
+jsonl = "out/flagged.jsonl"
+"#,
+    )
+}
+
+fn serve_demo_pages(server: &TestServer) {
+    for page in [
+        "russia-dprk-arms-for-food.html",
+        "striker-transfer.html",
+        "eu-sanctions-package.html",
+    ] {
+        server.route(
+            &format!("/pages/{page}"),
+            Route::ok("text/html; charset=utf-8", demo_file(&format!("pages/{page}"))),
+        );
+    }
+}
+
+#[test]
+fn flags_the_seed_story_and_not_the_football_transfer_then_emits_nothing_twice() {
+    let server = TestServer::start();
+    serve_demo_pages(&server);
+    server.route(
+        "/feed.xml",
+        Route::ok(
+            "application/rss+xml",
+            feed(
+                &server,
+                &[
+                    ("Moscow wants North Korean munitions", "/pages/russia-dprk-arms-for-food.html"),
+                    ("Striker completes record transfer", "/pages/striker-transfer.html"),
+                    ("EU Council adopts new sanctions listings", "/pages/eu-sanctions-package.html"),
+                ],
+            ),
+        )
+        .with_etag("\"feed-v1\""),
+    );
+    let scratch = Scratch::new("e2e");
+    let config = config(&scratch, &server.url("/feed.xml"));
+    let config = config.to_str().unwrap();
+
+    let first = wirewatch(&["run", "--config", config, "--once"]);
+    assert!(first.status.success(), "first run failed: {}", text(&first.stderr));
+    let output_file = scratch.path.join("out/flagged.jsonl");
+    let records = json_lines(&output_file);
+    let stdout_lines: Vec<&str> = std::str::from_utf8(&first.stdout).unwrap().lines().collect();
+    assert_eq!(stdout_lines.len(), records.len(), "stdout and the file hold the same records");
+
+    let seed = records
+        .iter()
+        .find(|record| record["article"]["url"].as_str().unwrap_or("").contains("russia-dprk"))
+        .or_else(|| {
+            records.iter().find(|record| {
+                record["article"]["item"]["link"].as_str().unwrap_or("").contains("russia-dprk")
+            })
+        })
+        .unwrap_or_else(|| panic!("seed story not flagged; output: {records:#?}"));
+    let labels = flagged_labels(seed);
+    assert!(labels.contains(&"ARMS_TRANSFER".to_owned()), "labels: {labels:?}");
+    assert!(labels.contains(&"SANCTIONS".to_owned()), "labels: {labels:?}");
+    assert_eq!(seed["article"]["status"], "fetched", "the page itself was cleaned");
+    assert!(seed["article"]["text"].as_str().unwrap().contains("Mkrtychev"));
+    assert!(
+        !seed["article"]["text"].as_str().unwrap().contains("Share this story"),
+        "boilerplate removed"
+    );
+    let evidence = seed["classification"]["evidence"].as_array().unwrap();
+    assert!(!evidence.is_empty(), "evidence present");
+    for span in evidence {
+        let field = span["field"].as_str().unwrap_or("text");
+        let source = if field == "title" {
+            seed["article"]["title"].as_str().unwrap()
+        } else {
+            seed["article"]["text"].as_str().unwrap()
+        };
+        let start = span["start"].as_u64().unwrap() as usize;
+        let end = span["end"].as_u64().unwrap() as usize;
+        let quoted: String = source.chars().skip(start).take(end - start).collect();
+        assert_eq!(quoted, span["text"].as_str().unwrap(), "evidence offsets are character offsets");
+    }
+    assert_eq!(seed["schema_version"], 1);
+
+    assert!(
+        !records
+            .iter()
+            .any(|record| record["article"]["item"]["link"].as_str().unwrap_or("").contains("striker")),
+        "a football transfer is not flagged"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|record| record["article"]["item"]["link"].as_str().unwrap_or("").contains("eu-sanctions")
+                && flagged_labels(record).contains(&"SANCTIONS".to_owned())),
+        "the EU sanctions release is flagged SANCTIONS"
+    );
+
+    // Second run on the same state: conditional GET, nothing new.
+    let second = wirewatch(&["run", "--config", config, "--once"]);
+    assert!(second.status.success(), "second run failed: {}", text(&second.stderr));
+    assert!(second.stdout.is_empty(), "second run printed: {}", text(&second.stdout));
+    assert_eq!(json_lines(&output_file).len(), records.len());
+    let feed_requests: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|request| request.path == "/feed.xml")
+        .collect();
+    assert_eq!(feed_requests.len(), 2);
+    assert_eq!(
+        feed_requests[1].headers.get("if-none-match").map(String::as_str),
+        Some("\"feed-v1\""),
+        "the stored ETag is sent"
+    );
+    assert_eq!(feed_requests[1].status, 304);
+}
+
+#[test]
+fn a_changed_feed_with_old_and_new_items_emits_only_the_new_one() {
+    let server = TestServer::start();
+    serve_demo_pages(&server);
+    let scratch = Scratch::new("dedup");
+    let config = config(&scratch, &server.url("/feed.xml"));
+    let config = config.to_str().unwrap();
+    server.route(
+        "/feed.xml",
+        Route::ok(
+            "application/rss+xml",
+            feed(&server, &[("EU Council adopts new sanctions listings", "/pages/eu-sanctions-package.html")]),
+        ),
+    );
+    assert!(wirewatch(&["run", "--config", config, "--once"]).status.success());
+    // Same story again (now with a tracking parameter) plus a new one.
+    server.route(
+        "/feed.xml",
+        Route::ok(
+            "application/rss+xml",
+            feed(
+                &server,
+                &[
+                    ("EU Council adopts new sanctions listings", "/pages/eu-sanctions-package.html?utm_source=rss"),
+                    ("Moscow wants North Korean munitions", "/pages/russia-dprk-arms-for-food.html"),
+                ],
+            ),
+        ),
+    );
+    let second = wirewatch(&["run", "--config", config, "--once"]);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let printed: Vec<serde_json::Value> = text(&second.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(printed.len(), 1, "only the new story: {printed:#?}");
+    assert!(printed[0]["article"]["item"]["link"].as_str().unwrap().contains("russia-dprk"));
+}
+
+#[test]
+fn an_unreachable_page_falls_back_to_the_feed_summary() {
+    let server = TestServer::start();
+    let scratch = Scratch::new("fallback");
+    let config = config(&scratch, &server.url("/feed.xml"));
+    let body = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><title>Treasury sanctions arms broker</title><link>{}</link><description>The US Treasury on Friday sanctioned a broker accused of arranging weapons shipments from North Korea to Russia, freezing his assets.</description></item></channel></rss>",
+        server.url("/missing.html")
+    );
+    server.route("/feed.xml", Route::ok("application/rss+xml", body));
+    let output = wirewatch(&["run", "--config", config.to_str().unwrap(), "--once"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let records = json_lines(&scratch.path.join("out/flagged.jsonl"));
+    assert_eq!(records.len(), 1, "{}", text(&output.stderr));
+    assert_eq!(records[0]["article"]["status"], "feed_only");
+    assert!(records[0]["article"]["extraction"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("404"));
+}
+
+#[test]
+fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
+    let server = TestServer::start();
+    serve_demo_pages(&server);
+    server.route(
+        "/feed.xml",
+        Route::ok(
+            "application/rss+xml",
+            feed(&server, &[("Moscow wants North Korean munitions", "/pages/russia-dprk-arms-for-food.html")]),
+        ),
+    );
+    let scratch = Scratch::new("sigterm");
+    let config = config(&scratch, &server.url("/feed.xml"));
+    let mut child = binary()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output_file = scratch.path.join("out/flagged.jsonl");
+    let started = Instant::now();
+    while json_lines(&output_file).is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no flagged output within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(stopped.elapsed() < Duration::from_secs(20), "daemon did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    let output = child.wait_with_output().unwrap();
+    assert!(text(&output.stderr).contains("wirewatch stopped"), "{}", text(&output.stderr));
+}

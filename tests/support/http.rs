@@ -1,0 +1,161 @@
+//! A small but real HTTP/1.1 server on 127.0.0.1:0 for tests. Routes are
+//! set and changed while it runs; it honours `If-None-Match` for routes with
+//! an ETag and records every request.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Debug, Default)]
+pub struct Route {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+    pub extra_headers: Vec<(String, String)>,
+}
+
+impl Route {
+    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Route {
+        Route {
+            status: 200,
+            content_type: content_type.into(),
+            body: body.into(),
+            ..Route::default()
+        }
+    }
+
+    pub fn with_etag(mut self, etag: &str) -> Route {
+        self.etag = Some(etag.into());
+        self
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub status: u16,
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<String, Route>,
+    requests: Vec<Request>,
+}
+
+pub struct TestServer {
+    pub port: u16,
+    state: Arc<Mutex<State>>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
+        let state: Arc<Mutex<State>> = Arc::default();
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = Arc::clone(&shared);
+                std::thread::spawn(move || serve(stream, &state));
+            }
+        });
+        TestServer { port, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn route(&self, path: &str, route: Route) {
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.into(), route);
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.lock().unwrap().requests.clone()
+    }
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(clone) => clone,
+        Err(_) => return,
+    });
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_owned();
+        let mut headers = HashMap::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            }
+        }
+        let route = state.lock().unwrap().routes.get(&path).cloned();
+        let (status, content_type, body, etag, extra) = match route {
+            None => (404, "text/plain".to_owned(), b"not found".to_vec(), None, vec![]),
+            Some(route) => {
+                let matches = route.etag.is_some()
+                    && headers.get("if-none-match") == route.etag.as_ref();
+                if matches {
+                    (304, String::new(), Vec::new(), route.etag, route.extra_headers)
+                } else {
+                    (route.status, route.content_type, route.body, route.etag, route.extra_headers)
+                }
+            }
+        };
+        state.lock().unwrap().requests.push(Request {
+            path: path.clone(),
+            headers: headers.clone(),
+            status,
+        });
+        let reason = match status {
+            200 => "OK",
+            304 => "Not Modified",
+            404 => "Not Found",
+            _ => "Status",
+        };
+        let mut head = format!("HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\n", body.len());
+        if !content_type.is_empty() {
+            head.push_str(&format!("Content-Type: {content_type}\r\n"));
+        }
+        if let Some(etag) = etag {
+            head.push_str(&format!("ETag: {etag}\r\n"));
+        }
+        for (name, value) in extra {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
+            return;
+        }
+        let _ = writer.flush();
+        if headers.get("connection").is_some_and(|value| value.eq_ignore_ascii_case("close")) {
+            return;
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Helpers shared by the integration tests: a real HTTP server on
+//! 127.0.0.1, scratch directories, and running the `wirewatch` binary.
+
+pub mod http;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The repository root (where Cargo.toml is).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/` beside the repository, when present.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = repo_root().join("../shared");
+    dir.is_dir().then_some(dir)
+}
+
+/// A fresh, empty directory under the system temp dir, removed on drop.
+pub struct Scratch {
+    pub path: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "wirewatch-test-{name}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("creating scratch dir");
+        Scratch { path }
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wirewatch"));
+    command.env_remove("KAFKA_BOOTSTRAP").env("WIREWATCH_LOG", "info");
+    command
+}
+
+/// Runs the binary to completion.
+pub fn wirewatch(args: &[&str]) -> Output {
+    binary().args(args).output().expect("running wirewatch")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The JSON lines of a file (empty when it does not exist).
+pub fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).expect("output line is JSON"))
+        .collect()
+}
+
+/// Labels flagged on an output record.
+pub fn flagged_labels(record: &serde_json::Value) -> Vec<String> {
+    record["classification"]["labels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|label| label["flagged"].as_bool() == Some(true))
+        .filter_map(|label| label["label"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Reads a file from the demo directory of the repository.
+pub fn demo_file(relative: &str) -> String {
+    std::fs::read_to_string(repo_root().join("demo").join(relative)).expect("demo file")
+}
