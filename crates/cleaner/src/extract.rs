@@ -366,7 +366,13 @@ fn measure(text: &str) -> (u32, u32) {
             continue;
         }
         in_space = false;
-        len += 1;
+        // Han, kana and Hangul characters each carry about a word: count
+        // them double so that thresholds tuned on alphabetic text fit.
+        len += if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF) {
+            2
+        } else {
+            1
+        };
         if matches!(c, ',' | '，' | '、' | '،') {
             commas += 1;
         }
@@ -695,7 +701,9 @@ fn extract_inner(
                     || (stats.len > 0
                         && stats.len <= 80
                         && density == 0.0
-                        && text.trim_end().ends_with('.'))
+                        && text
+                            .trim_end()
+                            .ends_with(['.', '!', '?', '。', '！', '？', '।', '؟', '…']))
             } else {
                 false
             };
