@@ -965,7 +965,7 @@ fn prune(
             conditionally_remove(analysis, id, tag, root_len)
         } else if tag == Tag::P || tag == Tag::Li {
             let stats = analysis.stats[index];
-            stats.len > 0 && stats.link_len as f32 / stats.len as f32 > 0.6 && stats.len < 200
+            stats.len > 0 && stats.link_len as f32 / stats.len as f32 > 0.6
         } else {
             false
         };
