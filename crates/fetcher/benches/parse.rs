@@ -16,11 +16,19 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
         .flatten()
         .filter_map(Result::ok)
         .filter(|entry| entry.file_name() != "manifest.json")
-        .filter_map(|entry| Some((entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path()).ok()?)))
+        .filter_map(|entry| {
+            Some((
+                entry.file_name().to_string_lossy().into_owned(),
+                std::fs::read(entry.path()).ok()?,
+            ))
+        })
         .collect();
     files.sort();
     if files.is_empty() {
-        eprintln!("bench: corpus not found at {}, using a built-in feed", dir.display());
+        eprintln!(
+            "bench: corpus not found at {}, using a built-in feed",
+            dir.display()
+        );
         let item = "<item><title>Sanctions &amp; exports</title><link>http://example.com/a</link><pubDate>Tue, 10 Jun 2003 04:00:00 GMT</pubDate><description>&lt;p&gt;text&lt;/p&gt;</description></item>";
         let feed = format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>{}</channel></rss>", item.repeat(50));
         files.push(("builtin.xml".to_string(), feed.into_bytes()));

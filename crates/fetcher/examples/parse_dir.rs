@@ -14,7 +14,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use wirewatch_fetcher::parse::{conformance_record, parse_feed, FeedParseError, ParsedEntry, ParsedFeed};
+use wirewatch_fetcher::parse::{
+    conformance_record, parse_feed, FeedParseError, ParsedEntry, ParsedFeed,
+};
 
 fn main() {
     let mut plain = false;
@@ -34,16 +36,28 @@ fn main() {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", dir.display()))
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.is_file() && path.file_name().is_some_and(|name| name != "manifest.json"))
+        .filter(|path| {
+            path.is_file() && path.file_name().is_some_and(|name| name != "manifest.json")
+        })
         .collect();
     paths.sort();
     for path in paths {
-        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let body = std::fs::read(&path).unwrap_or_default();
         let started = Instant::now();
-        let result = if plain { parse_plain(&body) } else { parse_feed(&body, None, None) };
+        let result = if plain {
+            parse_plain(&body)
+        } else {
+            parse_feed(&body, None, None)
+        };
         if timing {
-            eprintln!("{:>8.2} ms  {name}", started.elapsed().as_secs_f64() * 1000.0);
+            eprintln!(
+                "{:>8.2} ms  {name}",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
         }
         println!("{}", conformance_record(&name, &result));
     }

@@ -11,7 +11,10 @@ fn parse(body: &[u8]) -> ParsedFeed {
 }
 
 fn titles(feed: &ParsedFeed) -> Vec<&str> {
-    feed.entries.iter().map(|entry| entry.title.as_deref().unwrap_or("")).collect()
+    feed.entries
+        .iter()
+        .map(|entry| entry.title.as_deref().unwrap_or(""))
+        .collect()
 }
 
 const RSS_ITEMS: &str = "<channel><title>Wire</title><link>http://example.com/</link>\
@@ -33,7 +36,10 @@ fn undeclared_html_entities_are_decoded() {
         <item><title>It&rsquo;s &ldquo;done&rdquo; &hellip; AT&T &mdash; Q&A</title></item></channel></rss>";
     let feed = parse(body.as_bytes());
     assert_eq!(feed.title.as_deref(), Some("Café News"));
-    assert_eq!(titles(&feed), ["It\u{2019}s \u{201C}done\u{201D} \u{2026} AT&T \u{2014} Q&A"]);
+    assert_eq!(
+        titles(&feed),
+        ["It\u{2019}s \u{201C}done\u{201D} \u{2026} AT&T \u{2014} Q&A"]
+    );
 }
 
 #[test]
@@ -52,7 +58,12 @@ fn windows_1251_from_the_http_header() {
     let mut body = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><title>".to_vec();
     body.extend(windows_1251("Санкции против поставщиков оружия"));
     body.extend(b"</title></item></channel></rss>");
-    let feed = parse_feed(&body, Some("application/rss+xml; charset=windows-1251"), None).unwrap();
+    let feed = parse_feed(
+        &body,
+        Some("application/rss+xml; charset=windows-1251"),
+        None,
+    )
+    .unwrap();
     assert_eq!(titles(&feed), ["Санкции против поставщиков оружия"]);
 }
 
@@ -82,7 +93,16 @@ fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
         units.push(0xFEFF);
     }
     units.extend(text.encode_utf16());
-    units.iter().flat_map(|unit| if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() }).collect()
+    units
+        .iter()
+        .flat_map(|unit| {
+            if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            }
+        })
+        .collect()
 }
 
 #[test]
@@ -90,11 +110,21 @@ fn utf16_and_utf32_with_and_without_bom() {
     let text = format!("<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>{RSS_ITEMS}</rss>");
     for (big_endian, bom) in [(true, true), (false, true), (true, false), (false, false)] {
         let feed = parse(&utf16(&text, big_endian, bom));
-        assert_eq!(titles(&feed), ["Arms deal", "Sanctions"], "utf-16 be={big_endian} bom={bom}");
+        assert_eq!(
+            titles(&feed),
+            ["Arms deal", "Sanctions"],
+            "utf-16 be={big_endian} bom={bom}"
+        );
     }
-    let utf32_be: Vec<u8> = std::iter::once('\u{FEFF}').chain(text.chars()).flat_map(|ch| (ch as u32).to_be_bytes()).collect();
+    let utf32_be: Vec<u8> = std::iter::once('\u{FEFF}')
+        .chain(text.chars())
+        .flat_map(|ch| (ch as u32).to_be_bytes())
+        .collect();
     assert_eq!(titles(&parse(&utf32_be)), ["Arms deal", "Sanctions"]);
-    let utf32_le: Vec<u8> = text.chars().flat_map(|ch| (ch as u32).to_le_bytes()).collect();
+    let utf32_le: Vec<u8> = text
+        .chars()
+        .flat_map(|ch| (ch as u32).to_le_bytes())
+        .collect();
     assert_eq!(titles(&parse(&utf32_le)), ["Arms deal", "Sanctions"]);
 }
 
@@ -115,8 +145,14 @@ fn atom_03_is_read() {
     assert_eq!(entry.title.as_deref(), Some("Embargo lifted"));
     assert_eq!(entry.link.as_deref(), Some("http://example.org/2004/01/05"));
     assert_eq!(entry.id.as_deref(), Some("tag:example.org,2004:1"));
-    assert_eq!(entry.published, Some(Utc.with_ymd_and_hms(2004, 1, 5, 10, 0, 0).unwrap()));
-    assert_eq!(entry.updated, Some(Utc.with_ymd_and_hms(2004, 1, 6, 10, 0, 0).unwrap()));
+    assert_eq!(
+        entry.published,
+        Some(Utc.with_ymd_and_hms(2004, 1, 5, 10, 0, 0).unwrap())
+    );
+    assert_eq!(
+        entry.updated,
+        Some(Utc.with_ymd_and_hms(2004, 1, 6, 10, 0, 0).unwrap())
+    );
 }
 
 #[test]
@@ -129,8 +165,14 @@ fn rss_090_is_read() {
         </rdf:RDF>"#;
     let feed = parse(body.as_bytes());
     assert_eq!(feed.title.as_deref(), Some("Mozilla Dot Org"));
-    assert_eq!(titles(&feed), ["New Status Updates", "Bugzilla Reorganized"]);
-    assert_eq!(feed.entries[1].link.as_deref(), Some("http://www.mozilla.org/bugs/"));
+    assert_eq!(
+        titles(&feed),
+        ["New Status Updates", "Bugzilla Reorganized"]
+    );
+    assert_eq!(
+        feed.entries[1].link.as_deref(),
+        Some("http://www.mozilla.org/bugs/")
+    );
 }
 
 #[test]
@@ -143,12 +185,17 @@ fn rss_10_items_take_their_id_from_rdf_about() {
         </rdf:RDF>"#;
     let entry = &parse(body.as_bytes()).entries[0];
     assert_eq!(entry.id.as_deref(), Some("http://example.com/a"));
-    assert_eq!(entry.published, Some(Utc.with_ymd_and_hms(2023, 12, 17, 9, 0, 0).unwrap()));
+    assert_eq!(
+        entry.published,
+        Some(Utc.with_ymd_and_hms(2023, 12, 17, 9, 0, 0).unwrap())
+    );
 }
 
 #[test]
 fn userland_rss2_default_namespace_is_read() {
-    let body = format!("<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\">{RSS_ITEMS}</rss>");
+    let body = format!(
+        "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\">{RSS_ITEMS}</rss>"
+    );
     assert_eq!(titles(&parse(body.as_bytes())), ["Arms deal", "Sanctions"]);
 }
 
@@ -170,9 +217,15 @@ fn json_feed_variants() {
     assert_eq!(first.link.as_deref(), Some("https://example.org/second"));
     assert_eq!(first.summary.as_deref(), Some("Hi"));
     assert_eq!(first.categories, ["single"]);
-    assert_eq!(first.published, Some(Utc.with_ymd_and_hms(2024, 1, 1, 10, 0, 0).unwrap()));
+    assert_eq!(
+        first.published,
+        Some(Utc.with_ymd_and_hms(2024, 1, 1, 10, 0, 0).unwrap())
+    );
     assert_eq!(feed.entries[1].authors, ["A"]);
-    assert!(matches!(parse_feed(b"{\"a\": 1}", None, None), Err(FeedParseError::NotAFeed(_))));
+    assert!(matches!(
+        parse_feed(b"{\"a\": 1}", None, None),
+        Err(FeedParseError::NotAFeed(_))
+    ));
 }
 
 #[test]
@@ -184,16 +237,28 @@ fn relative_links_use_xml_base_then_the_feed_url() {
         <entry><title>B</title><link href="/abs.html"/><id>b</id></entry></feed>"#;
     let feed = parse_feed(atom.as_bytes(), None, Some(&base)).unwrap();
     assert_eq!(feed.link.as_deref(), Some("http://example.org/blog/"));
-    assert_eq!(feed.entries[0].link.as_deref(), Some("http://example.org/blog/2024/post.html"));
-    assert_eq!(feed.entries[1].link.as_deref(), Some("http://example.org/abs.html"));
+    assert_eq!(
+        feed.entries[0].link.as_deref(),
+        Some("http://example.org/blog/2024/post.html")
+    );
+    assert_eq!(
+        feed.entries[1].link.as_deref(),
+        Some("http://example.org/abs.html")
+    );
 
     let rss = r#"<rss version="2.0"><channel><title>T</title><link>/</link>
         <item xml:base="http://other.example/first/"><title>A</title><link>a</link></item>
         <item><title>B</title><link>b?x=1&amp;y=2</link></item></channel></rss>"#;
     let feed = parse_feed(rss.as_bytes(), None, Some(&base)).unwrap();
     assert_eq!(feed.link.as_deref(), Some("http://example.com/"));
-    assert_eq!(feed.entries[0].link.as_deref(), Some("http://other.example/first/a"));
-    assert_eq!(feed.entries[1].link.as_deref(), Some("http://example.com/feeds/b?x=1&y=2"));
+    assert_eq!(
+        feed.entries[0].link.as_deref(),
+        Some("http://other.example/first/a")
+    );
+    assert_eq!(
+        feed.entries[1].link.as_deref(),
+        Some("http://example.com/feeds/b?x=1&y=2")
+    );
 }
 
 #[test]
@@ -203,7 +268,11 @@ fn permalink_guid_is_the_link_unless_it_says_otherwise() {
         <item><title>B</title><guid isPermaLink="false">http://example.com/b</guid></item>
         <item><title>C</title><guid>urn:x:c</guid></item></channel></rss>"#;
     let feed = parse(body.as_bytes());
-    let links: Vec<Option<&str>> = feed.entries.iter().map(|entry| entry.link.as_deref()).collect();
+    let links: Vec<Option<&str>> = feed
+        .entries
+        .iter()
+        .map(|entry| entry.link.as_deref())
+        .collect();
     assert_eq!(links, [Some("http://example.com/a"), None, None]);
     assert_eq!(feed.entries[2].id.as_deref(), Some("urn:x:c"));
 }
@@ -223,14 +292,19 @@ fn odd_dates_a_human_can_read() {
         ("Sat, Dec 16 2023 02:02:33 PM", (2023, 12, 16, 14, 2, 33)),
         ("Thurs, 13 July 2011 07:38:00 EST", (2011, 7, 13, 12, 38, 0)),
         ("Mon, 21 Jan 2008 8:56 am PST", (2008, 1, 21, 16, 56, 0)),
-        ("mar, 15 nov 2022 23:38:15 +0000", (2022, 11, 15, 23, 38, 15)),
+        (
+            "mar, 15 nov 2022 23:38:15 +0000",
+            (2022, 11, 15, 23, 38, 15),
+        ),
         ("2023-12-17", (2023, 12, 17, 0, 0, 0)),
         ("Sun, 3 Sep 23 9:05:00 UT", (2023, 9, 3, 9, 5, 0)),
     ];
     for (text, (year, month, day, hour, minute, second)) in cases {
         let body = format!("<rss version=\"2.0\"><channel><item><title>x</title><pubDate>{text}</pubDate></item></channel></rss>");
         let published = parse(body.as_bytes()).entries[0].published;
-        let expected = Utc.with_ymd_and_hms(year, month, day, hour, minute, second).unwrap();
+        let expected = Utc
+            .with_ymd_and_hms(year, month, day, hour, minute, second)
+            .unwrap();
         assert_eq!(published, Some(expected), "date {text:?}");
     }
     let body = "<rss version=\"2.0\"><channel><item><title>x</title><pubDate>soon</pubDate></item></channel></rss>";
@@ -246,7 +320,10 @@ fn html_in_titles_and_summaries_becomes_text() {
     let feed = parse(body.as_bytes());
     assert_eq!(feed.title.as_deref(), Some("Wire"));
     assert_eq!(titles(&feed), ["Drones & missiles"]);
-    assert_eq!(feed.entries[0].summary.as_deref(), Some("First Second & third"));
+    assert_eq!(
+        feed.entries[0].summary.as_deref(),
+        Some("First Second & third")
+    );
 }
 
 #[test]
@@ -259,7 +336,10 @@ fn ill_formed_xml_still_gives_its_entries() {
         <item><title>Four</title><description><![CDATA[never closed"#;
     let feed = parse(body.as_bytes());
     assert_eq!(titles(&feed), ["One bold", "Two < three", "", "Four"]);
-    assert_eq!(feed.entries[1].link.as_deref(), Some("http://example.com/2"));
+    assert_eq!(
+        feed.entries[1].link.as_deref(),
+        Some("http://example.com/2")
+    );
 }
 
 #[test]
@@ -284,16 +364,36 @@ fn html_page_is_a_clear_error() {
 
 #[test]
 fn empty_body_is_a_clear_error() {
-    for body in [&b""[..], b"   \r\n\t ", b"\xEF\xBB\xBF  ", b"\xFF\xFE \x00\n\x00"] {
-        assert!(matches!(parse_feed(body, None, None), Err(FeedParseError::Empty)), "{body:?}");
+    for body in [
+        &b""[..],
+        b"   \r\n\t ",
+        b"\xEF\xBB\xBF  ",
+        b"\xFF\xFE \x00\n\x00",
+    ] {
+        assert!(
+            matches!(parse_feed(body, None, None), Err(FeedParseError::Empty)),
+            "{body:?}"
+        );
     }
     assert_eq!(FeedParseError::Empty.to_string(), "empty document");
 }
 
 #[test]
 fn malformed_documents_fail_cleanly() {
-    for body in [&b"<<<>>>"[..], b"<note><to>x</to></note>", b"\x1F\x8B\x08\x00garbage", b"hello world", b"{\"broken\": "] {
-        assert!(matches!(parse_feed(body, None, None), Err(FeedParseError::NotAFeed(_))), "{body:?}");
+    for body in [
+        &b"<<<>>>"[..],
+        b"<note><to>x</to></note>",
+        b"\x1F\x8B\x08\x00garbage",
+        b"hello world",
+        b"{\"broken\": ",
+    ] {
+        assert!(
+            matches!(
+                parse_feed(body, None, None),
+                Err(FeedParseError::NotAFeed(_))
+            ),
+            "{body:?}"
+        );
     }
 }
 
@@ -318,7 +418,10 @@ fn never_panics_on_truncated_or_mangled_input() {
         let _ = parse_feed(&mangled, None, None);
     }
     // Deep nesting must not overflow the stack.
-    let deep = format!("<rss version=\"2.0\"><channel>{}</channel></rss>", "<a>".repeat(100_000));
+    let deep = format!(
+        "<rss version=\"2.0\"><channel>{}</channel></rss>",
+        "<a>".repeat(100_000)
+    );
     let _ = parse_feed(deep.as_bytes(), None, None);
 }
 
@@ -334,7 +437,8 @@ fn ttl_and_syndication_interval() {
 
 #[test]
 fn conformance_record_has_the_compare_format() {
-    let body = "<rss version=\"2.0\"><channel><title>T</title><item><title>A</title><guid>g1</guid>\
+    let body =
+        "<rss version=\"2.0\"><channel><title>T</title><item><title>A</title><guid>g1</guid>\
         <pubDate>Tue, 10 Jun 2003 04:00:00 +0200</pubDate></item></channel></rss>";
     let mut record = conformance_record("x.xml", &parse_feed(body.as_bytes(), None, None));
     // feed-rs also reports an RSS item's pubDate as its update time; the

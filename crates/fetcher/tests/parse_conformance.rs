@@ -96,15 +96,26 @@ fn unescape(text: &str) -> String {
 /// an empty path written as `/`.
 fn norm_link(value: Option<&str>) -> String {
     let link = value.unwrap_or("").trim();
-    let Some(scheme_end) = link.find("://") else { return link.to_string() };
+    let Some(scheme_end) = link.find("://") else {
+        return link.to_string();
+    };
     let (scheme, after) = (&link[..scheme_end], &link[scheme_end + 3..]);
     let host_end = after.find(['/', '?', '#']).unwrap_or(after.len());
     let (host, tail) = after.split_at(host_end);
     if scheme.is_empty() || host.is_empty() {
         return link.to_string();
     }
-    let tail = if tail.starts_with('/') { tail.to_string() } else { format!("/{tail}") };
-    format!("{}://{}{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase(), tail)
+    let tail = if tail.starts_with('/') {
+        tail.to_string()
+    } else {
+        format!("/{tail}")
+    };
+    format!(
+        "{}://{}{}",
+        scheme.to_ascii_lowercase(),
+        host.to_ascii_lowercase(),
+        tail
+    )
 }
 
 fn effective_date(entry: &Value) -> String {
@@ -147,14 +158,18 @@ fn dev_corpus_meets_the_targets() {
         return;
     };
     let manifest: Value = serde_json::from_str(&manifest_text).expect("manifest.json is JSON");
-    let files = manifest["files"].as_array().or_else(|| manifest.as_array()).expect("manifest lists files");
+    let files = manifest["files"]
+        .as_array()
+        .or_else(|| manifest.as_array())
+        .expect("manifest lists files");
 
     let mut counts = Counts::default();
     let mut panics = Vec::new();
     let mut slow = Vec::new();
     for reference in files {
         let name = reference["file"].as_str().expect("file name");
-        let body = std::fs::read(dir.join(name)).unwrap_or_else(|error| panic!("reading {name}: {error}"));
+        let body =
+            std::fs::read(dir.join(name)).unwrap_or_else(|error| panic!("reading {name}: {error}"));
         let started = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| parse_feed(&body, None, None)));
         if started.elapsed() > PER_FILE_LIMIT {
@@ -179,8 +194,11 @@ fn dev_corpus_meets_the_targets() {
         let our_entries = ours["entries"].as_array().unwrap_or(&empty);
         for (theirs, mine) in ref_entries.iter().zip(our_entries) {
             counts.paired += 1;
-            counts.link_match += usize::from(norm_link(theirs["link"].as_str()) == norm_link(mine["link"].as_str()));
-            counts.title_match += usize::from(norm_title(theirs["title"].as_str()) == norm_title(mine["title"].as_str()));
+            counts.link_match +=
+                usize::from(norm_link(theirs["link"].as_str()) == norm_link(mine["link"].as_str()));
+            counts.title_match += usize::from(
+                norm_title(theirs["title"].as_str()) == norm_title(mine["title"].as_str()),
+            );
             counts.date_match += usize::from(effective_date(theirs) == effective_date(mine));
         }
     }
@@ -203,7 +221,10 @@ fn dev_corpus_meets_the_targets() {
     assert!(panics.is_empty(), "parse_feed panicked on {panics:?}");
     assert!(slow.is_empty(), "parse_feed too slow on {slow:?}");
     assert!(parsed >= 98.0, "parsed {parsed:.1}% < 98%");
-    assert!(entry_counts >= 98.0, "entry counts {entry_counts:.1}% < 98%");
+    assert!(
+        entry_counts >= 98.0,
+        "entry counts {entry_counts:.1}% < 98%"
+    );
     assert!(links >= 99.0, "entry links {links:.1}% < 99%");
     assert!(titles >= 99.0, "entry titles {titles:.1}% < 99%");
     assert!(dates >= 98.0, "entry dates {dates:.1}% < 98%");

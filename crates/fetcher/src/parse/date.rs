@@ -24,15 +24,26 @@ pub(crate) fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     }
     // Seconds since the epoch, as some generators write.
     if (9..=10).contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_digit()) {
-        return text.parse::<i64>().ok().and_then(|seconds| DateTime::from_timestamp(seconds, 0));
+        return text
+            .parse::<i64>()
+            .ok()
+            .and_then(|seconds| DateTime::from_timestamp(seconds, 0));
     }
     from_tokens(&tokenize(text))
 }
 
 #[derive(Debug, PartialEq)]
 enum Token {
-    Number { value: u32, digits: usize, separator_after: Option<char> },
-    Time { hour: u32, minute: u32, second: u32 },
+    Number {
+        value: u32,
+        digits: usize,
+        separator_after: Option<char>,
+    },
+    Time {
+        hour: u32,
+        minute: u32,
+        second: u32,
+    },
     Word(String),
     /// A numeric UTC offset in seconds east.
     Offset(i32),
@@ -52,11 +63,17 @@ fn tokenize(text: &str) -> Vec<Token> {
             }
             let digits: String = chars[start..index].iter().collect();
             let is_time = chars.get(index) == Some(&':')
-                && chars.get(index + 1).is_some_and(|next| next.is_ascii_digit())
+                && chars
+                    .get(index + 1)
+                    .is_some_and(|next| next.is_ascii_digit())
                 && !seen_time;
             if is_time {
                 let mut parts = vec![digits];
-                while chars.get(index) == Some(&':') && chars.get(index + 1).is_some_and(|next| next.is_ascii_digit()) {
+                while chars.get(index) == Some(&':')
+                    && chars
+                        .get(index + 1)
+                        .is_some_and(|next| next.is_ascii_digit())
+                {
                     index += 1;
                     let part_start = index;
                     while index < chars.len() && chars[index].is_ascii_digit() {
@@ -65,31 +82,59 @@ fn tokenize(text: &str) -> Vec<Token> {
                     parts.push(chars[part_start..index].iter().collect());
                 }
                 // Fractional seconds carry nothing a feed reader needs.
-                if matches!(chars.get(index), Some('.' | ',')) && chars.get(index + 1).is_some_and(|next| next.is_ascii_digit()) {
+                if matches!(chars.get(index), Some('.' | ','))
+                    && chars
+                        .get(index + 1)
+                        .is_some_and(|next| next.is_ascii_digit())
+                {
                     index += 1;
                     while index < chars.len() && chars[index].is_ascii_digit() {
                         index += 1;
                     }
                 }
-                let number = |position: usize| parts.get(position).and_then(|part| part.parse().ok()).unwrap_or(0);
-                tokens.push(Token::Time { hour: number(0), minute: number(1), second: number(2) });
+                let number = |position: usize| {
+                    parts
+                        .get(position)
+                        .and_then(|part| part.parse().ok())
+                        .unwrap_or(0)
+                };
+                tokens.push(Token::Time {
+                    hour: number(0),
+                    minute: number(1),
+                    second: number(2),
+                });
                 seen_time = true;
                 continue;
             }
-            let separator_after = chars.get(index).copied().filter(|next| !next.is_alphanumeric());
+            let separator_after = chars
+                .get(index)
+                .copied()
+                .filter(|next| !next.is_alphanumeric());
             if let Ok(value) = digits.parse() {
-                tokens.push(Token::Number { value, digits: digits.len(), separator_after });
+                tokens.push(Token::Number {
+                    value,
+                    digits: digits.len(),
+                    separator_after,
+                });
             }
             continue;
         }
-        if (ch == '+' || ch == '-') && seen_time && chars.get(index + 1).is_some_and(|next| next.is_ascii_digit()) {
+        if (ch == '+' || ch == '-')
+            && seen_time
+            && chars
+                .get(index + 1)
+                .is_some_and(|next| next.is_ascii_digit())
+        {
             let sign = if ch == '-' { -1 } else { 1 };
             index += 1;
             let start = index;
             while index < chars.len() && (chars[index].is_ascii_digit() || chars[index] == ':') {
                 index += 1;
             }
-            let raw: String = chars[start..index].iter().filter(|c| c.is_ascii_digit()).collect();
+            let raw: String = chars[start..index]
+                .iter()
+                .filter(|c| c.is_ascii_digit())
+                .collect();
             let (hours, minutes) = match raw.len() {
                 1 | 2 => (raw.parse().unwrap_or(0), 0),
                 3 => (raw[..1].parse().unwrap_or(0), raw[1..].parse().unwrap_or(0)),
@@ -106,7 +151,11 @@ fn tokenize(text: &str) -> Vec<Token> {
             while index < chars.len() && (chars[index].is_alphabetic() || chars[index] == '.') {
                 index += 1;
             }
-            let word: String = chars[start..index].iter().collect::<String>().trim_end_matches('.').to_lowercase();
+            let word: String = chars[start..index]
+                .iter()
+                .collect::<String>()
+                .trim_end_matches('.')
+                .to_lowercase();
             tokens.push(Token::Word(word));
             continue;
         }
@@ -123,8 +172,16 @@ fn from_tokens(tokens: &[Token]) -> Option<DateTime<Utc>> {
     let mut numbers = Vec::new();
     for (position, token) in tokens.iter().enumerate() {
         match token {
-            Token::Number { value, digits, separator_after } => numbers.push((*value, *digits, *separator_after)),
-            Token::Time { hour, minute, second } => {
+            Token::Number {
+                value,
+                digits,
+                separator_after,
+            } => numbers.push((*value, *digits, *separator_after)),
+            Token::Time {
+                hour,
+                minute,
+                second,
+            } => {
                 if time.is_none() {
                     time = Some((*hour, *minute, *second));
                 }
@@ -161,12 +218,16 @@ fn from_tokens(tokens: &[Token]) -> Option<DateTime<Utc>> {
     let (hour, carry_day) = if hour == 24 { (0, 1) } else { (hour, 0) };
     let naive_time = NaiveTime::from_hms_opt(hour, minute, second.min(59))?;
     let naive = NaiveDateTime::new(date, naive_time) + chrono::Duration::days(carry_day);
-    let utc = Utc.from_utc_datetime(&naive) - chrono::Duration::seconds(i64::from(offset.unwrap_or(0)));
+    let utc =
+        Utc.from_utc_datetime(&naive) - chrono::Duration::seconds(i64::from(offset.unwrap_or(0)));
     Some(utc)
 }
 
 /// Picks year, month and day out of the bare numbers.
-fn assign_date(numbers: &[(u32, usize, Option<char>)], month_from_name: Option<u32>) -> Option<(i32, u32, u32)> {
+fn assign_date(
+    numbers: &[(u32, usize, Option<char>)],
+    month_from_name: Option<u32>,
+) -> Option<(i32, u32, u32)> {
     // A run of 8 digits: 20240131.
     if let [(value, 8, _), ..] = numbers {
         return Some(((value / 10000) as i32, value / 100 % 100, value % 100));
@@ -184,7 +245,9 @@ fn assign_date(numbers: &[(u32, usize, Option<char>)], month_from_name: Option<u
         }
         (Some(month), None) => {
             // RFC 822 two-digit year: "05 Jan 04".
-            let [(day, _, _), (year, _, _), ..] = numbers else { return None };
+            let [(day, _, _), (year, _, _), ..] = numbers else {
+                return None;
+            };
             Some((two_digit_year(*year), month, *day))
         }
         (None, Some(0)) => {
@@ -198,7 +261,11 @@ fn assign_date(numbers: &[(u32, usize, Option<char>)], month_from_name: Option<u
             // Day first unless that is impossible, or the writer used `/`
             // (the North American habit) and the first number can be a month.
             let month_first = first.0 <= 12 && (second.0 > 12 || first.2 == Some('/'));
-            let (month, day) = if month_first { (first.0, second.0) } else { (second.0, first.0) };
+            let (month, day) = if month_first {
+                (first.0, second.0)
+            } else {
+                (second.0, first.0)
+            };
             Some((numbers[year_at].0 as i32, month, day))
         }
         _ => None,
@@ -294,13 +361,34 @@ mod tests {
 
     #[test]
     fn reads_common_and_odd_formats() {
-        assert_eq!(iso("Tue, 10 Jun 2003 04:00:00 GMT").as_deref(), Some("2003-06-10T04:00:00Z"));
-        assert_eq!(iso("2003-12-13T18:30:02.25+01:00").as_deref(), Some("2003-12-13T17:30:02Z"));
-        assert_eq!(iso("2006-01-11 16:43:22 -0800").as_deref(), Some("2006-01-12T00:43:22Z"));
-        assert_eq!(iso("2020/1/10 14:33:00").as_deref(), Some("2020-01-10T14:33:00Z"));
-        assert_eq!(iso("Sat, Dec 16 2023 02:02:33 PM").as_deref(), Some("2023-12-16T14:02:33Z"));
-        assert_eq!(iso("Thursday, 13 July 2011 07:38:00 EST").as_deref(), Some("2011-07-13T12:38:00Z"));
-        assert_eq!(iso("05 Jan 04 10:00 +0100").as_deref(), Some("2004-01-05T09:00:00Z"));
+        assert_eq!(
+            iso("Tue, 10 Jun 2003 04:00:00 GMT").as_deref(),
+            Some("2003-06-10T04:00:00Z")
+        );
+        assert_eq!(
+            iso("2003-12-13T18:30:02.25+01:00").as_deref(),
+            Some("2003-12-13T17:30:02Z")
+        );
+        assert_eq!(
+            iso("2006-01-11 16:43:22 -0800").as_deref(),
+            Some("2006-01-12T00:43:22Z")
+        );
+        assert_eq!(
+            iso("2020/1/10 14:33:00").as_deref(),
+            Some("2020-01-10T14:33:00Z")
+        );
+        assert_eq!(
+            iso("Sat, Dec 16 2023 02:02:33 PM").as_deref(),
+            Some("2023-12-16T14:02:33Z")
+        );
+        assert_eq!(
+            iso("Thursday, 13 July 2011 07:38:00 EST").as_deref(),
+            Some("2011-07-13T12:38:00Z")
+        );
+        assert_eq!(
+            iso("05 Jan 04 10:00 +0100").as_deref(),
+            Some("2004-01-05T09:00:00Z")
+        );
         assert_eq!(iso("2004-01-05").as_deref(), Some("2004-01-05T00:00:00Z"));
         assert_eq!(iso("nonsense"), None);
     }

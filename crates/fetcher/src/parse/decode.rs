@@ -31,7 +31,10 @@ pub(crate) fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
         // A UTF-8 BOM on bytes that are not UTF-8 is a copy-paste accident;
         // the declaration or the bytes are better evidence then.
         if let Ok(text) = std::str::from_utf8(rest) {
-            return Decoded { text: text.to_string(), encoding: "UTF-8" };
+            return Decoded {
+                text: text.to_string(),
+                encoding: "UTF-8",
+            };
         }
         return decode_legacy(rest, content_type);
     }
@@ -44,7 +47,6 @@ pub(crate) fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
 /// An ASCII-compatible document: declared encoding if the bytes agree with
 /// it, else UTF-8 if they are UTF-8, else the detector's guess.
 fn decode_legacy(body: &[u8], content_type: Option<&str>) -> Decoded {
-
     let declared = content_type
         .and_then(charset_param)
         .and_then(|label| Encoding::for_label(label.as_bytes()))
@@ -58,7 +60,10 @@ fn decode_legacy(body: &[u8], content_type: Option<&str>) -> Decoded {
             if encoding != UTF_8 && looks_like_utf8_mislabelled(body, encoding) {
                 return utf8(body);
             }
-            return Decoded { text: text.into_owned(), encoding: encoding.name() };
+            return Decoded {
+                text: text.into_owned(),
+                encoding: encoding.name(),
+            };
         }
     }
     if std::str::from_utf8(body).is_ok() {
@@ -68,11 +73,17 @@ fn decode_legacy(body: &[u8], content_type: Option<&str>) -> Decoded {
     detector.feed(body, true);
     let guess = detector.guess(None, false);
     let (text, _) = guess.decode_without_bom_handling(body);
-    Decoded { text: text.into_owned(), encoding: guess.name() }
+    Decoded {
+        text: text.into_owned(),
+        encoding: guess.name(),
+    }
 }
 
 fn utf8(body: &[u8]) -> Decoded {
-    Decoded { text: String::from_utf8_lossy(body).into_owned(), encoding: "UTF-8" }
+    Decoded {
+        text: String::from_utf8_lossy(body).into_owned(),
+        encoding: "UTF-8",
+    }
 }
 
 /// A single-byte declaration (ISO-8859-1 and friends) never fails to decode,
@@ -116,11 +127,17 @@ fn decode_wide(body: &[u8], wide: Wide) -> Decoded {
     match wide {
         Wide::Utf16Le => {
             let (text, _) = UTF_16LE.decode_without_bom_handling(body);
-            Decoded { text: text.into_owned(), encoding: "UTF-16LE" }
+            Decoded {
+                text: text.into_owned(),
+                encoding: "UTF-16LE",
+            }
         }
         Wide::Utf16Be => {
             let (text, _) = UTF_16BE.decode_without_bom_handling(body);
-            Decoded { text: text.into_owned(), encoding: "UTF-16BE" }
+            Decoded {
+                text: text.into_owned(),
+                encoding: "UTF-16BE",
+            }
         }
         Wide::Utf32Le | Wide::Utf32Be => {
             // encoding_rs has no UTF-32 (the web never needed it); it is a
@@ -137,8 +154,15 @@ fn decode_wide(body: &[u8], wide: Wide) -> Decoded {
                     char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
                 })
                 .collect();
-            let name = if wide == Wide::Utf32Le { "UTF-32LE" } else { "UTF-32BE" };
-            Decoded { text, encoding: name }
+            let name = if wide == Wide::Utf32Le {
+                "UTF-32LE"
+            } else {
+                "UTF-32BE"
+            };
+            Decoded {
+                text,
+                encoding: name,
+            }
         }
     }
 }
@@ -167,7 +191,10 @@ fn prolog_encoding(body: &[u8]) -> Option<String> {
     let decl = std::str::from_utf8(&head[..end]).ok()?;
     let after = &decl[decl.find("encoding")? + "encoding".len()..];
     let after = after.trim_start().strip_prefix('=')?.trim_start();
-    let quote = after.chars().next().filter(|ch| *ch == '"' || *ch == '\'')?;
+    let quote = after
+        .chars()
+        .next()
+        .filter(|ch| *ch == '"' || *ch == '\'')?;
     let value = &after[1..];
     let value = &value[..value.find(quote)?];
     Some(value.trim().to_string())
@@ -196,7 +223,7 @@ mod tests {
     #[test]
     fn reads_declared_windows_1251() {
         let body = b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>\xcf\xf0\xe8</rss>";
-        assert_eq!(decode(body, None).text.contains("\u{41f}\u{440}\u{438}"), true);
+        assert!(decode(body, None).text.contains("\u{41f}\u{440}\u{438}"));
     }
 
     #[test]
@@ -208,13 +235,19 @@ mod tests {
 
     #[test]
     fn utf16_without_bom() {
-        let body: Vec<u8> = "<rss/>".encode_utf16().flat_map(|unit| unit.to_be_bytes()).collect();
+        let body: Vec<u8> = "<rss/>"
+            .encode_utf16()
+            .flat_map(|unit| unit.to_be_bytes())
+            .collect();
         assert_eq!(decode(&body, None).text, "<rss/>");
     }
 
     #[test]
     fn relabels_prolog() {
         let text = "<?xml version='1.0' encoding='koi8-r' standalone='yes'?><rss/>";
-        assert_eq!(relabel_prolog_utf8(text), "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss/>");
+        assert_eq!(
+            relabel_prolog_utf8(text),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss/>"
+        );
     }
 }

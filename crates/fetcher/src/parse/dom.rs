@@ -50,10 +50,13 @@ impl Document {
 
     /// Child elements of `index`, in order.
     pub fn children(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
-        self.elements[index].children.iter().filter_map(|node| match node {
-            Node::Element(child) => Some(*child),
-            Node::Text(_) => None,
-        })
+        self.elements[index]
+            .children
+            .iter()
+            .filter_map(|node| match node {
+                Node::Element(child) => Some(*child),
+                Node::Text(_) => None,
+            })
     }
 
     /// All descendant elements of `index` in document order.
@@ -125,7 +128,9 @@ impl Document {
 /// Reads `text` into a tree.
 pub(crate) fn read(text: &str) -> Document {
     let mut reader = Reader {
-        doc: Document { elements: Vec::new() },
+        doc: Document {
+            elements: Vec::new(),
+        },
         stack: Vec::new(),
         qualified: Vec::new(),
         scopes: Vec::new(),
@@ -208,16 +213,23 @@ impl Reader {
         let bytes = rest.as_bytes();
         let closing = bytes.get(1) == Some(&b'/');
         let name_start = if closing { 2 } else { 1 };
-        if !bytes.get(name_start).is_some_and(|byte| is_name_start(*byte)) {
+        if !bytes
+            .get(name_start)
+            .is_some_and(|byte| is_name_start(*byte))
+        {
             self.push_text("<");
             return &rest[1..];
         }
-        let name_len = rest[name_start..].find(|ch: char| !is_name_char(ch)).unwrap_or(rest.len() - name_start);
+        let name_len = rest[name_start..]
+            .find(|ch: char| !is_name_char(ch))
+            .unwrap_or(rest.len() - name_start);
         let name = &rest[name_start..name_start + name_len];
         let after_name = &rest[name_start + name_len..];
         if closing {
             self.close(name);
-            return after_name.find('>').map_or("", |end| &after_name[end + 1..]);
+            return after_name
+                .find('>')
+                .map_or("", |end| &after_name[end + 1..]);
         }
         let (attrs, self_closing, consumed) = parse_attributes(after_name);
         self.open(name, attrs, self_closing);
@@ -230,15 +242,20 @@ impl Reader {
             let end = rest[open..].find(']').map_or(rest.len(), |pos| open + pos);
             for declaration in rest[open..end].split("<!ENTITY").skip(1) {
                 let mut parts = declaration.trim_start().splitn(2, char::is_whitespace);
-                let (Some(name), Some(value)) = (parts.next(), parts.next()) else { continue };
+                let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
                 let value = value.trim_start();
                 if let Some(quote) = value.chars().next().filter(|ch| *ch == '"' || *ch == '\'') {
                     if let Some(close) = value[1..].find(quote) {
-                        self.declared.insert(name.to_string(), entities::decode_all(&value[1..1 + close]));
+                        self.declared
+                            .insert(name.to_string(), entities::decode_all(&value[1..1 + close]));
                     }
                 }
             }
-            return rest[end..].find('>').map_or("", |pos| &rest[end + pos + 1..]);
+            return rest[end..]
+                .find('>')
+                .map_or("", |pos| &rest[end + pos + 1..]);
         }
         rest.get(first_close + 1..).unwrap_or("")
     }
@@ -271,16 +288,24 @@ impl Reader {
             .map(|(_, uri, _)| uri.clone())
             .filter(|uri| !uri.is_empty());
         let index = self.doc.elements.len();
-        self.doc.elements.push(Element { local: local.to_string(), ns, attrs, children: Vec::new() });
+        self.doc.elements.push(Element {
+            local: local.to_string(),
+            ns,
+            attrs,
+            children: Vec::new(),
+        });
         if let Some(parent) = self.stack.last() {
-            self.doc.elements[*parent].children.push(Node::Element(index));
+            self.doc.elements[*parent]
+                .children
+                .push(Node::Element(index));
         } else if index != 0 {
             // A second top-level element: keep it under the first so
             // nothing is lost (a feed after junk markup, say).
             self.doc.elements[0].children.push(Node::Element(index));
         }
         if self_closing {
-            self.scopes.retain(|(_, _, declared_at)| *declared_at < depth);
+            self.scopes
+                .retain(|(_, _, declared_at)| *declared_at < depth);
         } else {
             self.stack.push(index);
             self.qualified.push(qualified.to_string());
@@ -292,12 +317,17 @@ impl Reader {
             .qualified
             .iter()
             .rposition(|open| open == qualified)
-            .or_else(|| self.qualified.iter().rposition(|open| open.eq_ignore_ascii_case(qualified)));
+            .or_else(|| {
+                self.qualified
+                    .iter()
+                    .rposition(|open| open.eq_ignore_ascii_case(qualified))
+            });
         if let Some(position) = found {
             self.stack.truncate(position);
             self.qualified.truncate(position);
             let depth = self.stack.len();
-            self.scopes.retain(|(_, _, declared_at)| *declared_at <= depth);
+            self.scopes
+                .retain(|(_, _, declared_at)| *declared_at <= depth);
         }
     }
 }
@@ -308,7 +338,8 @@ mod tests {
 
     #[test]
     fn survives_mismatched_tags() {
-        let doc = read("<rss><channel><item><title>a &eacute; <b>b</title></item><item>c</channel>");
+        let doc =
+            read("<rss><channel><item><title>a &eacute; <b>b</title></item><item>c</channel>");
         let root = doc.root().unwrap();
         assert_eq!(doc.element(root).local, "rss");
         assert_eq!(doc.text(root), "a é bc");

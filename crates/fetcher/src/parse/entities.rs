@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// Latin-1 supplement, U+00A0 to U+00FF, in code point order.
+#[rustfmt::skip]
 const LATIN1: [&str; 96] = [
     "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
     "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
@@ -22,6 +23,7 @@ const LATIN1: [&str; 96] = [
 ];
 
 /// The rest of HTML 4's entities (Greek, punctuation, arrows, maths, symbols).
+#[rustfmt::skip]
 const OTHERS: &[(&str, u32)] = &[
     ("quot", 34), ("amp", 38), ("apos", 39), ("lt", 60), ("gt", 62),
     ("OElig", 338), ("oelig", 339), ("Scaron", 352), ("scaron", 353), ("Yuml", 376),
@@ -159,7 +161,11 @@ pub(crate) fn reference_at(text: &str) -> Option<(char, usize)> {
     } else {
         named(body)?
     };
-    let len = if bytes.get(end) == Some(&b';') { end + 1 } else { end };
+    let len = if bytes.get(end) == Some(&b';') {
+        end + 1
+    } else {
+        end
+    };
     Some((ch, len))
 }
 
@@ -169,7 +175,10 @@ mod tests {
 
     #[test]
     fn decodes_named_numeric_and_keeps_unknown() {
-        assert_eq!(decode_all("caf&eacute; &#233; &#xE9; &bogus; AT&T"), "café é é &bogus; AT&T");
+        assert_eq!(
+            decode_all("caf&eacute; &#233; &#xE9; &bogus; AT&T"),
+            "café é é &bogus; AT&T"
+        );
         assert_eq!(decode_all("it&#146;s"), "it\u{2019}s");
     }
 }

@@ -10,12 +10,20 @@ use url::Url;
 use super::{date, resolve, text, FeedParseError, ParsedEntry, ParsedFeed};
 
 pub(crate) fn parse(text_body: &str, base_url: Option<&Url>) -> Result<ParsedFeed, FeedParseError> {
-    let value: Value = serde_json::from_str(text_body).map_err(|error| FeedParseError::NotAFeed(format!("invalid json: {error}")))?;
-    let object = value.as_object().ok_or_else(|| FeedParseError::NotAFeed("json document is not an object".to_string()))?;
-    let is_json_feed = object.get("version").and_then(Value::as_str).is_some_and(|version| version.contains("jsonfeed"))
+    let value: Value = serde_json::from_str(text_body)
+        .map_err(|error| FeedParseError::NotAFeed(format!("invalid json: {error}")))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| FeedParseError::NotAFeed("json document is not an object".to_string()))?;
+    let is_json_feed = object
+        .get("version")
+        .and_then(Value::as_str)
+        .is_some_and(|version| version.contains("jsonfeed"))
         || object.get("items").is_some_and(Value::is_array);
     if !is_json_feed {
-        return Err(FeedParseError::NotAFeed("json document is not a json feed".to_string()));
+        return Err(FeedParseError::NotAFeed(
+            "json document is not a json feed".to_string(),
+        ));
     }
     // Relative URLs in a JSON Feed are relative to the feed itself.
     let feed_url = string(object.get("feed_url")).and_then(|url| resolve::join(base_url, &url));
@@ -28,7 +36,9 @@ pub(crate) fn parse(text_body: &str, base_url: Option<&Url>) -> Result<ParsedFee
         .iter()
         .filter_map(Value::as_object)
         .map(|item| {
-            let summary = ["content_html", "content_text", "summary"].iter().find_map(|key| string(item.get(*key)));
+            let summary = ["content_html", "content_text", "summary"]
+                .iter()
+                .find_map(|key| string(item.get(*key)));
             ParsedEntry {
                 id: item.get("id").and_then(|id| match id {
                     Value::String(text) => Some(text.trim().to_string()),
@@ -38,11 +48,15 @@ pub(crate) fn parse(text_body: &str, base_url: Option<&Url>) -> Result<ParsedFee
                 link: string(item.get("url")).and_then(|url| resolve::link(base.as_ref(), &url)),
                 title: string(item.get("title")).map(|title| text::html_to_text(&title)),
                 summary: summary.map(|summary| text::html_to_text(&summary)),
-                published: string(item.get("date_published")).and_then(|value| date::parse_date(&value)),
-                updated: string(item.get("date_modified")).and_then(|value| date::parse_date(&value)),
+                published: string(item.get("date_published"))
+                    .and_then(|value| date::parse_date(&value)),
+                updated: string(item.get("date_modified"))
+                    .and_then(|value| date::parse_date(&value)),
                 authors: people(item),
                 categories: match item.get("tags") {
-                    Some(Value::Array(tags)) => tags.iter().filter_map(|tag| string(Some(tag))).collect(),
+                    Some(Value::Array(tags)) => {
+                        tags.iter().filter_map(|tag| string(Some(tag))).collect()
+                    }
                     Some(Value::String(tag)) => vec![tag.clone()],
                     _ => Vec::new(),
                 },
@@ -52,7 +66,8 @@ pub(crate) fn parse(text_body: &str, base_url: Option<&Url>) -> Result<ParsedFee
         .collect();
     Ok(ParsedFeed {
         title: string(object.get("title")).map(|title| text::html_to_text(&title)),
-        link: string(object.get("home_page_url")).and_then(|url| resolve::link(base.as_ref(), &url)),
+        link: string(object.get("home_page_url"))
+            .and_then(|url| resolve::link(base.as_ref(), &url)),
         lang: string(object.get("language")),
         ttl_minutes: None,
         update_interval_secs: None,

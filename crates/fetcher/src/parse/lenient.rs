@@ -101,7 +101,9 @@ pub(crate) fn advertised_feed(doc: &Document) -> Option<String> {
         let rel = doc.attr(element, "rel").unwrap_or("").to_ascii_lowercase();
         let kind = doc.attr(element, "type").unwrap_or("").to_ascii_lowercase();
         let feed_type = kind.contains("rss") || kind.contains("atom") || kind.contains("feed+json");
-        (is_link && rel.contains("alternate") && feed_type).then(|| doc.attr(element, "href").map(str::to_string)).flatten()
+        (is_link && rel.contains("alternate") && feed_type)
+            .then(|| doc.attr(element, "href").map(str::to_string))
+            .flatten()
     })
 }
 
@@ -137,7 +139,12 @@ impl Ctx<'_> {
         })
     }
 
-    fn children_named<'b>(&'b self, parent: usize, want: Vocab, local: &'b str) -> impl Iterator<Item = usize> + 'b {
+    fn children_named<'b>(
+        &'b self,
+        parent: usize,
+        want: Vocab,
+        local: &'b str,
+    ) -> impl Iterator<Item = usize> + 'b {
         self.doc.children(parent).filter(move |child| {
             let element = self.doc.element(*child);
             element.local.eq_ignore_ascii_case(local) && vocab(element.ns.as_deref()) == want
@@ -146,20 +153,35 @@ impl Ctx<'_> {
 
     /// Trimmed text of the first matching child, if not empty.
     fn child_text(&self, parent: usize, want: Vocab, local: &str) -> Option<String> {
-        self.child(parent, want, local).map(|child| self.doc.text(child).trim().to_string()).filter(|text| !text.is_empty())
+        self.child(parent, want, local)
+            .map(|child| self.doc.text(child).trim().to_string())
+            .filter(|text| !text.is_empty())
     }
 
     fn first_text(&self, parent: usize, candidates: &[(Vocab, &str)]) -> Option<String> {
-        candidates.iter().find_map(|(want, local)| self.child_text(parent, *want, local))
+        candidates
+            .iter()
+            .find_map(|(want, local)| self.child_text(parent, *want, local))
     }
 
-    fn first_date(&self, parent: usize, candidates: &[(Vocab, &str)]) -> Option<chrono::DateTime<chrono::Utc>> {
-        candidates.iter().find_map(|(want, local)| self.child_text(parent, *want, local).and_then(|text| date::parse_date(&text)))
+    fn first_date(
+        &self,
+        parent: usize,
+        candidates: &[(Vocab, &str)],
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        candidates.iter().find_map(|(want, local)| {
+            self.child_text(parent, *want, local)
+                .and_then(|text| date::parse_date(&text))
+        })
     }
 
     /// An Atom text construct (or any element that may hold HTML) as text.
     fn text_construct(&self, element: usize) -> Option<String> {
-        let kind = self.doc.attr(element, "type").unwrap_or("").to_ascii_lowercase();
+        let kind = self
+            .doc
+            .attr(element, "type")
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let has_children = self.doc.children(element).next().is_some();
         let value = if kind == "xhtml" || has_children {
             text::html_to_text(&self.doc.inner_markup(element))
@@ -182,7 +204,11 @@ fn with_xml_base(doc: &Document, element: usize, base: Option<Url>) -> Option<Ur
 fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
     let ctx = Ctx { doc };
     let channel = ctx.child(root, Vocab::Rss, "channel").unwrap_or(root);
-    let base = if channel == root { root_base } else { with_xml_base(doc, channel, root_base) };
+    let base = if channel == root {
+        root_base
+    } else {
+        with_xml_base(doc, channel, root_base)
+    };
     let mut feed = ParsedFeed {
         title: ctx
             .child(channel, Vocab::Rss, "title")
@@ -192,8 +218,13 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
             .child_text(channel, Vocab::Rss, "link")
             .or_else(|| atom_link(&ctx, channel))
             .and_then(|link| resolve::link(base.as_ref(), &link)),
-        lang: ctx.first_text(channel, &[(Vocab::Rss, "language"), (Vocab::Dc, "language")]),
-        ttl_minutes: ctx.child_text(channel, Vocab::Rss, "ttl").and_then(|ttl| ttl.parse().ok()),
+        lang: ctx.first_text(
+            channel,
+            &[(Vocab::Rss, "language"), (Vocab::Dc, "language")],
+        ),
+        ttl_minutes: ctx
+            .child_text(channel, Vocab::Rss, "ttl")
+            .and_then(|ttl| ttl.parse().ok()),
         update_interval_secs: update_interval(&ctx, channel),
         entries: Vec::new(),
     };
@@ -212,8 +243,13 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
     for item in items {
         let item_base = with_xml_base(doc, item, base.clone());
         let guid = ctx.child(item, Vocab::Rss, "guid");
-        let guid_text = guid.map(|guid| doc.text(guid).trim().to_string()).filter(|text| !text.is_empty());
-        let guid_is_permalink = guid.is_some_and(|guid| !doc.attr(guid, "isPermaLink").is_some_and(|value| value.eq_ignore_ascii_case("false")));
+        let guid_text = guid
+            .map(|guid| doc.text(guid).trim().to_string())
+            .filter(|text| !text.is_empty());
+        let guid_is_permalink = guid.is_some_and(|guid| {
+            !doc.attr(guid, "isPermaLink")
+                .is_some_and(|value| value.eq_ignore_ascii_case("false"))
+        });
         let link = ctx
             .child(item, Vocab::Rss, "link")
             .and_then(|link| {
@@ -221,7 +257,9 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
                 let link_base = with_xml_base(doc, link, item_base.clone());
                 resolve::link(link_base.as_ref(), &href)
             })
-            .or_else(|| atom_link(&ctx, item).and_then(|href| resolve::link(item_base.as_ref(), &href)))
+            .or_else(|| {
+                atom_link(&ctx, item).and_then(|href| resolve::link(item_base.as_ref(), &href))
+            })
             .or_else(|| {
                 guid_text
                     .as_deref()
@@ -229,22 +267,55 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
                     .filter(|text| resolve::looks_absolute_web(text))
                     .map(str::to_string)
             });
-        let id = guid_text.or_else(|| doc.attr(item, "rdf:about").map(str::to_string).filter(|about| !about.is_empty()));
-        let summary = [(Vocab::Rss, "description"), (Vocab::Content, "encoded"), (Vocab::Atom, "summary"), (Vocab::Atom, "content")]
-            .iter()
-            .find_map(|(want, local)| ctx.child(item, *want, local).and_then(|element| ctx.text_construct(element)));
+        let id = guid_text.or_else(|| {
+            doc.attr(item, "rdf:about")
+                .map(str::to_string)
+                .filter(|about| !about.is_empty())
+        });
+        let summary = [
+            (Vocab::Rss, "description"),
+            (Vocab::Content, "encoded"),
+            (Vocab::Atom, "summary"),
+            (Vocab::Atom, "content"),
+        ]
+        .iter()
+        .find_map(|(want, local)| {
+            ctx.child(item, *want, local)
+                .and_then(|element| ctx.text_construct(element))
+        });
         feed.entries.push(ParsedEntry {
             id,
             link,
-            title: [(Vocab::Rss, "title"), (Vocab::Dc, "title"), (Vocab::Atom, "title")]
-                .iter()
-                .find_map(|(want, local)| ctx.child(item, *want, local).and_then(|element| ctx.text_construct(element))),
+            title: [
+                (Vocab::Rss, "title"),
+                (Vocab::Dc, "title"),
+                (Vocab::Atom, "title"),
+            ]
+            .iter()
+            .find_map(|(want, local)| {
+                ctx.child(item, *want, local)
+                    .and_then(|element| ctx.text_construct(element))
+            }),
             summary,
             published: ctx.first_date(
                 item,
-                &[(Vocab::Rss, "pubDate"), (Vocab::Dc, "date"), (Vocab::Dcterms, "issued"), (Vocab::Dcterms, "created"), (Vocab::Atom, "published"), (Vocab::Atom, "issued")],
+                &[
+                    (Vocab::Rss, "pubDate"),
+                    (Vocab::Dc, "date"),
+                    (Vocab::Dcterms, "issued"),
+                    (Vocab::Dcterms, "created"),
+                    (Vocab::Atom, "published"),
+                    (Vocab::Atom, "issued"),
+                ],
             ),
-            updated: ctx.first_date(item, &[(Vocab::Atom, "updated"), (Vocab::Dcterms, "modified"), (Vocab::Atom, "modified")]),
+            updated: ctx.first_date(
+                item,
+                &[
+                    (Vocab::Atom, "updated"),
+                    (Vocab::Dcterms, "modified"),
+                    (Vocab::Atom, "modified"),
+                ],
+            ),
             authors: ctx
                 .children_named(item, Vocab::Rss, "author")
                 .chain(ctx.children_named(item, Vocab::Dc, "creator"))
@@ -257,7 +328,10 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
                 .map(|category| text::collapse_whitespace(&doc.text(category)))
                 .filter(|name| !name.is_empty())
                 .collect(),
-            lang: doc.attr(item, "xml:lang").map(str::to_string).or_else(|| ctx.child_text(item, Vocab::Dc, "language")),
+            lang: doc
+                .attr(item, "xml:lang")
+                .map(str::to_string)
+                .or_else(|| ctx.child_text(item, Vocab::Dc, "language")),
         });
     }
     feed
@@ -280,27 +354,39 @@ fn update_interval(ctx: &Ctx<'_>, channel: usize) -> Option<u64> {
         "yearly" => 365 * 86_400,
         _ => return None,
     };
-    let frequency: u64 = ctx.child_text(channel, Vocab::Sy, "updateFrequency").and_then(|text| text.parse().ok()).filter(|value| *value > 0).unwrap_or(1);
+    let frequency: u64 = ctx
+        .child_text(channel, Vocab::Sy, "updateFrequency")
+        .and_then(|text| text.parse().ok())
+        .filter(|value| *value > 0)
+        .unwrap_or(1);
     Some(period_secs / frequency)
 }
 
 fn atom(doc: &Document, root: usize, entries: &[usize], base: Option<Url>) -> ParsedFeed {
     let ctx = Ctx { doc };
     // Atom elements are in the Atom namespace or, in sloppy feeds, none.
-    let find = |parent: usize, local: &str| ctx.child(parent, Vocab::Atom, local).or_else(|| ctx.child(parent, Vocab::Rss, local));
+    let find = |parent: usize, local: &str| {
+        ctx.child(parent, Vocab::Atom, local)
+            .or_else(|| ctx.child(parent, Vocab::Rss, local))
+    };
     let links = |parent: usize| -> Vec<usize> {
-        ctx.children_named(parent, Vocab::Atom, "link").chain(ctx.children_named(parent, Vocab::Rss, "link")).collect()
+        ctx.children_named(parent, Vocab::Atom, "link")
+            .chain(ctx.children_named(parent, Vocab::Rss, "link"))
+            .collect()
     };
     let alternate = |parent: usize, parent_base: Option<&Url>| -> Option<String> {
         let candidates = links(parent);
-        let chosen = candidates
-            .iter()
-            .find(|link| matches!(doc.attr(**link, "rel"), None | Some("alternate")) && doc.attr(**link, "href").is_some())?;
+        let chosen = candidates.iter().find(|link| {
+            matches!(doc.attr(**link, "rel"), None | Some("alternate"))
+                && doc.attr(**link, "href").is_some()
+        })?;
         let link_base = with_xml_base(doc, *chosen, parent_base.cloned());
         resolve::link(link_base.as_ref(), doc.attr(*chosen, "href")?)
     };
     let date_of = |parent: usize, names: &[&str]| {
-        names.iter().find_map(|name| find(parent, name).and_then(|element| date::parse_date(&doc.text(element))))
+        names.iter().find_map(|name| {
+            find(parent, name).and_then(|element| date::parse_date(&doc.text(element)))
+        })
     };
     let mut feed = ParsedFeed {
         title: find(root, "title").and_then(|title| ctx.text_construct(title)),
@@ -312,10 +398,17 @@ fn atom(doc: &Document, root: usize, entries: &[usize], base: Option<Url>) -> Pa
     };
     for &entry in entries {
         let entry_base = with_xml_base(doc, entry, base.clone());
-        let id = find(entry, "id").map(|id| doc.text(id).trim().to_string()).filter(|id| !id.is_empty());
-        let link = alternate(entry, entry_base.as_ref())
-            .or_else(|| id.as_deref().filter(|id| resolve::looks_absolute_web(id)).map(str::to_string));
-        let summary = ["summary", "content"].iter().find_map(|name| find(entry, name).and_then(|element| ctx.text_construct(element)));
+        let id = find(entry, "id")
+            .map(|id| doc.text(id).trim().to_string())
+            .filter(|id| !id.is_empty());
+        let link = alternate(entry, entry_base.as_ref()).or_else(|| {
+            id.as_deref()
+                .filter(|id| resolve::looks_absolute_web(id))
+                .map(str::to_string)
+        });
+        let summary = ["summary", "content"]
+            .iter()
+            .find_map(|name| find(entry, name).and_then(|element| ctx.text_construct(element)));
         feed.entries.push(ParsedEntry {
             id,
             link,
@@ -325,7 +418,9 @@ fn atom(doc: &Document, root: usize, entries: &[usize], base: Option<Url>) -> Pa
             updated: date_of(entry, &["updated", "modified"]),
             authors: ctx
                 .children_named(entry, Vocab::Atom, "author")
-                .filter_map(|author| find(author, "name").map(|name| text::collapse_whitespace(&doc.text(name))))
+                .filter_map(|author| {
+                    find(author, "name").map(|name| text::collapse_whitespace(&doc.text(name)))
+                })
                 .filter(|name| !name.is_empty())
                 .collect(),
             categories: ctx

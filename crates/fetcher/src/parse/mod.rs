@@ -88,10 +88,14 @@ pub fn parse_feed(
         return Err(FeedParseError::Empty);
     }
     if body.starts_with(&[0x1F, 0x8B]) {
-        return Err(FeedParseError::NotAFeed("gzip-compressed body (content encoding not undone)".to_string()));
+        return Err(FeedParseError::NotAFeed(
+            "gzip-compressed body (content encoding not undone)".to_string(),
+        ));
     }
     let decoded = decode::decode(body, content_type);
-    let text = decoded.text.trim_start_matches(|ch: char| ch == '\u{FEFF}' || ch.is_whitespace());
+    let text = decoded
+        .text
+        .trim_start_matches(|ch: char| ch == '\u{FEFF}' || ch.is_whitespace());
     if text.trim().is_empty() {
         return Err(FeedParseError::Empty);
     }
@@ -160,14 +164,20 @@ fn merge(mut strict: ParsedFeed, lenient: ParsedFeed) -> ParsedFeed {
     fill(&mut strict.link, lenient.link);
     fill(&mut strict.lang, lenient.lang);
     fill(&mut strict.ttl_minutes, lenient.ttl_minutes);
-    fill(&mut strict.update_interval_secs, lenient.update_interval_secs);
+    fill(
+        &mut strict.update_interval_secs,
+        lenient.update_interval_secs,
+    );
     if strict.entries.len() != lenient.entries.len() {
         return strict;
     }
     for (entry, other) in strict.entries.iter_mut().zip(lenient.entries) {
         // A link feed-rs left relative was resolved against an `xml:base`
         // it does not apply to RSS items.
-        let relative = entry.link.as_deref().is_some_and(|link| Url::parse(link).is_err());
+        let relative = entry
+            .link
+            .as_deref()
+            .is_some_and(|link| Url::parse(link).is_err());
         if relative && other.link.is_some() {
             entry.link = other.link;
         } else {
@@ -226,8 +236,16 @@ fn from_feed_rs(feed: feed_rs::model::Feed) -> ParsedFeed {
                     .map(|html| text::html_to_text(&html)),
                 published: entry.published,
                 updated: entry.updated,
-                authors: entry.authors.into_iter().filter_map(|person| person.name).collect(),
-                categories: entry.categories.into_iter().map(|category| category.term).collect(),
+                authors: entry
+                    .authors
+                    .into_iter()
+                    .filter_map(|person| person.name)
+                    .collect(),
+                categories: entry
+                    .categories
+                    .into_iter()
+                    .map(|category| category.term)
+                    .collect(),
                 lang: entry.language,
             }
         })
@@ -246,7 +264,9 @@ fn from_feed_rs(feed: feed_rs::model::Feed) -> ParsedFeed {
 fn alternate_link(links: &[feed_rs::model::Link]) -> Option<String> {
     links
         .iter()
-        .find(|link| matches!(link.rel.as_deref(), None | Some("alternate")) && !link.href.trim().is_empty())
+        .find(|link| {
+            matches!(link.rel.as_deref(), None | Some("alternate")) && !link.href.trim().is_empty()
+        })
         .map(|link| link.href.clone())
 }
 
@@ -281,8 +301,13 @@ fn finish(mut feed: ParsedFeed, base_url: Option<&Url>) -> ParsedFeed {
 /// One line of the conformance format read by `bench/feeds/compare.py`:
 /// `file, ok, error, title, link, n_entries, entries[{id, link, title,
 /// published, updated}]`, dates as ISO-8601 UTC with a `Z`.
-pub fn conformance_record(file_name: &str, result: &Result<ParsedFeed, FeedParseError>) -> serde_json::Value {
-    let iso = |date: &Option<DateTime<Utc>>| date.map(|date| date.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+pub fn conformance_record(
+    file_name: &str,
+    result: &Result<ParsedFeed, FeedParseError>,
+) -> serde_json::Value {
+    let iso = |date: &Option<DateTime<Utc>>| {
+        date.map(|date| date.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    };
     match result {
         Ok(feed) => serde_json::json!({
             "file": file_name,

@@ -53,7 +53,11 @@ impl Repairer {
             };
             self.push_text(&rest[..pos]);
             rest = &rest[pos..];
-            rest = if rest.starts_with('&') { self.fix_reference(rest) } else { self.markup(rest) };
+            rest = if rest.starts_with('&') {
+                self.fix_reference(rest)
+            } else {
+                self.markup(rest)
+            };
         }
     }
 
@@ -62,7 +66,8 @@ impl Repairer {
         if text.chars().all(entities::is_xml_char) {
             self.out.push_str(text);
         } else {
-            self.out.extend(text.chars().filter(|ch| entities::is_xml_char(*ch)));
+            self.out
+                .extend(text.chars().filter(|ch| entities::is_xml_char(*ch)));
         }
     }
 
@@ -71,7 +76,8 @@ impl Repairer {
             let end = after.find("-->").map_or(after.len(), |pos| pos + 3);
             self.out.push_str("<!--");
             // `--` inside a comment is an error for strict parsers.
-            self.out.push_str(&after[..end].replace("--", "- ").replacen("- >", "-->", 1));
+            self.out
+                .push_str(&after[..end].replace("--", "- ").replacen("- >", "-->", 1));
             if !after[..end].ends_with("-->") {
                 self.out.push_str("-->");
             }
@@ -101,7 +107,10 @@ impl Repairer {
         let bytes = rest.as_bytes();
         let closing = bytes.get(1) == Some(&b'/');
         let name_start = if closing { 2 } else { 1 };
-        if !bytes.get(name_start).is_some_and(|byte| is_name_start(*byte)) {
+        if !bytes
+            .get(name_start)
+            .is_some_and(|byte| is_name_start(*byte))
+        {
             self.out.push_str("&lt;");
             return &rest[1..];
         }
@@ -111,7 +120,9 @@ impl Repairer {
                 .unwrap_or(rest.len() - name_start);
         let name = &rest[name_start..name_end];
         if closing {
-            let end = rest[name_end..].find('>').map_or(rest.len(), |pos| name_end + pos + 1);
+            let end = rest[name_end..]
+                .find('>')
+                .map_or(rest.len(), |pos| name_end + pos + 1);
             self.out.push_str("</");
             self.out.push_str(self.rename(name));
             self.out.push('>');
@@ -122,7 +133,12 @@ impl Repairer {
         &rest[name_end + consumed..]
     }
 
-    fn start_tag(&mut self, name: &str, mut attrs: Vec<(String, Option<String>)>, self_closing: bool) {
+    fn start_tag(
+        &mut self,
+        name: &str,
+        mut attrs: Vec<(String, Option<String>)>,
+        self_closing: bool,
+    ) {
         let mut seen: Vec<String> = Vec::new();
         attrs.retain(|(attr, _)| {
             let duplicate = seen.contains(attr);
@@ -162,9 +178,14 @@ impl Repairer {
             self.out.push_str(&attr);
             self.out.push_str("=\"");
             let value = value.unwrap_or_else(|| attr.clone());
-            let mut escaped = Repairer { out: String::new(), declared: self.declared.clone(), atom03: false };
+            let mut escaped = Repairer {
+                out: String::new(),
+                declared: self.declared.clone(),
+                atom03: false,
+            };
             escaped.run(&value);
-            self.out.push_str(&escaped.out.replace('"', "&quot;").replace('<', "&lt;"));
+            self.out
+                .push_str(&escaped.out.replace('"', "&quot;").replace('<', "&lt;"));
             self.out.push('"');
         }
         self.out.push_str(if self_closing { "/>" } else { ">" });
@@ -192,7 +213,9 @@ impl Repairer {
             Some(open) if open < first_close => {
                 let end = rest[open..].find("]").map_or(rest.len(), |pos| open + pos);
                 self.collect_entities(&rest[open + 1..end]);
-                let close = rest[end..].find('>').map_or(rest.len(), |pos| end + pos + 1);
+                let close = rest[end..]
+                    .find('>')
+                    .map_or(rest.len(), |pos| end + pos + 1);
                 &rest[close..]
             }
             _ => &rest[(first_close + 1).min(rest.len())..],
@@ -205,10 +228,16 @@ impl Repairer {
             if declaration.starts_with('%') {
                 continue;
             }
-            let Some(name_end) = declaration.find(char::is_whitespace) else { continue };
+            let Some(name_end) = declaration.find(char::is_whitespace) else {
+                continue;
+            };
             let name = &declaration[..name_end];
             let value_part = declaration[name_end..].trim_start();
-            let Some(quote) = value_part.chars().next().filter(|ch| *ch == '"' || *ch == '\'') else {
+            let Some(quote) = value_part
+                .chars()
+                .next()
+                .filter(|ch| *ch == '"' || *ch == '\'')
+            else {
                 continue;
             };
             if let Some(end) = value_part[1..].find(quote) {
@@ -230,7 +259,10 @@ impl Repairer {
                 end += 1;
             }
         }
-        while end < bytes.len() && end < 64 && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'_' | b'-' | b'.')) {
+        while end < bytes.len()
+            && end < 64
+            && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'_' | b'-' | b'.'))
+        {
             end += 1;
         }
         let body = &rest[1..end];
@@ -306,7 +338,11 @@ pub(crate) fn parse_attributes(text: &str) -> (Vec<(String, Option<String>)>, bo
             _ => {}
         }
         let name_start = pos;
-        while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() && !matches!(bytes[pos], b'=' | b'>' | b'<') && !(bytes[pos] == b'/' && bytes.get(pos + 1) == Some(&b'>')) {
+        while pos < bytes.len()
+            && !bytes[pos].is_ascii_whitespace()
+            && !matches!(bytes[pos], b'=' | b'>' | b'<')
+            && (bytes[pos] != b'/' || bytes.get(pos + 1) != Some(&b'>'))
+        {
             pos += 1;
         }
         let name = &text[name_start..pos];
@@ -327,13 +363,18 @@ pub(crate) fn parse_attributes(text: &str) -> (Vec<(String, Option<String>)>, bo
             }
             match bytes.get(cursor) {
                 Some(quote @ (b'"' | b'\'')) => {
-                    let close = text[cursor + 1..].find(*quote as char).map_or(text.len(), |p| cursor + 1 + p);
+                    let close = text[cursor + 1..]
+                        .find(*quote as char)
+                        .map_or(text.len(), |p| cursor + 1 + p);
                     value = Some(text[cursor + 1..close].to_string());
                     pos = (close + 1).min(text.len());
                 }
                 _ => {
                     let start = cursor;
-                    while cursor < bytes.len() && !bytes[cursor].is_ascii_whitespace() && bytes[cursor] != b'>' {
+                    while cursor < bytes.len()
+                        && !bytes[cursor].is_ascii_whitespace()
+                        && bytes[cursor] != b'>'
+                    {
                         cursor += 1;
                     }
                     value = Some(text[start..cursor].to_string());
@@ -348,7 +389,10 @@ pub(crate) fn parse_attributes(text: &str) -> (Vec<(String, Option<String>)>, bo
 }
 
 fn is_valid_name(name: &str) -> bool {
-    name.as_bytes().first().is_some_and(|byte| is_name_start(*byte)) && name.chars().all(is_name_char)
+    name.as_bytes()
+        .first()
+        .is_some_and(|byte| is_name_start(*byte))
+        && name.chars().all(is_name_char)
 }
 
 pub(crate) fn is_name_start(byte: u8) -> bool {
@@ -360,7 +404,8 @@ pub(crate) fn is_name_char(ch: char) -> bool {
 }
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
-    text.len() >= prefix.len() && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    text.len() >= prefix.len()
+        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 #[cfg(test)]
@@ -369,12 +414,18 @@ mod tests {
 
     #[test]
     fn fixes_entities_and_stray_ampersands() {
-        assert_eq!(repair("<a>caf&eacute; &amp; AT&T &#1;</a>"), "<a>caf&#233; &amp; AT&amp;T </a>");
+        assert_eq!(
+            repair("<a>caf&eacute; &amp; AT&T &#1;</a>"),
+            "<a>caf&#233; &amp; AT&amp;T </a>"
+        );
     }
 
     #[test]
     fn versionless_rss_becomes_rss2() {
-        assert_eq!(repair("<rss><channel/></rss>"), "<rss version=\"2.0\"><channel/></rss>");
+        assert_eq!(
+            repair("<rss><channel/></rss>"),
+            "<rss version=\"2.0\"><channel/></rss>"
+        );
     }
 
     #[test]
@@ -386,6 +437,9 @@ mod tests {
     #[test]
     fn renames_atom03() {
         let text = "<feed xmlns=\"http://purl.org/atom/ns#\"><modified>x</modified></feed>";
-        assert_eq!(repair(text), "<feed xmlns=\"http://www.w3.org/2005/Atom\"><updated>x</updated></feed>");
+        assert_eq!(
+            repair(text),
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><updated>x</updated></feed>"
+        );
     }
 }

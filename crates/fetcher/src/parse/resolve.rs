@@ -40,7 +40,9 @@ fn has_scheme(href: &str) -> bool {
         Some(colon) if colon > 0 => {
             let scheme = &href[..colon];
             scheme.as_bytes()[0].is_ascii_alphabetic()
-                && scheme.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'-' | b'.'))
+                && scheme
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'-' | b'.'))
         }
         _ => false,
     }
@@ -53,8 +55,14 @@ mod tests {
     #[test]
     fn resolves_relative_and_keeps_absolute() {
         let base = Url::parse("http://example.com/feeds/a.xml").unwrap();
-        assert_eq!(link(Some(&base), "../post/1").as_deref(), Some("http://example.com/post/1"));
-        assert_eq!(link(Some(&base), "HTTP://Example.com/x y").as_deref(), Some("HTTP://Example.com/x y"));
+        assert_eq!(
+            link(Some(&base), "../post/1").as_deref(),
+            Some("http://example.com/post/1")
+        );
+        assert_eq!(
+            link(Some(&base), "HTTP://Example.com/x y").as_deref(),
+            Some("HTTP://Example.com/x y")
+        );
         assert_eq!(link(None, "/x").as_deref(), Some("/x"));
     }
 }

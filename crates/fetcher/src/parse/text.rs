@@ -42,7 +42,8 @@ fn strip_tags(html: &str) -> String {
         out.push_str(&rest[..pos]);
         rest = &rest[pos..];
         let next = rest.as_bytes().get(1).copied();
-        let tag_like = next.is_some_and(|byte| byte.is_ascii_alphabetic() || matches!(byte, b'/' | b'!' | b'?'));
+        let tag_like = next
+            .is_some_and(|byte| byte.is_ascii_alphabetic() || matches!(byte, b'/' | b'!' | b'?'));
         if !tag_like {
             out.push('<');
             rest = &rest[1..];
@@ -101,9 +102,33 @@ fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "p" | "br" | "div" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr"
-            | "td" | "th" | "table" | "blockquote" | "pre" | "hr" | "section" | "article"
-            | "header" | "footer" | "figure" | "figcaption" | "dd" | "dt" | "img"
+        "p" | "br"
+            | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "tr"
+            | "td"
+            | "th"
+            | "table"
+            | "blockquote"
+            | "pre"
+            | "hr"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "figure"
+            | "figcaption"
+            | "dd"
+            | "dt"
+            | "img"
     )
 }
 
@@ -113,7 +138,10 @@ mod tests {
 
     #[test]
     fn strips_tags_and_decodes() {
-        assert_eq!(html_to_text("<p>Tom &amp; <b>Jerry</b></p><p>x</p>"), "Tom & Jerry x");
+        assert_eq!(
+            html_to_text("<p>Tom &amp; <b>Jerry</b></p><p>x</p>"),
+            "Tom & Jerry x"
+        );
         assert_eq!(html_to_text("&lt;b&gt;bold&lt;/b&gt; a < b"), "bold a < b");
         assert_eq!(html_to_text("a<script>alert(1)</script>b"), "ab");
     }
