@@ -133,9 +133,10 @@ fn prescan_meta(head: &[u8]) -> Option<String> {
     None
 }
 
-/// Valid UTF-8 that contains multi-byte sequences.
+/// UTF-8 with multi-byte sequences, allowing a rare bad byte (pages cut or
+/// stitched together by a CMS).
 fn looks_like_utf8(body: &[u8]) -> bool {
-    !body.is_ascii() && std::str::from_utf8(body).is_ok()
+    !body.is_ascii() && (std::str::from_utf8(body).is_ok() || mostly_utf8(body))
 }
 
 /// At most one invalid sequence per 1000 non-ASCII bytes.
@@ -211,6 +212,18 @@ mod tests {
         assert!(decode(page, Some("text/html; charset=shift_jis"))
             .text
             .contains("美国财政部宣布制裁"));
+    }
+
+    #[test]
+    fn one_bad_byte_does_not_turn_utf8_into_latin1() {
+        let mut page = "<meta charset=windows-1252><p>".as_bytes().to_vec();
+        for _ in 0..200 {
+            page.extend_from_slice("Zürich, café, naïve. ".as_bytes());
+        }
+        page.push(0xFF);
+        let decoded = decode(&page, None);
+        assert_eq!(decoded.encoding, "UTF-8");
+        assert!(decoded.text.contains("Zürich, café"));
     }
 
     #[test]
