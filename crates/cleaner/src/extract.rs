@@ -195,7 +195,6 @@ const STRONG_NEGATIVE: &[&str] = &[
     "overlay",
     "tags",
     "taglist",
-    "hidden",
     "byline",
     "dateline",
     "timestamp",
@@ -228,7 +227,6 @@ const NEGATIVE_WORDS: &[&str] = &[
     "remark",
     "replies",
     "extra",
-    "hide",
     "aside",
     "lightbox",
     "follow",
@@ -242,6 +240,11 @@ const NEGATIVE_WORDS: &[&str] = &[
     "promo",
     "bio",
 ];
+
+/// Class tokens that hide an element (also any `*-hidden`). Only whole
+/// tokens: responsive frameworks' `hidden-xs` or `hidden-print` hide
+/// nothing on a desktop.
+const HIDING_CLASSES: &[&str] = &["hidden", "is-hidden", "hide", "invisible"];
 
 /// Words that mark the article container.
 const POSITIVE: &[&str] = &[
@@ -276,6 +279,12 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
             signal.comments = true;
         }
         if STRONG_NEGATIVE.iter().any(|word| lower.contains(word)) {
+            signal.strong_negative = true;
+        }
+        if lower
+            .split_ascii_whitespace()
+            .any(|token| HIDING_CLASSES.contains(&token) || token.ends_with("-hidden"))
+        {
             signal.strong_negative = true;
         }
         for word in lower.split(|c: char| c.is_ascii_whitespace() || c == '-' || c == '_') {
