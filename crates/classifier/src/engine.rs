@@ -7,7 +7,8 @@
 //! within its window. Rules cost a few comparisons per hit, so the two
 //! linear passes over the text dominate.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{nfa, AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use crate::taxonomy::{Rule, Scope, Taxonomy, ENTITY_CONCEPTS};
 use crate::text::NormText;
@@ -71,9 +72,43 @@ pub(crate) struct RuleMatch {
     pub hits: Vec<u32>,
 }
 
+/// One automaton over some of the patterns.
+#[derive(Debug)]
+struct Scanner {
+    automaton: AhoCorasick,
+    /// The engine-wide pattern index of each of this automaton's patterns.
+    global: Vec<u32>,
+}
+
+impl Scanner {
+    fn new(patterns: &[(u32, &str)], kind: Option<AhoCorasickKind>, start: StartKind) -> Scanner {
+        let texts: Vec<&str> = patterns.iter().map(|(_, text)| *text).collect();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .start_kind(start)
+            .kind(kind)
+            .build(&texts)
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .start_kind(start)
+                    .build(&texts)
+            })
+            .expect("lexicon terms are plain strings and always compile");
+        Scanner {
+            automaton,
+            global: patterns.iter().map(|(index, _)| *index).collect(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Engine {
-    automaton: AhoCorasick,
+    /// Terms that start a word, matched from each word's first byte.
+    anchored_nfa: nfa::contiguous::NFA,
+    anchored_global: Vec<u32>,
+    floating_ascii: Scanner,
+    floating_other: Scanner,
     /// `entries[entry_start[p]..entry_start[p + 1]]` belong to pattern `p`.
     entries: Vec<PatternEntry>,
     entry_start: Vec<u32>,
@@ -110,20 +145,35 @@ impl Engine {
             });
         }
         entry_start.push(entries.len() as u32);
-        // A DFA trades memory (a few MB for a few thousand terms) for the
-        // fastest scan, which is the classifier's hot loop.
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)
-            })
-            .expect("lexicon terms are plain strings and always compile");
+        // Two automata. Most terms must start a word, so they are matched
+        // by an anchored walk from each word's first byte, which stops
+        // after a few bytes; the few terms that may start inside a word
+        // ("*waffen") need a scan of the whole text.
+        let mut anchored = Vec::new();
+        let mut floating = Vec::new();
+        for (index, pattern) in patterns.iter().enumerate() {
+            let range = entry_start[index] as usize..entry_start[index + 1] as usize;
+            if entries[range.clone()].iter().any(|entry| !entry.open_left) {
+                anchored.push((index as u32, *pattern));
+            }
+            if entries[range].iter().any(|entry| entry.open_left) {
+                floating.push((index as u32, *pattern));
+            }
+        }
+        // The floating terms are mostly CJK, Arabic and Cyrillic, which an
+        // ASCII article cannot contain; the few ASCII ones (German
+        // compounds) get a small automaton with a fast prefilter.
+        let (floating_ascii, floating_other): (Vec<_>, Vec<_>) = floating
+            .into_iter()
+            .partition(|(_, pattern)| pattern.is_ascii());
         Engine {
-            automaton,
+            anchored_nfa: nfa::contiguous::NFA::builder()
+                .match_kind(MatchKind::Standard)
+                .build(anchored.iter().map(|(_, pattern)| *pattern))
+                .expect("lexicon terms are plain strings and always compile"),
+            anchored_global: anchored.iter().map(|(index, _)| *index).collect(),
+            floating_ascii: Scanner::new(&floating_ascii, None, StartKind::Unanchored),
+            floating_other: Scanner::new(&floating_other, None, StartKind::Unanchored),
             entries,
             entry_start,
             rests,
@@ -135,59 +185,81 @@ impl Engine {
     pub fn find_hits(&self, scratch: &mut Scratch) {
         let Scratch { text, hits, .. } = scratch;
         hits.clear();
-        let bytes = text.norm.as_bytes();
-        for found in self.automaton.find_overlapping_iter(text.norm.as_str()) {
-            let start = found.start();
-            let end = found.end();
-            let left_bound = start == 0 || !is_word_char_before(&text.norm, start);
-            let right_bound = end == bytes.len() || !is_word_char_at(&text.norm, end);
-            let pattern = found.pattern().as_usize();
-            let range = self.entry_start[pattern] as usize..self.entry_start[pattern + 1] as usize;
-            for entry in &self.entries[range] {
-                if (!left_bound && !entry.open_left) || (!right_bound && !entry.open_right) {
-                    continue;
+        let haystack = text.norm.as_str();
+        // The anchored walk is done by hand on the automaton's transitions:
+        // a search call per word would cost more than the few transitions
+        // each word needs. A contiguous NFA rather than a DFA, because the
+        // DFA's table is megabytes and each word's walk would miss cache.
+        let dfa = &self.anchored_nfa;
+        let Ok(start_state) = dfa.start_state(Anchored::Yes) else {
+            return;
+        };
+        let bytes = haystack.as_bytes();
+        for token in 0..text.tokens.len() {
+            let start = text.tokens[token].norm_start as usize;
+            let mut state = start_state;
+            for (offset, &byte) in bytes[start..].iter().enumerate() {
+                state = dfa.next_state(Anchored::Yes, state, byte);
+                if dfa.is_dead(state) {
+                    break;
                 }
-                // An open end extends the hit to the whole word, so evidence
-                // shows "Waffenlieferungen", not "waffenliefer".
-                let mut hit_start = start as u32;
-                let mut hit_end = end as u32;
-                let tok_start = text.token_at(hit_start);
-                let mut tok_end = text.token_ending_at(hit_end);
-                if tok_start >= text.tokens.len() {
-                    continue;
-                }
-                if entry.upper_only
-                    && !text.tokens[tok_start..=tok_end]
-                        .iter()
-                        .all(|token| token.no_lower)
-                {
-                    continue;
-                }
-                if entry.open_left {
-                    hit_start = hit_start.min(text.tokens[tok_start].norm_start);
-                }
-                if entry.open_right {
-                    hit_end = hit_end.max(text.tokens[tok_end].norm_end);
-                }
-                if entry.rest != NO_REST {
-                    match self.follow(text, tok_end, &self.rests[entry.rest as usize]) {
-                        Some(last) => {
-                            tok_end = last;
-                            hit_end = text.tokens[last].norm_end;
-                        }
-                        None => continue,
+                if dfa.is_match(state) {
+                    let end = start + offset + 1;
+                    for index in 0..dfa.match_len(state) {
+                        let local = dfa.match_pattern(state, index);
+                        let pattern = self.anchored_global[local.as_usize()];
+                        self.accept(text, hits, start, end, pattern as usize, false);
                     }
                 }
-                hits.push(Hit {
-                    concept: entry.concept,
-                    entity: entry.entity,
-                    norm_start: hit_start,
-                    norm_end: hit_end,
-                    tok_start: tok_start as u32,
-                    tok_end: tok_end as u32,
-                    sentence: text.tokens[tok_start].sentence,
-                    in_title: hit_start < text.text_start,
-                });
+            }
+        }
+        for found in self
+            .floating_ascii
+            .automaton
+            .find_overlapping_iter(haystack)
+        {
+            let pattern = self.floating_ascii.global[found.pattern().as_usize()];
+            self.accept(
+                text,
+                hits,
+                found.start(),
+                found.end(),
+                pattern as usize,
+                true,
+            );
+        }
+        if text.non_ascii {
+            // Non-ASCII floating terms are written in non-Latin scripts and
+            // can only match inside runs of non-ASCII text (with the spaces
+            // between its words), so only those runs are scanned.
+            let bytes = haystack.as_bytes();
+            let mut position = 0;
+            while position < bytes.len() {
+                if bytes[position] < 0x80 {
+                    position += 1;
+                    continue;
+                }
+                let run_start = position;
+                let mut run_end = position;
+                while position < bytes.len() && (bytes[position] >= 0x80 || bytes[position] == b' ')
+                {
+                    if bytes[position] >= 0x80 {
+                        run_end = position + 1;
+                    }
+                    position += 1;
+                }
+                let input = Input::new(haystack).span(run_start..run_end);
+                for found in self.floating_other.automaton.find_overlapping_iter(input) {
+                    let pattern = self.floating_other.global[found.pattern().as_usize()];
+                    self.accept(
+                        text,
+                        hits,
+                        found.start(),
+                        found.end(),
+                        pattern as usize,
+                        true,
+                    );
+                }
             }
         }
         hits.sort_unstable_by_key(|hit| {
@@ -224,6 +296,72 @@ impl Engine {
         }
         hits.truncate(kept);
         self.index_by_concept(scratch);
+    }
+
+    /// Turns one automaton match into hits, one per term entry whose
+    /// word-boundary, capitals and following-word conditions hold. The
+    /// floating scan only serves entries that may start inside a word.
+    fn accept(
+        &self,
+        text: &NormText,
+        hits: &mut Vec<Hit>,
+        start: usize,
+        end: usize,
+        pattern: usize,
+        floating: bool,
+    ) {
+        let left_bound = start == 0 || !is_word_char_before(&text.norm, start);
+        let right_bound = end == text.norm.len() || !is_word_char_at(&text.norm, end);
+        let range = self.entry_start[pattern] as usize..self.entry_start[pattern + 1] as usize;
+        for entry in &self.entries[range] {
+            if entry.open_left != floating {
+                continue;
+            }
+            if (!left_bound && !entry.open_left) || (!right_bound && !entry.open_right) {
+                continue;
+            }
+            // An open end extends the hit to the whole word, so evidence
+            // shows "Waffenlieferungen", not "waffenliefer".
+            let mut hit_start = start as u32;
+            let mut hit_end = end as u32;
+            let tok_start = text.token_at(hit_start);
+            let mut tok_end = text.token_ending_at(hit_end);
+            if tok_start >= text.tokens.len() {
+                continue;
+            }
+            if entry.upper_only
+                && !text.tokens[tok_start..=tok_end]
+                    .iter()
+                    .all(|token| token.no_lower)
+            {
+                continue;
+            }
+            if entry.open_left {
+                hit_start = hit_start.min(text.tokens[tok_start].norm_start);
+            }
+            if entry.open_right {
+                hit_end = hit_end.max(text.tokens[tok_end].norm_end);
+            }
+            if entry.rest != NO_REST {
+                match self.follow(text, tok_end, &self.rests[entry.rest as usize]) {
+                    Some(last) => {
+                        tok_end = last;
+                        hit_end = text.tokens[last].norm_end;
+                    }
+                    None => continue,
+                }
+            }
+            hits.push(Hit {
+                concept: entry.concept,
+                entity: entry.entity,
+                norm_start: hit_start,
+                norm_end: hit_end,
+                tok_start: tok_start as u32,
+                tok_end: tok_end as u32,
+                sentence: text.tokens[tok_start].sentence,
+                in_title: hit_start < text.text_start,
+            });
+        }
     }
 
     /// Checks that the words after token `after` match `words`; returns the

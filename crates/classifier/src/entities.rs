@@ -12,7 +12,7 @@ use wirewatch_model::{Entities, Party, PartyRole, Transfer};
 
 use crate::engine::{Engine, Hit, Scratch, NO_ENTITY};
 use crate::taxonomy::{Taxonomy, BODY, COUNTRY, WEAPON};
-use crate::text::{char_slice, NormText};
+use crate::text::NormText;
 use crate::{Document, SanctionsList};
 
 /// Capitalised words that start sentences or titles rather than names.
@@ -212,11 +212,10 @@ fn find_names(scratch: &Scratch, document: &Document<'_>) -> Vec<Name> {
         }
         let start = text.tokens[first].norm_start;
         let end = text.tokens[last].norm_end;
-        let (field_start, field_end) = text.char_range(start, end);
         names.push(Name {
             first,
             last,
-            text: char_slice(document.text, field_start, field_end),
+            text: text.source_slice(document.text, start, end).to_string(),
         });
         index = last + 1;
     }

@@ -309,7 +309,10 @@ impl Classifier {
         };
         Evidence {
             label: label.to_string(),
-            text: text::char_slice(source, start, end),
+            text: scratch
+                .text
+                .source_slice(source, norm_start, norm_end)
+                .to_string(),
             start,
             end,
             field,

@@ -30,9 +30,14 @@ pub(crate) struct NormText {
     /// For every byte of `norm` (and one past the end), the character offset
     /// in the original field that produced it.
     pub char_at: Vec<u32>,
+    /// The same, as byte offsets, so spans of the original are sliced
+    /// without rescanning it.
+    pub byte_at: Vec<u32>,
     pub tokens: Vec<Token>,
     /// Where the text starts in `norm`; bytes before it belong to the title.
     pub text_start: u32,
+    /// Whether `norm` has any non-ASCII character.
+    pub non_ascii: bool,
 }
 
 /// Words after which a period does not end a sentence.
@@ -46,8 +51,10 @@ impl NormText {
     pub fn clear(&mut self) {
         self.norm.clear();
         self.char_at.clear();
+        self.byte_at.clear();
         self.tokens.clear();
         self.text_start = 0;
+        self.non_ascii = false;
     }
 
     /// Normalizes `title` and `text` into `self`, reusing its buffers.
@@ -57,18 +64,29 @@ impl NormText {
         self.push_field(title, &mut sentence);
         // The title is its own sentence, whatever punctuation it ends with.
         sentence += 1;
-        self.push_char('\n', 0);
+        self.push_mapped('\n', title.chars().count() as u32, title.len() as u32);
         self.text_start = self.norm.len() as u32;
         self.push_field(text, &mut sentence);
-        let end = self.char_at.last().copied().unwrap_or(0);
-        self.char_at.push(end.max(text.chars().count() as u32));
+        self.char_at.push(text.chars().count() as u32);
+        self.byte_at.push(text.len() as u32);
     }
 
-    fn push_char(&mut self, character: char, char_index: u32) {
+    /// Appends `character`, mapping each of its bytes to the source
+    /// position it came from.
+    #[inline]
+    fn push_mapped(&mut self, character: char, char_index: u32, byte_index: u32) {
+        if character.is_ascii() {
+            self.norm.push(character);
+            self.char_at.push(char_index);
+            self.byte_at.push(byte_index);
+            return;
+        }
+        self.non_ascii = true;
         let before = self.norm.len();
         self.norm.push(character);
         for _ in before..self.norm.len() {
             self.char_at.push(char_index);
+            self.byte_at.push(byte_index);
         }
     }
 
@@ -81,7 +99,8 @@ impl NormText {
         let mut saw_space = false;
         let mut last_space = false;
         let mut char_index = 0u32;
-        for character in field.chars() {
+        for (byte_index, character) in field.char_indices() {
+            let byte_index = byte_index as u32;
             if character.is_alphanumeric() {
                 if !in_word {
                     let capitalized = character.is_uppercase();
@@ -105,16 +124,23 @@ impl NormText {
                         no_lower: true,
                     });
                 }
-                if character.is_lowercase() {
-                    if let Some(token) = self.tokens.last_mut() {
-                        token.no_lower = false;
-                    }
-                }
                 if character.is_ascii() {
-                    self.push_char(character.to_ascii_lowercase(), char_index);
+                    if character.is_ascii_lowercase() {
+                        if let Some(token) = self.tokens.last_mut() {
+                            token.no_lower = false;
+                        }
+                    }
+                    self.norm.push(character.to_ascii_lowercase());
+                    self.char_at.push(char_index);
+                    self.byte_at.push(byte_index);
                 } else {
+                    if character.is_lowercase() {
+                        if let Some(token) = self.tokens.last_mut() {
+                            token.no_lower = false;
+                        }
+                    }
                     for lower in character.to_lowercase() {
-                        self.push_char(lower, char_index);
+                        self.push_mapped(lower, char_index, byte_index);
                     }
                 }
                 last_space = false;
@@ -147,47 +173,43 @@ impl NormText {
                             pending_period = true;
                             saw_space = false;
                         }
-                        self.push_char('.', char_index);
+                        self.push_mapped('.', char_index, byte_index);
                         last_space = false;
                     }
                     '!' | '?' | ';' => {
                         pending_hard = true;
-                        self.push_char(character, char_index);
+                        self.push_mapped(character, char_index, byte_index);
                         last_space = false;
                     }
                     '\n' | '\r' | '\u{2029}' => {
                         pending_hard = true;
                         if !last_space {
-                            self.push_char(' ', char_index);
+                            self.push_mapped(' ', char_index, byte_index);
                             last_space = true;
                         }
                     }
                     _ if character.is_whitespace() => {
                         saw_space = true;
                         if !last_space {
-                            self.push_char(' ', char_index);
+                            self.push_mapped(' ', char_index, byte_index);
                             last_space = true;
                         }
                     }
                     '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => {
-                        self.push_char('\'', char_index);
+                        self.push_mapped('\'', char_index, byte_index);
                         last_space = false;
                     }
                     '\u{201c}' | '\u{201d}' | '\u{ab}' | '\u{bb}' | '\u{201e}' => {
-                        self.push_char('"', char_index);
+                        self.push_mapped('"', char_index, byte_index);
                         last_space = false;
                     }
                     '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => {
-                        self.push_char('-', char_index);
+                        self.push_mapped('-', char_index, byte_index);
                         last_space = false;
                     }
                     _ => {
-                        if character.is_ascii() {
-                            self.push_char(character, char_index);
-                        } else {
-                            for lower in character.to_lowercase() {
-                                self.push_char(lower, char_index);
-                            }
+                        for lower in character.to_lowercase() {
+                            self.push_mapped(lower, char_index, byte_index);
                         }
                         last_space = false;
                     }
@@ -225,6 +247,20 @@ impl NormText {
         (start, end)
     }
 
+    /// The original text of a normalized byte range of `field` (the title
+    /// or the text the range falls in).
+    pub fn source_slice<'a>(&self, field: &'a str, norm_start: u32, norm_end: u32) -> &'a str {
+        let start = self.byte_at[norm_start as usize] as usize;
+        let end = if norm_end > norm_start {
+            let last = self.byte_at[norm_end as usize - 1] as usize;
+            // The end of the source character that produced the last byte.
+            last + field[last..].chars().next().map_or(0, char::len_utf8)
+        } else {
+            start
+        };
+        field.get(start..end).unwrap_or("")
+    }
+
     /// The index of the token containing or following `norm_offset`.
     pub fn token_at(&self, norm_offset: u32) -> usize {
         self.tokens
@@ -242,15 +278,6 @@ impl NormText {
         let token = &self.tokens[token];
         &self.norm[token.norm_start as usize..token.norm_end as usize]
     }
-}
-
-/// Takes `count` characters starting at character `start` of `field`.
-pub(crate) fn char_slice(field: &str, start: usize, end: usize) -> String {
-    field
-        .chars()
-        .skip(start)
-        .take(end.saturating_sub(start))
-        .collect()
 }
 
 #[cfg(test)]
@@ -296,7 +323,12 @@ mod tests {
         norm.build("T", text);
         let position = norm.norm.find("санкции").unwrap() as u32;
         let (start, end) = norm.char_range(position, position + "санкции".len() as u32);
-        assert_eq!(char_slice(text, start, end), "Санкции");
+        let slice: String = text.chars().skip(start).take(end - start).collect();
+        assert_eq!(slice, "Санкции");
+        assert_eq!(
+            norm.source_slice(text, position, position + "санкции".len() as u32),
+            "Санкции"
+        );
         assert_eq!(norm.field_of(position), EvidenceField::Text);
     }
 }
