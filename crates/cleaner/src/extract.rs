@@ -367,7 +367,7 @@ fn measure(text: &str) -> (u32, u32) {
     let mut commas = 0u32;
     let mut in_space = true;
     for c in text.chars() {
-        if c.is_whitespace() {
+        if is_blank(c) {
             if !in_space {
                 len += 1;
                 in_space = true;
@@ -1042,12 +1042,23 @@ struct Writer<'a> {
     pending: u8,
 }
 
+/// Whitespace, plus the invisible characters pages use as spacers (zero
+/// width space, word joiner, stray byte-order marks). Zero width joiners
+/// are kept: scripts and emoji need them.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+}
+
 impl Writer<'_> {
     fn text(&mut self, text: &str) {
-        if text.starts_with(char::is_whitespace) {
+        if text.starts_with(is_blank) {
             self.pending = self.pending.max(1);
         }
-        for (index, word) in text.split_whitespace().enumerate() {
+        for (index, word) in text
+            .split(is_blank)
+            .filter(|word| !word.is_empty())
+            .enumerate()
+        {
             if index > 0 {
                 self.pending = self.pending.max(1);
             }
@@ -1062,7 +1073,7 @@ impl Writer<'_> {
             self.pending = 0;
             self.out.push_str(word);
         }
-        if text.ends_with(char::is_whitespace) {
+        if text.ends_with(is_blank) {
             self.pending = self.pending.max(1);
         }
     }

@@ -385,3 +385,15 @@ fn tag_soup_never_panics() {
         });
     }
 }
+
+#[test]
+fn zero_width_spacers_make_no_paragraphs() {
+    let page = format!(
+        "<html><body><article><p>{}</p><p>\u{200B}</p><p>&#8203;</p><p>{}</p></article></body></html>",
+        PARAGRAPHS[0], PARAGRAPHS[1]
+    );
+    assert_eq!(
+        clean_str(&page).text,
+        format!("{}\n\n{}", PARAGRAPHS[0], PARAGRAPHS[1])
+    );
+}
