@@ -702,7 +702,13 @@ fn extract_inner(
                 && analysis.score[sibling as usize] + bonus >= threshold
             {
                 true
-            } else if doc.tag(sibling) == Some(Tag::P) {
+            } else if doc.tag(sibling) == Some(Tag::P) || {
+                // A `<div>` with only inline content is a paragraph too.
+                let stats = analysis.stats[sibling as usize];
+                doc.tag(sibling) == Some(Tag::Div)
+                    && stats.own_len > 0
+                    && stats.own_len == stats.len
+            } {
                 let stats = analysis.stats[sibling as usize];
                 let density = analysis.link_density(sibling);
                 let text = doc.text_content(sibling);
