@@ -43,7 +43,7 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$ours_bin" "$dataset/html" "$results/wirewatch" > /dev/null
 for name in wirewatch dom_smoothie; do
   printf '%-14s' "$name"
-  python3 "$bench/score.py" "$dataset" "$results/$name"
+  python3 "$bench/score.py" "$dataset" "$results/$name" --bootstrap 1000
 done
 python3 - "$results" "$rounds" <<'PY'
 import json, sys
