@@ -302,11 +302,11 @@ impl Classifier {
             (first.norm_start, first.norm_end)
         };
         let field = scratch.text.field_of(norm_start);
-        let (start, end) = scratch.text.char_range(norm_start, norm_end);
         let source = match field {
             wirewatch_model::EvidenceField::Title => document.title,
             wirewatch_model::EvidenceField::Text => document.text,
         };
+        let (start, end) = scratch.text.char_range(source, norm_start, norm_end);
         Evidence {
             label: label.to_string(),
             text: scratch

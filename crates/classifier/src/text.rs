@@ -27,17 +27,24 @@ pub(crate) struct Token {
 #[derive(Debug, Default)]
 pub(crate) struct NormText {
     pub norm: String,
-    /// For every byte of `norm` (and one past the end), the character offset
-    /// in the original field that produced it.
-    pub char_at: Vec<u32>,
-    /// The same, as byte offsets, so spans of the original are sliced
-    /// without rescanning it.
+    /// For every byte of `norm` (and one past the end), the byte offset in
+    /// the original field that produced it.
     pub byte_at: Vec<u32>,
     pub tokens: Vec<Token>,
     /// Where the text starts in `norm`; bytes before it belong to the title.
     pub text_start: u32,
     /// Whether `norm` has any non-ASCII character.
     pub non_ascii: bool,
+}
+
+/// Punctuation seen since the last word that may end a sentence; applied
+/// when the next word starts, so a period followed by a lowercase word or a
+/// number does not break.
+#[derive(Clone, Copy, Debug, Default)]
+struct Breaks {
+    period: bool,
+    hard: bool,
+    space: bool,
 }
 
 /// Words after which a period does not end a sentence.
@@ -50,7 +57,6 @@ const ABBREVIATIONS: &[&str] = &[
 impl NormText {
     pub fn clear(&mut self) {
         self.norm.clear();
-        self.char_at.clear();
         self.byte_at.clear();
         self.tokens.clear();
         self.text_start = 0;
@@ -60,24 +66,25 @@ impl NormText {
     /// Normalizes `title` and `text` into `self`, reusing its buffers.
     pub fn build(&mut self, title: &str, text: &str) {
         self.clear();
+        self.norm.reserve(title.len() + text.len() + 1);
+        self.byte_at.reserve(title.len() + text.len() + 2);
         let mut sentence = 0u32;
         self.push_field(title, &mut sentence);
         // The title is its own sentence, whatever punctuation it ends with.
         sentence += 1;
-        self.push_mapped('\n', title.chars().count() as u32, title.len() as u32);
+        self.norm.push('\n');
+        self.byte_at.push(title.len() as u32);
         self.text_start = self.norm.len() as u32;
         self.push_field(text, &mut sentence);
-        self.char_at.push(text.chars().count() as u32);
         self.byte_at.push(text.len() as u32);
     }
 
-    /// Appends `character`, mapping each of its bytes to the source
-    /// position it came from.
+    /// Appends a (lowercased) character that came from source byte
+    /// `byte_index`, mapping each of its bytes there.
     #[inline]
-    fn push_mapped(&mut self, character: char, char_index: u32, byte_index: u32) {
+    fn push_mapped(&mut self, character: char, byte_index: u32) {
         if character.is_ascii() {
             self.norm.push(character);
-            self.char_at.push(char_index);
             self.byte_at.push(byte_index);
             return;
         }
@@ -85,143 +92,171 @@ impl NormText {
         let before = self.norm.len();
         self.norm.push(character);
         for _ in before..self.norm.len() {
-            self.char_at.push(char_index);
             self.byte_at.push(byte_index);
         }
     }
 
+    fn start_token(
+        &mut self,
+        capitalized: bool,
+        alphabetic: bool,
+        breaks: &mut Breaks,
+        sentence: &mut u32,
+    ) {
+        if breaks.hard || (breaks.period && breaks.space && (capitalized || !alphabetic)) {
+            *sentence += 1;
+        }
+        *breaks = Breaks::default();
+        let word_start = self.norm.len() as u32;
+        self.tokens.push(Token {
+            norm_start: word_start,
+            norm_end: word_start,
+            sentence: *sentence,
+            capitalized,
+            no_lower: true,
+        });
+    }
+
+    fn end_token(&mut self) {
+        let end = self.norm.len() as u32;
+        if let Some(token) = self.tokens.last_mut() {
+            token.norm_end = end;
+        }
+    }
+
     fn push_field(&mut self, field: &str, sentence: &mut u32) {
+        let bytes = field.as_bytes();
         let mut in_word = false;
-        // A sentence break seen in punctuation, applied when the next word
-        // starts (so a period followed by a lowercase word does not break).
-        let mut pending_period = false;
-        let mut pending_hard = false;
-        let mut saw_space = false;
+        let mut breaks = Breaks::default();
         let mut last_space = false;
-        let mut char_index = 0u32;
-        for (byte_index, character) in field.char_indices() {
-            let byte_index = byte_index as u32;
+        let mut index = 0;
+        while index < bytes.len() {
+            let byte = bytes[index];
+            if byte.is_ascii_alphanumeric() {
+                // The common case, a run of ASCII letters and digits, is
+                // copied in bulk.
+                let run = bytes[index..]
+                    .iter()
+                    .position(|next| !next.is_ascii_alphanumeric())
+                    .unwrap_or(bytes.len() - index);
+                if !in_word {
+                    self.start_token(
+                        byte.is_ascii_uppercase(),
+                        byte.is_ascii_alphabetic(),
+                        &mut breaks,
+                        sentence,
+                    );
+                    in_word = true;
+                }
+                let chunk = &bytes[index..index + run];
+                if chunk.iter().any(u8::is_ascii_lowercase) {
+                    if let Some(token) = self.tokens.last_mut() {
+                        token.no_lower = false;
+                    }
+                }
+                let copied_from = self.norm.len();
+                self.norm.push_str(&field[index..index + run]);
+                self.norm[copied_from..].make_ascii_lowercase();
+                self.byte_at.extend(index as u32..(index + run) as u32);
+                index += run;
+                last_space = false;
+                continue;
+            }
+            let character = if byte < 0x80 {
+                char::from(byte)
+            } else {
+                field[index..].chars().next().unwrap_or('\u{fffd}')
+            };
+            let byte_index = index as u32;
+            index += character.len_utf8();
             if character.is_alphanumeric() {
                 if !in_word {
-                    let capitalized = character.is_uppercase();
-                    if pending_hard
-                        || (pending_period
-                            && saw_space
-                            && (capitalized || !character.is_alphabetic()))
-                    {
-                        *sentence += 1;
-                    }
-                    pending_hard = false;
-                    pending_period = false;
-                    saw_space = false;
+                    self.start_token(
+                        character.is_uppercase(),
+                        character.is_alphabetic(),
+                        &mut breaks,
+                        sentence,
+                    );
                     in_word = true;
-                    let word_start = self.norm.len() as u32;
-                    self.tokens.push(Token {
-                        norm_start: word_start,
-                        norm_end: word_start,
-                        sentence: *sentence,
-                        capitalized,
-                        no_lower: true,
-                    });
                 }
-                if character.is_ascii() {
-                    if character.is_ascii_lowercase() {
-                        if let Some(token) = self.tokens.last_mut() {
-                            token.no_lower = false;
-                        }
+                if character.is_lowercase() {
+                    if let Some(token) = self.tokens.last_mut() {
+                        token.no_lower = false;
                     }
-                    self.norm.push(character.to_ascii_lowercase());
-                    self.char_at.push(char_index);
-                    self.byte_at.push(byte_index);
-                } else {
-                    if character.is_lowercase() {
-                        if let Some(token) = self.tokens.last_mut() {
-                            token.no_lower = false;
-                        }
-                    }
-                    for lower in character.to_lowercase() {
-                        self.push_mapped(lower, char_index, byte_index);
-                    }
+                }
+                for lower in character.to_lowercase() {
+                    self.push_mapped(lower, byte_index);
                 }
                 last_space = false;
-            } else {
-                if in_word {
-                    in_word = false;
-                    let end = self.norm.len() as u32;
-                    if let Some(token) = self.tokens.last_mut() {
-                        token.norm_end = end;
+                continue;
+            }
+            if in_word {
+                in_word = false;
+                self.end_token();
+            }
+            match character {
+                '.' => {
+                    let word = self
+                        .tokens
+                        .last()
+                        .filter(|token| token.norm_end == self.norm.len() as u32)
+                        .map(|token| {
+                            &self.norm[token.norm_start as usize..token.norm_end as usize]
+                        });
+                    // "U.S." and "Mr." do not end a sentence; other periods
+                    // end one when a capitalized word follows.
+                    let abbreviation = match word {
+                        Some(word) => word.chars().count() == 1 || ABBREVIATIONS.contains(&word),
+                        None => false,
+                    };
+                    if !abbreviation {
+                        breaks.period = true;
+                        breaks.space = false;
+                    }
+                    self.push_mapped('.', byte_index);
+                    last_space = false;
+                }
+                '!' | '?' | ';' => {
+                    breaks.hard = true;
+                    self.push_mapped(character, byte_index);
+                    last_space = false;
+                }
+                '\n' | '\r' | '\u{2029}' => {
+                    breaks.hard = true;
+                    if !last_space {
+                        self.push_mapped(' ', byte_index);
+                        last_space = true;
                     }
                 }
-                match character {
-                    '.' => {
-                        let word = self
-                            .tokens
-                            .last()
-                            .filter(|token| token.norm_end == self.norm.len() as u32)
-                            .map(|token| {
-                                &self.norm[token.norm_start as usize..token.norm_end as usize]
-                            });
-                        // "U.S." and "Mr." do not end a sentence; other periods
-                        // end one when a capitalized word follows.
-                        let abbreviation = match word {
-                            Some(word) => {
-                                word.chars().count() == 1 || ABBREVIATIONS.contains(&word)
-                            }
-                            None => false,
-                        };
-                        if !abbreviation {
-                            pending_period = true;
-                            saw_space = false;
-                        }
-                        self.push_mapped('.', char_index, byte_index);
-                        last_space = false;
+                _ if character.is_whitespace() => {
+                    breaks.space = true;
+                    if !last_space {
+                        self.push_mapped(' ', byte_index);
+                        last_space = true;
                     }
-                    '!' | '?' | ';' => {
-                        pending_hard = true;
-                        self.push_mapped(character, char_index, byte_index);
-                        last_space = false;
+                }
+                '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => {
+                    self.push_mapped('\'', byte_index);
+                    last_space = false;
+                }
+                '\u{201c}' | '\u{201d}' | '\u{ab}' | '\u{bb}' | '\u{201e}' => {
+                    self.push_mapped('"', byte_index);
+                    last_space = false;
+                }
+                '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => {
+                    self.push_mapped('-', byte_index);
+                    last_space = false;
+                }
+                _ => {
+                    for lower in character.to_lowercase() {
+                        self.push_mapped(lower, byte_index);
                     }
-                    '\n' | '\r' | '\u{2029}' => {
-                        pending_hard = true;
-                        if !last_space {
-                            self.push_mapped(' ', char_index, byte_index);
-                            last_space = true;
-                        }
-                    }
-                    _ if character.is_whitespace() => {
-                        saw_space = true;
-                        if !last_space {
-                            self.push_mapped(' ', char_index, byte_index);
-                            last_space = true;
-                        }
-                    }
-                    '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => {
-                        self.push_mapped('\'', char_index, byte_index);
-                        last_space = false;
-                    }
-                    '\u{201c}' | '\u{201d}' | '\u{ab}' | '\u{bb}' | '\u{201e}' => {
-                        self.push_mapped('"', char_index, byte_index);
-                        last_space = false;
-                    }
-                    '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => {
-                        self.push_mapped('-', char_index, byte_index);
-                        last_space = false;
-                    }
-                    _ => {
-                        for lower in character.to_lowercase() {
-                            self.push_mapped(lower, char_index, byte_index);
-                        }
-                        last_space = false;
-                    }
+                    last_space = false;
                 }
             }
-            char_index += 1;
         }
         if in_word {
-            let end = self.norm.len() as u32;
-            if let Some(token) = self.tokens.last_mut() {
-                token.norm_end = end;
-            }
+            self.end_token();
         }
     }
 
@@ -234,30 +269,38 @@ impl NormText {
         }
     }
 
-    /// The character range in the original field of a normalized byte range.
-    pub fn char_range(&self, norm_start: u32, norm_end: u32) -> (usize, usize) {
-        let start = self.char_at[norm_start as usize] as usize;
-        // The end maps through the last byte of the range so that a
-        // lowercase expansion of one character still ends after it.
+    /// The byte range in the original field of a normalized byte range.
+    fn source_range(&self, field: &str, norm_start: u32, norm_end: u32) -> (usize, usize) {
+        let start = self.byte_at[norm_start as usize] as usize;
         let end = if norm_end > norm_start {
-            self.char_at[norm_end as usize - 1] as usize + 1
+            let last = self.byte_at[norm_end as usize - 1] as usize;
+            // The end of the source character that produced the last byte.
+            last + field
+                .get(last..)
+                .and_then(|rest| rest.chars().next())
+                .map_or(0, char::len_utf8)
         } else {
             start
         };
-        (start, end)
+        (start, end.max(start))
+    }
+
+    /// The character range (what evidence offsets count) in `field` of a
+    /// normalized byte range. Counting is only done for evidence, so the
+    /// per-byte map stays one array.
+    pub fn char_range(&self, field: &str, norm_start: u32, norm_end: u32) -> (usize, usize) {
+        let (start, end) = self.source_range(field, norm_start, norm_end);
+        let start_chars = field
+            .get(..start)
+            .map_or(0, |prefix| prefix.chars().count());
+        let span_chars = field.get(start..end).map_or(0, |span| span.chars().count());
+        (start_chars, start_chars + span_chars)
     }
 
     /// The original text of a normalized byte range of `field` (the title
     /// or the text the range falls in).
     pub fn source_slice<'a>(&self, field: &'a str, norm_start: u32, norm_end: u32) -> &'a str {
-        let start = self.byte_at[norm_start as usize] as usize;
-        let end = if norm_end > norm_start {
-            let last = self.byte_at[norm_end as usize - 1] as usize;
-            // The end of the source character that produced the last byte.
-            last + field[last..].chars().next().map_or(0, char::len_utf8)
-        } else {
-            start
-        };
+        let (start, end) = self.source_range(field, norm_start, norm_end);
         field.get(start..end).unwrap_or("")
     }
 
@@ -322,7 +365,7 @@ mod tests {
         let text = "Ça coûte “Санкции” now";
         norm.build("T", text);
         let position = norm.norm.find("санкции").unwrap() as u32;
-        let (start, end) = norm.char_range(position, position + "санкции".len() as u32);
+        let (start, end) = norm.char_range(text, position, position + "санкции".len() as u32);
         let slice: String = text.chars().skip(start).take(end - start).collect();
         assert_eq!(slice, "Санкции");
         assert_eq!(
