@@ -171,10 +171,29 @@ impl Reader {
         if self.declared.is_empty() || !text.contains('&') {
             return entities::decode_all(text);
         }
-        let mut expanded = text.to_string();
-        for (name, value) in &self.declared {
-            expanded = expanded.replace(&format!("&{name};"), value);
+        // One pass with map look-ups: a document declaring thousands of
+        // entities must not cost thousands of passes over its text.
+        let mut expanded = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(pos) = rest.find('&') {
+            expanded.push_str(&rest[..pos]);
+            rest = &rest[pos..];
+            let declared = rest[1..]
+                .find(';')
+                .filter(|end| *end <= 64)
+                .and_then(|end| Some((end, self.declared.get(&rest[1..1 + end])?)));
+            match declared {
+                Some((end, value)) => {
+                    expanded.push_str(value);
+                    rest = &rest[end + 2..];
+                }
+                None => {
+                    expanded.push('&');
+                    rest = &rest[1..];
+                }
+            }
         }
+        expanded.push_str(rest);
         entities::decode_all(&expanded)
     }
 

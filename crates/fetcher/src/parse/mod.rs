@@ -121,6 +121,7 @@ pub fn parse_feed(
 fn parse_xml(text: &str, base_url: Option<&Url>) -> Result<ParsedFeed, FeedParseError> {
     let repaired = repair::repair(&decode::relabel_prolog_utf8(text));
     let strict = strict_parse(&repaired, base_url);
+    drop(repaired);
     // The forgiving reader always runs too (it is linear and cheap): it is
     // the fallback when feed-rs fails, and it fills what feed-rs leaves out
     // (`rdf:about` ids, `xml:base` on RSS items, items nested in items).

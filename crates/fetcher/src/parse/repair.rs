@@ -178,17 +178,32 @@ impl Repairer {
             self.out.push_str(&attr);
             self.out.push_str("=\"");
             let value = value.unwrap_or_else(|| attr.clone());
-            let mut escaped = Repairer {
-                out: String::new(),
-                declared: self.declared.clone(),
-                atom03: false,
-            };
-            escaped.run(&value);
-            self.out
-                .push_str(&escaped.out.replace('"', "&quot;").replace('<', "&lt;"));
+            self.attribute_value(&value);
             self.out.push('"');
         }
         self.out.push_str(if self_closing { "/>" } else { ">" });
+    }
+
+    /// Writes an attribute value: references fixed as in text, and the
+    /// characters a quoted value cannot hold escaped.
+    fn attribute_value(&mut self, value: &str) {
+        let mut rest = value;
+        while let Some(pos) = rest.find(['&', '<', '"']) {
+            self.push_text(&rest[..pos]);
+            rest = &rest[pos..];
+            rest = match rest.as_bytes()[0] {
+                b'&' => self.fix_reference(rest),
+                b'<' => {
+                    self.out.push_str("&lt;");
+                    &rest[1..]
+                }
+                _ => {
+                    self.out.push_str("&quot;");
+                    &rest[1..]
+                }
+            };
+        }
+        self.push_text(rest);
     }
 
     /// Atom 0.3 element names that Atom 1.0 renamed.
