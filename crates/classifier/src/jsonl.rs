@@ -103,7 +103,10 @@ pub fn classify_jsonl<R: BufRead, W: Write>(
         );
         let mut score_map = Map::new();
         for score in &scores {
-            score_map.insert(score.label.clone(), Value::from(f64::from(score.score)));
+            // Through the decimal text so 0.55f32 prints as 0.55, not as
+            // its nearest f64.
+            let score_value = format!("{:.4}", score.score).parse::<f64>().unwrap_or(0.0);
+            score_map.insert(score.label.clone(), Value::from(score_value));
         }
         record.insert("scores".into(), Value::Object(score_map));
         buffer.clear();
