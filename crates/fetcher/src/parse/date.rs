@@ -165,9 +165,10 @@ fn tokenize(text: &str) -> Vec<Token> {
 }
 
 fn from_tokens(tokens: &[Token]) -> Option<DateTime<Utc>> {
-    let mut month_from_name = None;
+    let mut month_names = Vec::new();
     let mut time = None;
-    let mut offset = None;
+    let mut numeric_offset = None;
+    let mut zone_name_offset = None;
     let mut pm = None;
     let mut numbers = Vec::new();
     for (position, token) in tokens.iter().enumerate() {
@@ -186,25 +187,29 @@ fn from_tokens(tokens: &[Token]) -> Option<DateTime<Utc>> {
                     time = Some((*hour, *minute, *second));
                 }
             }
-            Token::Offset(seconds) => offset = offset.or(Some(*seconds)),
+            Token::Offset(seconds) => numeric_offset = numeric_offset.or(Some(*seconds)),
             Token::Word(word) => {
-                // A leading weekday name ("mar," is Tuesday in Italian, not
-                // March) is never the month.
-                if position == 0 && tokens.len() > 3 && weekday(word) {
-                    continue;
-                }
                 if let Some(month) = month_number(word) {
-                    month_from_name = month_from_name.or(Some(month));
+                    month_names.push((position, month, weekday(word)));
                 } else if word == "pm" || word == "p.m" {
                     pm = Some(true);
                 } else if word == "am" || word == "a.m" {
                     pm = Some(false);
                 } else if let Some(seconds) = zone_offset(word) {
-                    offset = offset.or(Some(seconds));
+                    zone_name_offset = zone_name_offset.or(Some(seconds));
                 }
             }
         }
     }
+    // "mar, 15 nov 2022" (Italian): a leading word that can be a weekday is
+    // one when another month name follows; "Mar 5, 2023" keeps its month.
+    let month_from_name = match month_names.as_slice() {
+        [(0, _, true), (_, month, _), ..] => Some(*month),
+        [(_, month, _), ..] => Some(*month),
+        [] => None,
+    };
+    // "GMT+1": the number is more precise than the name.
+    let offset = numeric_offset.or(zone_name_offset);
 
     let (year, month, day) = assign_date(&numbers, month_from_name)?;
     let date = NaiveDate::from_ymd_opt(year, month, day)?;
@@ -251,8 +256,8 @@ fn assign_date(
             Some((two_digit_year(*year), month, *day))
         }
         (None, Some(0)) => {
-            // Year first: ISO order.
-            let month = numbers.get(1)?.0;
+            // Year first: ISO order; a year alone is its first day.
+            let month = numbers.get(1).map_or(1, |number| number.0);
             let day = numbers.get(2).map_or(1, |number| number.0);
             Some((numbers[0].0 as i32, month, day))
         }
@@ -390,6 +395,20 @@ mod tests {
             Some("2004-01-05T09:00:00Z")
         );
         assert_eq!(iso("2004-01-05").as_deref(), Some("2004-01-05T00:00:00Z"));
+        assert_eq!(
+            iso("Mar 5, 2023 10:00 GMT+1").as_deref(),
+            Some("2023-03-05T09:00:00Z")
+        );
+        assert_eq!(iso("dic 5 2023").as_deref(), Some("2023-12-05T00:00:00Z"));
+        assert_eq!(
+            iso("Sun Jan  4 16:29:06 2004").as_deref(),
+            Some("2004-01-04T16:29:06Z")
+        );
+        assert_eq!(
+            iso("Fri, 2006/09/15 08:19:53 EDT").as_deref(),
+            Some("2006-09-15T12:19:53Z")
+        );
+        assert_eq!(iso("2003-12").as_deref(), Some("2003-12-01T00:00:00Z"));
         assert_eq!(iso("nonsense"), None);
     }
 }
