@@ -125,16 +125,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .find(|character: char| !(character.is_ascii_digit() || character == '.'))
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(digits_end);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("expected a duration like \"30s\", \"15m\", \"2h\" or \"7d\", found {text:?}"))?;
+    let value: f64 = number.parse().map_err(|_| {
+        format!("expected a duration like \"30s\", \"15m\", \"2h\" or \"7d\", found {text:?}")
+    })?;
     let seconds = match unit.trim() {
         "" | "s" => value,
         "ms" => value / 1000.0,
         "m" => value * 60.0,
         "h" => value * 3600.0,
         "d" => value * 86_400.0,
-        other => return Err(format!("unknown duration unit {other:?} in {text:?} (use ms, s, m, h or d)")),
+        other => {
+            return Err(format!(
+                "unknown duration unit {other:?} in {text:?} (use ms, s, m, h or d)"
+            ))
+        }
     };
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -342,10 +346,12 @@ impl Topics {
     /// The flagged topic for `label`: from the map, else
     /// `wirewatch.flagged.<label in kebab case>`.
     pub fn flagged_topic(&self, label: &str) -> String {
-        self.flagged
-            .get(label)
-            .cloned()
-            .unwrap_or_else(|| format!("wirewatch.flagged.{}", label.to_lowercase().replace('_', "-")))
+        self.flagged.get(label).cloned().unwrap_or_else(|| {
+            format!(
+                "wirewatch.flagged.{}",
+                label.to_lowercase().replace('_', "-")
+            )
+        })
     }
 }
 
@@ -400,7 +406,8 @@ impl Checker<'_> {
         match parse_duration(value.get_ref()) {
             Ok(duration) => duration,
             Err(message) => {
-                self.problems.push(self.source.problem(Some(value.span()), message));
+                self.problems
+                    .push(self.source.problem(Some(value.span()), message));
                 default
             }
         }
@@ -510,8 +517,10 @@ impl Config {
                 .user_agent
                 .clone()
                 .unwrap_or(http_defaults.user_agent),
-            connect_timeout: checker.duration(&fetcher.connect_timeout, http_defaults.connect_timeout),
-            request_timeout: checker.duration(&fetcher.request_timeout, http_defaults.request_timeout),
+            connect_timeout: checker
+                .duration(&fetcher.connect_timeout, http_defaults.connect_timeout),
+            request_timeout: checker
+                .duration(&fetcher.request_timeout, http_defaults.request_timeout),
             max_body_bytes,
             max_redirects: fetcher.max_redirects.unwrap_or(http_defaults.max_redirects),
             allowed_private_addresses,
@@ -538,7 +547,12 @@ impl Config {
         let page_concurrency =
             checker.positive(&fetcher.page_concurrency, 8, "fetcher.page_concurrency");
 
-        let log_format = match raw.log.format.as_ref().map(|format| (format.get_ref().as_str(), format.span())) {
+        let log_format = match raw
+            .log
+            .format
+            .as_ref()
+            .map(|format| (format.get_ref().as_str(), format.span()))
+        {
             None | Some(("text", _)) => LogFormat::Text,
             Some(("json", _)) => LogFormat::Json,
             Some((other, span)) => {
@@ -574,7 +588,12 @@ impl Config {
                 .map(|file| checker.path(file.get_ref())),
         };
 
-        let bus = match raw.bus.kind.as_ref().map(|kind| (kind.get_ref().as_str(), kind.span())) {
+        let bus = match raw
+            .bus
+            .kind
+            .as_ref()
+            .map(|kind| (kind.get_ref().as_str(), kind.span()))
+        {
             None | Some(("memory", _)) => BusKind::Memory,
             Some(("kafka", _)) => BusKind::Kafka,
             Some((other, span)) => {
@@ -588,7 +607,10 @@ impl Config {
         let raw_kafka = &raw.bus.kafka;
         let compression = match raw_kafka.compression.as_ref() {
             None => "zstd".to_owned(),
-            Some(value) if ["none", "gzip", "lz4", "zstd", "snappy"].contains(&value.get_ref().as_str()) => {
+            Some(value)
+                if ["none", "gzip", "lz4", "zstd", "snappy"]
+                    .contains(&value.get_ref().as_str()) =>
+            {
                 value.get_ref().clone()
             }
             Some(value) => {
@@ -608,7 +630,10 @@ impl Config {
                 .filter(|brokers| !brokers.trim().is_empty())
                 .or_else(|| raw_kafka.brokers.clone())
                 .unwrap_or_else(|| "127.0.0.1:9092".into()),
-            client_id: raw_kafka.client_id.clone().unwrap_or_else(|| "wirewatch".into()),
+            client_id: raw_kafka
+                .client_id
+                .clone()
+                .unwrap_or_else(|| "wirewatch".into()),
             group_prefix: raw_kafka
                 .group_prefix
                 .clone()
@@ -616,19 +641,30 @@ impl Config {
             compression,
             transactional: raw_kafka.transactional.unwrap_or(false),
             linger_ms: raw_kafka.linger_ms.unwrap_or(5),
-            shutdown_timeout: checker.duration(&raw_kafka.shutdown_timeout, Duration::from_secs(30)),
+            shutdown_timeout: checker
+                .duration(&raw_kafka.shutdown_timeout, Duration::from_secs(30)),
             partitions: raw_kafka.partitions.unwrap_or(6).max(1),
             replication_factor: raw_kafka.replication_factor.unwrap_or(1).max(1),
             retention: checker.duration(&raw_kafka.retention, Duration::from_secs(7 * 86_400)),
             properties: raw_kafka.properties.clone(),
         };
         let mut flagged = BTreeMap::from([
-            ("ARMS_TRANSFER".to_owned(), "wirewatch.flagged.arms-transfer".to_owned()),
-            ("SANCTIONS".to_owned(), "wirewatch.flagged.sanctions".to_owned()),
+            (
+                "ARMS_TRANSFER".to_owned(),
+                "wirewatch.flagged.arms-transfer".to_owned(),
+            ),
+            (
+                "SANCTIONS".to_owned(),
+                "wirewatch.flagged.sanctions".to_owned(),
+            ),
         ]);
         flagged.extend(raw.topics.flagged.clone());
         let topics = Topics {
-            items: raw.topics.items.clone().unwrap_or_else(|| "wirewatch.items".into()),
+            items: raw
+                .topics
+                .items
+                .clone()
+                .unwrap_or_else(|| "wirewatch.items".into()),
             articles: raw
                 .topics
                 .articles
@@ -646,7 +682,12 @@ impl Config {
                 .unwrap_or_else(|| "wirewatch.dlq".into()),
             flagged,
         };
-        let include = match raw.output.include.as_ref().map(|include| (include.get_ref().as_str(), include.span())) {
+        let include = match raw
+            .output
+            .include
+            .as_ref()
+            .map(|include| (include.get_ref().as_str(), include.span()))
+        {
             None | Some(("flagged", _)) => OutputInclude::Flagged,
             Some(("all", _)) => OutputInclude::All,
             Some((other, span)) => {
@@ -691,7 +732,11 @@ impl Config {
 }
 
 /// Reads one feed list. Relative `url`s are local files relative to it.
-fn load_feeds(path: &Path, min_interval: Duration, config: &Config) -> Result<Vec<FeedSpec>, ConfigError> {
+fn load_feeds(
+    path: &Path,
+    min_interval: Duration,
+    config: &Config,
+) -> Result<Vec<FeedSpec>, ConfigError> {
     let source = Source::read(path)?;
     let raw: RawFeedFile = source.parse()?;
     let mut checker = Checker {
@@ -708,13 +753,20 @@ fn load_feeds(path: &Path, min_interval: Duration, config: &Config) -> Result<Ve
             Ok(url) => {
                 checker.problems.push(source.problem(
                     Some(raw_feed.url.span()),
-                    format!("feed url scheme {:?} is not supported (use http, https or file)", url.scheme()),
+                    format!(
+                        "feed url scheme {:?} is not supported (use http, https or file)",
+                        url.scheme()
+                    ),
                 ));
                 None
             }
             Err(url::ParseError::RelativeUrlWithoutBase) => {
                 let file = checker.path(url_text);
-                match file.canonicalize().ok().and_then(|file| Url::from_file_path(file).ok()) {
+                match file
+                    .canonicalize()
+                    .ok()
+                    .and_then(|file| Url::from_file_path(file).ok())
+                {
                     Some(url) => Some(url),
                     None => {
                         checker.problems.push(source.problem(

@@ -259,8 +259,8 @@ fn classify_jsonl(classifier: &Classifier, path: &Path) -> anyhow::Result<ExitCo
     let count = if path == Path::new("-") {
         wirewatch_classifier::classify_jsonl(classifier, std::io::stdin().lock(), output)?
     } else {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("opening {}", path.display()))?;
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
         wirewatch_classifier::classify_jsonl(classifier, std::io::BufReader::new(file), output)
             .with_context(|| format!("classifying {}", path.display()))?
     };

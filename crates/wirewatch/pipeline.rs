@@ -37,9 +37,15 @@ pub fn encode<T: serde::Serialize>(key: &str, value: &T, source_feed: &str) -> M
     .with_header(headers::SOURCE_FEED, source_feed)
 }
 
-fn decode<T: serde::de::DeserializeOwned>(message: &Message, what: &str) -> Result<T, HandlerError> {
+fn decode<T: serde::de::DeserializeOwned>(
+    message: &Message,
+    what: &str,
+) -> Result<T, HandlerError> {
     if let Some(version) = message.header(headers::SCHEMA_VERSION) {
-        if version.parse::<u32>().map_or(true, |version| version > SCHEMA_VERSION) {
+        if version
+            .parse::<u32>()
+            .map_or(true, |version| version > SCHEMA_VERSION)
+        {
             return Err(HandlerError(format!(
                 "unsupported schema version {version} (this build reads up to {SCHEMA_VERSION})"
             )));
@@ -77,7 +83,10 @@ pub struct CleanStage {
 impl CleanStage {
     pub async fn article(&self, item: FeedItem) -> Article {
         let fetched_at = Utc::now();
-        let link = item.link.as_deref().and_then(|link| url::Url::parse(link).ok());
+        let link = item
+            .link
+            .as_deref()
+            .and_then(|link| url::Url::parse(link).ok());
         let mut warnings = Vec::new();
         let page = match &link {
             Some(link) => match self.http.fetch_page(link).await {
@@ -219,7 +228,11 @@ pub struct OutputSink {
 }
 
 impl OutputSink {
-    pub fn open(stdout: bool, path: Option<&PathBuf>, include: OutputInclude) -> anyhow::Result<OutputSink> {
+    pub fn open(
+        stdout: bool,
+        path: Option<&PathBuf>,
+        include: OutputInclude,
+    ) -> anyhow::Result<OutputSink> {
         let file = match path {
             Some(path) => {
                 if let Some(parent) = path.parent() {
@@ -229,7 +242,9 @@ impl OutputSink {
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|error| anyhow::anyhow!("opening output file {}: {error}", path.display()))?;
+                    .map_err(|error| {
+                        anyhow::anyhow!("opening output file {}: {error}", path.display())
+                    })?;
                 Some(Mutex::new(file))
             }
             None => None,

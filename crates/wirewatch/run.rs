@@ -153,7 +153,12 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             config.page_concurrency,
             &topics.dead_letter,
         );
-        cleaners = Some(spawn_stage(Arc::clone(&bus), spec, handler, shutdown.clone()));
+        cleaners = Some(spawn_stage(
+            Arc::clone(&bus),
+            spec,
+            handler,
+            shutdown.clone(),
+        ));
     }
     let mut classifiers = None;
     if stages.classify {
@@ -169,7 +174,12 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             2,
             &topics.dead_letter,
         );
-        classifiers = Some(spawn_stage(Arc::clone(&bus), spec, handler, shutdown.clone()));
+        classifiers = Some(spawn_stage(
+            Arc::clone(&bus),
+            spec,
+            handler,
+            shutdown.clone(),
+        ));
     }
     let mut sinks = Vec::new();
     let wants_output = config.output.stdout || config.output.jsonl.is_some();
@@ -186,7 +196,12 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             1,
             &topics.dead_letter,
         );
-        sinks.push(spawn_stage(Arc::clone(&bus), spec, Arc::new(sink), shutdown.clone()));
+        sinks.push(spawn_stage(
+            Arc::clone(&bus),
+            spec,
+            Arc::new(sink),
+            shutdown.clone(),
+        ));
     }
     if is_memory {
         std::fs::create_dir_all(&config.state_dir)
@@ -207,7 +222,12 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             1,
             &topics.dead_letter,
         );
-        sinks.push(spawn_stage(Arc::clone(&bus), spec, handler, shutdown.clone()));
+        sinks.push(spawn_stage(
+            Arc::clone(&bus),
+            spec,
+            handler,
+            shutdown.clone(),
+        ));
     }
 
     let mut poller_task = None;
@@ -275,7 +295,9 @@ async fn wait_for_end(
     }
 }
 
-async fn join_stage(task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>) -> anyhow::Result<()> {
+async fn join_stage(
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+) -> anyhow::Result<()> {
     if let Some(task) = task {
         task.await.context("stage task panicked")??;
     }
@@ -327,20 +349,21 @@ pub async fn fetch_once(config: Config) -> anyhow::Result<()> {
 
 /// `wirewatch clean FILE|URL`: prints the article JSON.
 pub async fn clean_one(target: &str) -> anyhow::Result<()> {
-    let (body, content_type, url) = if target.starts_with("http://") || target.starts_with("https://") {
-        let url = url::Url::parse(target).with_context(|| format!("invalid url {target}"))?;
-        let http = HttpClient::new(wirewatch_fetcher::HttpOptions::default())?;
-        let page = http.fetch_page(&url).await?;
-        (page.body, page.content_type, Some(page.final_url))
-    } else {
-        let path = std::path::Path::new(target);
-        let body = std::fs::read(path).with_context(|| format!("reading {target}"))?;
-        let url = path
-            .canonicalize()
-            .ok()
-            .and_then(|path| url::Url::from_file_path(path).ok());
-        (body, None, url)
-    };
+    let (body, content_type, url) =
+        if target.starts_with("http://") || target.starts_with("https://") {
+            let url = url::Url::parse(target).with_context(|| format!("invalid url {target}"))?;
+            let http = HttpClient::new(wirewatch_fetcher::HttpOptions::default())?;
+            let page = http.fetch_page(&url).await?;
+            (page.body, page.content_type, Some(page.final_url))
+        } else {
+            let path = std::path::Path::new(target);
+            let body = std::fs::read(path).with_context(|| format!("reading {target}"))?;
+            let url = path
+                .canonicalize()
+                .ok()
+                .and_then(|path| url::Url::from_file_path(path).ok());
+            (body, None, url)
+        };
     let cleaned = wirewatch_cleaner::clean(&wirewatch_cleaner::PageInput {
         body: &body,
         content_type: content_type.as_deref(),
@@ -367,7 +390,8 @@ pub async fn clean_one(target: &str) -> anyhow::Result<()> {
 /// `wirewatch status`: one line per feed.
 pub fn print_status(config: &Config) -> anyhow::Result<()> {
     let store = StateStore::open(&config.state_dir)?;
-    let statuses: std::collections::HashMap<_, _> = store.all_feed_statuses()?.into_iter().collect();
+    let statuses: std::collections::HashMap<_, _> =
+        store.all_feed_statuses()?.into_iter().collect();
     for feed in &config.feeds {
         let key = feed.url.as_str();
         match statuses.get(key) {

@@ -23,7 +23,9 @@ use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -31,7 +33,9 @@ use rdkafka::{ClientContext, Message as KafkaMessage, Offset, TopicPartitionList
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::{dead_letter, Bus, BusError, Handler, Message, Origin, Shutdown, StageReport, StageSpec};
+use crate::{
+    dead_letter, Bus, BusError, Handler, Message, Origin, Shutdown, StageReport, StageSpec,
+};
 
 /// Connection and behaviour settings.
 #[derive(Clone, Debug)]
@@ -185,7 +189,11 @@ impl OffsetTracker {
     pub fn finish(&mut self, topic: &str, partition: i32, offset: i64) {
         if let Some(state) = self.partitions.get_mut(&(topic.to_owned(), partition)) {
             if state.in_flight.remove(&offset) {
-                state.next_after_done = Some(state.next_after_done.map_or(offset + 1, |next| next.max(offset + 1)));
+                state.next_after_done = Some(
+                    state
+                        .next_after_done
+                        .map_or(offset + 1, |next| next.max(offset + 1)),
+                );
             }
         }
     }
@@ -196,7 +204,10 @@ impl OffsetTracker {
         let mut ready = Vec::new();
         for ((topic, partition), state) in &mut self.partitions {
             if let Some(only) = only {
-                if !only.iter().any(|(name, number)| name == topic && number == partition) {
+                if !only
+                    .iter()
+                    .any(|(name, number)| name == topic && number == partition)
+                {
                     continue;
                 }
             }
@@ -251,7 +262,8 @@ impl ConsumerContext for StageContext {
             let mut tracker = self.tracker.lock().expect("offset tracker lock");
             let ready = tracker.take_committable(Some(&revoked));
             if !ready.is_empty() {
-                if let Err(error) = base_consumer.commit(&partition_list(&ready), CommitMode::Sync) {
+                if let Err(error) = base_consumer.commit(&partition_list(&ready), CommitMode::Sync)
+                {
                     tracing::warn!(stage = %self.stage, error = %error, "commit on revoke failed");
                 }
             }
@@ -269,10 +281,12 @@ pub struct KafkaBus {
 
 impl KafkaBus {
     pub fn new(options: KafkaOptions) -> Result<KafkaBus, BusError> {
-        let producer: FutureProducer = options
-            .producer_config()
-            .create()
-            .map_err(|error| BusError::Config(format!("creating producer for {}: {error}", options.brokers)))?;
+        let producer: FutureProducer = options.producer_config().create().map_err(|error| {
+            BusError::Config(format!(
+                "creating producer for {}: {error}",
+                options.brokers
+            ))
+        })?;
         Ok(KafkaBus { options, producer })
     }
 
@@ -280,7 +294,11 @@ impl KafkaBus {
         &self.options
     }
 
-    fn consumer(&self, spec: &StageSpec, tracker: Arc<Mutex<OffsetTracker>>) -> Result<StreamConsumer<StageContext>, BusError> {
+    fn consumer(
+        &self,
+        spec: &StageSpec,
+        tracker: Arc<Mutex<OffsetTracker>>,
+    ) -> Result<StreamConsumer<StageContext>, BusError> {
         let context = StageContext {
             tracker,
             stage: spec.name.clone(),
@@ -294,10 +312,12 @@ impl KafkaBus {
                 message: error.to_string(),
             })?;
         let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&topics).map_err(|error| BusError::Consume {
-            group: spec.group.clone(),
-            message: error.to_string(),
-        })?;
+        consumer
+            .subscribe(&topics)
+            .map_err(|error| BusError::Consume {
+                group: spec.group.clone(),
+                message: error.to_string(),
+            })?;
         Ok(consumer)
     }
 
@@ -315,7 +335,10 @@ impl KafkaBus {
         let mut commit_timer = tokio::time::interval(Duration::from_millis(500));
         commit_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let commit = |mode: CommitMode| {
-            let ready = tracker.lock().expect("offset tracker lock").take_committable(None);
+            let ready = tracker
+                .lock()
+                .expect("offset tracker lock")
+                .take_committable(None);
             if !ready.is_empty() {
                 if let Err(error) = consumer.commit(&partition_list(&ready), mode) {
                     tracing::warn!(stage = %spec.name, error = %error, "offset commit failed");
@@ -346,10 +369,11 @@ impl KafkaBus {
                 partition: kafka_message.partition(),
                 offset: kafka_message.offset(),
             };
-            tracker
-                .lock()
-                .expect("offset tracker lock")
-                .start(&origin.topic, origin.partition, origin.offset);
+            tracker.lock().expect("offset tracker lock").start(
+                &origin.topic,
+                origin.partition,
+                origin.offset,
+            );
             let handler = Arc::clone(&handler);
             let tracker = Arc::clone(&tracker);
             let report = Arc::clone(&report);
@@ -411,9 +435,12 @@ impl KafkaBus {
         );
         let mut config = self.options.producer_config();
         config.set("transactional.id", &transactional_id);
-        let producer: FutureProducer = config.create().map_err(|error| BusError::Config(format!("creating transactional producer: {error}")))?;
+        let producer: FutureProducer = config.create().map_err(|error| {
+            BusError::Config(format!("creating transactional producer: {error}"))
+        })?;
         let timeout = self.options.shutdown_timeout;
-        tokio::task::block_in_place(|| producer.init_transactions(timeout)).map_err(|error| BusError::Config(format!("init transactions: {error}")))?;
+        tokio::task::block_in_place(|| producer.init_transactions(timeout))
+            .map_err(|error| BusError::Config(format!("init transactions: {error}")))?;
         let mut report = StageReport::default();
         const BATCH: usize = 64;
         loop {
@@ -443,7 +470,14 @@ impl KafkaBus {
                 }
             }
             let result = self
-                .transaction(&producer, &consumer, &spec, handler.as_ref(), &batch, &mut report)
+                .transaction(
+                    &producer,
+                    &consumer,
+                    &spec,
+                    handler.as_ref(),
+                    &batch,
+                    &mut report,
+                )
                 .await;
             if let Err(error) = result {
                 tracing::error!(stage = %spec.name, error = %error, "transaction aborted; rewinding the batch");
@@ -455,7 +489,12 @@ impl KafkaBus {
                     *offset = (*offset).min(message.offset());
                 }
                 for ((topic, partition), offset) in rewind {
-                    let _ = consumer.seek(&topic, partition, Offset::Offset(offset), Duration::from_secs(5));
+                    let _ = consumer.seek(
+                        &topic,
+                        partition,
+                        Offset::Offset(offset),
+                        Duration::from_secs(5),
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
@@ -488,11 +527,14 @@ impl KafkaBus {
                 offset: kafka_message.offset(),
             };
             let message = to_bus_message(kafka_message);
-            let (published, dead_lettered) = process(producer, spec, handler, &message, &origin).await?;
+            let (published, dead_lettered) =
+                process(producer, spec, handler, &message, &origin).await?;
             batch_report.processed += 1;
             batch_report.published += published;
             batch_report.dead_lettered += dead_lettered;
-            let next = next_offsets.entry((origin.topic, origin.partition)).or_insert(0);
+            let next = next_offsets
+                .entry((origin.topic, origin.partition))
+                .or_insert(0);
             *next = (*next).max(origin.offset + 1);
         }
         let offsets: Vec<(String, i32, i64)> = next_offsets
@@ -535,7 +577,10 @@ async fn process(
         Ok(outputs) => {
             let deliveries = outputs.iter().map(|output| async move {
                 producer
-                    .send(record(&output.topic, &output.message), Duration::from_secs(30))
+                    .send(
+                        record(&output.topic, &output.message),
+                        Duration::from_secs(30),
+                    )
                     .await
                     .map_err(|(error, _)| kafka_error(&output.topic, error))
             });
@@ -548,7 +593,10 @@ async fn process(
             tracing::warn!(stage = %spec.name, origin = %origin, error = %error, "message sent to the dead-letter topic");
             let letter = dead_letter(message, origin, &spec.name, &error.0);
             producer
-                .send(record(&spec.dead_letter_topic, &letter), Duration::from_secs(30))
+                .send(
+                    record(&spec.dead_letter_topic, &letter),
+                    Duration::from_secs(30),
+                )
                 .await
                 .map_err(|(error, _)| kafka_error(&spec.dead_letter_topic, error))?;
             Ok((0, 1))
@@ -613,20 +661,28 @@ pub async fn create_topics(
     let new_topics: Vec<NewTopic<'_>> = names
         .iter()
         .map(|name| {
-            NewTopic::new(name, settings.partitions, TopicReplication::Fixed(settings.replication_factor))
-                .set("retention.ms", &retention)
+            NewTopic::new(
+                name,
+                settings.partitions,
+                TopicReplication::Fixed(settings.replication_factor),
+            )
+            .set("retention.ms", &retention)
         })
         .collect();
     let admin_options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
     let results = admin
         .create_topics(new_topics.iter(), &admin_options)
         .await
-        .map_err(|error| BusError::Config(format!("creating topics on {}: {error}", options.brokers)))?;
+        .map_err(|error| {
+            BusError::Config(format!("creating topics on {}: {error}", options.brokers))
+        })?;
     let mut outcomes = Vec::new();
     for result in results {
         match result {
             Ok(name) => outcomes.push((name, "created".to_owned())),
-            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => outcomes.push((name, "exists".to_owned())),
+            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                outcomes.push((name, "exists".to_owned()))
+            }
             Err((name, code)) => {
                 return Err(BusError::Config(format!("creating topic {name}: {code}")));
             }
@@ -650,7 +706,10 @@ mod tests {
         assert_eq!(tracker.take_committable(None), vec![("t".into(), 0, 10)]);
         tracker.finish("t", 0, 10);
         assert_eq!(tracker.take_committable(None), vec![("t".into(), 0, 13)]);
-        assert!(tracker.take_committable(None).is_empty(), "unchanged offsets are not recommitted");
+        assert!(
+            tracker.take_committable(None).is_empty(),
+            "unchanged offsets are not recommitted"
+        );
         tracker.finish("t", 0, 14);
         tracker.finish("t", 0, 13);
         assert_eq!(tracker.take_committable(None), vec![("t".into(), 0, 15)]);

@@ -271,7 +271,10 @@ mod tests {
         let upper = tokio::spawn({
             let bus = bus.clone();
             let shutdown = shutdown.clone();
-            async move { bus.run_stage(spec("upper", "in"), Arc::new(Upper), shutdown).await }
+            async move {
+                bus.run_stage(spec("upper", "in"), Arc::new(Upper), shutdown)
+                    .await
+            }
         });
         let collect = tokio::spawn({
             let bus = bus.clone();
@@ -318,7 +321,9 @@ mod tests {
     #[tokio::test]
     async fn unsubscribed_topics_drop_and_closed_topics_refuse() {
         let bus = MemoryBus::new(1);
-        bus.publish("nobody", Message::new("k", vec![1])).await.unwrap();
+        bus.publish("nobody", Message::new("k", vec![1]))
+            .await
+            .unwrap();
         assert_eq!(bus.dropped(), 1);
         bus.close_topic("nobody").await;
         assert!(matches!(

@@ -91,10 +91,7 @@ pub enum FetchError {
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
     #[error("{url}: {source}")]
-    File {
-        url: String,
-        source: std::io::Error,
-    },
+    File { url: String, source: std::io::Error },
 }
 
 impl FetchError {
@@ -159,7 +156,8 @@ impl HttpClient {
             headers.insert(header::IF_MODIFIED_SINCE, since);
         }
         for (name, value) in extra_headers {
-            if let (Ok(name), Some(value)) = (HeaderName::try_from(name.as_str()), header_value(value))
+            if let (Ok(name), Some(value)) =
+                (HeaderName::try_from(name.as_str()), header_value(value))
             {
                 headers.insert(name, value);
             }
@@ -221,7 +219,10 @@ impl HttpClient {
             });
         }
         let limit = self.options.max_body_bytes;
-        if response.content_length().is_some_and(|length| length > limit) {
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
             return Err(FetchError::TooLarge {
                 url: url.to_string(),
                 limit,
@@ -349,7 +350,9 @@ pub fn is_non_public(address: IpAddr) -> bool {
                 || v6.is_unspecified()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_non_public(IpAddr::V4(v4)))
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_non_public(IpAddr::V4(v4)))
         }
     }
 }
@@ -438,7 +441,10 @@ mod tests {
     #[test]
     fn cache_control_wins_over_expires() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=600"));
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=600"),
+        );
         headers.insert(
             header::EXPIRES,
             HeaderValue::from_static("Thu, 01 Jan 2099 00:00:00 GMT"),

@@ -165,7 +165,9 @@ impl Poller {
                 ) {
                     Ok(parsed) => {
                         advertised_interval = fetched.fresh_for.max(feed_interval(&parsed));
-                        let emitted = self.emit_new(feed, &parsed, &mut status, &mut outcome).await;
+                        let emitted = self
+                            .emit_new(feed, &parsed, &mut status, &mut outcome)
+                            .await;
                         // Keep the old validators when an item was refused, so
                         // the next poll fetches the document again.
                         if emitted.is_ok() {
@@ -204,8 +206,11 @@ impl Poller {
                 status.total_failures += 1;
                 status.last_error = Some(message.clone());
                 outcome.error = Some(message);
-                outcome.next_in =
-                    self.interval_after_failure(feed, status.consecutive_failures, advertised_interval);
+                outcome.next_in = self.interval_after_failure(
+                    feed,
+                    status.consecutive_failures,
+                    advertised_interval,
+                );
             }
         }
         let jittered = jitter(outcome.next_in, self.options.jitter, feed_key);
@@ -242,7 +247,11 @@ impl Poller {
             if let Some(guid_key) = guid_key.as_deref() {
                 keys.push(guid_key);
             }
-            if self.store.is_seen(&keys).map_err(|error| error.to_string())? {
+            if self
+                .store
+                .is_seen(&keys)
+                .map_err(|error| error.to_string())?
+            {
                 continue;
             }
             let when = item.published.or(item.updated);
@@ -271,7 +280,10 @@ impl Poller {
     }
 
     fn clamp(&self, interval: Duration) -> Duration {
-        interval.clamp(self.options.min_interval, self.options.max_interval.max(self.options.min_interval))
+        interval.clamp(
+            self.options.min_interval,
+            self.options.max_interval.max(self.options.min_interval),
+        )
     }
 
     fn interval_after_success(&self, feed: &FeedSpec, advertised: Option<Duration>) -> Duration {
@@ -288,7 +300,9 @@ impl Poller {
     ) -> Duration {
         let base = self.clamp(feed.interval);
         let exponent = failures.saturating_sub(1).min(16);
-        let backoff = base.saturating_mul(1u32 << exponent).min(self.options.max_backoff);
+        let backoff = base
+            .saturating_mul(1u32 << exponent)
+            .min(self.options.max_backoff);
         retry_after.map_or(backoff, |retry_after| {
             backoff.max(retry_after.min(self.options.max_backoff))
         })
@@ -442,7 +456,11 @@ mod tests {
             ..ParsedEntry::default()
         };
         let parsed = ParsedFeed::default();
-        let first = feed_item(&feed, &parsed, &entry("https://example.org/a?utm_source=rss"));
+        let first = feed_item(
+            &feed,
+            &parsed,
+            &entry("https://example.org/a?utm_source=rss"),
+        );
         let second = feed_item(&feed, &parsed, &entry("https://www.example.org/a"));
         assert_eq!(first.id, second.id);
     }

@@ -10,9 +10,32 @@ use url::Url;
 /// before an URL is hashed, so `?utm_source=rss` and `?utm_source=twitter`
 /// name the same story. Matched case-insensitively; `utm_` is a prefix.
 pub const TRACKING_PARAMETERS: &[&str] = &[
-    "utm_", "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "mc_cid", "mc_eid", "yclid", "igshid",
-    "_hsenc", "_hsmi", "mkt_tok", "cmpid", "ocid", "ito", "at_medium", "at_campaign", "rss",
-    "ref_src", "xtor", "CMP", "taid", "partner", "feature", "src",
+    "utm_",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gclsrc",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "yclid",
+    "igshid",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "cmpid",
+    "ocid",
+    "ito",
+    "at_medium",
+    "at_campaign",
+    "rss",
+    "ref_src",
+    "xtor",
+    "CMP",
+    "taid",
+    "partner",
+    "feature",
+    "src",
 ];
 
 fn is_tracking_parameter(name: &str) -> bool {
