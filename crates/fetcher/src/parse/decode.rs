@@ -23,7 +23,7 @@ enum Wide {
     Utf32Be,
 }
 
-pub(crate) fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
+pub(crate) fn decode(body: &[u8], content_type: Option<&str>, host: Option<&str>) -> Decoded {
     if let Some((wide, bom_len)) = wide_bom(body) {
         return decode_wide(&body[bom_len..], wide);
     }
@@ -36,17 +36,17 @@ pub(crate) fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
                 encoding: "UTF-8",
             };
         }
-        return decode_legacy(rest, content_type);
+        return decode_legacy(rest, content_type, host);
     }
     if let Some(wide) = sniff_wide(body) {
         return decode_wide(body, wide);
     }
-    decode_legacy(body, content_type)
+    decode_legacy(body, content_type, host)
 }
 
 /// An ASCII-compatible document: declared encoding if the bytes agree with
 /// it, else UTF-8 if they are UTF-8, else the detector's guess.
-fn decode_legacy(body: &[u8], content_type: Option<&str>) -> Decoded {
+fn decode_legacy(body: &[u8], content_type: Option<&str>, host: Option<&str>) -> Decoded {
     let declared = content_type
         .and_then(charset_param)
         .and_then(|label| Encoding::for_label(label.as_bytes()))
@@ -71,7 +71,10 @@ fn decode_legacy(body: &[u8], content_type: Option<&str>) -> Decoded {
     }
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(body, true);
-    let guess = detector.guess(None, false);
+    // The detector weighs its candidates by region; the feed's declared
+    // language says more about that than the host name, so it goes first.
+    let hint = language_hint(body).or_else(|| host.and_then(top_level_domain));
+    let guess = detector.guess(hint.as_deref().map(str::as_bytes), false);
     let (text, _) = guess.decode_without_bom_handling(body);
     Decoded {
         text: text.into_owned(),
@@ -93,8 +96,10 @@ fn utf8(body: &[u8]) -> Decoded {
 fn looks_like_utf8_mislabelled(body: &[u8], declared: &'static Encoding) -> bool {
     if declared.is_single_byte() && !body.is_ascii() {
         if let Ok(text) = std::str::from_utf8(body) {
-            let multibyte = text.chars().filter(|ch| !ch.is_ascii()).count();
-            return multibyte >= 2;
+            // Even one multi-byte sequence decides it: in legacy text a
+            // lead byte followed by exactly the right continuation bytes
+            // (`â‚¬` for `€`) is mojibake-shaped and practically never meant.
+            return text.chars().any(|ch| !ch.is_ascii());
         }
     }
     false
@@ -167,6 +172,52 @@ fn decode_wide(body: &[u8], wide: Wide) -> Decoded {
     }
 }
 
+/// A region hint for the detector from `<language>xx` / `<dc:language>` /
+/// `xml:lang="xx"` near the start of the document (ASCII, so readable
+/// before decoding), as the country-code domain chardetng understands.
+fn language_hint(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(4096)];
+    let head = String::from_utf8_lossy(head);
+    let value_start = ["language>", "xml:lang=\"", "xml:lang='"]
+        .iter()
+        .find_map(|marker| head.find(marker).map(|at| at + marker.len()))?;
+    let code: String = head[value_start..]
+        .trim_start()
+        .chars()
+        .take_while(|ch| ch.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let region = match code.as_str() {
+        "cs" => "cz",
+        "ja" => "jp",
+        "zh" => "cn",
+        "ko" => "kr",
+        "el" => "gr",
+        "he" | "iw" => "il",
+        "uk" => "ua",
+        "sv" => "se",
+        "da" => "dk",
+        "et" => "ee",
+        "sl" => "si",
+        "sr" => "rs",
+        "fa" => "ir",
+        "ar" => "sa",
+        "vi" => "vn",
+        "be" => "by",
+        "kk" => "kz",
+        "en" => "com",
+        other if other.len() == 2 => other,
+        _ => return None,
+    };
+    Some(region.to_string())
+}
+
+fn top_level_domain(host: &str) -> Option<String> {
+    let tld = host.rsplit('.').next()?;
+    (tld.len() >= 2 && tld.bytes().all(|byte| byte.is_ascii_alphabetic()))
+        .then(|| tld.to_ascii_lowercase())
+}
+
 /// `charset` from a `Content-Type` header value.
 fn charset_param(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|param| {
@@ -223,13 +274,15 @@ mod tests {
     #[test]
     fn reads_declared_windows_1251() {
         let body = b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>\xcf\xf0\xe8</rss>";
-        assert!(decode(body, None).text.contains("\u{41f}\u{440}\u{438}"));
+        assert!(decode(body, None, None)
+            .text
+            .contains("\u{41f}\u{440}\u{438}"));
     }
 
     #[test]
     fn header_charset_beats_prolog() {
         let body = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>\xcf\xf0\xe8</rss>";
-        let decoded = decode(body, Some("text/xml; charset=windows-1251"));
+        let decoded = decode(body, Some("text/xml; charset=windows-1251"), None);
         assert_eq!(decoded.encoding, "windows-1251");
     }
 
@@ -239,7 +292,7 @@ mod tests {
             .encode_utf16()
             .flat_map(|unit| unit.to_be_bytes())
             .collect();
-        assert_eq!(decode(&body, None).text, "<rss/>");
+        assert_eq!(decode(&body, None, None).text, "<rss/>");
     }
 
     #[test]

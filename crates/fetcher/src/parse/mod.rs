@@ -92,7 +92,7 @@ pub fn parse_feed(
             "gzip-compressed body (content encoding not undone)".to_string(),
         ));
     }
-    let decoded = decode::decode(body, content_type);
+    let decoded = decode::decode(body, content_type, base_url.and_then(Url::host_str));
     let text = decoded
         .text
         .trim_start_matches(|ch: char| ch == '\u{FEFF}' || ch.is_whitespace());
