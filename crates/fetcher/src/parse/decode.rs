@@ -90,19 +90,12 @@ fn utf8(body: &[u8]) -> Decoded {
 }
 
 /// A single-byte declaration (ISO-8859-1 and friends) never fails to decode,
-/// so it cannot be checked that way. Bytes that are valid UTF-8 and contain
-/// multi-byte sequences are, in practice, UTF-8 with a stale declaration:
-/// legacy text almost never happens to form valid UTF-8 sequences.
+/// so it cannot be checked that way. Non-ASCII bytes that are valid UTF-8
+/// are, in practice, UTF-8 with a stale declaration: even one multi-byte
+/// sequence decides it, since in legacy text a lead byte followed by exactly
+/// the right continuation bytes (`â‚¬` for `€`) is practically never meant.
 fn looks_like_utf8_mislabelled(body: &[u8], declared: &'static Encoding) -> bool {
-    if declared.is_single_byte() && !body.is_ascii() {
-        if let Ok(text) = std::str::from_utf8(body) {
-            // Even one multi-byte sequence decides it: in legacy text a
-            // lead byte followed by exactly the right continuation bytes
-            // (`â‚¬` for `€`) is mojibake-shaped and practically never meant.
-            return text.chars().any(|ch| !ch.is_ascii());
-        }
-    }
-    false
+    declared.is_single_byte() && !body.is_ascii() && std::str::from_utf8(body).is_ok()
 }
 
 fn wide_bom(body: &[u8]) -> Option<(Wide, usize)> {
