@@ -8,6 +8,9 @@
 //! `broker_cue`, `sell_verb`, `buy_verb`, `person_title`); a taxonomy without
 //! one of them just finds fewer roles.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 use wirewatch_model::{Entities, Party, PartyRole, Transfer};
 
 use crate::engine::{Engine, Hit, Scratch, NO_ENTITY};
@@ -127,12 +130,12 @@ struct Name {
     text: String,
 }
 
-fn concept(taxonomy: &Taxonomy, name: &str) -> Option<u16> {
-    taxonomy
-        .concepts
-        .iter()
-        .position(|candidate| candidate == name)
-        .map(|index| index as u16)
+/// Whether a capitalised word is a common word rather than part of a name.
+fn is_common_word(word: &str) -> bool {
+    static COMMON: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    COMMON
+        .get_or_init(|| NOT_NAMES.iter().copied().collect())
+        .contains(word)
 }
 
 fn push_unique(list: &mut Vec<String>, value: &str) {
@@ -191,7 +194,7 @@ fn find_names(scratch: &Scratch, document: &Document<'_>) -> Vec<Name> {
             && token.norm_start >= text.text_start
             && !in_entity[index]
             && text.word(index).chars().count() > 1
-            && !NOT_NAMES.contains(&text.word(index))
+            && !is_common_word(text.word(index))
     };
     let mut names = Vec::new();
     let mut index = 0;
@@ -263,7 +266,7 @@ fn find_parties(
     let sentence_of = |token: usize| text.tokens[token].sentence;
     // "sanctioned Mr. Mkrtychev", "designated Ivan Petrov": a name just
     // after the verb; "Petrov was sanctioned": a name just before it.
-    if let Some(designation) = concept(taxonomy, "designation_verb") {
+    if let Some(designation) = taxonomy.roles.designation_verb {
         for hit in engine.hits_of(scratch, designation) {
             let after = names.iter().find(|name| {
                 name.first > hit.tok_end as usize
@@ -282,7 +285,7 @@ fn find_parties(
         }
     }
     // "X ... brokered the deal", "arms dealer X", "X helped facilitate".
-    if let Some(broker) = concept(taxonomy, "broker_cue") {
+    if let Some(broker) = taxonomy.roles.broker_cue {
         for hit in engine.hits_of(scratch, broker) {
             let after = names.iter().find(|name| {
                 name.first > hit.tok_end as usize
@@ -300,11 +303,11 @@ fn find_parties(
         }
     }
     // A name right before a verb of selling or buying.
-    for (lexicon, role) in [
-        ("sell_verb", PartyRole::Seller),
-        ("buy_verb", PartyRole::Buyer),
+    for (verb, role) in [
+        (taxonomy.roles.sell_verb, PartyRole::Seller),
+        (taxonomy.roles.buy_verb, PartyRole::Buyer),
     ] {
-        let Some(verb) = concept(taxonomy, lexicon) else {
+        let Some(verb) = verb else {
             continue;
         };
         for hit in engine.hits_of(scratch, verb) {
@@ -319,7 +322,7 @@ fn find_parties(
         }
     }
     // People named with a title: "spokesman John Kirby".
-    if let Some(title) = concept(taxonomy, "person_title") {
+    if let Some(title) = taxonomy.roles.person_title {
         for hit in engine.hits_of(scratch, title) {
             if let Some(name) = names.iter().find(|name| {
                 name.first == hit.tok_end as usize + 1
@@ -351,7 +354,7 @@ fn find_transfers(
     scratch: &Scratch,
     entities: &mut Entities,
 ) {
-    let arms = concept(taxonomy, "arms_noun");
+    let arms = taxonomy.roles.arms_noun;
     let weapon_in = |sentence: u32| -> Option<Vec<String>> {
         let mut kinds: Vec<String> = Vec::new();
         let mut generic = false;
@@ -374,8 +377,11 @@ fn find_transfers(
         (!kinds.is_empty()).then_some(kinds)
     };
     let countries: Vec<&Hit> = engine.hits_of(scratch, COUNTRY).collect();
-    for (lexicon, selling) in [("sell_verb", true), ("buy_verb", false)] {
-        let Some(verb) = concept(taxonomy, lexicon) else {
+    for (verb, selling) in [
+        (taxonomy.roles.sell_verb, true),
+        (taxonomy.roles.buy_verb, false),
+    ] {
+        let Some(verb) = verb else {
             continue;
         };
         for hit in engine.hits_of(scratch, verb) {

@@ -190,6 +190,19 @@ pub struct Taxonomy {
     /// Canonical entity names per kind: countries, bodies, weapons.
     pub(crate) entities: [Vec<String>; 3],
     pub(crate) labels: Vec<Label>,
+    /// The word lists entity roles are read with, resolved once.
+    pub(crate) roles: RoleConcepts,
+}
+
+/// Concept ids of the optional word lists the entity extractor uses.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RoleConcepts {
+    pub designation_verb: Option<u16>,
+    pub broker_cue: Option<u16>,
+    pub sell_verb: Option<u16>,
+    pub buy_verb: Option<u16>,
+    pub person_title: Option<u16>,
+    pub arms_noun: Option<u16>,
 }
 
 /// The files of the shipped taxonomy, embedded so the binary needs no
@@ -304,7 +317,23 @@ impl Taxonomy {
         if builder.labels.is_empty() {
             return Err(TaxonomyError::NoLabels);
         }
+        let find = |name: &str| {
+            builder
+                .concepts
+                .iter()
+                .position(|candidate| candidate == name)
+                .map(|index| index as u16)
+        };
+        let roles = RoleConcepts {
+            designation_verb: find("designation_verb"),
+            broker_cue: find("broker_cue"),
+            sell_verb: find("sell_verb"),
+            buy_verb: find("buy_verb"),
+            person_title: find("person_title"),
+            arms_noun: find("arms_noun"),
+        };
         Ok(Taxonomy {
+            roles,
             concepts: builder.concepts,
             terms: builder.terms,
             entities: builder.entities,

@@ -206,7 +206,9 @@ impl NormText {
                     // "U.S." and "Mr." do not end a sentence; other periods
                     // end one when a capitalized word follows.
                     let abbreviation = match word {
-                        Some(word) => word.chars().count() == 1 || ABBREVIATIONS.contains(&word),
+                        Some(word) => {
+                            word.chars().nth(1).is_none() || ABBREVIATIONS.contains(&word)
+                        }
                         None => false,
                     };
                     if !abbreviation {
