@@ -27,9 +27,11 @@ pub(crate) struct Token {
 #[derive(Debug, Default)]
 pub(crate) struct NormText {
     pub norm: String,
-    /// For every byte of `norm` (and one past the end), the byte offset in
-    /// the original field that produced it.
-    pub byte_at: Vec<u32>,
+    /// `(norm offset, source offset)` pairs from which offsets map one to
+    /// one until the next pair: a pair is added only where normalization
+    /// changed a length (a collapsed space, a folded quote), so an ASCII
+    /// article needs almost none.
+    anchors: Vec<(u32, u32)>,
     pub tokens: Vec<Token>,
     /// Where the text starts in `norm`; bytes before it belong to the title.
     pub text_start: u32,
@@ -57,7 +59,7 @@ const ABBREVIATIONS: &[&str] = &[
 impl NormText {
     pub fn clear(&mut self) {
         self.norm.clear();
-        self.byte_at.clear();
+        self.anchors.clear();
         self.tokens.clear();
         self.text_start = 0;
         self.non_ascii = false;
@@ -67,32 +69,37 @@ impl NormText {
     pub fn build(&mut self, title: &str, text: &str) {
         self.clear();
         self.norm.reserve(title.len() + text.len() + 1);
-        self.byte_at.reserve(title.len() + text.len() + 2);
         let mut sentence = 0u32;
+        self.anchors.push((0, 0));
         self.push_field(title, &mut sentence);
         // The title is its own sentence, whatever punctuation it ends with.
         sentence += 1;
         self.norm.push('\n');
-        self.byte_at.push(title.len() as u32);
         self.text_start = self.norm.len() as u32;
+        self.anchors.push((self.text_start, 0));
         self.push_field(text, &mut sentence);
-        self.byte_at.push(text.len() as u32);
     }
 
-    /// Appends a (lowercased) character that came from source byte
-    /// `byte_index`, mapping each of its bytes there.
+    /// Appends a normalized character.
     #[inline]
-    fn push_mapped(&mut self, character: char, byte_index: u32) {
-        if character.is_ascii() {
-            self.norm.push(character);
-            self.byte_at.push(byte_index);
+    fn emit(&mut self, character: char) {
+        if !character.is_ascii() {
+            self.non_ascii = true;
+        }
+        self.norm.push(character);
+    }
+
+    /// Records where normalized and source offsets meet again after a
+    /// character whose normalized length differs from its source length.
+    #[inline]
+    fn realign(&mut self, emitted_from: usize, source_end: u32, source_len: usize) {
+        if self.norm.len() - emitted_from == source_len {
             return;
         }
-        self.non_ascii = true;
-        let before = self.norm.len();
-        self.norm.push(character);
-        for _ in before..self.norm.len() {
-            self.byte_at.push(byte_index);
+        let norm_end = self.norm.len() as u32;
+        match self.anchors.last_mut() {
+            Some(last) if last.0 == norm_end => last.1 = source_end,
+            _ => self.anchors.push((norm_end, source_end)),
         }
     }
 
@@ -157,7 +164,6 @@ impl NormText {
                 let copied_from = self.norm.len();
                 self.norm.push_str(&field[index..index + run]);
                 self.norm[copied_from..].make_ascii_lowercase();
-                self.byte_at.extend(index as u32..(index + run) as u32);
                 index += run;
                 last_space = false;
                 continue;
@@ -167,17 +173,42 @@ impl NormText {
             } else {
                 field[index..].chars().next().unwrap_or('\u{fffd}')
             };
-            let byte_index = index as u32;
-            index += character.len_utf8();
+            let source_len = character.len_utf8();
+            index += source_len;
+            let emitted_from = self.norm.len();
+            self.push_other(
+                character,
+                &mut in_word,
+                &mut breaks,
+                &mut last_space,
+                sentence,
+            );
+            self.realign(emitted_from, index as u32, source_len);
+        }
+        if in_word {
+            self.end_token();
+        }
+    }
+
+    /// Handles one character outside a run of ASCII letters and digits.
+    fn push_other(
+        &mut self,
+        character: char,
+        in_word: &mut bool,
+        breaks: &mut Breaks,
+        last_space: &mut bool,
+        sentence: &mut u32,
+    ) {
+        {
             if character.is_alphanumeric() {
-                if !in_word {
+                if !*in_word {
                     self.start_token(
                         character.is_uppercase(),
                         character.is_alphabetic(),
-                        &mut breaks,
+                        breaks,
                         sentence,
                     );
-                    in_word = true;
+                    *in_word = true;
                 }
                 if character.is_lowercase() {
                     if let Some(token) = self.tokens.last_mut() {
@@ -185,13 +216,13 @@ impl NormText {
                     }
                 }
                 for lower in character.to_lowercase() {
-                    self.push_mapped(lower, byte_index);
+                    self.emit(lower);
                 }
-                last_space = false;
-                continue;
+                *last_space = false;
+                return;
             }
-            if in_word {
-                in_word = false;
+            if *in_word {
+                *in_word = false;
                 self.end_token();
             }
             match character {
@@ -215,50 +246,47 @@ impl NormText {
                         breaks.period = true;
                         breaks.space = false;
                     }
-                    self.push_mapped('.', byte_index);
-                    last_space = false;
+                    self.emit('.');
+                    *last_space = false;
                 }
                 '!' | '?' | ';' => {
                     breaks.hard = true;
-                    self.push_mapped(character, byte_index);
-                    last_space = false;
+                    self.emit(character);
+                    *last_space = false;
                 }
                 '\n' | '\r' | '\u{2029}' => {
                     breaks.hard = true;
-                    if !last_space {
-                        self.push_mapped(' ', byte_index);
-                        last_space = true;
+                    if !*last_space {
+                        self.emit(' ');
+                        *last_space = true;
                     }
                 }
                 _ if character.is_whitespace() => {
                     breaks.space = true;
-                    if !last_space {
-                        self.push_mapped(' ', byte_index);
-                        last_space = true;
+                    if !*last_space {
+                        self.emit(' ');
+                        *last_space = true;
                     }
                 }
                 '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => {
-                    self.push_mapped('\'', byte_index);
-                    last_space = false;
+                    self.emit('\'');
+                    *last_space = false;
                 }
                 '\u{201c}' | '\u{201d}' | '\u{ab}' | '\u{bb}' | '\u{201e}' => {
-                    self.push_mapped('"', byte_index);
-                    last_space = false;
+                    self.emit('"');
+                    *last_space = false;
                 }
                 '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => {
-                    self.push_mapped('-', byte_index);
-                    last_space = false;
+                    self.emit('-');
+                    *last_space = false;
                 }
                 _ => {
                     for lower in character.to_lowercase() {
-                        self.push_mapped(lower, byte_index);
+                        self.emit(lower);
                     }
-                    last_space = false;
+                    *last_space = false;
                 }
             }
-        }
-        if in_word {
-            self.end_token();
         }
     }
 
@@ -271,20 +299,29 @@ impl NormText {
         }
     }
 
+    /// The source offset of a normalized offset at a character boundary.
+    fn source_offset(&self, norm_offset: u32) -> usize {
+        let index = self
+            .anchors
+            .partition_point(|anchor| anchor.0 <= norm_offset)
+            .saturating_sub(1);
+        let (norm, source) = self.anchors.get(index).copied().unwrap_or((0, 0));
+        (source + norm_offset.saturating_sub(norm)) as usize
+    }
+
     /// The byte range in the original field of a normalized byte range.
     fn source_range(&self, field: &str, norm_start: u32, norm_end: u32) -> (usize, usize) {
-        let start = self.byte_at[norm_start as usize] as usize;
-        let end = if norm_end > norm_start {
-            let last = self.byte_at[norm_end as usize - 1] as usize;
-            // The end of the source character that produced the last byte.
-            last + field
-                .get(last..)
-                .and_then(|rest| rest.chars().next())
-                .map_or(0, char::len_utf8)
-        } else {
-            start
-        };
-        (start, end.max(start))
+        let mut start = self.source_offset(norm_start).min(field.len());
+        let mut end = self.source_offset(norm_end).min(field.len()).max(start);
+        // A range inside a character whose normalized form is longer
+        // (rare lowercase expansions) is widened to whole characters.
+        while !field.is_char_boundary(start) {
+            start -= 1;
+        }
+        while !field.is_char_boundary(end) {
+            end += 1;
+        }
+        (start, end)
     }
 
     /// The character range (what evidence offsets count) in `field` of a
