@@ -9,10 +9,10 @@ fn every_shipped_config_is_valid() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&config_dir).unwrap() {
         let path = entry.unwrap().path();
-        let is_main_config = path.extension().is_some_and(|extension| extension == "toml")
-            && path
-                .file_name()
-                .is_some_and(|name| name != "feeds.toml");
+        let is_main_config = path
+            .extension()
+            .is_some_and(|extension| extension == "toml")
+            && path.file_name().is_some_and(|name| name != "feeds.toml");
         if !is_main_config {
             continue;
         }
@@ -25,13 +25,19 @@ fn every_shipped_config_is_valid() {
         );
         checked += 1;
     }
-    assert!(checked >= 2, "expected wirewatch.toml and demo.toml at least");
+    assert!(
+        checked >= 2,
+        "expected wirewatch.toml and demo.toml at least"
+    );
 }
 
 #[test]
 fn config_errors_name_file_line_and_column() {
     let scratch = Scratch::new("check");
-    scratch.write("feeds.toml", "[[feed]]\nurl = \"https://example.org/feed\"\ninterval = \"soon\"\n");
+    scratch.write(
+        "feeds.toml",
+        "[[feed]]\nurl = \"https://example.org/feed\"\ninterval = \"soon\"\n",
+    );
     let config = scratch.write(
         "wirewatch.toml",
         "feeds = [\"feeds.toml\"]\n\n[fetcher]\njitter = 0.9\nmax_item_age = \"3 weeks\"\n",
@@ -42,17 +48,32 @@ fn config_errors_name_file_line_and_column() {
     assert!(stderr.contains("wirewatch.toml:4:10"), "{stderr}");
     assert!(stderr.contains("jitter"), "{stderr}");
     assert!(stderr.contains("wirewatch.toml:5:16"), "{stderr}");
-    assert!(stderr.contains("feeds.toml:3:12"), "all problems at once: {stderr}");
+    assert!(
+        stderr.contains("feeds.toml:3:12"),
+        "all problems at once: {stderr}"
+    );
 
     let syntax = scratch.write("broken.toml", "[fetcher\nuser_agent = 1\n");
     let output = wirewatch(&["check", "--config", syntax.to_str().unwrap()]);
     assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("broken.toml:1:"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("broken.toml:1:"),
+        "{}",
+        text(&output.stderr)
+    );
 
     let unknown = scratch.write("unknown.toml", "[fetcher]\nuser_agnet = \"x\"\n");
     let output = wirewatch(&["check", "--config", unknown.to_str().unwrap()]);
-    assert!(text(&output.stderr).contains("unknown.toml:2:1"), "{}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("user_agnet"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("unknown.toml:2:1"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(
+        text(&output.stderr).contains("user_agnet"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[test]
@@ -72,7 +93,10 @@ fn classify_flags_the_seed_article_with_both_labels() {
         .filter(|label| label["flagged"] == true)
         .map(|label| label["label"].as_str().unwrap())
         .collect();
-    assert!(flagged.contains(&"ARMS_TRANSFER") && flagged.contains(&"SANCTIONS"), "{flagged:?}");
+    assert!(
+        flagged.contains(&"ARMS_TRANSFER") && flagged.contains(&"SANCTIONS"),
+        "{flagged:?}"
+    );
 
     let explained = wirewatch(&["classify", "--explain", seed.to_str().unwrap()]);
     assert!(explained.status.success());
@@ -99,7 +123,11 @@ fn classify_jsonl_writes_one_line_per_record() {
         .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["id"], "a");
-    assert!(lines[0]["labels"].as_array().unwrap().iter().any(|label| label == "SANCTIONS"));
+    assert!(lines[0]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|label| label == "SANCTIONS"));
     assert!(lines[1]["labels"].as_array().unwrap().is_empty());
     assert!(lines[1]["scores"]["SANCTIONS"].as_f64().unwrap() < 0.5);
 }
@@ -127,5 +155,7 @@ fn fetch_once_prints_items_from_the_demo_feeds() {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(items.len(), 5, "3 + 2 demo items");
-    assert!(items.iter().all(|item| item["link"].as_str().unwrap().starts_with("file://")));
+    assert!(items
+        .iter()
+        .all(|item| item["link"].as_str().unwrap().starts_with("file://")));
 }

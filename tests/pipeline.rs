@@ -53,7 +53,10 @@ fn serve_demo_pages(server: &TestServer) {
     ] {
         server.route(
             &format!("/pages/{page}"),
-            Route::ok("text/html; charset=utf-8", demo_file(&format!("pages/{page}"))),
+            Route::ok(
+                "text/html; charset=utf-8",
+                demo_file(&format!("pages/{page}")),
+            ),
         );
     }
 }
@@ -69,9 +72,18 @@ fn flags_the_seed_story_and_not_the_football_transfer_then_emits_nothing_twice()
             feed(
                 &server,
                 &[
-                    ("Moscow wants North Korean munitions", "/pages/russia-dprk-arms-for-food.html"),
-                    ("Striker completes record transfer", "/pages/striker-transfer.html"),
-                    ("EU Council adopts new sanctions listings", "/pages/eu-sanctions-package.html"),
+                    (
+                        "Moscow wants North Korean munitions",
+                        "/pages/russia-dprk-arms-for-food.html",
+                    ),
+                    (
+                        "Striker completes record transfer",
+                        "/pages/striker-transfer.html",
+                    ),
+                    (
+                        "EU Council adopts new sanctions listings",
+                        "/pages/eu-sanctions-package.html",
+                    ),
                 ],
             ),
         )
@@ -82,28 +94,62 @@ fn flags_the_seed_story_and_not_the_football_transfer_then_emits_nothing_twice()
     let config = config.to_str().unwrap();
 
     let first = wirewatch(&["run", "--config", config, "--once"]);
-    assert!(first.status.success(), "first run failed: {}", text(&first.stderr));
+    assert!(
+        first.status.success(),
+        "first run failed: {}",
+        text(&first.stderr)
+    );
     let output_file = scratch.path.join("out/flagged.jsonl");
     let records = json_lines(&output_file);
-    let stdout_lines: Vec<&str> = std::str::from_utf8(&first.stdout).unwrap().lines().collect();
-    assert_eq!(stdout_lines.len(), records.len(), "stdout and the file hold the same records");
+    let stdout_lines: Vec<&str> = std::str::from_utf8(&first.stdout)
+        .unwrap()
+        .lines()
+        .collect();
+    assert_eq!(
+        stdout_lines.len(),
+        records.len(),
+        "stdout and the file hold the same records"
+    );
 
     let seed = records
         .iter()
-        .find(|record| record["article"]["url"].as_str().unwrap_or("").contains("russia-dprk"))
+        .find(|record| {
+            record["article"]["url"]
+                .as_str()
+                .unwrap_or("")
+                .contains("russia-dprk")
+        })
         .or_else(|| {
             records.iter().find(|record| {
-                record["article"]["item"]["link"].as_str().unwrap_or("").contains("russia-dprk")
+                record["article"]["item"]["link"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("russia-dprk")
             })
         })
         .unwrap_or_else(|| panic!("seed story not flagged; output: {records:#?}"));
     let labels = flagged_labels(seed);
-    assert!(labels.contains(&"ARMS_TRANSFER".to_owned()), "labels: {labels:?}");
-    assert!(labels.contains(&"SANCTIONS".to_owned()), "labels: {labels:?}");
-    assert_eq!(seed["article"]["status"], "fetched", "the page itself was cleaned");
-    assert!(seed["article"]["text"].as_str().unwrap().contains("Mkrtychev"));
     assert!(
-        !seed["article"]["text"].as_str().unwrap().contains("Share this story"),
+        labels.contains(&"ARMS_TRANSFER".to_owned()),
+        "labels: {labels:?}"
+    );
+    assert!(
+        labels.contains(&"SANCTIONS".to_owned()),
+        "labels: {labels:?}"
+    );
+    assert_eq!(
+        seed["article"]["status"], "fetched",
+        "the page itself was cleaned"
+    );
+    assert!(seed["article"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Mkrtychev"));
+    assert!(
+        !seed["article"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Share this story"),
         "boilerplate removed"
     );
     let evidence = seed["classification"]["evidence"].as_array().unwrap();
@@ -118,28 +164,46 @@ fn flags_the_seed_story_and_not_the_football_transfer_then_emits_nothing_twice()
         let start = span["start"].as_u64().unwrap() as usize;
         let end = span["end"].as_u64().unwrap() as usize;
         let quoted: String = source.chars().skip(start).take(end - start).collect();
-        assert_eq!(quoted, span["text"].as_str().unwrap(), "evidence offsets are character offsets");
+        assert_eq!(
+            quoted,
+            span["text"].as_str().unwrap(),
+            "evidence offsets are character offsets"
+        );
     }
     assert_eq!(seed["schema_version"], 1);
 
     assert!(
         !records
             .iter()
-            .any(|record| record["article"]["item"]["link"].as_str().unwrap_or("").contains("striker")),
+            .any(|record| record["article"]["item"]["link"]
+                .as_str()
+                .unwrap_or("")
+                .contains("striker")),
         "a football transfer is not flagged"
     );
     assert!(
         records
             .iter()
-            .any(|record| record["article"]["item"]["link"].as_str().unwrap_or("").contains("eu-sanctions")
+            .any(|record| record["article"]["item"]["link"]
+                .as_str()
+                .unwrap_or("")
+                .contains("eu-sanctions")
                 && flagged_labels(record).contains(&"SANCTIONS".to_owned())),
         "the EU sanctions release is flagged SANCTIONS"
     );
 
     // Second run on the same state: conditional GET, nothing new.
     let second = wirewatch(&["run", "--config", config, "--once"]);
-    assert!(second.status.success(), "second run failed: {}", text(&second.stderr));
-    assert!(second.stdout.is_empty(), "second run printed: {}", text(&second.stdout));
+    assert!(
+        second.status.success(),
+        "second run failed: {}",
+        text(&second.stderr)
+    );
+    assert!(
+        second.stdout.is_empty(),
+        "second run printed: {}",
+        text(&second.stdout)
+    );
     assert_eq!(json_lines(&output_file).len(), records.len());
     let feed_requests: Vec<_> = server
         .requests()
@@ -148,7 +212,10 @@ fn flags_the_seed_story_and_not_the_football_transfer_then_emits_nothing_twice()
         .collect();
     assert_eq!(feed_requests.len(), 2);
     assert_eq!(
-        feed_requests[1].headers.get("if-none-match").map(String::as_str),
+        feed_requests[1]
+            .headers
+            .get("if-none-match")
+            .map(String::as_str),
         Some("\"feed-v1\""),
         "the stored ETag is sent"
     );
@@ -166,10 +233,18 @@ fn a_changed_feed_with_old_and_new_items_emits_only_the_new_one() {
         "/feed.xml",
         Route::ok(
             "application/rss+xml",
-            feed(&server, &[("EU Council adopts new sanctions listings", "/pages/eu-sanctions-package.html")]),
+            feed(
+                &server,
+                &[(
+                    "EU Council adopts new sanctions listings",
+                    "/pages/eu-sanctions-package.html",
+                )],
+            ),
         ),
     );
-    assert!(wirewatch(&["run", "--config", config, "--once"]).status.success());
+    assert!(wirewatch(&["run", "--config", config, "--once"])
+        .status
+        .success());
     // Same story again (now with a tracking parameter) plus a new one.
     server.route(
         "/feed.xml",
@@ -178,8 +253,14 @@ fn a_changed_feed_with_old_and_new_items_emits_only_the_new_one() {
             feed(
                 &server,
                 &[
-                    ("EU Council adopts new sanctions listings", "/pages/eu-sanctions-package.html?utm_source=rss"),
-                    ("Moscow wants North Korean munitions", "/pages/russia-dprk-arms-for-food.html"),
+                    (
+                        "EU Council adopts new sanctions listings",
+                        "/pages/eu-sanctions-package.html?utm_source=rss",
+                    ),
+                    (
+                        "Moscow wants North Korean munitions",
+                        "/pages/russia-dprk-arms-for-food.html",
+                    ),
                 ],
             ),
         ),
@@ -191,7 +272,10 @@ fn a_changed_feed_with_old_and_new_items_emits_only_the_new_one() {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(printed.len(), 1, "only the new story: {printed:#?}");
-    assert!(printed[0]["article"]["item"]["link"].as_str().unwrap().contains("russia-dprk"));
+    assert!(printed[0]["article"]["item"]["link"]
+        .as_str()
+        .unwrap()
+        .contains("russia-dprk"));
 }
 
 #[test]
@@ -223,7 +307,13 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
         "/feed.xml",
         Route::ok(
             "application/rss+xml",
-            feed(&server, &[("Moscow wants North Korean munitions", "/pages/russia-dprk-arms-for-food.html")]),
+            feed(
+                &server,
+                &[(
+                    "Moscow wants North Korean munitions",
+                    "/pages/russia-dprk-arms-for-food.html",
+                )],
+            ),
         ),
     );
     let scratch = Scratch::new("sigterm");
@@ -237,7 +327,10 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
     let output_file = scratch.path.join("out/flagged.jsonl");
     let started = Instant::now();
     while json_lines(&output_file).is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(30), "no flagged output within 30 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no flagged output within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let killed = std::process::Command::new("kill")
@@ -250,10 +343,17 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(stopped.elapsed() < Duration::from_secs(20), "daemon did not stop on SIGTERM");
+        assert!(
+            stopped.elapsed() < Duration::from_secs(20),
+            "daemon did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status:?}");
     let output = child.wait_with_output().unwrap();
-    assert!(text(&output.stderr).contains("wirewatch stopped"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("wirewatch stopped"),
+        "{}",
+        text(&output.stderr)
+    );
 }

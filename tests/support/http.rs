@@ -72,11 +72,7 @@ impl TestServer {
     }
 
     pub fn route(&self, path: &str, route: Route) {
-        self.state
-            .lock()
-            .unwrap()
-            .routes
-            .insert(path.into(), route);
+        self.state.lock().unwrap().routes.insert(path.into(), route);
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -117,14 +113,32 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         }
         let route = state.lock().unwrap().routes.get(&path).cloned();
         let (status, content_type, body, etag, extra) = match route {
-            None => (404, "text/plain".to_owned(), b"not found".to_vec(), None, vec![]),
+            None => (
+                404,
+                "text/plain".to_owned(),
+                b"not found".to_vec(),
+                None,
+                vec![],
+            ),
             Some(route) => {
-                let matches = route.etag.is_some()
-                    && headers.get("if-none-match") == route.etag.as_ref();
+                let matches =
+                    route.etag.is_some() && headers.get("if-none-match") == route.etag.as_ref();
                 if matches {
-                    (304, String::new(), Vec::new(), route.etag, route.extra_headers)
+                    (
+                        304,
+                        String::new(),
+                        Vec::new(),
+                        route.etag,
+                        route.extra_headers,
+                    )
                 } else {
-                    (route.status, route.content_type, route.body, route.etag, route.extra_headers)
+                    (
+                        route.status,
+                        route.content_type,
+                        route.body,
+                        route.etag,
+                        route.extra_headers,
+                    )
                 }
             }
         };
@@ -139,7 +153,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             404 => "Not Found",
             _ => "Status",
         };
-        let mut head = format!("HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\n", body.len());
+        let mut head = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\n",
+            body.len()
+        );
         if !content_type.is_empty() {
             head.push_str(&format!("Content-Type: {content_type}\r\n"));
         }
@@ -154,7 +171,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             return;
         }
         let _ = writer.flush();
-        if headers.get("connection").is_some_and(|value| value.eq_ignore_ascii_case("close")) {
+        if headers
+            .get("connection")
+            .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+        {
             return;
         }
     }

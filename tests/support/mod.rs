@@ -2,6 +2,7 @@
 //! 127.0.0.1, scratch directories, and running the `wirewatch` binary.
 
 pub mod http;
+pub mod kafka;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -56,7 +57,9 @@ impl Drop for Scratch {
 
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wirewatch"));
-    command.env_remove("KAFKA_BOOTSTRAP").env("WIREWATCH_LOG", "info");
+    command
+        .env_remove("KAFKA_BOOTSTRAP")
+        .env("WIREWATCH_LOG", "info");
     command
 }
 

@@ -434,7 +434,9 @@ impl KafkaBus {
             chrono_free_nanos()
         );
         let mut config = self.options.producer_config();
-        config.set("transactional.id", &transactional_id);
+        config
+            .set("transactional.id", &transactional_id)
+            .set("transaction.timeout.ms", "120000");
         let producer: FutureProducer = config.create().map_err(|error| {
             BusError::Config(format!("creating transactional producer: {error}"))
         })?;
