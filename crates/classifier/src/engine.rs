@@ -208,7 +208,7 @@ impl Engine {
                     for index in 0..dfa.match_len(state) {
                         let local = dfa.match_pattern(state, index);
                         let pattern = self.anchored_global[local.as_usize()];
-                        self.accept(text, hits, start, end, pattern as usize, false);
+                        self.accept(text, hits, start, end, pattern as usize, Some(token));
                     }
                 }
             }
@@ -225,7 +225,7 @@ impl Engine {
                 found.start(),
                 found.end(),
                 pattern as usize,
-                true,
+                None,
             );
         }
         if text.non_ascii {
@@ -257,7 +257,7 @@ impl Engine {
                         found.start(),
                         found.end(),
                         pattern as usize,
-                        true,
+                        None,
                     );
                 }
             }
@@ -301,6 +301,8 @@ impl Engine {
     /// Turns one automaton match into hits, one per term entry whose
     /// word-boundary, capitals and following-word conditions hold. The
     /// floating scan only serves entries that may start inside a word.
+    /// `start_token` is the word the match starts at when the caller knows
+    /// it (the anchored walk); `None` marks the floating scan.
     fn accept(
         &self,
         text: &NormText,
@@ -308,9 +310,11 @@ impl Engine {
         start: usize,
         end: usize,
         pattern: usize,
-        floating: bool,
+        start_token: Option<usize>,
     ) {
-        let left_bound = start == 0 || !is_word_char_before(&text.norm, start);
+        let floating = start_token.is_none();
+        let left_bound =
+            start_token.is_some() || start == 0 || !is_word_char_before(&text.norm, start);
         let right_bound = end == text.norm.len() || !is_word_char_at(&text.norm, end);
         let range = self.entry_start[pattern] as usize..self.entry_start[pattern + 1] as usize;
         for entry in &self.entries[range] {
@@ -324,8 +328,11 @@ impl Engine {
             // shows "Waffenlieferungen", not "waffenliefer".
             let mut hit_start = start as u32;
             let mut hit_end = end as u32;
-            let tok_start = text.token_at(hit_start);
-            let mut tok_end = text.token_ending_at(hit_end);
+            let tok_start = start_token.unwrap_or_else(|| text.token_at(hit_start));
+            let mut tok_end = match text.tokens.get(tok_start) {
+                Some(token) if token.norm_end >= hit_end => tok_start,
+                _ => text.token_ending_at(hit_end),
+            };
             if tok_start >= text.tokens.len() {
                 continue;
             }
