@@ -390,7 +390,11 @@ fn atom(doc: &Document, root: usize, entries: &[usize], base: Option<Url>) -> Pa
     };
     let mut feed = ParsedFeed {
         title: find(root, "title").and_then(|title| ctx.text_construct(title)),
-        link: alternate(root, base.as_ref()),
+        link: alternate(root, base.as_ref()).or_else(|| {
+            find(root, "id")
+                .map(|id| doc.text(id).trim().to_string())
+                .filter(|id| resolve::looks_absolute_web(id))
+        }),
         lang: doc.attr(root, "xml:lang").map(str::to_string),
         ttl_minutes: None,
         update_interval_secs: update_interval(&ctx, root),

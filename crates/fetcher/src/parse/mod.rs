@@ -253,7 +253,10 @@ fn from_feed_rs(feed: feed_rs::model::Feed) -> ParsedFeed {
         .collect();
     ParsedFeed {
         title: feed.title.map(|title| text::html_to_text(&title.content)),
-        link: alternate_link(&feed.links),
+        // An Atom feed without an alternate link is often identified by its
+        // home page URL.
+        link: alternate_link(&feed.links)
+            .or_else(|| Some(feed.id).filter(|id| resolve::looks_absolute_web(id))),
         lang: feed.language,
         ttl_minutes: feed.ttl,
         update_interval_secs: None,
