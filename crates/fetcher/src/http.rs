@@ -2,9 +2,25 @@
 //! size cap enforced while streaming (after decompression, so a gzip bomb is
 //! cut off, not inflated), conditional GET, and a refusal of article links
 //! that point at private addresses.
+//!
+//! Redirects are followed here rather than inside reqwest so that every hop
+//! of an article link is checked against the address guard and robots.txt,
+//! and so that a chain of permanent moves (301/308) can be reported to the
+//! poller, which records it in the feed's status.
+//!
+//! Politeness lives in the client, so feeds and article pages share it: the
+//! start of two requests to one host (host and port) is spaced by at least
+//! [`HttpOptions::min_host_delay`], and article pages honour robots.txt
+//! (see [`crate::robots`]), cached per origin.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::robots::Robots;
 
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::StatusCode;
@@ -26,6 +42,11 @@ pub struct HttpOptions {
     pub allowed_private_addresses: Vec<IpAddr>,
     /// Allow `file://` URLs (the offline demo; off for untrusted links).
     pub allow_file_urls: bool,
+    /// Least time between the starts of two requests to one host.
+    pub min_host_delay: Duration,
+    /// Honour robots.txt for article pages (feeds are configured by hand and
+    /// are always fetched).
+    pub respect_robots_txt: bool,
 }
 
 impl Default for HttpOptions {
@@ -43,9 +64,19 @@ impl Default for HttpOptions {
             max_redirects: 5,
             allowed_private_addresses: Vec::new(),
             allow_file_urls: false,
+            min_host_delay: Duration::from_secs(1),
+            respect_robots_txt: true,
         }
     }
 }
+
+/// How long a robots.txt is trusted before it is fetched again.
+const ROBOTS_TTL: Duration = Duration::from_secs(3600);
+/// robots.txt bodies beyond this are cut (RFC 9309 asks for at least 500 KiB).
+const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
+/// Host table size above which entries that no longer constrain anything
+/// are dropped, so months of article hosts do not accumulate.
+const HOST_TABLE_PRUNE_AT: usize = 4096;
 
 /// Validators remembered from the last successful fetch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,12 +95,19 @@ pub struct Fetched {
     pub validators: Validators,
     /// `Cache-Control: max-age` or `Expires`, as a duration from now.
     pub fresh_for: Option<Duration>,
+    /// Where the URL now lives, when every redirect on the way was
+    /// permanent (301/308).
+    pub moved_to: Option<Url>,
 }
 
 /// The result of a conditional feed fetch.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FeedResponse {
-    NotModified { fresh_for: Option<Duration> },
+    NotModified {
+        fresh_for: Option<Duration>,
+        /// As [`Fetched::moved_to`].
+        moved_to: Option<Url>,
+    },
     Fetched(Fetched),
 }
 
@@ -88,6 +126,10 @@ pub enum FetchError {
     Timeout { url: String },
     #[error("{url}: refused: {reason}")]
     Refused { url: String, reason: String },
+    #[error("{url}: disallowed by robots.txt")]
+    RobotsDisallowed { url: String },
+    #[error("{url}: more than {limit} redirects")]
+    TooManyRedirects { url: String, limit: usize },
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
     #[error("{url}: {source}")]
@@ -104,11 +146,27 @@ impl FetchError {
     }
 }
 
-/// A shared HTTP client. Cheap to clone.
+/// A shared HTTP client. Cheap to clone; clones share the connection pool,
+/// the per-host spacing and the robots.txt cache.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     client: reqwest::Client,
     options: HttpOptions,
+    /// Host (and port) -> the earliest instant the next request may start.
+    next_slot: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Origin -> parsed robots.txt and when it expires.
+    robots: Arc<Mutex<RobotsCache>>,
+}
+
+/// Origin -> when the entry expires and the rules.
+type RobotsCache = HashMap<String, (Instant, Arc<Robots>)>;
+
+/// Whether a request is for a configured feed or an untrusted page link.
+#[derive(Clone, Copy, PartialEq)]
+enum Trust {
+    Feed,
+    Page,
+    Robots,
 }
 
 impl HttpClient {
@@ -117,14 +175,22 @@ impl HttpClient {
             .user_agent(options.user_agent.clone())
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
-            .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
+            // Followed by hand in `send`: see the module docs.
+            .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(30))
+            // Thousands of feed hosts: keep one idle connection each at most.
+            .pool_max_idle_per_host(1)
             .build()
             .map_err(|error| FetchError::Transport {
                 url: String::new(),
                 message: format!("building the http client: {error}"),
             })?;
-        Ok(HttpClient { client, options })
+        Ok(HttpClient {
+            client,
+            options,
+            next_slot: Arc::default(),
+            robots: Arc::default(),
+        })
     }
 
     pub fn options(&self) -> &HttpOptions {
@@ -162,13 +228,14 @@ impl HttpClient {
                 headers.insert(name, value);
             }
         }
-        let response = self.send(url, headers).await?;
+        let (response, moved_to) = self.send(url, headers, Trust::Feed).await?;
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(FeedResponse::NotModified {
                 fresh_for: freshness(response.headers()),
+                moved_to,
             });
         }
-        self.read_response(url, response)
+        self.read_response(url, response, moved_to, self.options.max_body_bytes)
             .await
             .map(FeedResponse::Fetched)
     }
@@ -186,29 +253,193 @@ impl HttpClient {
                 })
             }
         }
-        self.check_address(url).await?;
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,
             HeaderValue::from_static("text/html, application/xhtml+xml;q=0.9, */*;q=0.5"),
         );
-        let response = self.send(url, headers).await?;
-        self.read_response(url, response).await
+        let (response, moved_to) = self.send(url, headers, Trust::Page).await?;
+        self.read_response(url, response, moved_to, self.options.max_body_bytes)
+            .await
     }
 
-    async fn send(&self, url: &Url, headers: HeaderMap) -> Result<reqwest::Response, FetchError> {
-        self.client
-            .get(url.clone())
-            .headers(headers)
-            .send()
+    /// Where `url` leads after redirects, without reading the final body
+    /// (for links through redirectors). Checked like a page.
+    pub async fn resolve_redirects(&self, url: &Url) -> Result<Url, FetchError> {
+        let (response, _) = self.send(url, HeaderMap::new(), Trust::Page).await?;
+        Ok(response.url().clone())
+    }
+
+    /// Sends a GET and follows redirects up to the limit. Page links are
+    /// checked at every hop; returns the last response and, when every hop
+    /// was a permanent redirect, where the resource moved.
+    async fn send(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        trust: Trust,
+    ) -> Result<(reqwest::Response, Option<Url>), FetchError> {
+        let mut current = url.clone();
+        let mut all_permanent = true;
+        let mut moved_to = None;
+        for _ in 0..=self.options.max_redirects {
+            if trust == Trust::Page {
+                self.page_checks(&current).await?;
+            }
+            self.wait_for_host(&current).await;
+            let response = self
+                .client
+                .get(current.clone())
+                .headers(headers.clone())
+                .send()
+                .await
+                .map_err(|error| transport_error(&current, &error))?;
+            let status = response.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                return Ok((response, moved_to));
+            }
+            let Some(next) = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|location| current.join(location).ok())
+            else {
+                // A redirect without a usable target: reported as its status.
+                return Ok((response, moved_to));
+            };
+            all_permanent &= matches!(status.as_u16(), 301 | 308);
+            moved_to = all_permanent.then(|| next.clone());
+            tracing::debug!(from = %current, to = %next, status = status.as_u16(), "following redirect");
+            current = next;
+        }
+        Err(FetchError::TooManyRedirects {
+            url: url.to_string(),
+            limit: self.options.max_redirects,
+        })
+    }
+
+    /// The checks every hop of an untrusted link passes: scheme, address,
+    /// robots.txt. Boxed because fetching robots.txt goes through `send`,
+    /// which calls this.
+    fn page_checks<'a>(
+        &'a self,
+        url: &'a Url,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), FetchError>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(FetchError::Refused {
+                    url: url.to_string(),
+                    reason: format!("redirect to scheme {} not allowed", url.scheme()),
+                });
+            }
+            self.check_address(url).await?;
+            if self.options.respect_robots_txt && !self.robots_allow(url).await {
+                return Err(FetchError::RobotsDisallowed {
+                    url: url.to_string(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Waits for this host's next free slot and books the one after it, so
+    /// request starts to one host are at least `min_host_delay` apart.
+    async fn wait_for_host(&self, url: &Url) {
+        let delay = self.options.min_host_delay;
+        if delay.is_zero() {
+            return;
+        }
+        let key = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        let now = Instant::now();
+        let slot = {
+            let mut slots = self.next_slot.lock().expect("host table lock");
+            if slots.len() > HOST_TABLE_PRUNE_AT {
+                slots.retain(|_, next| *next > now);
+            }
+            let next = slots.entry(key).or_insert(now);
+            let slot = (*next).max(now);
+            *next = slot + delay;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// Whether the origin's robots.txt lets us fetch `url`. Cached per
+    /// origin for an hour. A missing robots.txt (4xx) allows everything; so
+    /// does one that cannot be fetched, because the page fetch that follows
+    /// fails the same way and the item falls back to its feed summary.
+    async fn robots_allow(&self, url: &Url) -> bool {
+        let origin = url.origin().ascii_serialization();
+        let cached = {
+            let robots = self.robots.lock().expect("robots cache lock");
+            robots
+                .get(&origin)
+                .filter(|(expires, _)| *expires > Instant::now())
+                .map(|(_, rules)| Arc::clone(rules))
+        };
+        let rules = match cached {
+            Some(rules) => rules,
+            None => {
+                let rules = Arc::new(self.fetch_robots(url).await);
+                let mut robots = self.robots.lock().expect("robots cache lock");
+                if robots.len() > HOST_TABLE_PRUNE_AT {
+                    let now = Instant::now();
+                    robots.retain(|_, (expires, _)| *expires > now);
+                }
+                robots.insert(origin, (Instant::now() + ROBOTS_TTL, Arc::clone(&rules)));
+                rules
+            }
+        };
+        let mut path = url.path().to_owned();
+        if let Some(query) = url.query() {
+            path.push('?');
+            path.push_str(query);
+        }
+        rules.allows(&path)
+    }
+
+    async fn fetch_robots(&self, url: &Url) -> Robots {
+        let Ok(robots_url) = url.join("/robots.txt") else {
+            return Robots::allow_all();
+        };
+        let agent = self
+            .options
+            .user_agent
+            .split(['/', ' '])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let fetched = match self
+            .send(&robots_url, HeaderMap::new(), Trust::Robots)
             .await
-            .map_err(|error| transport_error(url, &error))
+        {
+            Ok((response, moved_to)) => {
+                self.read_response(&robots_url, response, moved_to, ROBOTS_MAX_BYTES)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        match fetched {
+            Ok(fetched) => Robots::parse(&String::from_utf8_lossy(&fetched.body), &agent),
+            Err(FetchError::TooLarge { .. }) => Robots::allow_all(),
+            Err(error) => {
+                tracing::debug!(url = %robots_url, error = %error, "no usable robots.txt; allowing");
+                Robots::allow_all()
+            }
+        }
     }
 
     async fn read_response(
         &self,
         url: &Url,
         mut response: reqwest::Response,
+        moved_to: Option<Url>,
+        limit: u64,
     ) -> Result<Fetched, FetchError> {
         let status = response.status();
         if !status.is_success() {
@@ -218,7 +449,6 @@ impl HttpClient {
                 retry_after: retry_after(response.headers()),
             });
         }
-        let limit = self.options.max_body_bytes;
         if response
             .content_length()
             .is_some_and(|length| length > limit)
@@ -259,6 +489,7 @@ impl HttpClient {
                 last_modified: text_header(header::LAST_MODIFIED),
             },
             fresh_for: freshness(&response_headers),
+            moved_to,
             body,
         })
     }
@@ -293,6 +524,7 @@ impl HttpClient {
             body,
             validators: Validators::default(),
             fresh_for: None,
+            moved_to: None,
         })
     }
 

@@ -4,6 +4,9 @@
 //!   charset detection and repair of broken documents). Pure, no I/O.
 //! - [`http`]: HTTP and `file://` fetching with timeouts, size limits,
 //!   conditional GET and a private-address guard for article links.
+//! - [`robots`]: robots.txt rules for article pages. Pure.
+//! - [`schedule`]: when to poll a feed next (advertised intervals, observed
+//!   publishing rate, backoff, jitter). Pure.
 //! - [`state`]: the on-disk store of feed status, validators and the
 //!   seen-set.
 //! - [`poll`]: one task per feed; new items go to an [`poll::ItemSink`] and
@@ -12,6 +15,8 @@
 pub mod http;
 pub mod parse;
 pub mod poll;
+pub mod robots;
+pub mod schedule;
 pub mod state;
 
 pub use http::{FeedResponse, FetchError, Fetched, HttpClient, HttpOptions, Validators};

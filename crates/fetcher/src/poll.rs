@@ -20,6 +20,7 @@ use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
 
 use crate::http::{FeedResponse, HttpClient};
 use crate::parse::{parse_feed, ParsedEntry, ParsedFeed};
+use crate::schedule::{self, Bounds};
 use crate::state::{FeedStatus, StateError, StateStore};
 
 /// One feed to poll, validated.
@@ -125,8 +126,14 @@ impl Poller {
         &self.store
     }
 
+    /// The permits of the feed's server: host and port, the same key the
+    /// client's request spacing uses, so a hung server holds only its own.
     fn host_permits(&self, url: &Url) -> Arc<Semaphore> {
-        let host = url.host_str().unwrap_or("").to_owned();
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
         let mut hosts = self.hosts.lock().expect("host table lock");
         Arc::clone(hosts.entry(host).or_insert_with(|| {
             Arc::new(Semaphore::new(
@@ -151,13 +158,19 @@ impl Poller {
         status.last_fetch = Some(now);
         let mut outcome = PollOutcome::default();
         let advertised_interval;
+        let mut moved_to = None;
         let result = match fetched {
-            Ok(FeedResponse::NotModified { fresh_for }) => {
+            Ok(FeedResponse::NotModified {
+                fresh_for,
+                moved_to: moved,
+            }) => {
                 outcome.not_modified = true;
                 advertised_interval = fresh_for;
+                moved_to = moved;
                 Ok(())
             }
             Ok(FeedResponse::Fetched(fetched)) => {
+                moved_to = fetched.moved_to.clone();
                 match parse_feed(
                     &fetched.body,
                     fetched.content_type.as_deref(),
@@ -186,6 +199,13 @@ impl Poller {
                 Err(error.to_string())
             }
         };
+        let moved_to = moved_to.map(String::from);
+        if moved_to.is_some() && moved_to != status.moved_to {
+            tracing::warn!(feed = %feed_key, moved_to = moved_to.as_deref().unwrap_or_default(), "feed moved permanently; update the feed list");
+        }
+        if moved_to.is_some() || result.is_ok() {
+            status.moved_to = moved_to;
+        }
         match result {
             Ok(()) => {
                 if status.consecutive_failures > 0 {
@@ -194,7 +214,13 @@ impl Poller {
                 status.consecutive_failures = 0;
                 status.last_error = None;
                 status.last_success = Some(now);
-                outcome.next_in = self.interval_after_success(feed, advertised_interval);
+                outcome.next_in = schedule::after_success(
+                    feed.interval,
+                    advertised_interval,
+                    &status.recent_item_times,
+                    now,
+                    self.bounds(),
+                );
             }
             Err(message) => {
                 if status.consecutive_failures == 0 {
@@ -206,14 +232,15 @@ impl Poller {
                 status.total_failures += 1;
                 status.last_error = Some(message.clone());
                 outcome.error = Some(message);
-                outcome.next_in = self.interval_after_failure(
-                    feed,
+                outcome.next_in = schedule::after_failure(
+                    feed.interval,
                     status.consecutive_failures,
                     advertised_interval,
+                    self.bounds(),
                 );
             }
         }
-        let jittered = jitter(outcome.next_in, self.options.jitter, feed_key);
+        let jittered = schedule::jitter(outcome.next_in, self.options.jitter, feed_key);
         outcome.next_in = jittered;
         status.next_poll = chrono::Duration::from_std(jittered)
             .ok()
@@ -279,33 +306,12 @@ impl Poller {
         Ok(())
     }
 
-    fn clamp(&self, interval: Duration) -> Duration {
-        interval.clamp(
-            self.options.min_interval,
-            self.options.max_interval.max(self.options.min_interval),
-        )
-    }
-
-    fn interval_after_success(&self, feed: &FeedSpec, advertised: Option<Duration>) -> Duration {
-        // A server or feed asking for a longer interval is honoured, within
-        // the bounds; a shorter one never makes us poll more than configured.
-        self.clamp(advertised.map_or(feed.interval, |advertised| advertised.max(feed.interval)))
-    }
-
-    fn interval_after_failure(
-        &self,
-        feed: &FeedSpec,
-        failures: u32,
-        retry_after: Option<Duration>,
-    ) -> Duration {
-        let base = self.clamp(feed.interval);
-        let exponent = failures.saturating_sub(1).min(16);
-        let backoff = base
-            .saturating_mul(1u32 << exponent)
-            .min(self.options.max_backoff);
-        retry_after.map_or(backoff, |retry_after| {
-            backoff.max(retry_after.min(self.options.max_backoff))
-        })
+    fn bounds(&self) -> Bounds {
+        Bounds {
+            min_interval: self.options.min_interval,
+            max_interval: self.options.max_interval,
+            max_backoff: self.options.max_backoff,
+        }
     }
 
     /// Polls every feed until `shutdown` becomes true; returns when every
@@ -369,25 +375,6 @@ fn feed_interval(parsed: &ParsedFeed) -> Option<Duration> {
     ttl.max(syndication)
 }
 
-/// Spreads polls so feeds configured together do not fire together. The
-/// jitter is derived from the feed URL and the time, not a global RNG.
-fn jitter(interval: Duration, fraction: f64, feed_key: &str) -> Duration {
-    if fraction <= 0.0 || interval.is_zero() {
-        return interval;
-    }
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in feed_key
-        .bytes()
-        .chain(Utc::now().timestamp_subsec_nanos().to_le_bytes())
-    {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    let unit = (hash % 10_000) as f64 / 10_000.0; // [0, 1)
-    let factor = 1.0 + fraction * (2.0 * unit - 1.0);
-    interval.mul_f64(factor.max(0.0))
-}
-
 /// Builds the message for one entry. The id is the canonical link's hash;
 /// without a usable link, the feed URL and guid (or title).
 pub fn feed_item(feed: &FeedSpec, parsed: &ParsedFeed, entry: &ParsedEntry) -> FeedItem {
@@ -432,14 +419,6 @@ pub fn feed_item(feed: &FeedSpec, parsed: &ParsedFeed, entry: &ParsedEntry) -> F
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn jitter_stays_within_its_fraction() {
-        for index in 0..100 {
-            let delay = jitter(Duration::from_secs(100), 0.1, &format!("feed{index}"));
-            assert!(delay >= Duration::from_secs(90) && delay <= Duration::from_secs(110));
-        }
-    }
 
     #[test]
     fn same_link_gives_same_id_whatever_the_tracking() {

@@ -238,6 +238,7 @@ pub fn test_http_options() -> HttpOptions {
         max_body_bytes: 1024 * 1024,
         max_redirects: 5,
         allowed_private_addresses: vec!["127.0.0.1".parse().unwrap()],
+        min_host_delay: Duration::ZERO,
         ..HttpOptions::default()
     }
 }
@@ -254,9 +255,81 @@ pub fn test_poll_options() -> PollOptions {
 }
 
 pub fn poller(name: &str, http: HttpOptions, sink: Arc<CollectingSink>) -> Arc<Poller> {
+    poller_with(name, http, test_poll_options(), sink)
+}
+
+pub fn poller_with(
+    name: &str,
+    http: HttpOptions,
+    poll: PollOptions,
+    sink: Arc<CollectingSink>,
+) -> Arc<Poller> {
     let store = StateStore::open(&temporary_dir(name)).unwrap();
     let http = HttpClient::new(http).unwrap();
-    Arc::new(Poller::new(http, store, test_poll_options(), sink))
+    Arc::new(Poller::new(http, store, poll, sink))
+}
+
+/// A response head without a length: the body runs until the connection
+/// closes.
+pub fn open_ended_head(headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut head = String::from("HTTP/1.1 200 OK\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+/// A gzip member that inflates to about `inflated` zero bytes while
+/// staying ~160 times smaller on the wire: one fixed-Huffman deflate block
+/// of a literal zero followed by maximal back-references to it. The CRC is
+/// left zero on purpose: a client that inflates it all fails anyway, but
+/// only a client that stops at its limit reports the size.
+pub fn gzip_bomb(inflated: usize) -> Vec<u8> {
+    struct Bits {
+        bytes: Vec<u8>,
+        current: u32,
+        filled: u32,
+    }
+    impl Bits {
+        // Deflate packs Huffman codes most significant bit first into a
+        // least-significant-bit-first stream.
+        fn code(&mut self, code: u32, length: u32) {
+            for shift in (0..length).rev() {
+                self.bit((code >> shift) & 1);
+            }
+        }
+        fn bit(&mut self, bit: u32) {
+            self.current |= bit << self.filled;
+            self.filled += 1;
+            if self.filled == 8 {
+                self.bytes.push(self.current as u8);
+                self.current = 0;
+                self.filled = 0;
+            }
+        }
+    }
+    let mut bits = Bits {
+        bytes: vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255],
+        current: 0,
+        filled: 0,
+    };
+    bits.bit(1); // final block
+    bits.bit(1); // BTYPE = 01 (fixed Huffman), low bit first
+    bits.bit(0);
+    bits.code(0x30, 8); // literal 0
+    for _ in 0..inflated / 258 {
+        bits.code(0b1100_0101, 8); // length 258 (symbol 285)
+        bits.code(0, 5); // distance 1
+    }
+    bits.code(0, 7); // end of block
+    while bits.filled != 0 {
+        bits.bit(0);
+    }
+    let mut bytes = bits.bytes;
+    bytes.extend_from_slice(&[0; 4]); // CRC-32 (deliberately wrong)
+    bytes.extend_from_slice(&(inflated as u32).to_le_bytes());
+    bytes
 }
 
 pub fn feed(url: url::Url) -> FeedSpec {
