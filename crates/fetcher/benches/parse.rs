@@ -1,6 +1,7 @@
 //! Feed parsing throughput over the shared dev corpus (bytes per second).
 //!
-//! `cargo bench -p wirewatch-fetcher --bench parse`. Uses
+//! `cargo bench -p wirewatch-fetcher --bench parse`. `parse_feed` is
+//! measured next to plain feed-rs on the same bytes. Uses
 //! `../shared/data/feeds/dev` when present; otherwise a small built-in feed,
 //! so the bench always runs.
 
@@ -49,6 +50,19 @@ fn bench_parse(criterion: &mut Criterion) {
             }
         })
     });
+    // The baseline: feed-rs alone on the raw bytes (it panics on two
+    // UTF-16BE files; those panics are caught and silenced here).
+    std::panic::set_hook(Box::new(|_| {}));
+    group.bench_function("feed_rs_plain", |bencher| {
+        bencher.iter(|| {
+            for (_, body) in &files {
+                let parsed =
+                    std::panic::catch_unwind(|| feed_rs::parser::parse(black_box(body.as_slice())));
+                let _ = black_box(parsed);
+            }
+        })
+    });
+    let _ = std::panic::take_hook();
     group.finish();
 }
 

@@ -63,7 +63,12 @@ impl Repairer {
 
     /// Copies character data, dropping characters XML does not allow.
     fn push_text(&mut self, text: &str) {
-        if text.chars().all(entities::is_xml_char) {
+        // Byte test first: the characters XML forbids are C0 controls and
+        // U+FFFE/U+FFFF, whose UTF-8 encodings start with 0xEF.
+        let suspicious = text
+            .bytes()
+            .any(|byte| (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r')) || byte == 0xEF);
+        if !suspicious || text.chars().all(entities::is_xml_char) {
             self.out.push_str(text);
         } else {
             self.out
