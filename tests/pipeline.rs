@@ -34,6 +34,7 @@ state_dir = "state"
 
 [fetcher]
 allow_private_addresses = ["127.0.0.1"]
+min_host_delay = "0s"
 max_item_age = "0s"
 default_interval = "1m"
 min_interval = "1s"
@@ -318,6 +319,14 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
     );
     let scratch = Scratch::new("sigterm");
     let config = config(&scratch, &server.url("/feed.xml"));
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let with_metrics = std::fs::read_to_string(&config).unwrap()
+        + &format!("\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n");
+    std::fs::write(&config, with_metrics).unwrap();
     let mut child = binary()
         .args(["run", "--config", config.to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
@@ -333,6 +342,29 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The feed's status is stored just after its items are handed on.
+    let mut metrics = http_get(metrics_port, "/metrics");
+    while !metrics.contains("wirewatch_feed_consecutive_failures{")
+        && started.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+        metrics = http_get(metrics_port, "/metrics");
+    }
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains("wirewatch_articles_classified_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("wirewatch_flagged_total{label=\"SANCTIONS\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("wirewatch_feed_consecutive_failures{feed=\""),
+        "{metrics}"
+    );
+    assert!(http_get(metrics_port, "/readyz").starts_with("HTTP/1.1 200"));
+    assert!(http_get(metrics_port, "/healthz").starts_with("HTTP/1.1 200"));
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -356,4 +388,18 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
         "{}",
         text(&output.stderr)
     );
+}
+
+/// A plain GET over a socket; the whole response, head and body.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics endpoint");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
 }

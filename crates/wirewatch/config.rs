@@ -167,6 +167,14 @@ struct RawConfig {
     topics: RawTopics,
     #[serde(default)]
     output: RawOutput,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<Spanned<String>>,
 }
 
 fn default_feed_files() -> Vec<Spanned<String>> {
@@ -206,6 +214,8 @@ struct RawFetcher {
     allow_private_addresses: Vec<Spanned<String>>,
     allow_file_urls: Option<bool>,
     page_concurrency: Option<Spanned<usize>>,
+    min_host_delay: Option<Spanned<String>>,
+    respect_robots_txt: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -390,6 +400,8 @@ pub struct Config {
     pub kafka: KafkaConfig,
     pub topics: Topics,
     pub output: OutputConfig,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served (off if none).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Collects problems while validating one file.
@@ -525,6 +537,10 @@ impl Config {
             max_redirects: fetcher.max_redirects.unwrap_or(http_defaults.max_redirects),
             allowed_private_addresses,
             allow_file_urls: fetcher.allow_file_urls.unwrap_or(false),
+            min_host_delay: checker.duration(&fetcher.min_host_delay, http_defaults.min_host_delay),
+            respect_robots_txt: fetcher
+                .respect_robots_txt
+                .unwrap_or(http_defaults.respect_robots_txt),
         };
         let poll = PollOptions {
             min_interval,
@@ -543,6 +559,7 @@ impl Config {
                 "fetcher.max_concurrent_requests_per_host",
             ),
             seen_retention: checker.duration(&fetcher.seen_retention, defaults.seen_retention),
+            ..defaults
         };
         let page_concurrency =
             checker.positive(&fetcher.page_concurrency, 8, "fetcher.page_concurrency");
@@ -703,6 +720,21 @@ impl Config {
             jsonl: raw.output.jsonl.as_deref().map(|file| checker.path(file)),
             include,
         };
+        let metrics_listen = match &raw.metrics.listen {
+            None => None,
+            Some(listen) => {
+                match listen.get_ref().parse::<std::net::SocketAddr>() {
+                    Ok(address) => Some(address),
+                    Err(_) => {
+                        checker.problems.push(checker.source.problem(
+                        Some(listen.span()),
+                        format!("metrics.listen must be host:port, like \"127.0.0.1:9898\"; found {:?}", listen.get_ref()),
+                    ));
+                        None
+                    }
+                }
+            }
+        };
         let feed_files = raw
             .feeds
             .iter()
@@ -726,6 +758,7 @@ impl Config {
             kafka,
             topics,
             output,
+            metrics_listen,
         };
         config
     }

@@ -25,6 +25,7 @@ use wirewatch_model::{
 };
 
 use crate::config::{OutputInclude, Topics};
+use crate::metrics::Metrics;
 
 /// Encodes a message with the standard headers.
 pub fn encode<T: serde::Serialize>(key: &str, value: &T, source_feed: &str) -> Message {
@@ -59,6 +60,7 @@ fn decode<T: serde::de::DeserializeOwned>(
 pub struct BusItemSink {
     pub bus: Arc<dyn Bus>,
     pub topic: String,
+    pub metrics: Arc<Metrics>,
 }
 
 #[async_trait]
@@ -68,7 +70,9 @@ impl ItemSink for BusItemSink {
         self.bus
             .publish(&self.topic, message)
             .await
-            .map_err(|error| error.to_string())
+            .map_err(|error| error.to_string())?;
+        Metrics::count(&self.metrics.items_published);
+        Ok(())
     }
 }
 
@@ -78,6 +82,7 @@ pub struct CleanStage {
     pub http: HttpClient,
     pub min_text_chars: usize,
     pub output_topic: String,
+    pub metrics: Arc<Metrics>,
 }
 
 impl CleanStage {
@@ -167,6 +172,10 @@ impl Handler for CleanStage {
     async fn handle(&self, input: &Message, _: &Origin) -> Result<Vec<Output>, HandlerError> {
         let item: FeedItem = decode(input, "feed item")?;
         let article = self.article(item).await;
+        Metrics::count(match article.status {
+            ArticleStatus::Fetched => &self.metrics.articles_fetched,
+            ArticleStatus::FeedOnly => &self.metrics.articles_feed_only,
+        });
         let message = encode(article.id.as_str(), &article, &article.item.feed.url);
         Ok(vec![Output {
             topic: self.output_topic.clone(),
@@ -179,6 +188,7 @@ impl Handler for CleanStage {
 pub struct ClassifyStage {
     pub classifier: Arc<Classifier>,
     pub topics: Topics,
+    pub metrics: Arc<Metrics>,
 }
 
 impl ClassifyStage {
@@ -208,7 +218,9 @@ impl Handler for ClassifyStage {
             topic: self.topics.classified.clone(),
             message: message.clone(),
         }];
+        Metrics::count(&self.metrics.articles_classified);
         for label in classified.classification.flagged_labels() {
+            self.metrics.flag(label);
             outputs.push(Output {
                 topic: self.topics.flagged_topic(label),
                 message: message.clone(),
@@ -222,6 +234,7 @@ impl Handler for ClassifyStage {
 /// stdout and/or a file. The file is appended to and flushed per line, so a
 /// crash loses at most the line being written.
 pub struct OutputSink {
+    pub metrics: Arc<Metrics>,
     pub stdout: bool,
     pub file: Option<Mutex<std::fs::File>>,
     pub include: OutputInclude,
@@ -232,6 +245,7 @@ impl OutputSink {
         stdout: bool,
         path: Option<&PathBuf>,
         include: OutputInclude,
+        metrics: Arc<Metrics>,
     ) -> anyhow::Result<OutputSink> {
         let file = match path {
             Some(path) => {
@@ -250,6 +264,7 @@ impl OutputSink {
             None => None,
         };
         Ok(OutputSink {
+            metrics,
             stdout,
             file,
             include,
@@ -286,6 +301,7 @@ impl Handler for OutputSink {
         }
         self.write_line(&input.payload)
             .map_err(|error| HandlerError(format!("writing output: {error}")))?;
+        Metrics::count(&self.metrics.outputs_written);
         Ok(vec![])
     }
 }
@@ -294,6 +310,7 @@ impl Handler for OutputSink {
 /// so nothing rejected is lost.
 pub struct DeadLetterFile {
     pub file: Mutex<std::fs::File>,
+    pub metrics: Arc<Metrics>,
 }
 
 #[async_trait]
@@ -310,6 +327,7 @@ impl Handler for DeadLetterFile {
         file.write_all(&line)
             .and_then(|()| file.flush())
             .map_err(|error| HandlerError(format!("writing dead letter: {error}")))?;
+        Metrics::count(&self.metrics.dead_letters);
         Ok(vec![])
     }
 }

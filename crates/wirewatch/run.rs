@@ -4,14 +4,14 @@
 //! flush. Every task is joined before `run` returns.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use wirewatch_bus::memory::MemoryBus;
-use wirewatch_bus::{Bus, Shutdown, ShutdownTrigger};
+use wirewatch_bus::{Bus, Shutdown};
 use wirewatch_fetcher::{HttpClient, Poller, StateStore};
 
 use crate::config::{BusKind, Config, LogFormat};
+use crate::metrics::Metrics;
 use crate::pipeline::{
     spawn_stage, stage_spec, BusItemSink, ClassifyStage, CleanStage, DeadLetterFile, OutputSink,
 };
@@ -139,6 +139,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     let group_prefix = config.kafka.group_prefix.clone();
     let topics = config.topics.clone();
     let is_memory = config.bus == BusKind::Memory;
+    let metrics = Arc::new(Metrics::default());
 
     let mut cleaners = None;
     if stages.clean {
@@ -146,6 +147,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             http: http.clone(),
             min_text_chars: config.min_text_chars,
             output_topic: topics.articles.clone(),
+            metrics: Arc::clone(&metrics),
         });
         let spec = stage_spec(
             "clean",
@@ -167,6 +169,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         let handler = Arc::new(ClassifyStage {
             classifier,
             topics: topics.clone(),
+            metrics: Arc::clone(&metrics),
         });
         let spec = stage_spec(
             "classify",
@@ -189,6 +192,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             config.output.stdout,
             config.output.jsonl.as_ref(),
             config.output.include,
+            Arc::clone(&metrics),
         )?;
         let spec = stage_spec(
             "output",
@@ -215,6 +219,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             .with_context(|| format!("opening {}", path.display()))?;
         let handler = Arc::new(DeadLetterFile {
             file: std::sync::Mutex::new(file),
+            metrics: Arc::clone(&metrics),
         });
         let spec = stage_spec(
             "dead-letters",
@@ -231,12 +236,30 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         ));
     }
 
+    let store = if stages.fetch {
+        Some(StateStore::open(&config.state_dir)?)
+    } else {
+        None
+    };
+    let mut metrics_task = None;
+    if let Some(address) = config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding metrics.listen {address}"))?;
+        tracing::info!(address = %address, "serving /metrics, /healthz, /readyz");
+        metrics_task = Some(tokio::spawn(crate::metrics::serve(
+            listener,
+            Arc::clone(&metrics),
+            store.clone(),
+            shutdown.clone(),
+        )));
+    }
     let mut poller_task = None;
-    if stages.fetch {
-        let store = StateStore::open(&config.state_dir)?;
+    if let Some(store) = store {
         let sink = Arc::new(BusItemSink {
             bus: Arc::clone(&bus),
             topic: topics.items.clone(),
+            metrics: Arc::clone(&metrics),
         });
         let poller = Arc::new(Poller::new(http.clone(), store, config.poll.clone(), sink));
         let feeds = config.feeds.clone();
@@ -251,7 +274,10 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         }
     }
 
-    wait_for_end(&trigger, &mut poller_task, once, is_memory, stages).await;
+    metrics
+        .ready
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    wait_for_end(&mut poller_task, once && stages.fetch).await;
     trigger.fire();
     if let Some(task) = poller_task {
         task.await.context("poller task")?;
@@ -270,22 +296,18 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         join_stage(Some(sink)).await?;
     }
     bus.flush().await?;
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
     tracing::info!("wirewatch stopped");
     Ok(())
 }
 
 /// Waits for a termination signal, or for the one round of `--once`. With
 /// `--once` and no fetch stage (Kafka consumers only), waits for a signal.
-async fn wait_for_end(
-    trigger: &ShutdownTrigger,
-    poller_task: &mut Option<tokio::task::JoinHandle<()>>,
-    once: bool,
-    is_memory: bool,
-    stages: StageSet,
-) {
-    let _ = (trigger, is_memory);
+async fn wait_for_end(poller_task: &mut Option<tokio::task::JoinHandle<()>>, once: bool) {
     match poller_task {
-        Some(task) if once && stages.fetch => {
+        Some(task) if once => {
             tokio::select! {
                 _ = termination_signal() => {}
                 _ = task => {}
@@ -440,6 +462,3 @@ pub async fn create_topics(config: &Config) -> anyhow::Result<()> {
 pub async fn create_topics(_: &Config) -> anyhow::Result<()> {
     bail!("this build has no Kafka support (built without the `kafka` feature)")
 }
-
-#[allow(dead_code)]
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

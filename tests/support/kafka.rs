@@ -105,6 +105,7 @@ state_dir = "state"
 
 [fetcher]
 allow_private_addresses = ["127.0.0.1"]
+min_host_delay = "0s"
 max_item_age = "0s"
 min_interval = "1s"
 default_interval = "1h"

@@ -85,7 +85,9 @@ async fn main() {
         dead_letter_topic: format!("{topic}.dlq"),
     };
     let started = Instant::now();
-    bus.run_stage(spec, handler, shutdown).await.expect("consume");
+    bus.run_stage(spec, handler, shutdown)
+        .await
+        .expect("consume");
     let consume_seconds = started.elapsed().as_secs_f64();
     let megabytes = (count as f64 * size as f64) / (1024.0 * 1024.0);
     println!(

@@ -332,6 +332,7 @@ impl KafkaBus {
         let permits = Arc::new(Semaphore::new(spec.concurrency.max(1)));
         let report = Arc::new(Mutex::new(StageReport::default()));
         let mut in_flight = JoinSet::new();
+        let mut consumer_errors: u64 = 0;
         let mut commit_timer = tokio::time::interval(Duration::from_millis(500));
         commit_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let commit = |mode: CommitMode| {
@@ -357,9 +358,19 @@ impl KafkaBus {
                 received = consumer.recv() => received,
             };
             let kafka_message = match received {
-                Ok(message) => message.detach(),
+                Ok(message) => {
+                    consumer_errors = 0;
+                    message.detach()
+                }
                 Err(error) => {
-                    tracing::warn!(stage = %spec.name, error = %error, "consumer error");
+                    // Log the first error of a streak; a missing topic or a
+                    // broker restart would otherwise log five lines a second.
+                    if consumer_errors == 0 {
+                        tracing::warn!(stage = %spec.name, error = %error, "consumer error");
+                    } else {
+                        tracing::debug!(stage = %spec.name, error = %error, "consumer error");
+                    }
+                    consumer_errors += 1;
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     continue;
                 }
@@ -379,25 +390,41 @@ impl KafkaBus {
             let report = Arc::clone(&report);
             let producer = self.producer.clone();
             let spec = spec.clone();
+            let mut stop = shutdown.clone();
             in_flight.spawn(async move {
                 let _permit = permit;
                 let message = to_bus_message(&kafka_message);
-                let outcome = process(&producer, &spec, handler.as_ref(), &message, &origin).await;
-                match outcome {
-                    Ok((published, dead_lettered)) => {
-                        tracker
-                            .lock()
-                            .expect("offset tracker lock")
-                            .finish(&origin.topic, origin.partition, origin.offset);
-                        let mut report = report.lock().expect("report lock");
-                        report.processed += 1;
-                        report.published += published;
-                        report.dead_lettered += dead_lettered;
-                    }
-                    Err(error) => {
-                        // Not acknowledged: leave the offset uncommitted so the
-                        // message is delivered again after a restart.
-                        tracing::error!(stage = %spec.name, origin = %origin, error = %error, "output not acknowledged; message will be redelivered");
+                let mut attempt: u32 = 0;
+                loop {
+                    match process(&producer, &spec, handler.as_ref(), &message, &origin).await {
+                        Ok((published, dead_lettered)) => {
+                            tracker
+                                .lock()
+                                .expect("offset tracker lock")
+                                .finish(&origin.topic, origin.partition, origin.offset);
+                            let mut report = report.lock().expect("report lock");
+                            report.processed += 1;
+                            report.published += published;
+                            report.dead_lettered += dead_lettered;
+                            return;
+                        }
+                        Err(error) => {
+                            // Outputs not acknowledged (broker away, topic
+                            // missing): retry with backoff; the offset stays
+                            // uncommitted until they are, so nothing is lost.
+                            if attempt == 0 {
+                                tracing::warn!(stage = %spec.name, origin = %origin, error = %error, "outputs not acknowledged; retrying");
+                            }
+                            attempt += 1;
+                            let delay = Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6)));
+                            tokio::select! {
+                                _ = tokio::time::sleep(delay) => {}
+                                _ = stop.wait() => {
+                                    tracing::warn!(stage = %spec.name, origin = %origin, "stopping before outputs were acknowledged; the message will be redelivered");
+                                    return;
+                                }
+                            }
+                        }
                     }
                 }
             });

@@ -1,0 +1,205 @@
+//! Prometheus metrics and health endpoints (`[metrics] listen = "host:port"`).
+//!
+//! `/metrics` serves the counters below plus per-feed gauges read from the
+//! state store at scrape time; `/healthz` answers 200 while the process runs;
+//! `/readyz` answers 200 once every stage has started. The server is a few
+//! lines over a TCP listener: it needs no HTTP framework.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use wirewatch_bus::Shutdown;
+use wirewatch_fetcher::StateStore;
+
+/// Every counter wirewatch exports, named in one place.
+#[derive(Default)]
+pub struct Metrics {
+    pub ready: AtomicBool,
+    pub items_published: AtomicU64,
+    pub articles_fetched: AtomicU64,
+    pub articles_feed_only: AtomicU64,
+    pub articles_classified: AtomicU64,
+    pub outputs_written: AtomicU64,
+    pub dead_letters: AtomicU64,
+    /// label -> articles flagged with it.
+    pub flagged: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Metrics {
+    pub fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn flag(&self, label: &str) {
+        *self
+            .flagged
+            .lock()
+            .expect("metrics lock")
+            .entry(label.to_owned())
+            .or_insert(0) += 1;
+    }
+
+    /// The Prometheus text exposition of the counters and feed gauges.
+    pub fn render(&self, store: Option<&StateStore>) -> String {
+        let mut out = String::new();
+        let counters = [
+            (
+                "wirewatch_items_published_total",
+                "feed items handed to the bus",
+                &self.items_published,
+            ),
+            (
+                "wirewatch_articles_fetched_total",
+                "articles cleaned from their page",
+                &self.articles_fetched,
+            ),
+            (
+                "wirewatch_articles_feed_only_total",
+                "articles classified from the feed summary (page unavailable)",
+                &self.articles_feed_only,
+            ),
+            (
+                "wirewatch_articles_classified_total",
+                "articles classified",
+                &self.articles_classified,
+            ),
+            (
+                "wirewatch_outputs_written_total",
+                "lines written by the local output",
+                &self.outputs_written,
+            ),
+            (
+                "wirewatch_dead_letters_total",
+                "messages sent to the dead-letter topic by this process",
+                &self.dead_letters,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(out, "# HELP wirewatch_flagged_total articles flagged, per label\n# TYPE wirewatch_flagged_total counter");
+        for (label, count) in self.flagged.lock().expect("metrics lock").iter() {
+            let _ = writeln!(
+                out,
+                "wirewatch_flagged_total{{label=\"{}\"}} {count}",
+                escape(label)
+            );
+        }
+        if let Some(store) = store {
+            if let Ok(statuses) = store.all_feed_statuses() {
+                let _ = writeln!(out, "# HELP wirewatch_feed_consecutive_failures failed polls in a row, per feed\n# TYPE wirewatch_feed_consecutive_failures gauge");
+                for (feed, status) in &statuses {
+                    let _ = writeln!(
+                        out,
+                        "wirewatch_feed_consecutive_failures{{feed=\"{}\"}} {}",
+                        escape(feed),
+                        status.consecutive_failures
+                    );
+                }
+                let _ = writeln!(out, "# HELP wirewatch_feed_last_success_seconds unix time of the last successful poll, per feed\n# TYPE wirewatch_feed_last_success_seconds gauge");
+                for (feed, status) in &statuses {
+                    if let Some(success) = status.last_success {
+                        let _ = writeln!(
+                            out,
+                            "wirewatch_feed_last_success_seconds{{feed=\"{}\"}} {}",
+                            escape(feed),
+                            success.timestamp()
+                        );
+                    }
+                }
+                let _ = writeln!(out, "# HELP wirewatch_feed_items_total items emitted, per feed\n# TYPE wirewatch_feed_items_total counter");
+                for (feed, status) in &statuses {
+                    let _ = writeln!(
+                        out,
+                        "wirewatch_feed_items_total{{feed=\"{}\"}} {}",
+                        escape(feed),
+                        status.items_emitted
+                    );
+                }
+            }
+            if let Ok(seen) = store.seen_count() {
+                let _ = writeln!(out, "# HELP wirewatch_seen_entries stories in the seen-set\n# TYPE wirewatch_seen_entries gauge\nwirewatch_seen_entries {seen}");
+            }
+        }
+        out
+    }
+}
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until shutdown.
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    store: Option<StateStore>,
+    mut shutdown: Shutdown,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.wait() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((mut stream, _)) = accepted else {
+            continue;
+        };
+        let metrics = Arc::clone(&metrics);
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut request = vec![0u8; 2048];
+            let read = match tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                stream.read(&mut request),
+            )
+            .await
+            {
+                Ok(Ok(read)) => read,
+                _ => return,
+            };
+            let head = String::from_utf8_lossy(&request[..read]);
+            let path = head.split_whitespace().nth(1).unwrap_or("/");
+            let (status, body) = match path {
+                "/metrics" => ("200 OK", metrics.render(store.as_ref())),
+                "/healthz" => ("200 OK", "ok\n".to_owned()),
+                "/readyz" if metrics.ready.load(Ordering::Relaxed) => {
+                    ("200 OK", "ready\n".to_owned())
+                }
+                "/readyz" => ("503 Service Unavailable", "starting\n".to_owned()),
+                _ => ("404 Not Found", "not found\n".to_owned()),
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_labels() {
+        let metrics = Metrics::default();
+        Metrics::count(&metrics.articles_classified);
+        metrics.flag("SANCTIONS");
+        metrics.flag("SANCTIONS");
+        let text = metrics.render(None);
+        assert!(text.contains("wirewatch_articles_classified_total 1"));
+        assert!(text.contains("wirewatch_flagged_total{label=\"SANCTIONS\"} 2"));
+    }
+}
