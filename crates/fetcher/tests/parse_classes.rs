@@ -456,3 +456,15 @@ fn conformance_record_has_the_compare_format() {
     assert_eq!(failed["error"], "empty document");
     assert_eq!(failed["n_entries"], 0);
 }
+
+#[test]
+fn unknown_default_namespace_on_the_root_is_read_as_the_feed_vocabulary() {
+    let body =
+        format!("<rss version=\"2.0\" xmlns=\"http://example.com/my-rss-ns\">{RSS_ITEMS}</rss>");
+    let feed = parse(body.as_bytes());
+    assert_eq!(titles(&feed), ["Arms deal", "Sanctions"]);
+    assert_eq!(
+        feed.entries[0].link.as_deref(),
+        Some("http://example.com/1")
+    );
+}

@@ -114,7 +114,7 @@ pub(crate) fn extract(doc: &Document, base_url: Option<&Url>) -> Option<ParsedFe
     match kind {
         RootKind::Rss | RootKind::Rdf => Some(rss(doc, root, base)),
         RootKind::Atom => {
-            let ctx = Ctx { doc };
+            let ctx = Ctx::new(doc, root, Vocab::Atom);
             let mut entries: Vec<usize> = ctx
                 .children_named(root, Vocab::Atom, "entry")
                 .chain(ctx.children_named(root, Vocab::Rss, "entry"))
@@ -129,13 +129,37 @@ pub(crate) fn extract(doc: &Document, base_url: Option<&Url>) -> Option<ParsedFe
 
 struct Ctx<'a> {
     doc: &'a Document,
+    /// The root element's namespace when it is none we know: a feed that
+    /// puts its own elements in an odd default namespace still means them.
+    odd_root_ns: Option<&'a str>,
+    root_vocab: Vocab,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(doc: &'a Document, root: usize, root_vocab: Vocab) -> Self {
+        let root_ns = doc.element(root).ns.as_deref();
+        let odd_root_ns = root_ns.filter(|ns| vocab(Some(ns)) == Vocab::Other);
+        Ctx {
+            doc,
+            odd_root_ns,
+            root_vocab,
+        }
+    }
 }
 
 impl Ctx<'_> {
+    fn vocab_of(&self, ns: Option<&str>) -> Vocab {
+        match vocab(ns) {
+            Vocab::Other if ns.is_some() && ns == self.odd_root_ns => self.root_vocab,
+            known => known,
+        }
+    }
+
     fn child(&self, parent: usize, want: Vocab, local: &str) -> Option<usize> {
         self.doc.children(parent).find(|child| {
             let element = self.doc.element(*child);
-            element.local.eq_ignore_ascii_case(local) && vocab(element.ns.as_deref()) == want
+            element.local.eq_ignore_ascii_case(local)
+                && self.vocab_of(element.ns.as_deref()) == want
         })
     }
 
@@ -147,7 +171,8 @@ impl Ctx<'_> {
     ) -> impl Iterator<Item = usize> + 'b {
         self.doc.children(parent).filter(move |child| {
             let element = self.doc.element(*child);
-            element.local.eq_ignore_ascii_case(local) && vocab(element.ns.as_deref()) == want
+            element.local.eq_ignore_ascii_case(local)
+                && self.vocab_of(element.ns.as_deref()) == want
         })
     }
 
@@ -202,7 +227,7 @@ fn with_xml_base(doc: &Document, element: usize, base: Option<Url>) -> Option<Ur
 }
 
 fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
-    let ctx = Ctx { doc };
+    let ctx = Ctx::new(doc, root, Vocab::Rss);
     let channel = ctx.child(root, Vocab::Rss, "channel").unwrap_or(root);
     let base = if channel == root {
         root_base
@@ -236,7 +261,8 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
         .into_iter()
         .filter(|element| {
             let element = doc.element(*element);
-            element.local.eq_ignore_ascii_case("item") && vocab(element.ns.as_deref()) == Vocab::Rss
+            element.local.eq_ignore_ascii_case("item")
+                && ctx.vocab_of(element.ns.as_deref()) == Vocab::Rss
         })
         .collect();
     items.sort_unstable();
@@ -363,7 +389,7 @@ fn update_interval(ctx: &Ctx<'_>, channel: usize) -> Option<u64> {
 }
 
 fn atom(doc: &Document, root: usize, entries: &[usize], base: Option<Url>) -> ParsedFeed {
-    let ctx = Ctx { doc };
+    let ctx = Ctx::new(doc, root, Vocab::Atom);
     // Atom elements are in the Atom namespace or, in sloppy feeds, none.
     let find = |parent: usize, local: &str| {
         ctx.child(parent, Vocab::Atom, local)
