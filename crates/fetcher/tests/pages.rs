@@ -1,0 +1,154 @@
+//! Article pages: robots.txt, the private-address guard at every hop, and
+//! the same limits as feeds.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{response, test_http_options, Reply, Server};
+use wirewatch_fetcher::{FetchError, HttpClient, HttpOptions};
+
+async fn site() -> Server {
+    Server::start(|request| match request.path.as_str() {
+        "/robots.txt" => Reply::Raw(response(
+            "200 OK",
+            &[("Content-Type", "text/plain")],
+            b"User-agent: *\nDisallow: /private/\n\nUser-agent: otherbot\nDisallow: /\n",
+        )),
+        "/hop" => Reply::Raw(response(
+            "302 Found",
+            &[("Location", "/private/story")],
+            b"",
+        )),
+        "/metadata" => Reply::Raw(response(
+            "302 Found",
+            &[("Location", "http://169.254.169.254/latest/meta-data/")],
+            b"",
+        )),
+        "/big" => Reply::Raw(response("200 OK", &[], &vec![b'x'; 2 * 1024 * 1024])),
+        _ => Reply::Raw(response(
+            "200 OK",
+            &[("Content-Type", "text/html")],
+            b"<p>story</p>",
+        )),
+    })
+    .await
+}
+
+fn robots_requests(server: &Server) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/robots.txt")
+        .count()
+}
+
+#[tokio::test]
+async fn robots_txt_is_honoured_and_cached_per_host() {
+    let server = site().await;
+    let http = HttpClient::new(test_http_options()).unwrap();
+    let page = http.fetch_page(&server.url("/news/1")).await.unwrap();
+    assert_eq!(page.body, b"<p>story</p>");
+    let refused = http
+        .fetch_page(&server.url("/private/story"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, FetchError::RobotsDisallowed { .. }),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("/private/story"));
+    assert!(refused.to_string().contains("robots.txt"));
+    // A redirect into a disallowed path is refused too.
+    let via_hop = http.fetch_page(&server.url("/hop")).await.unwrap_err();
+    assert!(
+        matches!(via_hop, FetchError::RobotsDisallowed { .. }),
+        "{via_hop}"
+    );
+    http.fetch_page(&server.url("/news/2")).await.unwrap();
+    assert_eq!(robots_requests(&server), 1);
+    assert!(!server
+        .requests()
+        .iter()
+        .any(|request| request.path.starts_with("/private")));
+}
+
+#[tokio::test]
+async fn robots_txt_can_be_turned_off() {
+    let server = site().await;
+    let http = HttpClient::new(HttpOptions {
+        respect_robots_txt: false,
+        ..test_http_options()
+    })
+    .unwrap();
+    http.fetch_page(&server.url("/private/story"))
+        .await
+        .unwrap();
+    assert_eq!(robots_requests(&server), 0);
+}
+
+#[tokio::test]
+async fn a_missing_robots_txt_allows_everything() {
+    let server = Server::start(|request| {
+        if request.path == "/robots.txt" {
+            Reply::Raw(response("404 Not Found", &[], b""))
+        } else {
+            Reply::Raw(response("200 OK", &[], b"<p>ok</p>"))
+        }
+    })
+    .await;
+    let http = HttpClient::new(test_http_options()).unwrap();
+    http.fetch_page(&server.url("/private/story"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn private_addresses_are_refused_unless_allowed_at_every_hop() {
+    let server = site().await;
+    let strict = HttpClient::new(HttpOptions {
+        allowed_private_addresses: vec![],
+        ..test_http_options()
+    })
+    .unwrap();
+    let refused = strict.fetch_page(&server.url("/news/1")).await.unwrap_err();
+    assert!(matches!(refused, FetchError::Refused { .. }), "{refused}");
+    // Allowed loopback, but a redirect to the metadata service is refused.
+    let http = HttpClient::new(test_http_options()).unwrap();
+    let metadata = http.fetch_page(&server.url("/metadata")).await.unwrap_err();
+    assert!(
+        metadata.to_string().contains("169.254.169.254"),
+        "{metadata}"
+    );
+    assert!(
+        server.requests().is_empty()
+            || server
+                .requests()
+                .iter()
+                .all(|r| r.path != "/latest/meta-data/")
+    );
+}
+
+#[tokio::test]
+async fn pages_have_the_same_body_limit_and_spacing_as_feeds() {
+    let server = site().await;
+    let http = HttpClient::new(HttpOptions {
+        min_host_delay: Duration::from_millis(200),
+        ..test_http_options()
+    })
+    .unwrap();
+    let too_large = http.fetch_page(&server.url("/big")).await.unwrap_err();
+    assert!(
+        matches!(too_large, FetchError::TooLarge { .. }),
+        "{too_large}"
+    );
+    let started = std::time::Instant::now();
+    http.fetch_page(&server.url("/a")).await.unwrap();
+    http.fetch_page(&server.url("/b")).await.unwrap();
+    // robots.txt, /big, /a, /b: each start at least 200 ms after the last.
+    assert!(
+        started.elapsed() >= Duration::from_millis(350),
+        "{:?}",
+        started.elapsed()
+    );
+}
