@@ -263,11 +263,25 @@ impl HttpClient {
             .await
     }
 
-    /// Where `url` leads after redirects, without reading the final body
-    /// (for links through redirectors). Checked like a page.
-    pub async fn resolve_redirects(&self, url: &Url) -> Result<Url, FetchError> {
-        let (response, _) = self.send(url, HeaderMap::new(), Trust::Page).await?;
-        Ok(response.url().clone())
+    /// Where `url` redirects to, if it does: one request, not followed,
+    /// body not read (for links through redirectors). Checked like a page.
+    pub async fn redirect_target(&self, url: &Url) -> Result<Option<Url>, FetchError> {
+        self.page_checks(url).await?;
+        self.wait_for_host(url).await;
+        let response = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|error| transport_error(url, &error))?;
+        if !response.status().is_redirection() {
+            return Ok(None);
+        }
+        Ok(response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|location| url.join(location).ok()))
     }
 
     /// Sends a GET and follows redirects up to the limit. Page links are

@@ -51,6 +51,28 @@ pub struct PollOptions {
     pub max_concurrent_requests_per_host: usize,
     /// How long a story stays in the seen-set.
     pub seen_retention: Duration,
+    /// Hosts whose item links only redirect to the story (feed proxies,
+    /// link shorteners): resolved before dedup, so a story reached through
+    /// one and directly from another feed is one article.
+    pub redirector_hosts: Vec<String>,
+}
+
+/// The redirectors known by default.
+pub fn default_redirector_hosts() -> Vec<String> {
+    [
+        "feedproxy.google.com",
+        "feeds.feedburner.com",
+        "feedburner.google.com",
+        "rss.feedsportal.com",
+        "dlvr.it",
+        "trib.al",
+        "ow.ly",
+        "bit.ly",
+        "t.co",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
 }
 
 impl Default for PollOptions {
@@ -64,6 +86,7 @@ impl Default for PollOptions {
             max_concurrent_requests: 64,
             max_concurrent_requests_per_host: 2,
             seen_retention: Duration::from_secs(90 * 24 * 3600),
+            redirector_hosts: default_redirector_hosts(),
         }
     }
 }
@@ -265,22 +288,47 @@ impl Poller {
         // Feeds list newest first; emit oldest first so downstream sees
         // stories in the order they were published.
         for entry in parsed.entries.iter().rev() {
-            let item = feed_item(feed, parsed, entry);
+            let mut item = feed_item(feed, parsed, entry);
             let guid_key = entry
                 .id
                 .as_deref()
                 .map(|guid| format!("guid\u{0}{}\u{0}{guid}", feed.url));
-            let mut keys = vec![item.id.as_str()];
-            if let Some(guid_key) = guid_key.as_deref() {
-                keys.push(guid_key);
+            let mut owned_keys = vec![item.id.as_str().to_owned()];
+            owned_keys.extend(guid_key);
+            match self.seen_count(&owned_keys)? {
+                0 => {}
+                count => {
+                    // Known under another key (a new guid on a known link,
+                    // a known guid with a new link): remember this one too,
+                    // so the story stays known whichever key changes next.
+                    if count < owned_keys.len() {
+                        let keys: Vec<&str> = owned_keys.iter().map(String::as_str).collect();
+                        self.store
+                            .mark_seen(&keys, now)
+                            .map_err(|error| error.to_string())?;
+                    }
+                    continue;
+                }
             }
-            if self
-                .store
-                .is_seen(&keys)
-                .map_err(|error| error.to_string())?
-            {
-                continue;
+            // A link through a redirector says nothing about the story: the
+            // same story reached directly from another feed must get the
+            // same id. Resolved only for items not seen yet.
+            if let Some(resolved) = self.resolve_redirector(&item).await {
+                let resolved_id = ArticleId::from_url(&resolved);
+                if resolved_id != item.id {
+                    owned_keys.push(resolved_id.as_str().to_owned());
+                    item.id = resolved_id;
+                    item.link = Some(resolved.to_string());
+                    if self.seen_count(&owned_keys[owned_keys.len() - 1..])? > 0 {
+                        let keys: Vec<&str> = owned_keys.iter().map(String::as_str).collect();
+                        self.store
+                            .mark_seen(&keys, now)
+                            .map_err(|error| error.to_string())?;
+                        continue;
+                    }
+                }
             }
+            let keys: Vec<&str> = owned_keys.iter().map(String::as_str).collect();
             let when = item.published.or(item.updated);
             if let (Some(cutoff), Some(when)) = (oldest_wanted, when) {
                 if when < cutoff {
@@ -304,6 +352,44 @@ impl Poller {
         let keep_from = status.recent_item_times.len().saturating_sub(20);
         status.recent_item_times.drain(..keep_from);
         Ok(())
+    }
+
+    /// Where an item's link leads when it points at a known redirector:
+    /// redirects are followed while they stay on redirectors, and the
+    /// first other URL is the story's (not fetched here). `None` when the
+    /// link is not a redirector's or cannot be resolved (it is then kept).
+    async fn resolve_redirector(&self, item: &FeedItem) -> Option<Url> {
+        let is_redirector = |url: &Url| {
+            url.host_str().is_some_and(|host| {
+                self.options
+                    .redirector_hosts
+                    .iter()
+                    .any(|redirector| host.eq_ignore_ascii_case(redirector))
+            })
+        };
+        let link = Url::parse(item.link.as_deref()?).ok()?;
+        let mut current = link.clone();
+        for _ in 0..=self.http.options().max_redirects {
+            if !is_redirector(&current) {
+                return (current != link).then_some(current);
+            }
+            match self.http.redirect_target(&current).await {
+                Ok(Some(next)) => current = next,
+                Ok(None) => return None,
+                Err(error) => {
+                    tracing::debug!(link = %link, error = %error, "redirector link not resolved; keeping it");
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    fn seen_count(&self, keys: &[String]) -> Result<usize, String> {
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.store
+            .seen_count_of(&keys)
+            .map_err(|error| error.to_string())
     }
 
     fn bounds(&self) -> Bounds {

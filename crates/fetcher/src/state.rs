@@ -183,6 +183,28 @@ impl StateStore {
         Ok(false)
     }
 
+    /// How many of `keys` were recorded as seen.
+    pub fn seen_count_of(&self, keys: &[&str]) -> Result<usize, StateError> {
+        let transaction = self
+            .database
+            .begin_read()
+            .map_err(|error| self.error(error))?;
+        let table = transaction
+            .open_table(SEEN)
+            .map_err(|error| self.error(error))?;
+        let mut count = 0;
+        for key in keys {
+            if table
+                .get(*key)
+                .map_err(|error| self.error(error))?
+                .is_some()
+            {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
     /// Records `keys` as seen at `when`.
     pub fn mark_seen(&self, keys: &[&str], when: DateTime<Utc>) -> Result<(), StateError> {
         self.write(|transaction| {
