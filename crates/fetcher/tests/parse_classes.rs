@@ -468,3 +468,12 @@ fn unknown_default_namespace_on_the_root_is_read_as_the_feed_vocabulary() {
         Some("http://example.com/1")
     );
 }
+
+#[test]
+fn html_page_without_an_html_element_is_still_called_html() {
+    let page = "<!DOCTYPE html>\n<meta charset=utf-8><title>Oops</title><p>Moved";
+    match parse_feed(page.as_bytes(), None, None) {
+        Err(FeedParseError::NotAFeed(reason)) => assert!(reason.contains("html page"), "{reason}"),
+        other => panic!("expected not-a-feed, got {other:?}"),
+    }
+}

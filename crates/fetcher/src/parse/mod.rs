@@ -136,14 +136,19 @@ fn parse_xml(text: &str, base_url: Option<&Url>) -> Result<ParsedFeed, FeedParse
         }
         (Some(strict_feed), None) => Ok(strict_feed),
         (None, Some(lenient_feed)) => Ok(lenient_feed),
-        (None, None) => Err(not_a_feed(&doc)),
+        (None, None) => Err(not_a_feed(text, &doc)),
     }
 }
 
 /// A precise reason for a document that is XML but not a feed.
-fn not_a_feed(doc: &dom::Document) -> FeedParseError {
-    let reason = match lenient::feed_root(doc) {
-        Some((_, lenient::RootKind::Html)) => match lenient::advertised_feed(doc) {
+fn not_a_feed(text: &str, doc: &dom::Document) -> FeedParseError {
+    let html_doctype = text
+        .get(..14)
+        .is_some_and(|head| head.eq_ignore_ascii_case("<!doctype html"));
+    let root = lenient::feed_root(doc);
+    let is_html = html_doctype || matches!(root, Some((_, lenient::RootKind::Html)));
+    let reason = match root {
+        _ if is_html => match lenient::advertised_feed(doc) {
             Some(href) => format!("an html page, not a feed (it links to a feed at {href})"),
             None => "an html page, not a feed".to_string(),
         },
