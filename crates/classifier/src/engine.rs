@@ -29,6 +29,10 @@ const NO_REST: u32 = u32::MAX;
 
 pub(crate) const NO_ENTITY: u32 = u32::MAX;
 
+/// The most words one hit can span ("democratic people's republic of
+/// korea"); window searches look this far back for hit starts.
+const MAX_HIT_WORDS: u32 = 16;
+
 /// A term found in the article.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Hit {
@@ -445,6 +449,25 @@ impl Engine {
         &scratch.by_concept[start..end]
     }
 
+    /// The hits of `concept` that may reach words `low..=high`: each
+    /// concept's hits are in text order, so two binary searches bound them
+    /// and a window check costs the same in a 5 KB or a 5 MB article.
+    fn concept_hits_near<'a>(
+        &self,
+        scratch: &'a Scratch,
+        concept: u16,
+        low: u32,
+        high: u32,
+    ) -> &'a [u32] {
+        let all = self.concept_hits(scratch, concept);
+        let hits = &scratch.hits;
+        // Multi-word hits start up to a few words before they end.
+        let from = low.saturating_sub(MAX_HIT_WORDS);
+        let start = all.partition_point(|&index| hits[index as usize].tok_start < from);
+        let end = all.partition_point(|&index| hits[index as usize].tok_start <= high);
+        &all[start..end.max(start)]
+    }
+
     fn eval_rule(&self, scratch: &Scratch, rule: &Rule) -> Option<Vec<u32>> {
         let hits = &scratch.hits;
         let mut best: Option<Vec<u32>> = None;
@@ -452,6 +475,16 @@ impl Engine {
         // Sentences in which the rule matched, up to `min_sentences`.
         let mut sentences: Vec<u32> = Vec::new();
         let wanted = rule.min_sentences as usize;
+        // Outside sentence scope a `none` concept vetoes every match alike,
+        // so it is checked once rather than per anchor.
+        if rule.scope != Scope::Sentence
+            && rule.none.iter().any(|&concept| match rule.scope {
+                Scope::Title => self.hits_of(scratch, concept).any(|hit| hit.in_title),
+                _ => !self.concept_hits(scratch, concept).is_empty(),
+            })
+        {
+            return None;
+        }
         for &anchor_concept in &rule.all[0] {
             for &anchor in self.concept_hits(scratch, anchor_concept) {
                 let anchor_hit = &hits[anchor as usize];
@@ -492,6 +525,9 @@ impl Engine {
                         break;
                     }
                     sentences.push(anchor_hit.sentence);
+                    if sentences.len() >= wanted {
+                        return best;
+                    }
                 }
             }
         }
@@ -514,7 +550,16 @@ impl Engine {
         let hits = &scratch.hits;
         let mut best: Option<(u32, u32)> = None;
         for &concept in concepts {
-            for &index in self.concept_hits(scratch, concept) {
+            let candidates = match rule.scope {
+                Scope::Sentence => self.concept_hits_near(
+                    scratch,
+                    concept,
+                    anchor.tok_start.saturating_sub(rule.window),
+                    anchor.tok_end + rule.window,
+                ),
+                Scope::Title | Scope::Document => self.concept_hits(scratch, concept),
+            };
+            for &index in candidates {
                 let hit = &hits[index as usize];
                 let allowed = match rule.scope {
                     Scope::Sentence => {
@@ -548,7 +593,8 @@ impl Engine {
     }
 
     fn vetoed(&self, scratch: &Scratch, rule: &Rule, chosen: &[u32]) -> bool {
-        if rule.none.is_empty() {
+        // Other scopes were checked once in `eval_rule`.
+        if rule.none.is_empty() || rule.scope != Scope::Sentence {
             return false;
         }
         let hits = &scratch.hits;
@@ -564,7 +610,16 @@ impl Engine {
             .max()
             .unwrap_or(0);
         rule.none.iter().any(|&concept| {
-            self.concept_hits(scratch, concept).iter().any(|&index| {
+            let candidates = match rule.scope {
+                Scope::Sentence => self.concept_hits_near(
+                    scratch,
+                    concept,
+                    low.saturating_sub(rule.window),
+                    high + rule.window,
+                ),
+                Scope::Title | Scope::Document => self.concept_hits(scratch, concept),
+            };
+            candidates.iter().any(|&index| {
                 let hit = &hits[index as usize];
                 match rule.scope {
                     Scope::Sentence => {

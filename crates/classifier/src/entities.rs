@@ -123,6 +123,21 @@ const NOT_NAMES: &[&str] = &[
     "von",
 ];
 
+/// Role cues looked at per kind: past the first few dozen, a long article
+/// only repeats itself, and the bound keeps extraction linear in its size.
+const MAX_ROLE_CUES: usize = 64;
+
+/// Names starting after word `token`, nearest first (names are in text
+/// order and do not overlap).
+fn names_after(names: &[Name], token: usize) -> &[Name] {
+    &names[names.partition_point(|name| name.first <= token)..]
+}
+
+/// Names ending before word `token`, nearest last.
+fn names_before(names: &[Name], token: usize) -> &[Name] {
+    &names[..names.partition_point(|name| name.last < token)]
+}
+
 struct Name {
     /// Token range, inclusive.
     first: usize,
@@ -267,18 +282,20 @@ fn find_parties(
     // "sanctioned Mr. Mkrtychev", "designated Ivan Petrov": a name just
     // after the verb; "Petrov was sanctioned": a name just before it.
     if let Some(designation) = taxonomy.roles.designation_verb {
-        for hit in engine.hits_of(scratch, designation) {
-            let after = names.iter().find(|name| {
-                name.first > hit.tok_end as usize
-                    && name.first <= hit.tok_end as usize + 3
-                    && sentence_of(name.first) == hit.sentence
-            });
-            let before = names.iter().rev().find(|name| {
-                name.last < hit.tok_start as usize
-                    && name.last + 3 >= hit.tok_start as usize
-                    && sentence_of(name.last) == hit.sentence
-                    && passive_between(text, name.last, hit.tok_start as usize)
-            });
+        for hit in engine.hits_of(scratch, designation).take(MAX_ROLE_CUES) {
+            let after = names_after(names, hit.tok_end as usize)
+                .first()
+                .filter(|name| {
+                    name.first <= hit.tok_end as usize + 3
+                        && sentence_of(name.first) == hit.sentence
+                });
+            let before = names_before(names, hit.tok_start as usize)
+                .last()
+                .filter(|name| {
+                    name.last + 3 >= hit.tok_start as usize
+                        && sentence_of(name.last) == hit.sentence
+                        && passive_between(text, name.last, hit.tok_start as usize)
+                });
             if let Some(name) = after.or(before) {
                 add_party(entities, full_name(names, name), PartyRole::Designated);
             }
@@ -286,17 +303,19 @@ fn find_parties(
     }
     // "X ... brokered the deal", "arms dealer X", "X helped facilitate".
     if let Some(broker) = taxonomy.roles.broker_cue {
-        for hit in engine.hits_of(scratch, broker) {
-            let after = names.iter().find(|name| {
-                name.first > hit.tok_end as usize
-                    && name.first <= hit.tok_end as usize + 2
-                    && sentence_of(name.first) == hit.sentence
-            });
-            let before = names.iter().rev().find(|name| {
-                name.last < hit.tok_start as usize
-                    && name.last + 25 >= hit.tok_start as usize
-                    && sentence_of(name.last) == hit.sentence
-            });
+        for hit in engine.hits_of(scratch, broker).take(MAX_ROLE_CUES) {
+            let after = names_after(names, hit.tok_end as usize)
+                .first()
+                .filter(|name| {
+                    name.first <= hit.tok_end as usize + 2
+                        && sentence_of(name.first) == hit.sentence
+                });
+            let before = names_before(names, hit.tok_start as usize)
+                .last()
+                .filter(|name| {
+                    name.last + 25 >= hit.tok_start as usize
+                        && sentence_of(name.last) == hit.sentence
+                });
             if let Some(name) = after.or(before) {
                 add_party(entities, full_name(names, name), PartyRole::Broker);
             }
@@ -310,12 +329,13 @@ fn find_parties(
         let Some(verb) = verb else {
             continue;
         };
-        for hit in engine.hits_of(scratch, verb) {
-            let before = names.iter().rev().find(|name| {
-                name.last < hit.tok_start as usize
-                    && name.last + 2 >= hit.tok_start as usize
-                    && sentence_of(name.last) == hit.sentence
-            });
+        for hit in engine.hits_of(scratch, verb).take(MAX_ROLE_CUES) {
+            let before = names_before(names, hit.tok_start as usize)
+                .last()
+                .filter(|name| {
+                    name.last + 2 >= hit.tok_start as usize
+                        && sentence_of(name.last) == hit.sentence
+                });
             if let Some(name) = before {
                 add_party(entities, full_name(names, name), role);
             }
@@ -323,12 +343,15 @@ fn find_parties(
     }
     // People named with a title: "spokesman John Kirby".
     if let Some(title) = taxonomy.roles.person_title {
-        for hit in engine.hits_of(scratch, title) {
-            if let Some(name) = names.iter().find(|name| {
-                name.first == hit.tok_end as usize + 1
-                    && sentence_of(name.first) == hit.sentence
-                    && name.last > name.first
-            }) {
+        for hit in engine.hits_of(scratch, title).take(MAX_ROLE_CUES) {
+            if let Some(name) = names_after(names, hit.tok_end as usize)
+                .first()
+                .filter(|name| {
+                    name.first == hit.tok_end as usize + 1
+                        && sentence_of(name.first) == hit.sentence
+                        && name.last > name.first
+                })
+            {
                 let full = full_name(names, name);
                 if !entities.people.contains(&full) {
                     entities.people.push(full);
@@ -358,10 +381,10 @@ fn find_transfers(
     let weapon_in = |sentence: u32| -> Option<Vec<String>> {
         let mut kinds: Vec<String> = Vec::new();
         let mut generic = false;
-        for hit in &scratch.hits {
-            if hit.sentence != sentence {
-                continue;
-            }
+        let hits = &scratch.hits;
+        let from = hits.partition_point(|hit| hit.sentence < sentence);
+        let to = hits.partition_point(|hit| hit.sentence <= sentence);
+        for hit in &hits[from..to.max(from)] {
             if hit.concept == WEAPON && hit.entity != NO_ENTITY {
                 push_unique(
                     &mut kinds,
@@ -384,7 +407,7 @@ fn find_transfers(
         let Some(verb) = verb else {
             continue;
         };
-        for hit in engine.hits_of(scratch, verb) {
+        for hit in engine.hits_of(scratch, verb).take(MAX_ROLE_CUES) {
             let Some(weapons) = weapon_in(hit.sentence) else {
                 continue;
             };

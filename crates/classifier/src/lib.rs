@@ -395,6 +395,80 @@ mod tests {
     }
 
     #[test]
+    fn scratch_memory_is_released_after_a_huge_article() {
+        let huge = "The EU imposed sanctions on Russian banks. ".repeat(30_000);
+        classify("Sanctions", &huge);
+        classify("Small", "A short article.");
+        let capacity = SCRATCH.with(|cell| cell.borrow().text.norm.capacity());
+        assert!(
+            capacity <= SCRATCH_KEEP_BYTES,
+            "scratch kept {capacity} bytes"
+        );
+    }
+
+    /// Odd text (lowercase expansions, combining marks, mixed scripts,
+    /// typographic punctuation) must never break evidence offsets.
+    #[test]
+    fn evidence_offsets_hold_on_odd_text() {
+        let pieces = [
+            "İstanbul ",
+            "sanctions ",
+            "САНКЦИИ ",
+            "против ",
+            "Russia",
+            "’s ",
+            "“arms sale” ",
+            "to Taiwan. ",
+            "e\u{301}mbargo ",
+            "ẞ ",
+            "制裁",
+            "  \n\n ",
+            "—",
+            "U.S. ",
+            "Treasury ",
+            "designated ",
+            "Ivan Petrov",
+            ";",
+            "Waffenlieferungen an die Ukraine ",
+            "ﬁ ",
+            "\u{200b}",
+            "DPRK ",
+            "missiles ",
+            "weapons ",
+        ];
+        let mut seed = 0x2545_f491_u64;
+        for _ in 0..120 {
+            let mut text = String::new();
+            let mut title = String::new();
+            for index in 0..40 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let piece = pieces[(seed % pieces.len() as u64) as usize];
+                if index < 6 {
+                    title.push_str(piece);
+                } else {
+                    text.push_str(piece);
+                }
+            }
+            let result = classify(&title, &text);
+            for evidence in &result.evidence {
+                let field = match evidence.field {
+                    wirewatch_model::EvidenceField::Title => &title,
+                    wirewatch_model::EvidenceField::Text => &text,
+                };
+                assert!(evidence.start <= evidence.end && evidence.end <= field.chars().count());
+                let span: String = field
+                    .chars()
+                    .skip(evidence.start)
+                    .take(evidence.end - evidence.start)
+                    .collect();
+                assert_eq!(span, evidence.text, "{field:?}");
+            }
+        }
+    }
+
+    #[test]
     fn output_is_deterministic() {
         let text =
             "The US Treasury sanctioned three firms that shipped drones from Iran to Russia.";
