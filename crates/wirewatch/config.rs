@@ -473,6 +473,9 @@ impl Config {
         Ok(Config { feeds, ..config })
     }
 
+    // Options are built by assigning onto the fetcher's defaults on purpose:
+    // fields the fetcher adds later keep their defaults without an edit here.
+    #[allow(clippy::field_reassign_with_default)]
     fn validate(raw: RawConfig, checker: &mut Checker<'_>) -> Config {
         let fetcher = &raw.fetcher;
         let defaults = PollOptions::default();
@@ -524,43 +527,42 @@ impl Config {
             Some(bytes) => *bytes.get_ref(),
             None => http_defaults.max_body_bytes,
         };
-        let http = HttpOptions {
-            user_agent: fetcher
-                .user_agent
-                .clone()
-                .unwrap_or(http_defaults.user_agent),
-            connect_timeout: checker
-                .duration(&fetcher.connect_timeout, http_defaults.connect_timeout),
-            request_timeout: checker
-                .duration(&fetcher.request_timeout, http_defaults.request_timeout),
-            max_body_bytes,
-            max_redirects: fetcher.max_redirects.unwrap_or(http_defaults.max_redirects),
-            allowed_private_addresses,
-            allow_file_urls: fetcher.allow_file_urls.unwrap_or(false),
-            min_host_delay: checker.duration(&fetcher.min_host_delay, http_defaults.min_host_delay),
-            respect_robots_txt: fetcher
-                .respect_robots_txt
-                .unwrap_or(http_defaults.respect_robots_txt),
-        };
-        let poll = PollOptions {
-            min_interval,
-            max_interval,
-            max_backoff: checker.duration(&fetcher.max_backoff, defaults.max_backoff),
-            jitter,
-            max_item_age: (!max_item_age.is_zero()).then_some(max_item_age),
-            max_concurrent_requests: checker.positive(
-                &fetcher.max_concurrent_requests,
-                defaults.max_concurrent_requests,
-                "fetcher.max_concurrent_requests",
-            ),
-            max_concurrent_requests_per_host: checker.positive(
-                &fetcher.max_concurrent_requests_per_host,
-                defaults.max_concurrent_requests_per_host,
-                "fetcher.max_concurrent_requests_per_host",
-            ),
-            seen_retention: checker.duration(&fetcher.seen_retention, defaults.seen_retention),
-            ..defaults
-        };
+        // Start from the defaults and set what the config controls, so a
+        // new option in the fetcher gets its default here without an edit.
+        let mut http = HttpOptions::default();
+        if let Some(user_agent) = &fetcher.user_agent {
+            http.user_agent = user_agent.clone();
+        }
+        http.connect_timeout =
+            checker.duration(&fetcher.connect_timeout, http_defaults.connect_timeout);
+        http.request_timeout =
+            checker.duration(&fetcher.request_timeout, http_defaults.request_timeout);
+        http.max_body_bytes = max_body_bytes;
+        http.max_redirects = fetcher.max_redirects.unwrap_or(http_defaults.max_redirects);
+        http.allowed_private_addresses = allowed_private_addresses;
+        http.allow_file_urls = fetcher.allow_file_urls.unwrap_or(false);
+        http.min_host_delay =
+            checker.duration(&fetcher.min_host_delay, http_defaults.min_host_delay);
+        http.respect_robots_txt = fetcher
+            .respect_robots_txt
+            .unwrap_or(http_defaults.respect_robots_txt);
+        let mut poll = PollOptions::default();
+        poll.min_interval = min_interval;
+        poll.max_interval = max_interval;
+        poll.max_backoff = checker.duration(&fetcher.max_backoff, defaults.max_backoff);
+        poll.jitter = jitter;
+        poll.max_item_age = (!max_item_age.is_zero()).then_some(max_item_age);
+        poll.max_concurrent_requests = checker.positive(
+            &fetcher.max_concurrent_requests,
+            defaults.max_concurrent_requests,
+            "fetcher.max_concurrent_requests",
+        );
+        poll.max_concurrent_requests_per_host = checker.positive(
+            &fetcher.max_concurrent_requests_per_host,
+            defaults.max_concurrent_requests_per_host,
+            "fetcher.max_concurrent_requests_per_host",
+        );
+        poll.seen_retention = checker.duration(&fetcher.seen_retention, defaults.seen_retention);
         let page_concurrency =
             checker.positive(&fetcher.page_concurrency, 8, "fetcher.page_concurrency");
 
