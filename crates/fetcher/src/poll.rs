@@ -449,6 +449,9 @@ impl Poller {
             });
         }
         while tasks.join_next().await.is_some() {}
+        if let Err(error) = self.store.flush() {
+            tracing::warn!(error = %error, "writing the last feed statuses failed");
+        }
     }
 }
 
