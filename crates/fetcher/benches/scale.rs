@@ -155,7 +155,8 @@ async fn round(poller: &Arc<Poller>, specs: &[FeedSpec]) -> Round {
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for spec in specs.iter().cloned() {
+    for spec in specs {
+        let spec = spec.clone();
         let poller = Arc::clone(poller);
         tasks.spawn(async move { poller.poll_once(&spec).await });
     }
