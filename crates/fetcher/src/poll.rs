@@ -124,6 +124,8 @@ pub struct Poller {
     options: PollOptions,
     sink: Arc<dyn ItemSink>,
     requests: Arc<Semaphore>,
+    /// Set when `run` is told to stop: polls waiting for permits give up.
+    stopping: watch::Sender<bool>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
@@ -142,6 +144,7 @@ impl Poller {
             sink,
             requests,
             hosts: Mutex::default(),
+            stopping: watch::Sender::new(false),
         }
     }
 
@@ -170,9 +173,22 @@ impl Poller {
         let feed_key = feed.url.as_str();
         let mut status = self.store.feed_status(feed_key)?;
         let fetched = {
-            let _global = self.requests.acquire().await.expect("semaphore open");
+            // The server's permit first: a task waiting for a busy or hung
+            // server must not sit on a global permit meanwhile, or one bad
+            // server with many feeds would starve every other feed.
             let host = self.host_permits(&feed.url);
-            let _host = host.acquire().await.expect("semaphore open");
+            let mut stopping = self.stopping.subscribe();
+            let permits = async {
+                let host_permit = host.acquire().await.expect("semaphore open");
+                let global_permit = self.requests.acquire().await.expect("semaphore open");
+                (host_permit, global_permit)
+            };
+            // Shutting down: a poll still waiting for its turn does not start
+            // (and leaves the feed's status as it was).
+            let _permits = tokio::select! {
+                permits = permits => permits,
+                _ = stopping.wait_for(|stop| *stop) => return Ok(PollOutcome::default()),
+            };
             self.http
                 .fetch_feed(&feed.url, &status.validators, &feed.headers)
                 .await
@@ -411,6 +427,15 @@ impl Poller {
                 Ok(_) => {}
                 Err(error) => tracing::warn!(error = %error, "pruning the seen-set failed"),
             }
+        }
+        {
+            let poller = Arc::clone(&self);
+            let mut shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                // Ends with the shutdown signal, or when its sender is gone.
+                let _ = shutdown.wait_for(|stop| *stop).await;
+                poller.stopping.send_replace(true);
+            });
         }
         for feed in feeds {
             let poller = Arc::clone(&self);

@@ -11,7 +11,7 @@ use support::{
     feed, gzip_bomb, open_ended_head, poller, poller_with, response, rss, test_http_options,
     test_poll_options, CollectingSink, Reply, Server,
 };
-use wirewatch_fetcher::{FeedStatus, HttpOptions, PollOutcome};
+use wirewatch_fetcher::{FeedStatus, HttpOptions, PollOptions, PollOutcome};
 
 async fn good_server() -> Server {
     Server::start(|_| {
@@ -235,11 +235,18 @@ async fn a_hung_feed_does_not_delay_another_feeds_items() {
         request_timeout: Duration::from_secs(3),
         ..test_http_options()
     };
-    let poller = poller_with("hung", http, test_poll_options(), Arc::clone(&sink));
+    // Fewer global permits than hung feeds: waiting for the hung server's
+    // permits must not hold global ones.
+    let options = PollOptions {
+        max_concurrent_requests: 8,
+        ..test_poll_options()
+    };
+    let poller = poller_with("hung", http, options, Arc::clone(&sink));
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    // Several hung feeds on one server, more than its concurrency permits,
-    // on the same address as the good one (another port: another server).
-    let mut feeds: Vec<_> = (0..4)
+    // Many hung feeds on one server, more than its concurrency permits and
+    // the global ones, on the same address as the good one (another port:
+    // another server).
+    let mut feeds: Vec<_> = (0..20)
         .map(|index| feed(hung.url(&format!("/feed{index}"))))
         .collect();
     feeds.push(feed(good.url("/feed")));
@@ -254,9 +261,15 @@ async fn a_hung_feed_does_not_delay_another_feeds_items() {
     }
     assert_eq!(sink.titles(), vec!["good".to_string()]);
     stop.send(true).unwrap();
-    // In-flight polls of the hung feeds end at their timeout.
+    // In-flight polls of the hung feeds end at their 3 s timeout; those
+    // still waiting for the server's permits do not start.
     tokio::time::timeout(Duration::from_secs(10), running)
         .await
         .expect("poller stopped")
         .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(4500),
+        "{:?}",
+        started.elapsed()
+    );
 }
