@@ -58,6 +58,77 @@ impl Hit {
     }
 }
 
+/// An exact filter on the first three bytes of anchored terms. Most words
+/// of an article begin no term, yet walking the automaton costs a few
+/// transitions per word; a bit lookup rejects those words first. A word is
+/// walked when a term of one or two bytes is its prefix or when the hash of
+/// its first three bytes is set, so every word the walk could match passes
+/// (hash collisions only let extra words through).
+#[derive(Debug)]
+struct WordStartFilter {
+    one: Vec<bool>,
+    two: Vec<u64>,
+    three: Vec<u64>,
+}
+
+/// Bits in the three-byte table: 2^16 bits (8 KB) stay in L1 cache.
+const THREE_BYTE_BITS: u32 = 16;
+
+impl WordStartFilter {
+    fn new<'a>(patterns: impl Iterator<Item = &'a str>) -> WordStartFilter {
+        let mut filter = WordStartFilter {
+            one: vec![false; 256],
+            two: vec![0; (1 << 16) / 64],
+            three: vec![0; (1 << THREE_BYTE_BITS) / 64],
+        };
+        for pattern in patterns {
+            match *pattern.as_bytes() {
+                [] => {}
+                [first] => filter.one[first as usize] = true,
+                [first, second] => set_bit(&mut filter.two, pair_index(first, second)),
+                [first, second, third, ..] => {
+                    set_bit(&mut filter.three, triple_index(first, second, third))
+                }
+            }
+        }
+        filter
+    }
+
+    /// Whether a term may start at the beginning of `rest`.
+    #[inline]
+    fn may_start(&self, rest: &[u8]) -> bool {
+        match *rest {
+            [] => false,
+            // Too close to the end for the tables: let the walk decide.
+            [_] | [_, _] => true,
+            [first, second, third, ..] => {
+                self.one[first as usize]
+                    || get_bit(&self.two, pair_index(first, second))
+                    || get_bit(&self.three, triple_index(first, second, third))
+            }
+        }
+    }
+}
+
+fn pair_index(first: u8, second: u8) -> usize {
+    (first as usize) << 8 | second as usize
+}
+
+fn triple_index(first: u8, second: u8, third: u8) -> usize {
+    let key = u32::from(first) | u32::from(second) << 8 | u32::from(third) << 16;
+    // Multiplicative hashing: the top bits of the product mix all three.
+    (key.wrapping_mul(0x9e37_79b1) >> (32 - THREE_BYTE_BITS)) as usize
+}
+
+fn set_bit(bits: &mut [u64], index: usize) {
+    bits[index / 64] |= 1 << (index % 64);
+}
+
+#[inline]
+fn get_bit(bits: &[u64], index: usize) -> bool {
+    bits[index / 64] & (1 << (index % 64)) != 0
+}
+
 /// Per-article working memory, reused across articles.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
@@ -111,6 +182,9 @@ pub(crate) struct Engine {
     /// Terms that start a word, matched from each word's first byte.
     anchored_nfa: nfa::contiguous::NFA,
     anchored_global: Vec<u32>,
+    /// Which word starts can begin an anchored term, so that most words
+    /// skip the walk: see [`WordStartFilter`].
+    word_starts: WordStartFilter,
     floating_ascii: Scanner,
     floating_other: Scanner,
     /// `entries[entry_start[p]..entry_start[p + 1]]` belong to pattern `p`.
@@ -176,7 +250,12 @@ impl Engine {
                 .build(anchored.iter().map(|(_, pattern)| *pattern))
                 .expect("lexicon terms are plain strings and always compile"),
             anchored_global: anchored.iter().map(|(index, _)| *index).collect(),
-            floating_ascii: Scanner::new(&floating_ascii, None, StartKind::Unanchored),
+            word_starts: WordStartFilter::new(anchored.iter().map(|(_, pattern)| *pattern)),
+            floating_ascii: Scanner::new(
+                &floating_ascii,
+                Some(AhoCorasickKind::DFA),
+                StartKind::Unanchored,
+            ),
             floating_other: Scanner::new(&floating_other, None, StartKind::Unanchored),
             entries,
             entry_start,
@@ -201,6 +280,9 @@ impl Engine {
         let bytes = haystack.as_bytes();
         for token in 0..text.tokens.len() {
             let start = text.tokens[token].norm_start as usize;
+            if !self.word_starts.may_start(&bytes[start..]) {
+                continue;
+            }
             let mut state = start_state;
             for (offset, &byte) in bytes[start..].iter().enumerate() {
                 state = dfa.next_state(Anchored::Yes, state, byte);

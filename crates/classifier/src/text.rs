@@ -49,6 +49,29 @@ struct Breaks {
     space: bool,
 }
 
+/// [`BYTE_CLASS`] bits: an ASCII letter or digit, an ASCII lowercase letter.
+const WORD_BYTE: u8 = 1;
+const LOWER_BYTE: u8 = 2;
+
+/// The class bits of each byte, so the word-run loop, which sees most
+/// bytes of an article, costs one load per byte instead of three range
+/// checks.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let value = byte as u8;
+        if value.is_ascii_alphanumeric() {
+            table[byte] |= WORD_BYTE;
+        }
+        if value.is_ascii_lowercase() {
+            table[byte] |= LOWER_BYTE;
+        }
+        byte += 1;
+    }
+    table
+};
+
 /// Words after which a period does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sen", "rep", "gov", "jr", "sr", "inc",
@@ -141,11 +164,17 @@ impl NormText {
             let byte = bytes[index];
             if byte.is_ascii_alphanumeric() {
                 // The common case, a run of ASCII letters and digits, is
+                // found in one pass that also notes a lowercase letter, then
                 // copied in bulk.
-                let run = bytes[index..]
-                    .iter()
-                    .position(|next| !next.is_ascii_alphanumeric())
-                    .unwrap_or(bytes.len() - index);
+                let mut end = index;
+                let mut has_lower = false;
+                while let Some(&class) = bytes.get(end).map(|&next| &BYTE_CLASS[next as usize]) {
+                    if class & WORD_BYTE == 0 {
+                        break;
+                    }
+                    has_lower |= class & LOWER_BYTE != 0;
+                    end += 1;
+                }
                 if !in_word {
                     self.start_token(
                         byte.is_ascii_uppercase(),
@@ -155,17 +184,33 @@ impl NormText {
                     );
                     in_word = true;
                 }
-                let chunk = &bytes[index..index + run];
-                if chunk.iter().any(u8::is_ascii_lowercase) {
+                if has_lower {
                     if let Some(token) = self.tokens.last_mut() {
                         token.no_lower = false;
                     }
                 }
                 let copied_from = self.norm.len();
-                self.norm.push_str(&field[index..index + run]);
+                self.norm.push_str(&field[index..end]);
                 self.norm[copied_from..].make_ascii_lowercase();
-                index += run;
+                index = end;
                 last_space = false;
+                continue;
+            }
+            if byte == b' ' {
+                // The next most common byte, handled here exactly as
+                // `push_other` would but without its character dispatch.
+                if in_word {
+                    in_word = false;
+                    self.end_token();
+                }
+                breaks.space = true;
+                let emitted_from = self.norm.len();
+                if !last_space {
+                    self.norm.push(' ');
+                    last_space = true;
+                }
+                index += 1;
+                self.realign(emitted_from, index as u32, 1);
                 continue;
             }
             let character = if byte < 0x80 {
