@@ -369,16 +369,9 @@ impl HttpClient {
             url.host_str().unwrap_or_default(),
             url.port_or_known_default().unwrap_or_default()
         );
-        let now = Instant::now();
         let slot = {
             let mut slots = self.next_slot.lock().expect("host table lock");
-            if slots.len() > HOST_TABLE_PRUNE_AT {
-                slots.retain(|_, next| *next > now);
-            }
-            let next = slots.entry(key).or_insert(now);
-            let slot = (*next).max(now);
-            *next = slot + delay;
-            slot
+            book_slot(&mut slots, key, Instant::now(), delay)
         };
         tokio::time::sleep_until(slot).await;
     }
@@ -577,6 +570,25 @@ impl HttpClient {
     }
 }
 
+/// Books the next request start to the host `key`: the earliest of `now`
+/// and its next free slot, and moves the free slot `delay` past it. Hosts
+/// whose slot has passed constrain nothing and are dropped when the table
+/// grows.
+fn book_slot(
+    slots: &mut HashMap<String, Instant>,
+    key: String,
+    now: Instant,
+    delay: Duration,
+) -> Instant {
+    if slots.len() > HOST_TABLE_PRUNE_AT {
+        slots.retain(|_, next| *next > now);
+    }
+    let next = slots.entry(key).or_insert(now);
+    let slot = (*next).max(now);
+    *next = slot + delay;
+    slot
+}
+
 /// Loopback, private, link-local (incl. the 169.254.169.254 metadata
 /// service), unspecified, CGNAT and unique-local addresses.
 pub fn is_non_public(address: IpAddr) -> bool {
@@ -696,6 +708,40 @@ mod tests {
             HeaderValue::from_static("Thu, 01 Jan 2099 00:00:00 GMT"),
         );
         assert_eq!(freshness(&headers), Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn request_starts_to_one_host_are_spaced_and_hosts_are_independent() {
+        let mut slots = HashMap::new();
+        let start = Instant::now();
+        let second = Duration::from_secs(1);
+        let booked: Vec<Instant> = (0..3)
+            .map(|_| book_slot(&mut slots, "a:80".into(), start, second))
+            .collect();
+        assert_eq!(booked, vec![start, start + second, start + 2 * second]);
+        // Another host is not held up by the first one's queue.
+        assert_eq!(book_slot(&mut slots, "b:80".into(), start, second), start);
+        // After a quiet spell the next request goes at once.
+        let later = start + 10 * second;
+        assert_eq!(book_slot(&mut slots, "a:80".into(), later, second), later);
+    }
+
+    #[test]
+    fn the_host_table_forgets_hosts_that_no_longer_constrain() {
+        let mut slots = HashMap::new();
+        let start = Instant::now();
+        let delay = Duration::from_millis(10);
+        for index in 0..=HOST_TABLE_PRUNE_AT {
+            book_slot(&mut slots, format!("host{index}:80"), start, delay);
+        }
+        assert_eq!(slots.len(), HOST_TABLE_PRUNE_AT + 1);
+        book_slot(
+            &mut slots,
+            "new:80".into(),
+            start + Duration::from_secs(1),
+            delay,
+        );
+        assert_eq!(slots.len(), 1);
     }
 
     #[test]
