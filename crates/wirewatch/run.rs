@@ -420,11 +420,12 @@ pub fn print_status(config: &Config) -> anyhow::Result<()> {
         match statuses.get(key) {
             None => println!("{key}\tnever polled"),
             Some(status) => println!(
-                "{key}\tlast_success={}\tnext_poll={}\titems={}\tfailures_in_a_row={}\tlast_error={}",
+                "{key}\tlast_success={}\tnext_poll={}\titems={}\tfailures_in_a_row={}\tmoved_to={}\tlast_error={}",
                 status.last_success.map_or("-".into(), |time| time.to_rfc3339()),
                 status.next_poll.map_or("-".into(), |time| time.to_rfc3339()),
                 status.items_emitted,
                 status.consecutive_failures,
+                status.moved_to.as_deref().unwrap_or("-"),
                 status.last_error.as_deref().unwrap_or("-"),
             ),
         }

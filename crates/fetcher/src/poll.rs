@@ -304,6 +304,14 @@ impl Poller {
         // Feeds list newest first; emit oldest first so downstream sees
         // stories in the order they were published.
         for entry in parsed.entries.iter().rev() {
+            // The parser keeps empty entries (an `<item/>`) so counts match
+            // the document; there is no story in them to emit.
+            let is_empty = [&entry.link, &entry.title, &entry.summary]
+                .iter()
+                .all(|field| field.as_deref().is_none_or(|text| text.trim().is_empty()));
+            if is_empty {
+                continue;
+            }
             let mut item = feed_item(feed, parsed, entry);
             let guid_key = entry
                 .id
