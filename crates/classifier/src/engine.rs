@@ -8,7 +8,7 @@
 //! linear passes over the text dominate.
 
 use aho_corasick::automaton::Automaton;
-use aho_corasick::{nfa, AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::{dfa, nfa, AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use crate::taxonomy::{Rule, Scope, Taxonomy, ENTITY_CONCEPTS};
 use crate::text::NormText;
@@ -177,6 +177,92 @@ impl Scanner {
     }
 }
 
+/// The ASCII terms that may start inside a word ("*waffen"), as a DFA
+/// walked by hand over the words that are long enough to hold one.
+///
+/// Terms made only of ASCII letters and digits cannot match across a word
+/// boundary: every ASCII letter or digit of the normalized text is inside a
+/// token, and the bytes between tokens are spaces, punctuation or
+/// non-ASCII. So walking each token alone finds exactly the matches a scan
+/// of the whole text finds, while skipping the spaces and the many short
+/// words. A term with any other byte turns this off (whole-text walk).
+#[derive(Debug)]
+struct WordScanner {
+    dfa: dfa::DFA,
+    /// The engine-wide pattern index of each of the DFA's patterns.
+    global: Vec<u32>,
+    /// Words shorter than the shortest term cannot contain one.
+    min_len: usize,
+    in_words: bool,
+}
+
+impl WordScanner {
+    fn new(patterns: &[(u32, &str)]) -> WordScanner {
+        let dfa = dfa::DFA::builder()
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .build(patterns.iter().map(|(_, text)| *text))
+            .expect("lexicon terms are plain strings and always compile");
+        WordScanner {
+            dfa,
+            global: patterns.iter().map(|(index, _)| *index).collect(),
+            min_len: patterns
+                .iter()
+                .map(|(_, text)| text.len())
+                .min()
+                .unwrap_or(usize::MAX),
+            in_words: patterns
+                .iter()
+                .all(|(_, text)| text.bytes().all(|byte| byte.is_ascii_alphanumeric())),
+        }
+    }
+
+    /// Calls `found(start, end, engine pattern)` for every match, overlapping
+    /// ones included, as a whole-text overlapping search would.
+    fn scan(&self, text: &NormText, mut found: impl FnMut(usize, usize, u32)) {
+        if self.global.is_empty() {
+            return;
+        }
+        let bytes = text.norm.as_bytes();
+        if !self.in_words {
+            self.walk(bytes, 0, bytes.len(), &mut found);
+            return;
+        }
+        for token in &text.tokens {
+            let (start, end) = (token.norm_start as usize, token.norm_end as usize);
+            if end - start >= self.min_len {
+                self.walk(bytes, start, end, &mut found);
+            }
+        }
+    }
+
+    fn walk(
+        &self,
+        bytes: &[u8],
+        start: usize,
+        end: usize,
+        found: &mut impl FnMut(usize, usize, u32),
+    ) {
+        let Ok(mut state) = self.dfa.start_state(Anchored::No) else {
+            return;
+        };
+        for (offset, &byte) in bytes[start..end].iter().enumerate() {
+            state = self.dfa.next_state(Anchored::No, state, byte);
+            if self.dfa.is_match(state) {
+                let match_end = start + offset + 1;
+                // In a standard-semantics automaton a state's matches
+                // include those of its failure states: every term ending
+                // here is listed.
+                for index in 0..self.dfa.match_len(state) {
+                    let local = self.dfa.match_pattern(state, index);
+                    let match_start = match_end - self.dfa.pattern_len(local);
+                    found(match_start, match_end, self.global[local.as_usize()]);
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Engine {
     /// Terms that start a word, matched from each word's first byte.
@@ -185,7 +271,7 @@ pub(crate) struct Engine {
     /// Which word starts can begin an anchored term, so that most words
     /// skip the walk: see [`WordStartFilter`].
     word_starts: WordStartFilter,
-    floating_ascii: Scanner,
+    floating_ascii: WordScanner,
     floating_other: Scanner,
     /// `entries[entry_start[p]..entry_start[p + 1]]` belong to pattern `p`.
     entries: Vec<PatternEntry>,
@@ -240,7 +326,7 @@ impl Engine {
         }
         // The floating terms are mostly CJK, Arabic and Cyrillic, which an
         // ASCII article cannot contain; the few ASCII ones (German
-        // compounds) get a small automaton with a fast prefilter.
+        // compounds) get a small automaton walked over long enough words.
         let (floating_ascii, floating_other): (Vec<_>, Vec<_>) = floating
             .into_iter()
             .partition(|(_, pattern)| pattern.is_ascii());
@@ -251,11 +337,7 @@ impl Engine {
                 .expect("lexicon terms are plain strings and always compile"),
             anchored_global: anchored.iter().map(|(index, _)| *index).collect(),
             word_starts: WordStartFilter::new(anchored.iter().map(|(_, pattern)| *pattern)),
-            floating_ascii: Scanner::new(
-                &floating_ascii,
-                Some(AhoCorasickKind::DFA),
-                StartKind::Unanchored,
-            ),
+            floating_ascii: WordScanner::new(&floating_ascii),
             floating_other: Scanner::new(&floating_other, None, StartKind::Unanchored),
             entries,
             entry_start,
@@ -299,21 +381,9 @@ impl Engine {
                 }
             }
         }
-        for found in self
-            .floating_ascii
-            .automaton
-            .find_overlapping_iter(haystack)
-        {
-            let pattern = self.floating_ascii.global[found.pattern().as_usize()];
-            self.accept(
-                text,
-                hits,
-                found.start(),
-                found.end(),
-                pattern as usize,
-                None,
-            );
-        }
+        self.floating_ascii.scan(text, |start, end, pattern| {
+            self.accept(text, hits, start, end, pattern as usize, None);
+        });
         if text.non_ascii {
             // Non-ASCII floating terms are written in non-Latin scripts and
             // can only match inside runs of non-ASCII text (with the spaces
