@@ -160,7 +160,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(dirs) = batch {
                 let report = wirewatch_cleaner::clean_dir(&dirs[0], &dirs[1])
                     .with_context(|| format!("cleaning {}", dirs[0].display()))?;
-                eprintln!("{report:?}");
+                eprintln!(
+                    "cleaned {} pages ({:.1} MB) in {:.0} ms; {} with no text",
+                    report.pages,
+                    report.bytes as f64 / 1e6,
+                    report.clean_time.as_secs_f64() * 1000.0,
+                    report.empty
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             let Some(target) = target else {
