@@ -9,6 +9,7 @@
 //! one of them just finds fewer roles.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use wirewatch_model::{Entities, Party, PartyRole, Transfer};
@@ -129,25 +130,52 @@ const MAX_ROLE_CUES: usize = 64;
 
 /// Names starting after word `token`, nearest first (names are in text
 /// order and do not overlap).
-fn names_after(names: &[Name], token: usize) -> &[Name] {
+fn names_after<'n, 'a>(names: &'n [Name<'a>], token: usize) -> &'n [Name<'a>] {
     &names[names.partition_point(|name| name.first <= token)..]
 }
 
 /// Names ending before word `token`, nearest last.
-fn names_before(names: &[Name], token: usize) -> &[Name] {
+fn names_before<'n, 'a>(names: &'n [Name<'a>], token: usize) -> &'n [Name<'a>] {
     &names[..names.partition_point(|name| name.last < token)]
 }
 
-struct Name {
+/// A name borrows its text from the article: most names are never
+/// reported, so copying each one would be wasted allocation.
+struct Name<'a> {
     /// Token range, inclusive.
     first: usize,
     last: usize,
-    text: String,
+    text: &'a str,
+}
+
+/// FNV-1a, for the set of common words: the words are our own fixed list,
+/// so the hash needs no defence against chosen collisions, and SipHash's
+/// per-lookup cost dominated this check, which runs on every capitalised
+/// word of every article.
+struct WordHasher(u64);
+
+impl Default for WordHasher {
+    fn default() -> WordHasher {
+        WordHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 /// Whether a capitalised word is a common word rather than part of a name.
 fn is_common_word(word: &str) -> bool {
-    static COMMON: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static COMMON: OnceLock<HashSet<&'static str, BuildHasherDefault<WordHasher>>> =
+        OnceLock::new();
     COMMON
         .get_or_init(|| NOT_NAMES.iter().copied().collect())
         .contains(word)
@@ -193,7 +221,7 @@ pub(crate) fn extract(
 
 /// Runs of capitalised words in the text (not the title, which is often in
 /// title case or capitals) that are not entity names or sentence openers.
-fn find_names(scratch: &Scratch, document: &Document<'_>) -> Vec<Name> {
+fn find_names<'a>(scratch: &Scratch, document: &Document<'a>) -> Vec<Name<'a>> {
     let text = &scratch.text;
     let mut in_entity = vec![false; text.tokens.len()];
     for hit in &scratch.hits {
@@ -233,7 +261,7 @@ fn find_names(scratch: &Scratch, document: &Document<'_>) -> Vec<Name> {
         names.push(Name {
             first,
             last,
-            text: text.source_slice(document.text, start, end).to_string(),
+            text: text.source_slice(document.text, start, end),
         });
         index = last + 1;
     }
@@ -249,12 +277,12 @@ fn joined_by_space(text: &NormText, token: usize) -> bool {
 /// The longest name in the article ending with the same word: "Mr.
 /// Mkrtychev" is "Ashot Mkrtychev" when the article names him in full.
 fn full_name(names: &[Name], short: &Name) -> String {
-    let surname = short.text.rsplit(' ').next().unwrap_or(&short.text);
+    let surname = short.text.rsplit(' ').next().unwrap_or(short.text);
     names
         .iter()
         .filter(|name| name.text.ends_with(surname) && name.text.len() > short.text.len())
         .max_by_key(|name| name.text.len())
-        .map_or_else(|| short.text.clone(), |name| name.text.clone())
+        .map_or_else(|| short.text.to_string(), |name| name.text.to_string())
 }
 
 fn add_party(entities: &mut Entities, name: String, role: PartyRole) {
