@@ -159,3 +159,28 @@ async fn items_the_sink_refused_are_offered_again() {
     assert_eq!(titles, vec!["a".to_string(), "b".to_string()]);
     assert_eq!(poller.poll_once(&spec).await.unwrap().emitted, 0);
 }
+
+/// Regression: the parser keeps empty `<item/>`s so entry counts match the
+/// document; the poller must not emit them as stories.
+#[tokio::test]
+async fn empty_entries_are_not_emitted() {
+    let (server, document) = changing_feed().await;
+    *document.lock().unwrap() =
+        b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
+        <item></item><item><title> </title></item>\
+        <item><title>Real story</title><link>http://example.invalid/real</link></item>\
+        </channel></rss>"
+            .to_vec();
+    let sink = Arc::new(CollectingSink::default());
+    let poller = poller("empty", test_http_options(), Arc::clone(&sink));
+    assert_eq!(
+        poller
+            .poll_once(&feed(server.url("/feed")))
+            .await
+            .unwrap()
+            .emitted,
+        1
+    );
+    let items = sink.items.lock().unwrap();
+    assert_eq!(items[0].title.as_deref(), Some("Real story"));
+}
