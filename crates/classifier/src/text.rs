@@ -27,6 +27,11 @@ pub(crate) struct Token {
 #[derive(Debug, Default)]
 pub(crate) struct NormText {
     pub norm: String,
+    /// `norm` while it is being built: bytes are appended without a UTF-8
+    /// check each, and one validation at the end turns them back into
+    /// `norm` (only whole characters are ever appended). Empty otherwise;
+    /// the two swap one allocation back and forth.
+    building: Vec<u8>,
     /// `(norm offset, source offset)` pairs from which offsets map one to
     /// one until the next pair: a pair is added only where normalization
     /// changed a length (a collapsed space, a folded quote), so an ASCII
@@ -91,16 +96,19 @@ impl NormText {
     /// Normalizes `title` and `text` into `self`, reusing its buffers.
     pub fn build(&mut self, title: &str, text: &str) {
         self.clear();
-        self.norm.reserve(title.len() + text.len() + 1);
+        self.building = std::mem::take(&mut self.norm).into_bytes();
+        self.building.reserve(title.len() + text.len() + 1);
         let mut sentence = 0u32;
         self.anchors.push((0, 0));
         self.push_field(title, &mut sentence);
         // The title is its own sentence, whatever punctuation it ends with.
         sentence += 1;
-        self.norm.push('\n');
-        self.text_start = self.norm.len() as u32;
+        self.building.push(b'\n');
+        self.text_start = self.building.len() as u32;
         self.anchors.push((self.text_start, 0));
         self.push_field(text, &mut sentence);
+        self.norm = String::from_utf8(std::mem::take(&mut self.building))
+            .expect("normalization appends whole characters only");
     }
 
     /// Appends a normalized character.
@@ -109,17 +117,19 @@ impl NormText {
         if !character.is_ascii() {
             self.non_ascii = true;
         }
-        self.norm.push(character);
+        let mut utf8 = [0u8; 4];
+        self.building
+            .extend_from_slice(character.encode_utf8(&mut utf8).as_bytes());
     }
 
     /// Records where normalized and source offsets meet again after a
     /// character whose normalized length differs from its source length.
     #[inline]
     fn realign(&mut self, emitted_from: usize, source_end: u32, source_len: usize) {
-        if self.norm.len() - emitted_from == source_len {
+        if self.building.len() - emitted_from == source_len {
             return;
         }
-        let norm_end = self.norm.len() as u32;
+        let norm_end = self.building.len() as u32;
         match self.anchors.last_mut() {
             Some(last) if last.0 == norm_end => last.1 = source_end,
             _ => self.anchors.push((norm_end, source_end)),
@@ -137,7 +147,7 @@ impl NormText {
             *sentence += 1;
         }
         *breaks = Breaks::default();
-        let word_start = self.norm.len() as u32;
+        let word_start = self.building.len() as u32;
         self.tokens.push(Token {
             norm_start: word_start,
             norm_end: word_start,
@@ -148,7 +158,7 @@ impl NormText {
     }
 
     fn end_token(&mut self) {
-        let end = self.norm.len() as u32;
+        let end = self.building.len() as u32;
         if let Some(token) = self.tokens.last_mut() {
             token.norm_end = end;
         }
@@ -189,9 +199,8 @@ impl NormText {
                         token.no_lower = false;
                     }
                 }
-                let copied_from = self.norm.len();
-                self.norm.push_str(&field[index..end]);
-                self.norm[copied_from..].make_ascii_lowercase();
+                self.building
+                    .extend(bytes[index..end].iter().map(u8::to_ascii_lowercase));
                 index = end;
                 last_space = false;
                 continue;
@@ -204,9 +213,9 @@ impl NormText {
                     self.end_token();
                 }
                 breaks.space = true;
-                let emitted_from = self.norm.len();
+                let emitted_from = self.building.len();
                 if !last_space {
-                    self.norm.push(' ');
+                    self.building.push(b' ');
                     last_space = true;
                 }
                 index += 1;
@@ -220,7 +229,7 @@ impl NormText {
             };
             let source_len = character.len_utf8();
             index += source_len;
-            let emitted_from = self.norm.len();
+            let emitted_from = self.building.len();
             self.push_other(
                 character,
                 &mut in_word,
@@ -275,9 +284,13 @@ impl NormText {
                     let word = self
                         .tokens
                         .last()
-                        .filter(|token| token.norm_end == self.norm.len() as u32)
-                        .map(|token| {
-                            &self.norm[token.norm_start as usize..token.norm_end as usize]
+                        .filter(|token| token.norm_end == self.building.len() as u32)
+                        .and_then(|token| {
+                            // A token is whole characters, so this is valid.
+                            std::str::from_utf8(
+                                &self.building[token.norm_start as usize..token.norm_end as usize],
+                            )
+                            .ok()
                         });
                     // "U.S." and "Mr." do not end a sentence; other periods
                     // end one when a capitalized word follows.
