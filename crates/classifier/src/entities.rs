@@ -242,7 +242,9 @@ fn find_names<'a>(scratch: &Scratch, document: &Document<'a>) -> Vec<Name<'a>> {
     let mut names = Vec::new();
     let mut index = 0;
     while index < text.tokens.len() {
-        if !is_name_word(index) {
+        // Most words are not capitalised: that test is made here, inline,
+        // so they skip the call.
+        if !text.tokens[index].capitalized || !is_name_word(index) {
             index += 1;
             continue;
         }
