@@ -58,9 +58,8 @@ struct Breaks {
 const WORD_BYTE: u8 = 1;
 const LOWER_BYTE: u8 = 2;
 
-/// The class bits of each byte, so the word-run loop, which sees most
-/// bytes of an article, costs one load per byte instead of three range
-/// checks.
+/// The class bits of each byte, so the word-run scan, which sees most
+/// bytes of an article, costs one load per byte instead of range checks.
 static BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut byte = 0;
@@ -172,19 +171,18 @@ impl NormText {
         let mut index = 0;
         while index < bytes.len() {
             let byte = bytes[index];
-            if byte.is_ascii_alphanumeric() {
+            if BYTE_CLASS[byte as usize] & WORD_BYTE != 0 {
                 // The common case, a run of ASCII letters and digits, is
-                // found in one pass that also notes a lowercase letter, then
-                // copied in bulk.
-                let mut end = index;
-                let mut has_lower = false;
-                while let Some(&class) = bytes.get(end).map(|&next| &BYTE_CLASS[next as usize]) {
-                    if class & WORD_BYTE == 0 {
-                        break;
-                    }
-                    has_lower |= class & LOWER_BYTE != 0;
-                    end += 1;
-                }
+                // found with a table lookup per byte, then copied in bulk.
+                let end = index
+                    + bytes[index..]
+                        .iter()
+                        .position(|&next| BYTE_CLASS[next as usize] & WORD_BYTE == 0)
+                        .unwrap_or(bytes.len() - index);
+                // Usually settled by the word's second byte.
+                let has_lower = bytes[index..end]
+                    .iter()
+                    .any(|&next| BYTE_CLASS[next as usize] & LOWER_BYTE != 0);
                 if !in_word {
                     self.start_token(
                         byte.is_ascii_uppercase(),
@@ -199,8 +197,11 @@ impl NormText {
                         token.no_lower = false;
                     }
                 }
+                // For ASCII letters and digits, setting bit 5 is
+                // lowercasing: digits (0x30..=0x39) have it already. Unlike
+                // `to_ascii_lowercase` this has no branch and vectorizes.
                 self.building
-                    .extend(bytes[index..end].iter().map(u8::to_ascii_lowercase));
+                    .extend(bytes[index..end].iter().map(|&byte| byte | 0x20));
                 index = end;
                 last_space = false;
                 continue;
