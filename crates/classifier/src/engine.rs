@@ -415,9 +415,10 @@ impl Engine {
             let bytes = haystack.as_bytes();
             let mut position = 0;
             while position < bytes.len() {
-                if bytes[position] < 0x80 {
-                    position += 1;
-                    continue;
+                // Skip to the next non-ASCII byte in one search.
+                match bytes[position..].iter().position(|&byte| byte >= 0x80) {
+                    Some(skip) => position += skip,
+                    None => break,
                 }
                 let run_start = position;
                 let mut run_end = position;
