@@ -58,20 +58,23 @@ impl Hit {
     }
 }
 
-/// An exact filter on the first three bytes of anchored terms. Most words
+/// An exact filter on the first four bytes of anchored terms. Most words
 /// of an article begin no term, yet walking the automaton costs a few
-/// transitions per word; a bit lookup rejects those words first. A word is
-/// walked when a term of one or two bytes is its prefix or when the hash of
-/// its first three bytes is set, so every word the walk could match passes
-/// (hash collisions only let extra words through).
+/// transitions per word; a few bit lookups reject those words first. A
+/// word is walked when a term of one or two bytes is its prefix, or when
+/// the hash of its first three bytes matches a three-byte term, or the hash
+/// of its first four bytes matches the start of a longer term, so every
+/// word the walk could match passes (hash collisions only let extra words
+/// through).
 #[derive(Debug)]
 struct WordStartFilter {
     one: Vec<bool>,
     two: Vec<u64>,
     three: Vec<u64>,
+    four: Vec<u64>,
 }
 
-/// Bits in the three-byte table: 2^16 bits (8 KB) stay in L1 cache.
+/// Bits in the three- and four-byte tables: 2^16 bits (8 KB) each.
 const THREE_BYTE_BITS: u32 = 16;
 
 impl WordStartFilter {
@@ -80,14 +83,18 @@ impl WordStartFilter {
             one: vec![false; 256],
             two: vec![0; (1 << 16) / 64],
             three: vec![0; (1 << THREE_BYTE_BITS) / 64],
+            four: vec![0; (1 << THREE_BYTE_BITS) / 64],
         };
         for pattern in patterns {
             match *pattern.as_bytes() {
                 [] => {}
                 [first] => filter.one[first as usize] = true,
                 [first, second] => set_bit(&mut filter.two, pair_index(first, second)),
-                [first, second, third, ..] => {
+                [first, second, third] => {
                     set_bit(&mut filter.three, triple_index(first, second, third))
+                }
+                [first, second, third, fourth, ..] => {
+                    set_bit(&mut filter.four, quad_index([first, second, third, fourth]))
                 }
             }
         }
@@ -100,11 +107,12 @@ impl WordStartFilter {
         match *rest {
             [] => false,
             // Too close to the end for the tables: let the walk decide.
-            [_] | [_, _] => true,
-            [first, second, third, ..] => {
+            [_] | [_, _] | [_, _, _] => true,
+            [first, second, third, fourth, ..] => {
                 self.one[first as usize]
                     || get_bit(&self.two, pair_index(first, second))
                     || get_bit(&self.three, triple_index(first, second, third))
+                    || get_bit(&self.four, quad_index([first, second, third, fourth]))
             }
         }
     }
@@ -118,6 +126,10 @@ fn triple_index(first: u8, second: u8, third: u8) -> usize {
     let key = u32::from(first) | u32::from(second) << 8 | u32::from(third) << 16;
     // Multiplicative hashing: the top bits of the product mix all three.
     (key.wrapping_mul(0x9e37_79b1) >> (32 - THREE_BYTE_BITS)) as usize
+}
+
+fn quad_index(bytes: [u8; 4]) -> usize {
+    (u32::from_le_bytes(bytes).wrapping_mul(0x9e37_79b1) >> (32 - THREE_BYTE_BITS)) as usize
 }
 
 fn set_bit(bits: &mut [u64], index: usize) {
