@@ -848,3 +848,73 @@ fn is_word_char_at(text: &str, byte: usize) -> bool {
         .next()
         .is_some_and(char::is_alphanumeric)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-start filter only skips the automaton walk; it must never
+    /// reject a word that begins an anchored term, whatever follows it.
+    #[test]
+    fn word_start_filter_passes_every_anchored_term() {
+        let taxonomy = Taxonomy::builtin();
+        let engine = Engine::new(&taxonomy);
+        for term in taxonomy.terms.iter().filter(|term| !term.open_left) {
+            for rest in ["", " ", "s", " x.", "\n"] {
+                let word = format!("{}{rest}", term.text);
+                assert!(
+                    engine.word_starts.may_start(word.as_bytes()),
+                    "filter rejects {word:?}"
+                );
+            }
+        }
+    }
+
+    /// Walking words one by one finds what the whole-text overlapping
+    /// search it replaced finds.
+    #[test]
+    fn floating_terms_found_per_word_as_in_whole_text() {
+        let taxonomy = Taxonomy::builtin();
+        let engine = Engine::new(&taxonomy);
+        let mut text = NormText::default();
+        text.build(
+            "Rüstungsexporte und Waffenlieferungen",
+            "Die Panzerhaubitze, Kampfflugzeuge und Munition; exports of \
+             ammunition, Waffenexportgesetz, sanktionen, weiterzugeben.",
+        );
+        let mut per_word = Vec::new();
+        engine.floating_ascii.scan(&text, |start, end, pattern| {
+            per_word.push((start, end, pattern))
+        });
+        let patterns: Vec<&str> = taxonomy
+            .terms
+            .iter()
+            .filter(|term| term.open_left && term.text.is_ascii())
+            .map(|term| term.text.as_str())
+            .collect();
+        let whole = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .unwrap();
+        let mut expected: Vec<(usize, usize, &str)> = whole
+            .find_overlapping_iter(text.norm.as_str())
+            .map(|found| {
+                (
+                    found.start(),
+                    found.end(),
+                    patterns[found.pattern().as_usize()],
+                )
+            })
+            .collect();
+        let mut found: Vec<(usize, usize, &str)> = per_word
+            .iter()
+            .map(|&(start, end, _)| (start, end, &text.norm[start..end]))
+            .collect();
+        expected.sort_unstable();
+        expected.dedup();
+        found.sort_unstable();
+        found.dedup();
+        assert!(!found.is_empty());
+        assert_eq!(found, expected);
+    }
+}
