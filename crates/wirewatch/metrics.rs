@@ -158,16 +158,18 @@ pub async fn serve(
         let metrics = Arc::clone(&metrics);
         let store = store.clone();
         tokio::spawn(async move {
-            let mut request = vec![0u8; 2048];
-            let read = match tokio::time::timeout(
-                std::time::Duration::from_secs(5),
-                stream.read(&mut request),
-            )
-            .await
-            {
-                Ok(Ok(read)) => read,
-                _ => return,
-            };
+            // Read the request head (up to 8 KiB): answering before it is
+            // all in would reset a client still writing it.
+            let mut request = Vec::with_capacity(1024);
+            let mut chunk = [0u8; 1024];
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+            while !request.windows(4).any(|window| window == b"\r\n\r\n") && request.len() < 8192 {
+                match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+                    Ok(Ok(read)) => request.extend_from_slice(&chunk[..read]),
+                }
+            }
+            let read = request.len();
             let head = String::from_utf8_lossy(&request[..read]);
             let path = head.split_whitespace().nth(1).unwrap_or("/");
             let (status, body) = match path {
