@@ -172,6 +172,21 @@ impl StateStore {
         transaction.commit().map_err(|error| self.error(error))
     }
 
+    /// A read-only view of one table, as of now.
+    fn read_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        definition: TableDefinition<K, V>,
+    ) -> Result<redb::ReadOnlyTable<K, V>, StateError> {
+        let transaction = self
+            .inner
+            .database
+            .begin_read()
+            .map_err(|error| self.error(error))?;
+        transaction
+            .open_table(definition)
+            .map_err(|error| self.error(error))
+    }
+
     pub fn feed_status(&self, feed_url: &str) -> Result<FeedStatus, StateError> {
         if let Some(bytes) = self
             .inner
@@ -183,14 +198,7 @@ impl StateStore {
         {
             return Ok(serde_json::from_slice(bytes).unwrap_or_default());
         }
-        let transaction = self
-            .inner
-            .database
-            .begin_read()
-            .map_err(|error| self.error(error))?;
-        let table = transaction
-            .open_table(FEEDS)
-            .map_err(|error| self.error(error))?;
+        let table = self.read_table(FEEDS)?;
         let Some(bytes) = table.get(feed_url).map_err(|error| self.error(error))? else {
             return Ok(FeedStatus::default());
         };
@@ -201,14 +209,7 @@ impl StateStore {
 
     pub fn all_feed_statuses(&self) -> Result<Vec<(String, FeedStatus)>, StateError> {
         self.flush()?;
-        let transaction = self
-            .inner
-            .database
-            .begin_read()
-            .map_err(|error| self.error(error))?;
-        let table = transaction
-            .open_table(FEEDS)
-            .map_err(|error| self.error(error))?;
+        let table = self.read_table(FEEDS)?;
         let mut statuses = Vec::new();
         for entry in table.iter().map_err(|error| self.error(error))? {
             let (key, value) = entry.map_err(|error| self.error(error))?;
@@ -255,36 +256,12 @@ impl StateStore {
 
     /// Whether any of `keys` was recorded as seen.
     pub fn is_seen(&self, keys: &[&str]) -> Result<bool, StateError> {
-        let transaction = self
-            .inner
-            .database
-            .begin_read()
-            .map_err(|error| self.error(error))?;
-        let table = transaction
-            .open_table(SEEN)
-            .map_err(|error| self.error(error))?;
-        for key in keys {
-            if table
-                .get(*key)
-                .map_err(|error| self.error(error))?
-                .is_some()
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        Ok(self.seen_count_of(keys)? > 0)
     }
 
     /// How many of `keys` were recorded as seen.
     pub fn seen_count_of(&self, keys: &[&str]) -> Result<usize, StateError> {
-        let transaction = self
-            .inner
-            .database
-            .begin_read()
-            .map_err(|error| self.error(error))?;
-        let table = transaction
-            .open_table(SEEN)
-            .map_err(|error| self.error(error))?;
+        let table = self.read_table(SEEN)?;
         let mut count = 0;
         for key in keys {
             if table
@@ -330,14 +307,7 @@ impl StateStore {
     }
 
     pub fn seen_count(&self) -> Result<u64, StateError> {
-        let transaction = self
-            .inner
-            .database
-            .begin_read()
-            .map_err(|error| self.error(error))?;
-        let table = transaction
-            .open_table(SEEN)
-            .map_err(|error| self.error(error))?;
+        let table = self.read_table(SEEN)?;
         table.len().map_err(|error| self.error(error))
     }
 }
