@@ -8,6 +8,9 @@
 //! cargo run --release -p wirewatch-classifier --example bench_dump [-- ROUNDS]
 //! valgrind --tool=callgrind target/release/examples/bench_dump 20 > /dev/null
 //! ```
+//!
+//! `bench_dump --all FILE.jsonl` instead dumps every item of a corpus, in
+//! every language, title-less as `wirewatch classify --jsonl` reads them.
 
 use std::path::Path;
 
@@ -50,18 +53,39 @@ fn articles() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Every item of a JSON-lines corpus, its `title` (if any) and `text`.
+fn corpus(path: &str) -> Vec<(String, String)> {
+    let contents = std::fs::read_to_string(path).expect("a readable corpus");
+    contents
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .map(|record| {
+            let field = |name: &str| record[name].as_str().unwrap_or("").to_string();
+            (field("title"), field("text"))
+        })
+        .collect()
+}
+
 fn main() {
-    let rounds: usize = std::env::args()
-        .nth(1)
-        .and_then(|arg| arg.parse().ok())
-        .unwrap_or(1);
+    let mut args = std::env::args().skip(1);
+    let first = args.next();
+    let (rounds, articles) = match first.as_deref() {
+        Some("--all") => (1, corpus(&args.next().expect("--all FILE.jsonl"))),
+        other => (
+            other.and_then(|arg| arg.parse().ok()).unwrap_or(1),
+            articles(),
+        ),
+    };
+    run(rounds, &articles);
+}
+
+fn run(rounds: usize, articles: &[(String, String)]) {
     let classifier = Classifier::new(Taxonomy::builtin(), ClassifierOptions::default()).unwrap();
-    let articles = articles();
     let id = ArticleId::from_key("bench");
     let mut last = Vec::new();
     for _ in 0..rounds {
         last.clear();
-        for (title, text) in &articles {
+        for (title, text) in articles {
             last.push(classifier.classify(&Document {
                 id: &id,
                 title,
