@@ -8,9 +8,7 @@
 //! `broker_cue`, `sell_verb`, `buy_verb`, `person_title`); a taxonomy without
 //! one of them just finds fewer roles.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::OnceLock;
+use std::cell::RefCell;
 
 use wirewatch_model::{Entities, Party, PartyRole, Transfer};
 
@@ -128,58 +126,185 @@ const NOT_NAMES: &[&str] = &[
 /// only repeats itself, and the bound keeps extraction linear in its size.
 const MAX_ROLE_CUES: usize = 64;
 
-/// Names starting after word `token`, nearest first (names are in text
-/// order and do not overlap).
-fn names_after<'n, 'a>(names: &'n [Name<'a>], token: usize) -> &'n [Name<'a>] {
-    &names[names.partition_point(|name| name.first <= token)..]
-}
+/// Slots of [`COMMON_TABLE`], eight or so per common word: a lookup of a
+/// word that is not in the list (most capitalised words are names) then
+/// usually ends at an empty slot without comparing a single string.
+const COMMON_SLOTS: usize = 1024;
 
-/// Names ending before word `token`, nearest last.
-fn names_before<'n, 'a>(names: &'n [Name<'a>], token: usize) -> &'n [Name<'a>] {
-    &names[..names.partition_point(|name| name.last < token)]
-}
+const _: () = assert!(NOT_NAMES.len() < u8::MAX as usize && NOT_NAMES.len() < COMMON_SLOTS);
 
-/// A name borrows its text from the article: most names are never
-/// reported, so copying each one would be wasted allocation.
-struct Name<'a> {
-    /// Token range, inclusive.
-    first: usize,
-    last: usize,
-    text: &'a str,
-}
-
-/// FNV-1a, for the set of common words: the words are our own fixed list,
-/// so the hash needs no defence against chosen collisions, and SipHash's
-/// per-lookup cost dominated this check, which runs on every capitalised
-/// word of every article.
-struct WordHasher(u64);
-
-impl Default for WordHasher {
-    fn default() -> WordHasher {
-        WordHasher(0xcbf2_9ce4_8422_2325)
+/// The longest common word, in bytes: longer words skip the table.
+const LONGEST_COMMON: usize = {
+    let mut longest = 0;
+    let mut word = 0;
+    while word < NOT_NAMES.len() {
+        if NOT_NAMES[word].len() > longest {
+            longest = NOT_NAMES[word].len();
+        }
+        word += 1;
     }
+    longest
+};
+
+/// The home slot of a word in [`COMMON_TABLE`]. The common words are our
+/// own short list, so the hash needs no defence against chosen collisions
+/// and mixes only the length and three bytes: hashing every byte, as a
+/// general set does, cost more than the rest of name finding on every
+/// capitalised word of every article.
+const fn common_slot(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    if len == 0 {
+        return 0;
+    }
+    let second = if len > 1 { bytes[1] } else { 0 };
+    let key = (len as u32) << 24
+        | (bytes[0] as u32) << 16
+        | (second as u32) << 8
+        | bytes[len - 1] as u32;
+    // Fibonacci hashing: the top bits of the product spread the keys.
+    (key.wrapping_mul(0x9e37_79b9) >> (32 - COMMON_SLOTS.trailing_zeros())) as usize
 }
 
-impl Hasher for WordHasher {
-    fn finish(&self) -> u64 {
-        self.0
+/// An open-addressing table of [`NOT_NAMES`]: each slot holds 1 + the index
+/// of a word whose home slot is there or, after a collision, before it
+/// with no empty slot in between; 0 is empty. Built at compile time.
+static COMMON_TABLE: [u8; COMMON_SLOTS] = {
+    let mut table = [0u8; COMMON_SLOTS];
+    let mut word = 0;
+    while word < NOT_NAMES.len() {
+        let mut slot = common_slot(NOT_NAMES[word].as_bytes());
+        while table[slot] != 0 {
+            slot = (slot + 1) % COMMON_SLOTS;
+        }
+        table[slot] = word as u8 + 1;
+        word += 1;
     }
+    table
+};
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+/// Whether a capitalised word (normalized to lowercase) is a common word
+/// rather than part of a name.
+fn is_common_word(word: &[u8]) -> bool {
+    if word.len() > LONGEST_COMMON {
+        return false;
+    }
+    let mut slot = common_slot(word);
+    loop {
+        match COMMON_TABLE[slot] {
+            0 => return false,
+            entry if NOT_NAMES[usize::from(entry) - 1].as_bytes() == word => return true,
+            _ => slot = (slot + 1) % COMMON_SLOTS,
         }
     }
 }
 
-/// Whether a capitalised word is a common word rather than part of a name.
-fn is_common_word(word: &str) -> bool {
-    static COMMON: OnceLock<HashSet<&'static str, BuildHasherDefault<WordHasher>>> =
-        OnceLock::new();
-    COMMON
-        .get_or_init(|| NOT_NAMES.iter().copied().collect())
-        .contains(word)
+/// Whether a word (whole UTF-8 characters) has more than one character,
+/// that is more bytes than its first character takes: counting them all
+/// cost more than the rest of the test.
+fn has_two_chars(word: &[u8]) -> bool {
+    let first_len = match word.first() {
+        None => return false,
+        Some(&lead) if lead < 0x80 => 1,
+        Some(&lead) if lead < 0xe0 => 2,
+        Some(&lead) if lead < 0xf0 => 3,
+        Some(_) => 4,
+    };
+    word.len() > first_len
 }
+
+/// Whether word `index` can be part of a name: capitalised, outside any
+/// country or body name, longer than one letter and not a common word.
+/// Bytes rather than a `&str`, so that taking the word checks no
+/// character boundaries.
+#[inline]
+fn is_name_word(text: &NormText, in_entity: &[bool], index: usize) -> bool {
+    let token = &text.tokens[index];
+    if !token.capitalized || in_entity[index] {
+        return false;
+    }
+    let word = &text.norm.as_bytes()[token.norm_start as usize..token.norm_end as usize];
+    has_two_chars(word) && !is_common_word(word)
+}
+
+/// A run of capitalised words. It holds its normalized byte range, not its
+/// text: few names are ever reported, so their source text is mapped back
+/// only when a role cue first asks for one (see [`Names`]).
+#[derive(Clone, Copy, Debug)]
+struct Name {
+    /// Token range, inclusive.
+    first: usize,
+    last: usize,
+    norm_start: u32,
+    norm_end: u32,
+}
+
+/// The index of the first name starting after word `token` (names are in
+/// text order and do not overlap).
+fn first_name_after(names: &[Name], token: usize) -> Option<usize> {
+    let index = names.partition_point(|name| name.first <= token);
+    (index < names.len()).then_some(index)
+}
+
+/// The index of the last name ending before word `token`.
+fn last_name_before(names: &[Name], token: usize) -> Option<usize> {
+    names
+        .partition_point(|name| name.last < token)
+        .checked_sub(1)
+}
+
+/// The names of one article with their source text, borrowed from the
+/// article and looked up on first use.
+struct Names<'s, 'a> {
+    spans: &'s [Name],
+    text: &'s NormText,
+    source: &'a str,
+    /// Empty until [`Names::full_name`] first runs, then one per span.
+    texts: Vec<&'a str>,
+}
+
+impl<'a> Names<'_, 'a> {
+    /// The longest name in the article ending with the same word as name
+    /// `short`: "Mr. Mkrtychev" is "Ashot Mkrtychev" when the article
+    /// names him in full.
+    fn full_name(&mut self, short: usize) -> &'a str {
+        if self.texts.len() != self.spans.len() {
+            let (text, source) = (self.text, self.source);
+            self.texts = self
+                .spans
+                .iter()
+                .map(|name| text.source_slice(source, name.norm_start, name.norm_end))
+                .collect();
+        }
+        let short_text = self.texts[short];
+        let surname = short_text.rsplit(' ').next().unwrap_or(short_text);
+        // The length test goes first: it is cheap and rejects most names.
+        self.texts
+            .iter()
+            .copied()
+            .filter(|text| text.len() > short_text.len() && text.ends_with(surname))
+            .max_by_key(|text| text.len())
+            .unwrap_or(short_text)
+    }
+}
+
+/// Buffers of [`extract`], kept per thread and cleared rather than freed
+/// between articles, like the matcher's own scratch space (which belongs
+/// to the engine and holds nothing of this module's).
+#[derive(Default)]
+struct EntityScratch {
+    /// Per word of the article: whether a country or body name covers it.
+    in_entity: Vec<bool>,
+    names: Vec<Name>,
+}
+
+thread_local! {
+    static ENTITY_SCRATCH: RefCell<EntityScratch> = RefCell::new(EntityScratch::default());
+}
+
+/// Entity buffers above this are released after use, so one giant article
+/// does not pin their memory for the life of the thread. A quarter of the
+/// bound on the text buffers: these hold a few bytes per word, not per byte.
+const ENTITY_SCRATCH_KEEP_BYTES: usize = crate::SCRATCH_KEEP_BYTES / 4;
 
 fn push_unique(list: &mut Vec<String>, value: &str) {
     if !list.iter().any(|existing| existing == value) {
@@ -195,23 +320,35 @@ pub(crate) fn extract(
     sanctions_list: Option<&SanctionsList>,
 ) -> Entities {
     let mut entities = Entities::default();
-    for hit in &scratch.hits {
-        if hit.entity == NO_ENTITY {
-            continue;
+    // Each list in text order: a concept's hits are in text order.
+    for (concept, list) in [
+        (COUNTRY, &mut entities.countries),
+        (BODY, &mut entities.organisations),
+        (WEAPON, &mut entities.weapon_types),
+    ] {
+        let canonical = &taxonomy.entities[concept as usize];
+        for hit in engine.hits_of(scratch, concept) {
+            if hit.entity != NO_ENTITY {
+                push_unique(list, &canonical[hit.entity as usize]);
+            }
         }
-        let list = match hit.concept {
-            COUNTRY => &mut entities.countries,
-            BODY => &mut entities.organisations,
-            WEAPON => &mut entities.weapon_types,
-            _ => continue,
-        };
-        push_unique(
-            list,
-            &taxonomy.entities[hit.concept as usize][hit.entity as usize],
-        );
     }
-    let names = find_names(scratch, document);
-    find_parties(taxonomy, engine, scratch, &names, &mut entities);
+    ENTITY_SCRATCH.with(|cell| {
+        let mut buffers = cell.borrow_mut();
+        find_names(engine, scratch, &mut buffers);
+        let mut names = Names {
+            spans: &buffers.names,
+            text: &scratch.text,
+            source: document.text,
+            texts: Vec::new(),
+        };
+        find_parties(taxonomy, engine, scratch, &mut names, &mut entities);
+        let kept = buffers.in_entity.capacity() * std::mem::size_of::<bool>()
+            + buffers.names.capacity() * std::mem::size_of::<Name>();
+        if kept > ENTITY_SCRATCH_KEEP_BYTES {
+            *buffers = EntityScratch::default();
+        }
+    });
     find_transfers(taxonomy, engine, scratch, &mut entities);
     if let Some(list) = sanctions_list {
         entities.sanctions_list_matches = list.find(&scratch.text.norm);
@@ -220,54 +357,48 @@ pub(crate) fn extract(
 }
 
 /// Runs of capitalised words in the text (not the title, which is often in
-/// title case or capitals) that are not entity names or sentence openers.
-fn find_names<'a>(scratch: &Scratch, document: &Document<'a>) -> Vec<Name<'a>> {
+/// title case or capitals) that are not entity names or sentence openers,
+/// into `buffers.names`.
+fn find_names(engine: &Engine, scratch: &Scratch, buffers: &mut EntityScratch) {
     let text = &scratch.text;
-    let mut in_entity = vec![false; text.tokens.len()];
-    for hit in &scratch.hits {
-        if (hit.concept == COUNTRY || hit.concept == BODY) && hit.entity != NO_ENTITY {
-            for flag in &mut in_entity[hit.tok_start as usize..=hit.tok_end as usize] {
-                *flag = true;
+    let EntityScratch { in_entity, names } = buffers;
+    in_entity.clear();
+    in_entity.resize(text.tokens.len(), false);
+    for concept in [COUNTRY, BODY] {
+        for hit in engine.hits_of(scratch, concept) {
+            if hit.entity != NO_ENTITY {
+                in_entity[hit.tok_start as usize..=hit.tok_end as usize].fill(true);
             }
         }
     }
-    let is_name_word = |index: usize| {
-        let token = &text.tokens[index];
-        token.capitalized
-            && token.norm_start >= text.text_start
-            && !in_entity[index]
-            && text.word(index).chars().count() > 1
-            && !is_common_word(text.word(index))
-    };
-    let mut names = Vec::new();
-    let mut index = 0;
-    while index < text.tokens.len() {
-        // Most words are not capitalised: that test is made here, inline,
-        // so they skip the call.
-        if !text.tokens[index].capitalized || !is_name_word(index) {
-            index += 1;
+    names.clear();
+    let tokens = &text.tokens;
+    // Tokens are in text order, so the text's words are those from here on.
+    let mut index = tokens.partition_point(|token| token.norm_start < text.text_start);
+    // Most words are not capitalised: a tight scan skips them.
+    while let Some(skipped) = tokens[index..].iter().position(|token| token.capitalized) {
+        let first = index + skipped;
+        if !is_name_word(text, in_entity, first) {
+            index = first + 1;
             continue;
         }
-        let first = index;
-        let mut last = index;
-        while last + 1 < text.tokens.len()
+        let mut last = first;
+        while last + 1 < tokens.len()
             && last - first < 3
-            && is_name_word(last + 1)
+            && is_name_word(text, in_entity, last + 1)
             && text.tokens[last + 1].sentence == text.tokens[last].sentence
             && joined_by_space(text, last)
         {
             last += 1;
         }
-        let start = text.tokens[first].norm_start;
-        let end = text.tokens[last].norm_end;
         names.push(Name {
             first,
             last,
-            text: text.source_slice(document.text, start, end),
+            norm_start: text.tokens[first].norm_start,
+            norm_end: text.tokens[last].norm_end,
         });
         index = last + 1;
     }
-    names
 }
 
 fn joined_by_space(text: &NormText, token: usize) -> bool {
@@ -276,27 +407,25 @@ fn joined_by_space(text: &NormText, token: usize) -> bool {
     gap == " " || gap == "-"
 }
 
-/// The longest name in the article ending with the same word: "Mr.
-/// Mkrtychev" is "Ashot Mkrtychev" when the article names him in full.
-fn full_name(names: &[Name], short: &Name) -> String {
-    let surname = short.text.rsplit(' ').next().unwrap_or(short.text);
-    names
-        .iter()
-        .filter(|name| name.text.ends_with(surname) && name.text.len() > short.text.len())
-        .max_by_key(|name| name.text.len())
-        .map_or_else(|| short.text.to_string(), |name| name.text.to_string())
-}
-
-fn add_party(entities: &mut Entities, name: String, role: PartyRole) {
-    if !entities.people.contains(&name) {
-        entities.people.push(name.clone());
-    }
+/// Adds `name` to the people and, once per role, to the parties; copies
+/// it only when it is new.
+fn add_party(entities: &mut Entities, name: &str, role: PartyRole) {
+    add_person(entities, name);
     if !entities
         .parties
         .iter()
         .any(|party| party.name == name && party.role == role)
     {
-        entities.parties.push(Party { name, role });
+        entities.parties.push(Party {
+            name: name.to_string(),
+            role,
+        });
+    }
+}
+
+fn add_person(entities: &mut Entities, name: &str) {
+    if !entities.people.iter().any(|person| person == name) {
+        entities.people.push(name.to_string());
     }
 }
 
@@ -304,50 +433,44 @@ fn find_parties(
     taxonomy: &Taxonomy,
     engine: &Engine,
     scratch: &Scratch,
-    names: &[Name],
+    names: &mut Names,
     entities: &mut Entities,
 ) {
     let text = &scratch.text;
+    let spans = names.spans;
     let sentence_of = |token: usize| text.tokens[token].sentence;
     // "sanctioned Mr. Mkrtychev", "designated Ivan Petrov": a name just
     // after the verb; "Petrov was sanctioned": a name just before it.
     if let Some(designation) = taxonomy.roles.designation_verb {
         for hit in engine.hits_of(scratch, designation).take(MAX_ROLE_CUES) {
-            let after = names_after(names, hit.tok_end as usize)
-                .first()
-                .filter(|name| {
-                    name.first <= hit.tok_end as usize + 3
-                        && sentence_of(name.first) == hit.sentence
-                });
-            let before = names_before(names, hit.tok_start as usize)
-                .last()
-                .filter(|name| {
-                    name.last + 3 >= hit.tok_start as usize
-                        && sentence_of(name.last) == hit.sentence
-                        && passive_between(text, name.last, hit.tok_start as usize)
-                });
-            if let Some(name) = after.or(before) {
-                add_party(entities, full_name(names, name), PartyRole::Designated);
+            let after = first_name_after(spans, hit.tok_end as usize).filter(|&index| {
+                let name = &spans[index];
+                name.first <= hit.tok_end as usize + 3 && sentence_of(name.first) == hit.sentence
+            });
+            let before = last_name_before(spans, hit.tok_start as usize).filter(|&index| {
+                let name = &spans[index];
+                name.last + 3 >= hit.tok_start as usize
+                    && sentence_of(name.last) == hit.sentence
+                    && passive_between(text, name.last, hit.tok_start as usize)
+            });
+            if let Some(index) = after.or(before) {
+                add_party(entities, names.full_name(index), PartyRole::Designated);
             }
         }
     }
     // "X ... brokered the deal", "arms dealer X", "X helped facilitate".
     if let Some(broker) = taxonomy.roles.broker_cue {
         for hit in engine.hits_of(scratch, broker).take(MAX_ROLE_CUES) {
-            let after = names_after(names, hit.tok_end as usize)
-                .first()
-                .filter(|name| {
-                    name.first <= hit.tok_end as usize + 2
-                        && sentence_of(name.first) == hit.sentence
-                });
-            let before = names_before(names, hit.tok_start as usize)
-                .last()
-                .filter(|name| {
-                    name.last + 25 >= hit.tok_start as usize
-                        && sentence_of(name.last) == hit.sentence
-                });
-            if let Some(name) = after.or(before) {
-                add_party(entities, full_name(names, name), PartyRole::Broker);
+            let after = first_name_after(spans, hit.tok_end as usize).filter(|&index| {
+                let name = &spans[index];
+                name.first <= hit.tok_end as usize + 2 && sentence_of(name.first) == hit.sentence
+            });
+            let before = last_name_before(spans, hit.tok_start as usize).filter(|&index| {
+                let name = &spans[index];
+                name.last + 25 >= hit.tok_start as usize && sentence_of(name.last) == hit.sentence
+            });
+            if let Some(index) = after.or(before) {
+                add_party(entities, names.full_name(index), PartyRole::Broker);
             }
         }
     }
@@ -360,32 +483,26 @@ fn find_parties(
             continue;
         };
         for hit in engine.hits_of(scratch, verb).take(MAX_ROLE_CUES) {
-            let before = names_before(names, hit.tok_start as usize)
-                .last()
-                .filter(|name| {
-                    name.last + 2 >= hit.tok_start as usize
-                        && sentence_of(name.last) == hit.sentence
-                });
-            if let Some(name) = before {
-                add_party(entities, full_name(names, name), role);
+            let before = last_name_before(spans, hit.tok_start as usize).filter(|&index| {
+                let name = &spans[index];
+                name.last + 2 >= hit.tok_start as usize && sentence_of(name.last) == hit.sentence
+            });
+            if let Some(index) = before {
+                add_party(entities, names.full_name(index), role);
             }
         }
     }
     // People named with a title: "spokesman John Kirby".
     if let Some(title) = taxonomy.roles.person_title {
         for hit in engine.hits_of(scratch, title).take(MAX_ROLE_CUES) {
-            if let Some(name) = names_after(names, hit.tok_end as usize)
-                .first()
-                .filter(|name| {
-                    name.first == hit.tok_end as usize + 1
-                        && sentence_of(name.first) == hit.sentence
-                        && name.last > name.first
-                })
-            {
-                let full = full_name(names, name);
-                if !entities.people.contains(&full) {
-                    entities.people.push(full);
-                }
+            let after = first_name_after(spans, hit.tok_end as usize).filter(|&index| {
+                let name = &spans[index];
+                name.first == hit.tok_end as usize + 1
+                    && sentence_of(name.first) == hit.sentence
+                    && name.last > name.first
+            });
+            if let Some(index) = after {
+                add_person(entities, names.full_name(index));
             }
         }
     }
@@ -398,6 +515,35 @@ fn passive_between(text: &NormText, name_last: usize, verb: usize) -> bool {
         .any(|token| matches!(text.word(token), "was" | "were" | "been" | "is" | "are"))
 }
 
+/// The weapons named in `sentence`, into `kinds` (cleared first): their
+/// canonical names, else "arms" when only the generic noun occurs. They
+/// stay borrowed until a transfer keeps them, as most verbs of selling
+/// find no pair of countries.
+fn weapons_in<'t>(
+    taxonomy: &'t Taxonomy,
+    hits: &[Hit],
+    sentence: u32,
+    kinds: &mut Vec<&'t str>,
+) {
+    kinds.clear();
+    let mut generic = false;
+    let from = hits.partition_point(|hit| hit.sentence < sentence);
+    let to = hits.partition_point(|hit| hit.sentence <= sentence);
+    for hit in &hits[from..to.max(from)] {
+        if hit.concept == WEAPON && hit.entity != NO_ENTITY {
+            let name = taxonomy.entities[WEAPON as usize][hit.entity as usize].as_str();
+            if !kinds.contains(&name) {
+                kinds.push(name);
+            }
+        } else if Some(hit.concept) == taxonomy.roles.arms_noun {
+            generic = true;
+        }
+    }
+    if kinds.is_empty() && generic {
+        kinds.push("arms");
+    }
+}
+
 /// Countries on either side of a verb of selling (supplier before,
 /// recipient after) or buying (recipient before, supplier after), in a
 /// sentence that names weapons.
@@ -407,29 +553,7 @@ fn find_transfers(
     scratch: &Scratch,
     entities: &mut Entities,
 ) {
-    let arms = taxonomy.roles.arms_noun;
-    let weapon_in = |sentence: u32| -> Option<Vec<String>> {
-        let mut kinds: Vec<String> = Vec::new();
-        let mut generic = false;
-        let hits = &scratch.hits;
-        let from = hits.partition_point(|hit| hit.sentence < sentence);
-        let to = hits.partition_point(|hit| hit.sentence <= sentence);
-        for hit in &hits[from..to.max(from)] {
-            if hit.concept == WEAPON && hit.entity != NO_ENTITY {
-                push_unique(
-                    &mut kinds,
-                    &taxonomy.entities[WEAPON as usize][hit.entity as usize],
-                );
-            } else if Some(hit.concept) == arms {
-                generic = true;
-            }
-        }
-        if kinds.is_empty() && generic {
-            kinds.push("arms".to_string());
-        }
-        (!kinds.is_empty()).then_some(kinds)
-    };
-    let countries: Vec<&Hit> = engine.hits_of(scratch, COUNTRY).collect();
+    let mut weapons: Vec<&str> = Vec::new();
     for (verb, selling) in [
         (taxonomy.roles.sell_verb, true),
         (taxonomy.roles.buy_verb, false),
@@ -438,15 +562,20 @@ fn find_transfers(
             continue;
         };
         for hit in engine.hits_of(scratch, verb).take(MAX_ROLE_CUES) {
-            let Some(weapons) = weapon_in(hit.sentence) else {
+            weapons_in(taxonomy, &scratch.hits, hit.sentence, &mut weapons);
+            if weapons.is_empty() {
                 continue;
-            };
-            let before = countries.iter().rev().find(|country| {
-                country.sentence == hit.sentence
-                    && country.tok_end < hit.tok_start
-                    && country.tok_end + 12 >= hit.tok_start
-            });
-            let after = countries.iter().find(|country| {
+            }
+            // The nearest country before the verb is the last that fits.
+            let before = engine
+                .hits_of(scratch, COUNTRY)
+                .filter(|country| {
+                    country.sentence == hit.sentence
+                        && country.tok_end < hit.tok_start
+                        && country.tok_end + 12 >= hit.tok_start
+                })
+                .last();
+            let after = engine.hits_of(scratch, COUNTRY).find(|country| {
                 country.sentence == hit.sentence
                     && country.tok_start > hit.tok_end
                     && country.tok_start <= hit.tok_end + 12
@@ -486,16 +615,74 @@ fn find_transfers(
                 .find(|transfer| transfer.supplier == *supplier && transfer.recipient == *recipient)
             {
                 Some(existing) => {
-                    for weapon in weapons {
-                        push_unique(&mut existing.weapons, &weapon);
+                    for weapon in &weapons {
+                        push_unique(&mut existing.weapons, weapon);
                     }
                 }
                 None => entities.transfers.push(Transfer {
                     supplier: supplier.clone(),
                     recipient: recipient.clone(),
-                    weapons,
+                    weapons: weapons.iter().map(|weapon| weapon.to_string()).collect(),
                 }),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_word_table_holds_exactly_the_list() {
+        for word in NOT_NAMES {
+            assert!(is_common_word(word.as_bytes()), "{word}");
+        }
+        for word in [
+            "", "x", "th", "thee", "them", "putin", "petrov", "mays", "ministers", "washington",
+            "officia", "spokeswomen", "mrs.", "über", "la\u{301}",
+        ] {
+            assert_eq!(
+                is_common_word(word.as_bytes()),
+                NOT_NAMES.contains(&word),
+                "{word}"
+            );
+        }
+    }
+
+    #[test]
+    fn entity_buffers_are_released_after_a_huge_article() {
+        use crate::{Classifier, ClassifierOptions};
+        use wirewatch_model::ArticleId;
+
+        let classifier =
+            Classifier::new(Taxonomy::builtin(), ClassifierOptions::default()).unwrap();
+        let id = ArticleId::from_key("test");
+        let huge = "Ivan Petrov met Maria Lopez in Vienna. ".repeat(30_000);
+        for text in [huge.as_str(), "A short article."] {
+            classifier.classify(&Document {
+                id: &id,
+                title: "Meeting",
+                text,
+                lang: Some("en"),
+            });
+        }
+        let kept = ENTITY_SCRATCH.with(|cell| {
+            let buffers = cell.borrow();
+            buffers.in_entity.capacity() + buffers.names.capacity() * std::mem::size_of::<Name>()
+        });
+        assert!(
+            kept <= ENTITY_SCRATCH_KEEP_BYTES,
+            "entity scratch kept {kept} bytes"
+        );
+    }
+
+    #[test]
+    fn two_chars_means_two_characters_not_bytes() {
+        assert!(!has_two_chars("".as_bytes()));
+        assert!(!has_two_chars("é".as_bytes()));
+        assert!(!has_two_chars("制".as_bytes()));
+        assert!(has_two_chars("ab".as_bytes()));
+        assert!(has_two_chars("éa".as_bytes()));
     }
 }
