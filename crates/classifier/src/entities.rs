@@ -157,10 +157,8 @@ const fn common_slot(bytes: &[u8]) -> usize {
         return 0;
     }
     let second = if len > 1 { bytes[1] } else { 0 };
-    let key = (len as u32) << 24
-        | (bytes[0] as u32) << 16
-        | (second as u32) << 8
-        | bytes[len - 1] as u32;
+    let key =
+        (len as u32) << 24 | (bytes[0] as u32) << 16 | (second as u32) << 8 | bytes[len - 1] as u32;
     // Fibonacci hashing: the top bits of the product spread the keys.
     (key.wrapping_mul(0x9e37_79b9) >> (32 - COMMON_SLOTS.trailing_zeros())) as usize
 }
@@ -277,11 +275,17 @@ impl<'a> Names<'_, 'a> {
         }
         let short_text = self.texts[short];
         let surname = short_text.rsplit(' ').next().unwrap_or(short_text);
-        // The length test goes first: it is cheap and rejects most names.
+        // Length and last byte first: they are inline compares and reject
+        // most names before `ends_with` calls out to compare memory.
+        let surname_last = surname.as_bytes().last().copied();
         self.texts
             .iter()
             .copied()
-            .filter(|text| text.len() > short_text.len() && text.ends_with(surname))
+            .filter(|text| {
+                text.len() > short_text.len()
+                    && (surname_last.is_none() || text.as_bytes().last().copied() == surname_last)
+                    && text.ends_with(surname)
+            })
             .max_by_key(|text| text.len())
             .unwrap_or(short_text)
     }
@@ -519,12 +523,7 @@ fn passive_between(text: &NormText, name_last: usize, verb: usize) -> bool {
 /// canonical names, else "arms" when only the generic noun occurs. They
 /// stay borrowed until a transfer keeps them, as most verbs of selling
 /// find no pair of countries.
-fn weapons_in<'t>(
-    taxonomy: &'t Taxonomy,
-    hits: &[Hit],
-    sentence: u32,
-    kinds: &mut Vec<&'t str>,
-) {
+fn weapons_in<'t>(taxonomy: &'t Taxonomy, hits: &[Hit], sentence: u32, kinds: &mut Vec<&'t str>) {
     kinds.clear();
     let mut generic = false;
     let from = hits.partition_point(|hit| hit.sentence < sentence);
@@ -639,8 +638,21 @@ mod tests {
             assert!(is_common_word(word.as_bytes()), "{word}");
         }
         for word in [
-            "", "x", "th", "thee", "them", "putin", "petrov", "mays", "ministers", "washington",
-            "officia", "spokeswomen", "mrs.", "über", "la\u{301}",
+            "",
+            "x",
+            "th",
+            "thee",
+            "them",
+            "putin",
+            "petrov",
+            "mays",
+            "ministers",
+            "washington",
+            "officia",
+            "spokeswomen",
+            "mrs.",
+            "über",
+            "la\u{301}",
         ] {
             assert_eq!(
                 is_common_word(word.as_bytes()),
