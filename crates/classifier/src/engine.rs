@@ -12,6 +12,7 @@ use aho_corasick::{dfa, nfa, AhoCorasick, AhoCorasickKind, Anchored, Input, Matc
 
 use crate::taxonomy::{Rule, Scope, Taxonomy, ENTITY_CONCEPTS};
 use crate::text::NormText;
+use crate::word_index::WordIndex;
 
 /// One automaton pattern may stand for terms of several concepts.
 #[derive(Clone, Copy, Debug)]
@@ -206,10 +207,10 @@ struct WordScanner {
     /// Words shorter than the shortest term cannot contain one.
     min_len: usize,
     in_words: bool,
-    /// Hashed first three bytes of every term (see [`triple_index`]): a
-    /// word with no such three bytes anywhere cannot contain a term, which
-    /// one bit test per byte shows faster than walking the automaton. Only
-    /// used when every term has three bytes or more.
+    /// Hashed first four bytes of every term (see [`quad_index`]): a word
+    /// with no such four bytes where a term could start cannot contain a
+    /// term, which one bit test per position shows faster than walking the
+    /// automaton. Only used when every term has four bytes or more.
     term_starts: Option<Vec<u64>>,
 }
 
@@ -220,11 +221,14 @@ impl WordScanner {
             .start_kind(StartKind::Unanchored)
             .build(patterns.iter().map(|(_, text)| *text))
             .expect("lexicon terms are plain strings and always compile");
-        let term_starts = patterns.iter().all(|(_, text)| text.len() >= 3).then(|| {
+        let term_starts = patterns.iter().all(|(_, text)| text.len() >= 4).then(|| {
             let mut bits = vec![0u64; (1 << THREE_BYTE_BITS) / 64];
             for (_, text) in patterns {
                 let first = text.as_bytes();
-                set_bit(&mut bits, triple_index(first[0], first[1], first[2]));
+                set_bit(
+                    &mut bits,
+                    quad_index([first[0], first[1], first[2], first[3]]),
+                );
             }
             bits
         });
@@ -260,10 +264,16 @@ impl WordScanner {
                 continue;
             }
             if let Some(term_starts) = &self.term_starts {
+                // A term starts no later than its length from the end.
                 let word = &bytes[start..end];
-                let may_hold = word
-                    .windows(3)
-                    .any(|three| get_bit(term_starts, triple_index(three[0], three[1], three[2])));
+                let may_hold = word[..word.len() - self.min_len + 4]
+                    .windows(4)
+                    .any(|four| {
+                        get_bit(
+                            term_starts,
+                            quad_index([four[0], four[1], four[2], four[3]]),
+                        )
+                    });
                 if !may_hold {
                     continue;
                 }
@@ -307,6 +317,9 @@ pub(crate) struct Engine {
     /// Which word starts can begin an anchored term, so that most words
     /// skip the walk: see [`WordStartFilter`].
     word_starts: WordStartFilter,
+    /// The same terms for words of ASCII letters and digits, which are
+    /// looked up rather than walked.
+    ascii_words: WordIndex,
     floating_ascii: WordScanner,
     floating_other: Scanner,
     /// `entries[entry_start[p]..entry_start[p + 1]]` belong to pattern `p`.
@@ -373,6 +386,13 @@ impl Engine {
                 .expect("lexicon terms are plain strings and always compile"),
             anchored_global: anchored.iter().map(|(index, _)| *index).collect(),
             word_starts: WordStartFilter::new(anchored.iter().map(|(_, pattern)| *pattern)),
+            ascii_words: WordIndex::new(&anchored, |pattern| {
+                let range = entry_start[pattern as usize] as usize
+                    ..entry_start[pattern as usize + 1] as usize;
+                entries[range]
+                    .iter()
+                    .any(|entry| entry.open_right && !entry.open_left)
+            }),
             floating_ascii: WordScanner::new(&floating_ascii),
             floating_other: Scanner::new(&floating_other, None, StartKind::Unanchored),
             entries,
@@ -386,37 +406,65 @@ impl Engine {
     pub fn find_hits(&self, scratch: &mut Scratch) {
         let Scratch { text, hits, .. } = scratch;
         hits.clear();
-        let haystack = text.norm.as_str();
-        // The anchored walk is done by hand on the automaton's transitions:
-        // a search call per word would cost more than the few transitions
+        self.anchored_hits(text, hits);
+        self.floating_hits(text, hits);
+        order_hits(hits);
+        self.index_by_concept(scratch);
+    }
+
+    /// The terms that start a word.
+    #[inline(never)]
+    fn anchored_hits(&self, text: &NormText, hits: &mut Vec<Hit>) {
+        let bytes = text.norm.as_bytes();
+        // Words with non-ASCII letters walk the automaton by hand: a
+        // search call per word would cost more than the few transitions
         // each word needs. A contiguous NFA rather than a DFA, because the
         // DFA's table is megabytes and each word's walk would miss cache.
-        let dfa = &self.anchored_nfa;
-        let Ok(start_state) = dfa.start_state(Anchored::Yes) else {
+        let nfa = &self.anchored_nfa;
+        let Ok(start_state) = nfa.start_state(Anchored::Yes) else {
             return;
         };
-        let bytes = haystack.as_bytes();
-        for token in 0..text.tokens.len() {
-            let start = text.tokens[token].norm_start as usize;
+        for (index, token) in text.tokens.iter().enumerate() {
+            let start = token.norm_start as usize;
+            if token.ascii {
+                let end = token.norm_end as usize;
+                self.ascii_words.matches(bytes, start, end, |end, pattern| {
+                    self.accept(text, hits, start, end, pattern as usize, Some(index));
+                });
+                continue;
+            }
             if !self.word_starts.may_start(&bytes[start..]) {
                 continue;
             }
             let mut state = start_state;
             for (offset, &byte) in bytes[start..].iter().enumerate() {
-                state = dfa.next_state(Anchored::Yes, state, byte);
-                if dfa.is_dead(state) {
+                state = nfa.next_state(Anchored::Yes, state, byte);
+                if nfa.is_dead(state) {
                     break;
                 }
-                if dfa.is_match(state) {
+                if nfa.is_match(state) {
                     let end = start + offset + 1;
-                    for index in 0..dfa.match_len(state) {
-                        let local = dfa.match_pattern(state, index);
+                    for match_index in 0..nfa.match_len(state) {
+                        let local = nfa.match_pattern(state, match_index);
+                        // A state also lists the terms of its failure
+                        // states, which end here but start inside the word
+                        // ("sudan" at the end of "south sudan"); only terms
+                        // starting at the word's start are anchored here.
+                        if nfa.pattern_len(local) != end - start {
+                            continue;
+                        }
                         let pattern = self.anchored_global[local.as_usize()];
-                        self.accept(text, hits, start, end, pattern as usize, Some(token));
+                        self.accept(text, hits, start, end, pattern as usize, Some(index));
                     }
                 }
             }
         }
+    }
+
+    /// The terms that may start inside a word.
+    #[inline(never)]
+    fn floating_hits(&self, text: &NormText, hits: &mut Vec<Hit>) {
+        let haystack = text.norm.as_str();
         self.floating_ascii.scan(text, |start, end, pattern| {
             self.accept(text, hits, start, end, pattern as usize, None);
         });
@@ -455,40 +503,6 @@ impl Engine {
                 }
             }
         }
-        hits.sort_unstable_by_key(|hit| {
-            (
-                hit.norm_start,
-                std::cmp::Reverse(hit.norm_end),
-                hit.concept,
-                hit.entity,
-            )
-        });
-        hits.dedup_by(|later, earlier| {
-            later.concept == earlier.concept
-                && later.entity == earlier.entity
-                && later.norm_start == earlier.norm_start
-                && later.norm_end == earlier.norm_end
-        });
-        // An entity named inside a longer name of the same kind ("Korea" in
-        // "North Korea") is not a second entity.
-        let mut kept = 0;
-        for index in 0..hits.len() {
-            let hit = hits[index];
-            let is_entity = (hit.concept as usize) < ENTITY_CONCEPTS.len();
-            let inside = is_entity
-                && hits[..kept].iter().rev().take(8).any(|earlier| {
-                    earlier.concept == hit.concept
-                        && earlier.norm_start <= hit.norm_start
-                        && earlier.norm_end >= hit.norm_end
-                        && (earlier.norm_end - earlier.norm_start) > (hit.norm_end - hit.norm_start)
-                });
-            if !inside {
-                hits[kept] = hit;
-                kept += 1;
-            }
-        }
-        hits.truncate(kept);
-        self.index_by_concept(scratch);
     }
 
     /// Turns one automaton match into hits, one per term entry whose
@@ -835,6 +849,63 @@ impl Engine {
     }
 }
 
+/// Sorts hits into text order, longest first at each start, drops
+/// duplicates and entities inside longer entities of the same kind.
+#[inline(never)]
+fn order_hits(hits: &mut Vec<Hit>) {
+    let key = |hit: &Hit| {
+        (
+            hit.norm_start,
+            std::cmp::Reverse(hit.norm_end),
+            hit.concept,
+            hit.entity,
+        )
+    };
+    // The anchored hits come in text order except among the terms starting
+    // at one word, and the floating ones are few: an insertion sort moves
+    // only those, where a general sort would compare every hit many times.
+    // Should the moves pile up (a text full of floating terms), the
+    // general sort takes over, so the cost stays n log n.
+    let mut moves_left = 4 * hits.len() + 64;
+    for index in 1..hits.len() {
+        let mut position = index;
+        while position > 0 && key(&hits[position - 1]) > key(&hits[position]) {
+            hits.swap(position - 1, position);
+            position -= 1;
+            moves_left = moves_left.saturating_sub(1);
+        }
+        if moves_left == 0 {
+            hits.sort_unstable_by_key(key);
+            break;
+        }
+    }
+    hits.dedup_by(|later, earlier| {
+        later.concept == earlier.concept
+            && later.entity == earlier.entity
+            && later.norm_start == earlier.norm_start
+            && later.norm_end == earlier.norm_end
+    });
+    // An entity named inside a longer name of the same kind ("Korea" in
+    // "North Korea") is not a second entity.
+    let mut kept = 0;
+    for index in 0..hits.len() {
+        let hit = hits[index];
+        let is_entity = (hit.concept as usize) < ENTITY_CONCEPTS.len();
+        let inside = is_entity
+            && hits[..kept].iter().rev().take(8).any(|earlier| {
+                earlier.concept == hit.concept
+                    && earlier.norm_start <= hit.norm_start
+                    && earlier.norm_end >= hit.norm_end
+                    && (earlier.norm_end - earlier.norm_start) > (hit.norm_end - hit.norm_start)
+            });
+        if !inside {
+            hits[kept] = hit;
+            kept += 1;
+        }
+    }
+    hits.truncate(kept);
+}
+
 fn is_word_char_before(text: &str, byte: usize) -> bool {
     text[..byte]
         .chars()
@@ -916,5 +987,112 @@ mod tests {
         found.dedup();
         assert!(!found.is_empty());
         assert_eq!(found, expected);
+    }
+}
+
+#[cfg(test)]
+mod word_index_tests {
+    use super::*;
+
+    /// A hit's position, term and words, for comparing two hit lists.
+    type HitKey = (u32, u32, u16, u32, u32, u32);
+
+    fn keys(hits: &[Hit]) -> Vec<HitKey> {
+        let mut keys: Vec<HitKey> = hits
+            .iter()
+            .map(|hit| {
+                let Hit {
+                    norm_start,
+                    norm_end,
+                    concept,
+                    entity,
+                    tok_start,
+                    tok_end,
+                    ..
+                } = *hit;
+                (norm_start, norm_end, concept, entity, tok_start, tok_end)
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// The hits the automaton walk accepts at the start of each ASCII word
+    /// (the way every word was matched before the index), and the hits
+    /// from the index's candidates.
+    fn walked_and_indexed(engine: &Engine, text: &NormText) -> (Vec<HitKey>, Vec<HitKey>) {
+        let bytes = text.norm.as_bytes();
+        let nfa = &engine.anchored_nfa;
+        let start_state = nfa.start_state(Anchored::Yes).unwrap();
+        let mut walked = Vec::new();
+        let mut indexed = Vec::new();
+        for (index, token) in text.tokens.iter().enumerate() {
+            if !token.ascii {
+                continue;
+            }
+            let start = token.norm_start as usize;
+            let mut state = start_state;
+            for (offset, &byte) in bytes[start..].iter().enumerate() {
+                state = nfa.next_state(Anchored::Yes, state, byte);
+                if nfa.is_dead(state) {
+                    break;
+                }
+                if !nfa.is_match(state) {
+                    continue;
+                }
+                for match_index in 0..nfa.match_len(state) {
+                    let local = nfa.match_pattern(state, match_index);
+                    if nfa.pattern_len(local) != offset + 1 {
+                        continue;
+                    }
+                    let pattern = engine.anchored_global[local.as_usize()] as usize;
+                    let end = start + offset + 1;
+                    engine.accept(text, &mut walked, start, end, pattern, Some(index));
+                }
+            }
+            let end = token.norm_end as usize;
+            engine
+                .ascii_words
+                .matches(bytes, start, end, |end, pattern| {
+                    engine.accept(
+                        text,
+                        &mut indexed,
+                        start,
+                        end,
+                        pattern as usize,
+                        Some(index),
+                    );
+                });
+        }
+        (keys(&walked), keys(&indexed))
+    }
+
+    /// The word index is an exact replacement for the walk on ASCII words:
+    /// same hits on our own fixtures and on text made to hit its edges
+    /// (terms running past the word, stems, three-byte stems, words of
+    /// eight bytes and more, the end of the text).
+    #[test]
+    fn word_index_finds_what_the_walk_finds() {
+        let taxonomy = Taxonomy::builtin();
+        let engine = Engine::new(&taxonomy);
+        let texts = [
+            include_str!("../tests/fixtures/seed-own-words.txt"),
+            "An arms embargo on South Sudan and Sudan. U.S. sanctions on the \
+             DPRK's arms-for-oil deals; RPGs and rpg launchers, sanctioned \
+             entities, the Treasury's OFAC, Department of the Treasury, \
+             surface-to-air missiles, counterintelligence, re-exported \
+             Waffenlieferungen, North Korea's, United Kingdom, arms",
+            "sanction",
+        ];
+        let mut text = NormText::default();
+        let mut compared = 0;
+        for source in texts {
+            text.build("Arms sale", source);
+            let (walked, indexed) = walked_and_indexed(&engine, &text);
+            assert_eq!(walked, indexed, "in {source:?}");
+            compared += walked.len();
+        }
+        assert!(compared > 40, "only {compared} hits compared");
     }
 }

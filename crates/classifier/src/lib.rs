@@ -37,6 +37,7 @@ mod jsonl;
 mod sanctions_list;
 mod taxonomy;
 mod text;
+mod word_index;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -20,6 +20,8 @@ pub(crate) struct Token {
     pub capitalized: bool,
     /// Whether the word has no lowercase letter in the original.
     pub no_lower: bool,
+    /// Whether the word is ASCII letters and digits only.
+    pub ascii: bool,
 }
 
 /// The normalized article. The title comes first, then a newline, then the
@@ -54,16 +56,19 @@ struct Breaks {
     space: bool,
 }
 
-/// [`BYTE_CLASS`] bits: an ASCII letter or digit, an ASCII lowercase letter.
+/// [`BYTE_CLASS`] bits: an ASCII letter or digit; an ASCII lowercase
+/// letter; an ASCII byte that normalization copies unchanged and that only
+/// ends a word (most punctuation).
 const WORD_BYTE: u8 = 1;
 const LOWER_BYTE: u8 = 2;
+const PLAIN_BYTE: u8 = 4;
 
-/// The class bits of each byte, so the word-run scan, which sees most
-/// bytes of an article, costs one load per byte instead of range checks.
+/// The class bits of each byte, so the scans, which see every byte of an
+/// article, cost one load per byte instead of range checks.
 static BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut byte = 0;
-    while byte < 256 {
+    while byte < 128 {
         let value = byte as u8;
         if value.is_ascii_alphanumeric() {
             table[byte] |= WORD_BYTE;
@@ -71,17 +76,141 @@ static BYTE_CLASS: [u8; 256] = {
         if value.is_ascii_lowercase() {
             table[byte] |= LOWER_BYTE;
         }
+        // What `push_other` does to these bytes is end the word and copy
+        // them; the others (sentence ends, whitespace, the backtick, which
+        // is folded to an apostrophe) need its full dispatch.
+        let special = matches!(
+            value,
+            b'.' | b'!' | b'?' | b';' | b'`' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' '
+        );
+        if !value.is_ascii_alphanumeric() && !special {
+            table[byte] |= PLAIN_BYTE;
+        }
         byte += 1;
     }
     table
 };
 
-/// Words after which a period does not end a sentence.
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sen", "rep", "gov", "jr", "sr", "inc",
-    "corp", "co", "ltd", "no", "vs", "jan", "feb", "mar", "apr", "aug", "sep", "sept", "oct",
-    "nov", "dec", "prof", "adm", "maj", "capt", "sgt", "gen", "bzw", "z", "dr", "nr", "ca", "etc",
-];
+/// Whether a word followed by a period is an abbreviation, after which the
+/// period does not end a sentence.
+fn is_abbreviation(word: &str) -> bool {
+    matches!(
+        word,
+        "mr" | "mrs"
+            | "ms"
+            | "dr"
+            | "st"
+            | "gen"
+            | "col"
+            | "lt"
+            | "sen"
+            | "rep"
+            | "gov"
+            | "jr"
+            | "sr"
+            | "inc"
+            | "corp"
+            | "co"
+            | "ltd"
+            | "no"
+            | "vs"
+            | "jan"
+            | "feb"
+            | "mar"
+            | "apr"
+            | "aug"
+            | "sep"
+            | "sept"
+            | "oct"
+            | "nov"
+            | "dec"
+            | "prof"
+            | "adm"
+            | "maj"
+            | "capt"
+            | "sgt"
+            | "bzw"
+            | "z"
+            | "nr"
+            | "ca"
+            | "etc"
+    )
+}
+
+/// Eight copies of a byte.
+const fn lanes(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+/// For each byte lane of `chunk` below 0x80, the lane's top bit set when
+/// the byte is at least `low` (bytes of 0x80 and above must be masked out
+/// by the caller). No lane carries into the next: a lane holds at most
+/// 0x7f + 0x7f.
+#[inline]
+fn lanes_at_least(chunk: u64, low: u8) -> u64 {
+    ((chunk & lanes(0x7f)) + lanes(0x80 - low)) & lanes(0x80)
+}
+
+/// The top bit of each byte lane of `chunk` that is an ASCII letter or digit.
+#[inline]
+fn word_lanes(chunk: u64) -> u64 {
+    let ascii = !chunk & lanes(0x80);
+    let digit = lanes_at_least(chunk, b'0') & !lanes_at_least(chunk, b'9' + 1);
+    // Setting bit 5 folds uppercase onto lowercase; the bytes it moves into
+    // a..z (none) are the only ones it could wrongly admit.
+    let folded = chunk | lanes(0x20);
+    let letter = lanes_at_least(folded, b'a') & !lanes_at_least(folded, b'z' + 1);
+    (digit | letter) & ascii
+}
+
+/// Appends the lowercased run of ASCII letters and digits starting at
+/// `start` to `out`; returns where the run ends and its classes ORed
+/// together ([`LOWER_BYTE`] set when it has a lowercase letter).
+///
+/// Eight bytes are classified and copied at once: a word of news text fits
+/// in one or two such steps, where a byte loop pays a table lookup, a test
+/// and a push per byte. The step writes all eight bytes and then cuts `out`
+/// back to the run, so no byte past the run survives.
+#[inline]
+fn copy_word_run(bytes: &[u8], start: usize, out: &mut Vec<u8>) -> (usize, u8) {
+    let mut end = start;
+    let mut seen = 0u8;
+    while let Some(eight) = bytes.get(end..end + 8) {
+        let chunk = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+        let word = word_lanes(chunk);
+        let run = ((!word & lanes(0x80)).trailing_zeros() / 8) as usize;
+        let kept = if run == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * run)) - 1
+        };
+        // A lowercase letter is a word byte with bits 6 and 5 set (digits
+        // lack bit 6, capitals bit 5).
+        if chunk & (chunk << 1) & (word >> 1) & kept != 0 {
+            seen |= LOWER_BYTE;
+        }
+        // For ASCII letters and digits, setting bit 5 is lowercasing:
+        // digits (0x30..=0x39) have it already.
+        let from = out.len();
+        out.extend_from_slice(&(chunk | lanes(0x20)).to_le_bytes());
+        out.truncate(from + run);
+        end += run;
+        if run < 8 {
+            return (end, seen | WORD_BYTE);
+        }
+    }
+    // The last few bytes of the field, one at a time.
+    while let Some(&next) = bytes.get(end) {
+        let class = BYTE_CLASS[next as usize];
+        if class & WORD_BYTE == 0 {
+            break;
+        }
+        seen |= class;
+        out.push(next | 0x20);
+        end += 1;
+    }
+    (end, seen)
+}
 
 impl NormText {
     pub fn clear(&mut self) {
@@ -153,6 +282,7 @@ impl NormText {
             sentence: *sentence,
             capitalized,
             no_lower: true,
+            ascii: true,
         });
     }
 
@@ -171,18 +301,8 @@ impl NormText {
         let mut index = 0;
         while index < bytes.len() {
             let byte = bytes[index];
-            if BYTE_CLASS[byte as usize] & WORD_BYTE != 0 {
-                // The common case, a run of ASCII letters and digits, is
-                // found with a table lookup per byte, then copied in bulk.
-                let end = index
-                    + bytes[index..]
-                        .iter()
-                        .position(|&next| BYTE_CLASS[next as usize] & WORD_BYTE == 0)
-                        .unwrap_or(bytes.len() - index);
-                // Usually settled by the word's second byte.
-                let has_lower = bytes[index..end]
-                    .iter()
-                    .any(|&next| BYTE_CLASS[next as usize] & LOWER_BYTE != 0);
+            let class = BYTE_CLASS[byte as usize];
+            if class & WORD_BYTE != 0 {
                 if !in_word {
                     self.start_token(
                         byte.is_ascii_uppercase(),
@@ -192,18 +312,28 @@ impl NormText {
                     );
                     in_word = true;
                 }
-                if has_lower {
+                // The common case, a run of ASCII letters and digits, is
+                // copied eight bytes at a time (see `word_run`).
+                let (end, seen) = copy_word_run(bytes, index, &mut self.building);
+                if seen & LOWER_BYTE != 0 {
                     if let Some(token) = self.tokens.last_mut() {
                         token.no_lower = false;
                     }
                 }
-                // For ASCII letters and digits, setting bit 5 is
-                // lowercasing: digits (0x30..=0x39) have it already. Unlike
-                // `to_ascii_lowercase` this has no branch and vectorizes.
-                self.building
-                    .extend(bytes[index..end].iter().map(|&byte| byte | 0x20));
                 index = end;
                 last_space = false;
+                continue;
+            }
+            if class & PLAIN_BYTE != 0 {
+                // Punctuation that only ends a word, handled exactly as
+                // `push_other` would but without its character dispatch.
+                if in_word {
+                    in_word = false;
+                    self.end_token();
+                }
+                self.building.push(byte);
+                last_space = false;
+                index += 1;
                 continue;
             }
             if byte == b' ' {
@@ -265,8 +395,9 @@ impl NormText {
                     );
                     *in_word = true;
                 }
-                if character.is_lowercase() {
-                    if let Some(token) = self.tokens.last_mut() {
+                if let Some(token) = self.tokens.last_mut() {
+                    token.ascii = false;
+                    if character.is_lowercase() {
                         token.no_lower = false;
                     }
                 }
@@ -296,9 +427,7 @@ impl NormText {
                     // "U.S." and "Mr." do not end a sentence; other periods
                     // end one when a capitalized word follows.
                     let abbreviation = match word {
-                        Some(word) => {
-                            word.chars().nth(1).is_none() || ABBREVIATIONS.contains(&word)
-                        }
+                        Some(word) => word.chars().nth(1).is_none() || is_abbreviation(word),
                         None => false,
                     };
                     if !abbreviation {
