@@ -46,6 +46,7 @@ use chrono::Utc;
 use wirewatch_model::{ArticleId, Classification, Evidence, LabelScore};
 
 use crate::engine::{Engine, RuleMatch, Scratch};
+use crate::taxonomy::Label;
 
 pub use crate::jsonl::{classify_jsonl, JsonlError};
 pub use crate::sanctions_list::{SanctionsList, SanctionsListError};
@@ -79,6 +80,8 @@ pub struct Classifier {
     thresholds: Vec<f32>,
     sanctions_list: Option<SanctionsList>,
     max_evidence: usize,
+    /// Built once: every classification carries a copy.
+    version: String,
 }
 
 thread_local! {
@@ -144,12 +147,13 @@ impl Classifier {
             } else {
                 options.max_evidence_per_label
             },
+            version: format!("wirewatch-classifier/{}", env!("CARGO_PKG_VERSION")),
         })
     }
 
     /// The version string written into every [`Classification`].
     pub fn version(&self) -> String {
-        format!("wirewatch-classifier/{}", env!("CARGO_PKG_VERSION"))
+        self.version.clone()
     }
 
     pub fn taxonomy(&self) -> &Taxonomy {
@@ -171,6 +175,29 @@ impl Classifier {
         })
     }
 
+    /// The score of `label`, with the rules that fired put in `matches`
+    /// (cleared first, so that one buffer serves every label in turn).
+    fn score_label(&self, scratch: &Scratch, label: &Label, matches: &mut Vec<RuleMatch>) -> f32 {
+        matches.clear();
+        self.engine
+            .eval_rules(scratch, &label.rules, false, matches);
+        self.engine
+            .eval_rules(scratch, &label.negatives, true, matches);
+        let mut keep = 1.0f32;
+        let mut damp = 1.0f32;
+        for found in matches.iter() {
+            if found.negative {
+                damp *= 1.0 - label.negatives[found.rule].weight;
+            } else {
+                keep *= 1.0 - label.rules[found.rule].weight;
+            }
+        }
+        let score = ((1.0 - keep) * damp).clamp(0.0, 1.0);
+        // Rounded so that scores compare equal across platforms and print
+        // the same in JSON and in explanations.
+        (score * 10_000.0).round() / 10_000.0
+    }
+
     fn verdicts(&self, scratch: &Scratch) -> Vec<LabelVerdict> {
         self.taxonomy
             .labels
@@ -178,23 +205,7 @@ impl Classifier {
             .zip(&self.thresholds)
             .map(|(label, &threshold)| {
                 let mut matches = Vec::new();
-                self.engine
-                    .eval_rules(scratch, &label.rules, false, &mut matches);
-                self.engine
-                    .eval_rules(scratch, &label.negatives, true, &mut matches);
-                let mut keep = 1.0f32;
-                let mut damp = 1.0f32;
-                for found in &matches {
-                    if found.negative {
-                        damp *= 1.0 - label.negatives[found.rule].weight;
-                    } else {
-                        keep *= 1.0 - label.rules[found.rule].weight;
-                    }
-                }
-                let score = ((1.0 - keep) * damp).clamp(0.0, 1.0);
-                // Rounded so that scores compare equal across platforms and
-                // print the same in JSON and in explanations.
-                let score = (score * 10_000.0).round() / 10_000.0;
+                let score = self.score_label(scratch, label, &mut matches);
                 LabelVerdict {
                     score,
                     threshold,
@@ -207,26 +218,32 @@ impl Classifier {
     /// Scores, evidence and entities of `document`.
     pub fn classify(&self, document: &Document<'_>) -> Classification {
         self.with_matched(document, |scratch| {
-            let verdicts = self.verdicts(scratch);
-            let mut labels = Vec::with_capacity(verdicts.len());
+            let mut labels = Vec::with_capacity(self.taxonomy.labels.len());
             let mut evidence = Vec::new();
-            for (label, verdict) in self.taxonomy.labels.iter().zip(&verdicts) {
+            // Label by label through one buffer: the matches are only read
+            // here, so no per-label verdict needs to outlive its turn.
+            let mut matches = Vec::new();
+            let mut offsets = CharOffsets {
+                title: CharCounter::new(document.title),
+                text: CharCounter::new(document.text),
+            };
+            for (label, &threshold) in self.taxonomy.labels.iter().zip(&self.thresholds) {
+                let score = self.score_label(scratch, label, &mut matches);
                 labels.push(LabelScore {
                     label: label.name.clone(),
-                    score: verdict.score,
-                    flagged: verdict.score >= verdict.threshold,
+                    score,
+                    flagged: score >= threshold,
                 });
-                for found in verdict
-                    .matches
+                for found in matches
                     .iter()
                     .filter(|found| !found.negative)
                     .take(self.max_evidence)
                 {
                     let rule = &label.rules[found.rule];
                     evidence.push(self.evidence(
-                        document,
                         scratch,
                         found,
+                        &mut offsets,
                         &label.name,
                         &rule.id,
                         rule.weight,
@@ -271,9 +288,9 @@ impl Classifier {
     /// hits when they share a field, else the first hit alone.
     fn evidence(
         &self,
-        document: &Document<'_>,
         scratch: &Scratch,
         found: &RuleMatch,
+        offsets: &mut CharOffsets<'_>,
         label: &str,
         rule: &str,
         weight: f32,
@@ -303,17 +320,22 @@ impl Classifier {
             (first.norm_start, first.norm_end)
         };
         let field = scratch.text.field_of(norm_start);
-        let source = match field {
-            wirewatch_model::EvidenceField::Title => document.title,
-            wirewatch_model::EvidenceField::Text => document.text,
+        let counter = match field {
+            wirewatch_model::EvidenceField::Title => &mut offsets.title,
+            wirewatch_model::EvidenceField::Text => &mut offsets.text,
         };
-        let (start, end) = scratch.text.char_range(source, norm_start, norm_end);
+        let source = counter.field;
+        let text = scratch.text.source_slice(source, norm_start, norm_end);
+        let (start, end) = match offset_in(source, text) {
+            Some(byte) => {
+                let start = counter.chars_before(byte);
+                (start, start + text.chars().count())
+            }
+            None => scratch.text.char_range(source, norm_start, norm_end),
+        };
         Evidence {
             label: label.to_string(),
-            text: scratch
-                .text
-                .source_slice(source, norm_start, norm_end)
-                .to_string(),
+            text: text.to_string(),
             start,
             end,
             field,
@@ -351,6 +373,55 @@ impl Classifier {
     }
 }
 
+/// Character offsets, which evidence reports, of byte offsets in one
+/// field. Each count goes on from the furthest offset already counted (or
+/// back from it, or up from the start, whichever is shorter), so the
+/// evidence of one article costs about one pass over its text rather than
+/// one per span.
+struct CharCounter<'a> {
+    field: &'a str,
+    /// A character boundary in `field` and the characters before it.
+    byte: usize,
+    chars: usize,
+}
+
+impl<'a> CharCounter<'a> {
+    fn new(field: &'a str) -> CharCounter<'a> {
+        CharCounter {
+            field,
+            byte: 0,
+            chars: 0,
+        }
+    }
+
+    /// The characters before `byte`, a character boundary in the field.
+    fn chars_before(&mut self, byte: usize) -> usize {
+        if byte >= self.byte {
+            self.chars += self.field[self.byte..byte].chars().count();
+            self.byte = byte;
+            self.chars
+        } else if byte < self.byte - byte {
+            self.field[..byte].chars().count()
+        } else {
+            self.chars - self.field[byte..self.byte].chars().count()
+        }
+    }
+}
+
+/// The byte offset of `part` in `whole` when it is a non-empty slice of
+/// it: where the slice starts, found without mapping the span again. An
+/// empty slice may point anywhere, so it gets `None`.
+fn offset_in(whole: &str, part: &str) -> Option<usize> {
+    let byte = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    (!part.is_empty() && byte <= whole.len() && part.len() <= whole.len() - byte).then_some(byte)
+}
+
+/// The character counters of a document's two fields.
+struct CharOffsets<'a> {
+    title: CharCounter<'a>,
+    text: CharCounter<'a>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,6 +454,37 @@ mod tests {
             .collect();
         assert_eq!(evidence.text, expected);
         assert!(evidence.text.contains("sanctions"), "{evidence:?}");
+    }
+
+    #[test]
+    fn char_counter_agrees_with_counting_from_the_start() {
+        let field = "«Привет» — the EU imposed ẞ sanctions 制裁 on Russia’s banks.";
+        let boundaries: Vec<usize> = (0..=field.len())
+            .filter(|&byte| field.is_char_boundary(byte))
+            .collect();
+        let mut counter = CharCounter::new(field);
+        let mut seed = 0x2545_f491_u64;
+        for _ in 0..500 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let byte = boundaries[(seed % boundaries.len() as u64) as usize];
+            assert_eq!(
+                counter.chars_before(byte),
+                field[..byte].chars().count(),
+                "{byte}"
+            );
+        }
+    }
+
+    #[test]
+    fn offset_in_finds_non_empty_subslices_only() {
+        let whole = "abc déf";
+        assert_eq!(offset_in(whole, &whole[4..]), Some(4));
+        assert_eq!(offset_in(whole, &whole[..3]), Some(0));
+        assert_eq!(offset_in(whole, &whole[3..3]), None);
+        let copy = String::from("déf");
+        assert_eq!(offset_in(whole, &copy), None);
     }
 
     #[test]
