@@ -46,6 +46,14 @@ pub(crate) struct NormText {
     pub non_ascii: bool,
 }
 
+/// Where normalization of a field stands between characters.
+#[derive(Clone, Copy, Debug, Default)]
+struct FieldState {
+    in_word: bool,
+    breaks: Breaks,
+    last_space: bool,
+}
+
 /// Punctuation seen since the last word that may end a sentence; applied
 /// when the next word starts, so a period followed by a lowercase word or a
 /// number does not break.
@@ -137,79 +145,12 @@ fn is_abbreviation(word: &str) -> bool {
     )
 }
 
-/// Eight copies of a byte.
-const fn lanes(byte: u8) -> u64 {
-    u64::from_le_bytes([byte; 8])
-}
-
-/// For each byte lane of `chunk` below 0x80, the lane's top bit set when
-/// the byte is at least `low` (bytes of 0x80 and above must be masked out
-/// by the caller). No lane carries into the next: a lane holds at most
-/// 0x7f + 0x7f.
+/// Ends the last word at normalized offset `end`.
 #[inline]
-fn lanes_at_least(chunk: u64, low: u8) -> u64 {
-    ((chunk & lanes(0x7f)) + lanes(0x80 - low)) & lanes(0x80)
-}
-
-/// The top bit of each byte lane of `chunk` that is an ASCII letter or digit.
-#[inline]
-fn word_lanes(chunk: u64) -> u64 {
-    let ascii = !chunk & lanes(0x80);
-    let digit = lanes_at_least(chunk, b'0') & !lanes_at_least(chunk, b'9' + 1);
-    // Setting bit 5 folds uppercase onto lowercase; the bytes it moves into
-    // a..z (none) are the only ones it could wrongly admit.
-    let folded = chunk | lanes(0x20);
-    let letter = lanes_at_least(folded, b'a') & !lanes_at_least(folded, b'z' + 1);
-    (digit | letter) & ascii
-}
-
-/// Appends the lowercased run of ASCII letters and digits starting at
-/// `start` to `out`; returns where the run ends and its classes ORed
-/// together ([`LOWER_BYTE`] set when it has a lowercase letter).
-///
-/// Eight bytes are classified and copied at once: a word of news text fits
-/// in one or two such steps, where a byte loop pays a table lookup, a test
-/// and a push per byte. The step writes all eight bytes and then cuts `out`
-/// back to the run, so no byte past the run survives.
-#[inline]
-fn copy_word_run(bytes: &[u8], start: usize, out: &mut Vec<u8>) -> (usize, u8) {
-    let mut end = start;
-    let mut seen = 0u8;
-    while let Some(eight) = bytes.get(end..end + 8) {
-        let chunk = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
-        let word = word_lanes(chunk);
-        let run = ((!word & lanes(0x80)).trailing_zeros() / 8) as usize;
-        let kept = if run == 8 {
-            u64::MAX
-        } else {
-            (1u64 << (8 * run)) - 1
-        };
-        // A lowercase letter is a word byte with bits 6 and 5 set (digits
-        // lack bit 6, capitals bit 5).
-        if chunk & (chunk << 1) & (word >> 1) & kept != 0 {
-            seen |= LOWER_BYTE;
-        }
-        // For ASCII letters and digits, setting bit 5 is lowercasing:
-        // digits (0x30..=0x39) have it already.
-        let from = out.len();
-        out.extend_from_slice(&(chunk | lanes(0x20)).to_le_bytes());
-        out.truncate(from + run);
-        end += run;
-        if run < 8 {
-            return (end, seen | WORD_BYTE);
-        }
+fn end_token(tokens: &mut [Token], end: usize) {
+    if let Some(token) = tokens.last_mut() {
+        token.norm_end = end as u32;
     }
-    // The last few bytes of the field, one at a time.
-    while let Some(&next) = bytes.get(end) {
-        let class = BYTE_CLASS[next as usize];
-        if class & WORD_BYTE == 0 {
-            break;
-        }
-        seen |= class;
-        out.push(next | 0x20);
-        end += 1;
-    }
-    (end, seen)
 }
 
 impl NormText {
@@ -257,7 +198,13 @@ impl NormText {
         if self.building.len() - emitted_from == source_len {
             return;
         }
-        let norm_end = self.building.len() as u32;
+        self.realign_at(self.building.len(), source_end);
+    }
+
+    /// Records that normalized offset `norm_end` is source offset
+    /// `source_end`.
+    fn realign_at(&mut self, norm_end: usize, source_end: u32) {
+        let norm_end = norm_end as u32;
         match self.anchors.last_mut() {
             Some(last) if last.0 == norm_end => last.1 = source_end,
             _ => self.anchors.push((norm_end, source_end)),
@@ -287,72 +234,18 @@ impl NormText {
     }
 
     fn end_token(&mut self) {
-        let end = self.building.len() as u32;
-        if let Some(token) = self.tokens.last_mut() {
-            token.norm_end = end;
-        }
+        end_token(&mut self.tokens, self.building.len());
     }
 
     fn push_field(&mut self, field: &str, sentence: &mut u32) {
         let bytes = field.as_bytes();
-        let mut in_word = false;
-        let mut breaks = Breaks::default();
-        let mut last_space = false;
+        let mut state = FieldState::default();
         let mut index = 0;
         while index < bytes.len() {
-            let byte = bytes[index];
-            let class = BYTE_CLASS[byte as usize];
-            if class & WORD_BYTE != 0 {
-                if !in_word {
-                    self.start_token(
-                        byte.is_ascii_uppercase(),
-                        byte.is_ascii_alphabetic(),
-                        &mut breaks,
-                        sentence,
-                    );
-                    in_word = true;
-                }
-                // The common case, a run of ASCII letters and digits, is
-                // copied eight bytes at a time (see `word_run`).
-                let (end, seen) = copy_word_run(bytes, index, &mut self.building);
-                if seen & LOWER_BYTE != 0 {
-                    if let Some(token) = self.tokens.last_mut() {
-                        token.no_lower = false;
-                    }
-                }
-                index = end;
-                last_space = false;
-                continue;
-            }
-            if class & PLAIN_BYTE != 0 {
-                // Punctuation that only ends a word, handled exactly as
-                // `push_other` would but without its character dispatch.
-                if in_word {
-                    in_word = false;
-                    self.end_token();
-                }
-                self.building.push(byte);
-                last_space = false;
-                index += 1;
-                continue;
-            }
-            if byte == b' ' {
-                // The next most common byte, handled here exactly as
-                // `push_other` would but without its character dispatch.
-                if in_word {
-                    in_word = false;
-                    self.end_token();
-                }
-                breaks.space = true;
-                let emitted_from = self.building.len();
-                if !last_space {
-                    self.building.push(b' ');
-                    last_space = true;
-                }
-                index += 1;
-                self.realign(emitted_from, index as u32, 1);
-                continue;
-            }
+            index = self.push_plain(bytes, index, &mut state, sentence);
+            let Some(&byte) = bytes.get(index) else {
+                break;
+            };
             let character = if byte < 0x80 {
                 char::from(byte)
             } else {
@@ -363,16 +256,124 @@ impl NormText {
             let emitted_from = self.building.len();
             self.push_other(
                 character,
-                &mut in_word,
-                &mut breaks,
-                &mut last_space,
+                &mut state.in_word,
+                &mut state.breaks,
+                &mut state.last_space,
                 sentence,
             );
             self.realign(emitted_from, index as u32, source_len);
         }
-        if in_word {
+        if state.in_word {
             self.end_token();
         }
+    }
+
+    /// Normalizes the bytes from `start` up to the first one that needs
+    /// more than lowercasing (a sentence end, a second space, a line break,
+    /// anything non-ASCII...), whose index it returns.
+    ///
+    /// Those bytes map one to one, so they are found and split into words
+    /// in one tight scan, then copied and lowercased in bulk; this is
+    /// where almost all of an English article goes. Words, breaks and
+    /// spaces are tracked exactly as `push_other` would.
+    fn push_plain(
+        &mut self,
+        bytes: &[u8],
+        start: usize,
+        state: &mut FieldState,
+        sentence: &mut u32,
+    ) -> usize {
+        // Locals rather than fields: the compiler keeps them in registers
+        // instead of storing each change.
+        let FieldState {
+            mut in_word,
+            mut breaks,
+            mut last_space,
+        } = *state;
+        let out_start = self.building.len();
+        let norm_at = |index: usize| (out_start + index - start) as u32;
+        let mut tokens = std::mem::take(&mut self.tokens);
+        let mut index = start;
+        while let Some(&byte) = bytes.get(index) {
+            let class = BYTE_CLASS[byte as usize];
+            if class & WORD_BYTE != 0 {
+                if !in_word {
+                    let capitalized = byte.is_ascii_uppercase();
+                    if breaks.hard
+                        || (breaks.period
+                            && breaks.space
+                            && (capitalized || !byte.is_ascii_alphabetic()))
+                    {
+                        *sentence += 1;
+                    }
+                    breaks = Breaks::default();
+                    tokens.push(Token {
+                        norm_start: norm_at(index),
+                        norm_end: norm_at(index),
+                        sentence: *sentence,
+                        capitalized,
+                        no_lower: true,
+                        ascii: true,
+                    });
+                    in_word = true;
+                }
+                let mut seen = class;
+                index += 1;
+                while let Some(&next) = bytes.get(index) {
+                    let next_class = BYTE_CLASS[next as usize];
+                    if next_class & WORD_BYTE == 0 {
+                        break;
+                    }
+                    seen |= next_class;
+                    index += 1;
+                }
+                if seen & LOWER_BYTE != 0 {
+                    if let Some(token) = tokens.last_mut() {
+                        token.no_lower = false;
+                    }
+                }
+                last_space = false;
+                continue;
+            }
+            if byte == b' ' {
+                if last_space {
+                    // Collapsed: not one to one.
+                    break;
+                }
+                if in_word {
+                    in_word = false;
+                    end_token(&mut tokens, norm_at(index) as usize);
+                }
+                breaks.space = true;
+                last_space = true;
+                index += 1;
+                continue;
+            }
+            if class & PLAIN_BYTE != 0 {
+                if in_word {
+                    in_word = false;
+                    end_token(&mut tokens, norm_at(index) as usize);
+                }
+                last_space = false;
+                index += 1;
+                continue;
+            }
+            break;
+        }
+        if in_word {
+            // The word may go on in non-ASCII letters; if not, the next
+            // character ends it where it is now.
+            end_token(&mut tokens, norm_at(index) as usize);
+        }
+        self.tokens = tokens;
+        *state = FieldState {
+            in_word,
+            breaks,
+            last_space,
+        };
+        self.building.extend_from_slice(&bytes[start..index]);
+        self.building[out_start..].make_ascii_lowercase();
+        index
     }
 
     /// Handles one character outside a run of ASCII letters and digits.
