@@ -427,10 +427,12 @@ impl Engine {
         for (index, token) in text.tokens.iter().enumerate() {
             let start = token.norm_start as usize;
             if token.ascii {
-                let end = token.norm_end as usize;
-                self.ascii_words.matches(bytes, start, end, |end, pattern| {
-                    self.accept(text, hits, start, end, pattern as usize, Some(index));
-                });
+                if self
+                    .ascii_words
+                    .may_match(bytes, start, token.norm_end as usize)
+                {
+                    self.ascii_word_hits(text, hits, index);
+                }
                 continue;
             }
             if !self.word_starts.may_start(&bytes[start..]) {
@@ -461,6 +463,18 @@ impl Engine {
         }
     }
 
+    /// The terms starting at ASCII word `index`, which passed the filter.
+    #[inline(never)]
+    fn ascii_word_hits(&self, text: &NormText, hits: &mut Vec<Hit>, index: usize) {
+        let token = &text.tokens[index];
+        let start = token.norm_start as usize;
+        let end = token.norm_end as usize;
+        self.ascii_words
+            .matches(text.norm.as_bytes(), start, end, |end, pattern| {
+                self.accept(text, hits, start, end, pattern as usize, Some(index));
+            });
+    }
+
     /// The terms that may start inside a word.
     #[inline(never)]
     fn floating_hits(&self, text: &NormText, hits: &mut Vec<Hit>) {
@@ -476,8 +490,8 @@ impl Engine {
             let mut position = 0;
             while position < bytes.len() {
                 // Skip to the next non-ASCII byte in one search.
-                match bytes[position..].iter().position(|&byte| byte >= 0x80) {
-                    Some(skip) => position += skip,
+                match next_non_ascii(bytes, position) {
+                    Some(found) => position = found,
                     None => break,
                 }
                 let run_start = position;
@@ -522,8 +536,33 @@ impl Engine {
         let floating = start_token.is_none();
         let left_bound =
             start_token.is_some() || start == 0 || !is_word_char_before(&text.norm, start);
-        let right_bound = end == text.norm.len() || !is_word_char_at(&text.norm, end);
+        let right_bound = match text.norm.as_bytes().get(end) {
+            None => true,
+            Some(&byte) if byte < 0x80 => !byte.is_ascii_alphanumeric(),
+            Some(_) => !is_word_char_at(&text.norm, end),
+        };
         let range = self.entry_start[pattern] as usize..self.entry_start[pattern + 1] as usize;
+        // The words the match covers, found once for all its entries.
+        let tok_start = start_token.unwrap_or_else(|| text.token_at(start as u32));
+        if tok_start >= text.tokens.len() {
+            return;
+        }
+        let match_tok_end = if text.tokens[tok_start].norm_end >= end as u32 {
+            tok_start
+        } else if start_token.is_some() {
+            // A term spans a few words: step to the last one it reaches.
+            let mut last = tok_start;
+            while text
+                .tokens
+                .get(last + 1)
+                .is_some_and(|next| next.norm_start < end as u32)
+            {
+                last += 1;
+            }
+            last
+        } else {
+            text.token_ending_at(end as u32)
+        };
         for entry in &self.entries[range] {
             if entry.open_left != floating {
                 continue;
@@ -535,14 +574,7 @@ impl Engine {
             // shows "Waffenlieferungen", not "waffenliefer".
             let mut hit_start = start as u32;
             let mut hit_end = end as u32;
-            let tok_start = start_token.unwrap_or_else(|| text.token_at(hit_start));
-            let mut tok_end = match text.tokens.get(tok_start) {
-                Some(token) if token.norm_end >= hit_end => tok_start,
-                _ => text.token_ending_at(hit_end),
-            };
-            if tok_start >= text.tokens.len() {
-                continue;
-            }
+            let mut tok_end = match_tok_end;
             if entry.upper_only
                 && !text.tokens[tok_start..=tok_end]
                     .iter()
@@ -904,6 +936,25 @@ fn order_hits(hits: &mut Vec<Hit>) {
         }
     }
     hits.truncate(kept);
+}
+
+/// The index of the first byte of 0x80 or above at or after `from`, eight
+/// bytes at a time: an article with one accented name is otherwise read a
+/// byte at a time to its end.
+fn next_non_ascii(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut position = from;
+    while let Some(eight) = bytes.get(position..position + 8) {
+        let chunk = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+        let high = chunk & 0x8080_8080_8080_8080;
+        if high != 0 {
+            return Some(position + (high.trailing_zeros() / 8) as usize);
+        }
+        position += 8;
+    }
+    bytes[position.min(bytes.len())..]
+        .iter()
+        .position(|&byte| byte >= 0x80)
+        .map(|skip| position + skip)
 }
 
 fn is_word_char_before(text: &str, byte: usize) -> bool {

@@ -22,10 +22,12 @@
 //! collision costs time, never a wrong match. Words with non-ASCII letters
 //! still take the automaton walk.
 
-/// Hash-table keys: a word's own key, or a stem prefix's of one to four
-/// bytes (the tag keeps the two kinds apart).
+/// Hash-table keys: a word's own key, a stem prefix's of one to four
+/// bytes, or a word's with the two bytes after it (the tags keep the kinds
+/// apart).
 const EXACT: u64 = 0;
 const STEM: u64 = 1;
+const PAIR: u64 = 2;
 
 /// Stems are indexed by at most this many leading bytes.
 const STEM_KEY_BYTES: usize = 4;
@@ -33,6 +35,7 @@ const STEM_KEY_BYTES: usize = 4;
 /// Filter bits: 2^16 (8 KB), so that the filter stays in the first-level
 /// cache while most words are rejected by it.
 const FILTER_BITS: u32 = 16;
+const FILTER_WORDS: usize = (1 << FILTER_BITS) / 64;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
@@ -62,7 +65,9 @@ struct Candidate {
 }
 #[derive(Debug)]
 pub(crate) struct WordIndex {
-    filter: Vec<u64>,
+    /// A fixed-size array, so that indexing it by a 16-bit value needs no
+    /// bounds check.
+    filter: Box<[u64; FILTER_WORDS]>,
     slots: Vec<Slot>,
     candidates: Vec<Candidate>,
     /// Every indexed pattern's bytes, back to back.
@@ -115,6 +120,18 @@ fn finish(state: u64, last: u64) -> u64 {
     (hash ^ hash >> 32).max(1)
 }
 
+/// The key of the patterns that run past a word whose key is `word_key`
+/// with the bytes `first` and `second`: filed apart from the word's own, so
+/// that "arms" followed by " s" is not checked against the dozens of
+/// "arms ..." terms.
+#[inline]
+fn pair_key(word_key: u64, first: u8, second: u8) -> u64 {
+    finish(
+        word_key ^ seed(PAIR, 2),
+        u64::from(first) | u64::from(second) << 8,
+    )
+}
+
 /// The key of `bytes[at..at + len]` of the given kind; for eight bytes or
 /// fewer, `finish(seed(kind, len), load(bytes, at, len))`.
 #[inline]
@@ -136,7 +153,7 @@ impl WordIndex {
     /// open on the right.
     pub fn new(patterns: &[(u32, &str)], stem: impl Fn(u32) -> bool) -> WordIndex {
         let mut index = WordIndex {
-            filter: vec![0; (1 << FILTER_BITS) / 64],
+            filter: Box::new([0; FILTER_WORDS]),
             slots: Vec::new(),
             candidates: Vec::new(),
             bytes: Vec::new(),
@@ -164,7 +181,12 @@ impl WordIndex {
                 next: load(bytes, run, after.min(8)),
             };
             index.bytes.extend_from_slice(bytes);
-            keyed.push((key(EXACT, bytes, 0, run), candidate));
+            let word_key = key(EXACT, bytes, 0, run);
+            if bytes.len() - run >= 2 {
+                keyed.push((pair_key(word_key, bytes[run], bytes[run + 1]), candidate));
+            } else {
+                keyed.push((word_key, candidate));
+            }
             if run == bytes.len() && stem(pattern) {
                 match bytes.len() {
                     1 | 2 => {
@@ -249,6 +271,23 @@ impl WordIndex {
         &self.bytes[candidate.offset as usize..(candidate.offset + candidate.len) as usize]
     }
 
+    /// Whether any pattern may match at the word `text[start..end]`: the
+    /// filter tests of [`WordIndex::matches`] alone, for the hot loop over
+    /// all words, which leaves the lookups to the few words that pass.
+    #[inline]
+    pub fn may_match(&self, text: &[u8], start: usize, end: usize) -> bool {
+        let word_len = end - start;
+        if word_len > 8 || self.short_stems != 0 {
+            return true;
+        }
+        let head = load(text, start, word_len);
+        let exact = finish(seed(EXACT, word_len), head);
+        self.may_hold(exact)
+            || (end + 2 <= text.len() && self.may_hold(pair_key(exact, text[end], text[end + 1])))
+            || (word_len >= STEM_KEY_BYTES
+                && self.may_hold(finish(seed(STEM, STEM_KEY_BYTES), head & 0xffff_ffff)))
+    }
+
     /// Calls `found(end, pattern)` for every indexed pattern that matches
     /// `text` at `start`, where `text[start..end]` is a word of ASCII
     /// letters and digits followed by neither.
@@ -268,8 +307,15 @@ impl WordIndex {
         } else {
             key(EXACT, text, start, word_len)
         };
-        if self.may_hold(exact) {
-            for candidate in self.lookup(exact) {
+        let mut keys = [exact, 0];
+        if end + 2 <= text.len() {
+            keys[1] = pair_key(exact, text[end], text[end + 1]);
+        }
+        for key in keys {
+            if key == 0 || !self.may_hold(key) {
+                continue;
+            }
+            for candidate in self.lookup(key) {
                 if self.continues(text, start, end, head, candidate) {
                     found(start + candidate.len as usize, candidate.pattern);
                 }
