@@ -256,8 +256,11 @@ struct Names<'s, 'a> {
     spans: &'s [Name],
     text: &'s NormText,
     source: &'a str,
-    /// Empty until [`Names::full_name`] first runs, then one per span.
-    texts: Vec<&'a str>,
+    /// Byte range in `source` of each span's text, once `mapped`. Kept with
+    /// the thread's buffers: a fresh vector per article cost more in the
+    /// allocator than the lookups that fill it.
+    ranges: &'s mut Vec<(usize, usize)>,
+    mapped: bool,
 }
 
 impl<'a> Names<'_, 'a> {
@@ -265,29 +268,40 @@ impl<'a> Names<'_, 'a> {
     /// `short`: "Mr. Mkrtychev" is "Ashot Mkrtychev" when the article
     /// names him in full.
     fn full_name(&mut self, short: usize) -> &'a str {
-        if self.texts.len() != self.spans.len() {
-            let (text, source) = (self.text, self.source);
-            self.texts = self
-                .spans
-                .iter()
-                .map(|name| text.source_slice(source, name.norm_start, name.norm_end))
-                .collect();
+        let source = self.source;
+        if !self.mapped {
+            let text = self.text;
+            self.ranges.clear();
+            self.ranges.extend(self.spans.iter().map(|name| {
+                let slice = text.source_slice(source, name.norm_start, name.norm_end);
+                // A slice of text is a slice of `source`; only an empty one
+                // may point elsewhere, and any empty range stands for it.
+                let start = crate::offset_in(source, slice).unwrap_or(0);
+                (start, start + slice.len())
+            }));
+            self.mapped = true;
         }
-        let short_text = self.texts[short];
-        let surname = short_text.rsplit(' ').next().unwrap_or(short_text);
+        let (short_start, short_end) = self.ranges[short];
+        let short_text = &source[short_start..short_end];
+        let surname = short_text
+            .rsplit(' ')
+            .next()
+            .unwrap_or(short_text)
+            .as_bytes();
         // Length and last byte first: they are inline compares and reject
         // most names before `ends_with` calls out to compare memory.
-        let surname_last = surname.as_bytes().last().copied();
-        self.texts
+        let surname_last = surname.last().copied();
+        let bytes = source.as_bytes();
+        self.ranges
             .iter()
             .copied()
-            .filter(|text| {
-                text.len() > short_text.len()
-                    && (surname_last.is_none() || text.as_bytes().last().copied() == surname_last)
-                    && text.ends_with(surname)
+            .filter(|&(start, end)| {
+                end - start > short_text.len()
+                    && (surname_last.is_none() || Some(bytes[end - 1]) == surname_last)
+                    && bytes[start..end].ends_with(surname)
             })
-            .max_by_key(|text| text.len())
-            .unwrap_or(short_text)
+            .max_by_key(|&(start, end)| end - start)
+            .map_or(short_text, |(start, end)| &source[start..end])
     }
 }
 
@@ -299,6 +313,10 @@ struct EntityScratch {
     /// Per word of the article: whether a country or body name covers it.
     in_entity: Vec<bool>,
     names: Vec<Name>,
+    /// [`Names::ranges`].
+    name_ranges: Vec<(usize, usize)>,
+    /// Entity indices of one kind already listed.
+    seen_entities: Vec<u32>,
 }
 
 thread_local! {
@@ -324,31 +342,47 @@ pub(crate) fn extract(
     sanctions_list: Option<&SanctionsList>,
 ) -> Entities {
     let mut entities = Entities::default();
-    // Each list in text order: a concept's hits are in text order.
-    for (concept, list) in [
-        (COUNTRY, &mut entities.countries),
-        (BODY, &mut entities.organisations),
-        (WEAPON, &mut entities.weapon_types),
-    ] {
-        let canonical = &taxonomy.entities[concept as usize];
-        for hit in engine.hits_of(scratch, concept) {
-            if hit.entity != NO_ENTITY {
-                push_unique(list, &canonical[hit.entity as usize]);
-            }
-        }
-    }
     ENTITY_SCRATCH.with(|cell| {
         let mut buffers = cell.borrow_mut();
+        // Each list in text order: a concept's hits are in text order. The
+        // distinct entities are gathered first, by index, which is cheaper
+        // to compare than a name and sizes the list once.
+        let seen = &mut buffers.seen_entities;
+        for (concept, list) in [
+            (COUNTRY, &mut entities.countries),
+            (BODY, &mut entities.organisations),
+            (WEAPON, &mut entities.weapon_types),
+        ] {
+            seen.clear();
+            for hit in engine.hits_of(scratch, concept) {
+                if hit.entity != NO_ENTITY && !seen.contains(&hit.entity) {
+                    seen.push(hit.entity);
+                }
+            }
+            list.reserve_exact(seen.len());
+            let canonical = &taxonomy.entities[concept as usize];
+            for &entity in seen.iter() {
+                push_unique(list, &canonical[entity as usize]);
+            }
+        }
         find_names(engine, scratch, &mut buffers);
+        let EntityScratch {
+            names: spans,
+            name_ranges,
+            ..
+        } = &mut *buffers;
         let mut names = Names {
-            spans: &buffers.names,
+            spans,
             text: &scratch.text,
             source: document.text,
-            texts: Vec::new(),
+            ranges: name_ranges,
+            mapped: false,
         };
         find_parties(taxonomy, engine, scratch, &mut names, &mut entities);
         let kept = buffers.in_entity.capacity() * std::mem::size_of::<bool>()
-            + buffers.names.capacity() * std::mem::size_of::<Name>();
+            + buffers.names.capacity() * std::mem::size_of::<Name>()
+            + buffers.name_ranges.capacity() * std::mem::size_of::<(usize, usize)>()
+            + buffers.seen_entities.capacity() * std::mem::size_of::<u32>();
         if kept > ENTITY_SCRATCH_KEEP_BYTES {
             *buffers = EntityScratch::default();
         }
@@ -365,7 +399,9 @@ pub(crate) fn extract(
 /// into `buffers.names`.
 fn find_names(engine: &Engine, scratch: &Scratch, buffers: &mut EntityScratch) {
     let text = &scratch.text;
-    let EntityScratch { in_entity, names } = buffers;
+    let EntityScratch {
+        in_entity, names, ..
+    } = buffers;
     in_entity.clear();
     in_entity.resize(text.tokens.len(), false);
     for concept in [COUNTRY, BODY] {
@@ -519,16 +555,22 @@ fn passive_between(text: &NormText, name_last: usize, verb: usize) -> bool {
         .any(|token| matches!(text.word(token), "was" | "were" | "been" | "is" | "are"))
 }
 
-/// The weapons named in `sentence`, into `kinds` (cleared first): their
-/// canonical names, else "arms" when only the generic noun occurs. They
-/// stay borrowed until a transfer keeps them, as most verbs of selling
-/// find no pair of countries.
-fn weapons_in<'t>(taxonomy: &'t Taxonomy, hits: &[Hit], sentence: u32, kinds: &mut Vec<&'t str>) {
-    kinds.clear();
-    let mut generic = false;
+/// The hits of `sentence`: hits are in text order, so a sentence's are
+/// contiguous.
+fn sentence_hits(hits: &[Hit], sentence: u32) -> &[Hit] {
     let from = hits.partition_point(|hit| hit.sentence < sentence);
     let to = hits.partition_point(|hit| hit.sentence <= sentence);
-    for hit in &hits[from..to.max(from)] {
+    &hits[from..to.max(from)]
+}
+
+/// The weapons named among a sentence's hits, into `kinds` (cleared
+/// first): their canonical names, else "arms" when only the generic noun
+/// occurs. They stay borrowed until a transfer keeps them, as most verbs
+/// of selling find no pair of countries.
+fn weapons_in<'t>(taxonomy: &'t Taxonomy, sentence_hits: &[Hit], kinds: &mut Vec<&'t str>) {
+    kinds.clear();
+    let mut generic = false;
+    for hit in sentence_hits {
         if hit.concept == WEAPON && hit.entity != NO_ENTITY {
             let name = taxonomy.entities[WEAPON as usize][hit.entity as usize].as_str();
             if !kinds.contains(&name) {
@@ -561,22 +603,19 @@ fn find_transfers(
             continue;
         };
         for hit in engine.hits_of(scratch, verb).take(MAX_ROLE_CUES) {
-            weapons_in(taxonomy, &scratch.hits, hit.sentence, &mut weapons);
+            let in_sentence = sentence_hits(&scratch.hits, hit.sentence);
+            weapons_in(taxonomy, in_sentence, &mut weapons);
             if weapons.is_empty() {
                 continue;
             }
-            // The nearest country before the verb is the last that fits.
-            let before = engine
-                .hits_of(scratch, COUNTRY)
-                .filter(|country| {
-                    country.sentence == hit.sentence
-                        && country.tok_end < hit.tok_start
-                        && country.tok_end + 12 >= hit.tok_start
-                })
-                .last();
-            let after = engine.hits_of(scratch, COUNTRY).find(|country| {
-                country.sentence == hit.sentence
-                    && country.tok_start > hit.tok_end
+            // Only countries of the verb's sentence count, so only its hits
+            // are looked at.
+            let countries = in_sentence.iter().filter(|other| other.concept == COUNTRY);
+            let before = countries.clone().rev().find(|country| {
+                country.tok_end < hit.tok_start && country.tok_end + 12 >= hit.tok_start
+            });
+            let after = countries.clone().find(|country| {
+                country.tok_start > hit.tok_end
                     && country.tok_start <= hit.tok_end + 12
                     && before.is_none_or(|before| before.entity != country.entity)
             });
@@ -681,7 +720,9 @@ mod tests {
         }
         let kept = ENTITY_SCRATCH.with(|cell| {
             let buffers = cell.borrow();
-            buffers.in_entity.capacity() + buffers.names.capacity() * std::mem::size_of::<Name>()
+            buffers.in_entity.capacity()
+                + buffers.names.capacity() * std::mem::size_of::<Name>()
+                + buffers.name_ranges.capacity() * std::mem::size_of::<(usize, usize)>()
         });
         assert!(
             kept <= ENTITY_SCRATCH_KEEP_BYTES,

@@ -411,7 +411,7 @@ impl<'a> CharCounter<'a> {
 /// The byte offset of `part` in `whole` when it is a non-empty slice of
 /// it: where the slice starts, found without mapping the span again. An
 /// empty slice may point anywhere, so it gets `None`.
-fn offset_in(whole: &str, part: &str) -> Option<usize> {
+pub(crate) fn offset_in(whole: &str, part: &str) -> Option<usize> {
     let byte = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
     (!part.is_empty() && byte <= whole.len() && part.len() <= whole.len() - byte).then_some(byte)
 }
