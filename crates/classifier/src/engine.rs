@@ -248,38 +248,45 @@ impl WordScanner {
     }
 
     /// Calls `found(start, end, engine pattern)` for every match, overlapping
-    /// ones included, as a whole-text overlapping search would.
+    /// ones included, as a whole-text overlapping search would; when the
+    /// terms are all letters and digits, the caller visits the words
+    /// itself with [`WordScanner::scan_word`] and this does nothing.
     fn scan(&self, text: &NormText, mut found: impl FnMut(usize, usize, u32)) {
-        if self.global.is_empty() {
+        if self.global.is_empty() || self.in_words {
             return;
         }
         let bytes = text.norm.as_bytes();
-        if !self.in_words {
-            self.walk(bytes, 0, bytes.len(), &mut found);
+        self.walk(bytes, 0, bytes.len(), &mut found);
+    }
+
+    /// The matches inside the word `bytes[start..end]`.
+    #[inline]
+    fn scan_word(
+        &self,
+        bytes: &[u8],
+        start: usize,
+        end: usize,
+        mut found: impl FnMut(usize, usize, u32),
+    ) {
+        if end - start < self.min_len {
             return;
         }
-        for token in &text.tokens {
-            let (start, end) = (token.norm_start as usize, token.norm_end as usize);
-            if end - start < self.min_len {
-                continue;
+        if let Some(term_starts) = &self.term_starts {
+            // A term starts no later than its length from the end.
+            let word = &bytes[start..end];
+            let may_hold = word[..word.len() - self.min_len + 4]
+                .windows(4)
+                .any(|four| {
+                    get_bit(
+                        term_starts,
+                        quad_index([four[0], four[1], four[2], four[3]]),
+                    )
+                });
+            if !may_hold {
+                return;
             }
-            if let Some(term_starts) = &self.term_starts {
-                // A term starts no later than its length from the end.
-                let word = &bytes[start..end];
-                let may_hold = word[..word.len() - self.min_len + 4]
-                    .windows(4)
-                    .any(|four| {
-                        get_bit(
-                            term_starts,
-                            quad_index([four[0], four[1], four[2], four[3]]),
-                        )
-                    });
-                if !may_hold {
-                    continue;
-                }
-            }
-            self.walk(bytes, start, end, &mut found);
         }
+        self.walk(bytes, start, end, &mut found);
     }
 
     fn walk(
@@ -424,8 +431,21 @@ impl Engine {
         let Ok(start_state) = nfa.start_state(Anchored::Yes) else {
             return;
         };
+        let floating = &self.floating_ascii;
+        let floating_in_words = floating.in_words && !floating.global.is_empty();
         for (index, token) in text.tokens.iter().enumerate() {
             let start = token.norm_start as usize;
+            if floating_in_words {
+                // The terms that may start inside a word, in the same visit.
+                floating.scan_word(
+                    bytes,
+                    start,
+                    token.norm_end as usize,
+                    |start, end, pattern| {
+                        self.accept(text, hits, start, end, pattern as usize, None);
+                    },
+                );
+            }
             if token.ascii {
                 if self
                     .ascii_words
@@ -1005,9 +1025,15 @@ mod tests {
              ammunition, Waffenexportgesetz, sanktionen, weiterzugeben.",
         );
         let mut per_word = Vec::new();
-        engine.floating_ascii.scan(&text, |start, end, pattern| {
-            per_word.push((start, end, pattern))
-        });
+        assert!(engine.floating_ascii.in_words);
+        for token in &text.tokens {
+            engine.floating_ascii.scan_word(
+                text.norm.as_bytes(),
+                token.norm_start as usize,
+                token.norm_end as usize,
+                |start, end, pattern| per_word.push((start, end, pattern)),
+            );
+        }
         let patterns: Vec<&str> = taxonomy
             .terms
             .iter()
