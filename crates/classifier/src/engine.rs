@@ -724,6 +724,17 @@ impl Engine {
     }
 
     fn eval_rule(&self, scratch: &Scratch, rule: &Rule) -> Option<Vec<u32>> {
+        // A rule needs a hit of one of each entry's concepts somewhere in
+        // the article: most rules lack one, and are settled by this before
+        // any search or allocation.
+        let present = |entry: &Vec<u16>| {
+            entry
+                .iter()
+                .any(|&concept| !self.concept_hits(scratch, concept).is_empty())
+        };
+        if !rule.all.iter().all(present) {
+            return None;
+        }
         let hits = &scratch.hits;
         let mut best: Option<Vec<u32>> = None;
         let mut chosen: Vec<u32> = Vec::with_capacity(rule.all.len());
