@@ -28,12 +28,9 @@ pub(crate) struct Token {
 /// text, so one automaton pass covers both and a match never spans the two.
 #[derive(Debug, Default)]
 pub(crate) struct NormText {
+    /// Built by appending whole slices of the source and whole characters,
+    /// so it never needs a UTF-8 check.
     pub norm: String,
-    /// `norm` while it is being built: bytes are appended without a UTF-8
-    /// check each, and one validation at the end turns them back into
-    /// `norm` (only whole characters are ever appended). Empty otherwise;
-    /// the two swap one allocation back and forth.
-    building: Vec<u8>,
     /// `(norm offset, source offset)` pairs from which offsets map one to
     /// one until the next pair: a pair is added only where normalization
     /// changed a length (a collapsed space, a folded quote), so an ASCII
@@ -165,19 +162,16 @@ impl NormText {
     /// Normalizes `title` and `text` into `self`, reusing its buffers.
     pub fn build(&mut self, title: &str, text: &str) {
         self.clear();
-        self.building = std::mem::take(&mut self.norm).into_bytes();
-        self.building.reserve(title.len() + text.len() + 1);
+        self.norm.reserve(title.len() + text.len() + 1);
         let mut sentence = 0u32;
         self.anchors.push((0, 0));
         self.push_field(title, &mut sentence);
         // The title is its own sentence, whatever punctuation it ends with.
         sentence += 1;
-        self.building.push(b'\n');
-        self.text_start = self.building.len() as u32;
+        self.norm.push('\n');
+        self.text_start = self.norm.len() as u32;
         self.anchors.push((self.text_start, 0));
         self.push_field(text, &mut sentence);
-        self.norm = String::from_utf8(std::mem::take(&mut self.building))
-            .expect("normalization appends whole characters only");
     }
 
     /// Appends a normalized character.
@@ -186,19 +180,17 @@ impl NormText {
         if !character.is_ascii() {
             self.non_ascii = true;
         }
-        let mut utf8 = [0u8; 4];
-        self.building
-            .extend_from_slice(character.encode_utf8(&mut utf8).as_bytes());
+        self.norm.push(character);
     }
 
     /// Records where normalized and source offsets meet again after a
     /// character whose normalized length differs from its source length.
     #[inline]
     fn realign(&mut self, emitted_from: usize, source_end: u32, source_len: usize) {
-        if self.building.len() - emitted_from == source_len {
+        if self.norm.len() - emitted_from == source_len {
             return;
         }
-        self.realign_at(self.building.len(), source_end);
+        self.realign_at(self.norm.len(), source_end);
     }
 
     /// Records that normalized offset `norm_end` is source offset
@@ -222,7 +214,7 @@ impl NormText {
             *sentence += 1;
         }
         *breaks = Breaks::default();
-        let word_start = self.building.len() as u32;
+        let word_start = self.norm.len() as u32;
         self.tokens.push(Token {
             norm_start: word_start,
             norm_end: word_start,
@@ -234,7 +226,7 @@ impl NormText {
     }
 
     fn end_token(&mut self) {
-        end_token(&mut self.tokens, self.building.len());
+        end_token(&mut self.tokens, self.norm.len());
     }
 
     fn push_field(&mut self, field: &str, sentence: &mut u32) {
@@ -242,7 +234,7 @@ impl NormText {
         let mut state = FieldState::default();
         let mut index = 0;
         while index < bytes.len() {
-            index = self.push_plain(bytes, index, &mut state, sentence);
+            index = self.push_plain(field, index, &mut state, sentence);
             let Some(&byte) = bytes.get(index) else {
                 break;
             };
@@ -253,7 +245,7 @@ impl NormText {
             };
             let source_len = character.len_utf8();
             index += source_len;
-            let emitted_from = self.building.len();
+            let emitted_from = self.norm.len();
             self.push_other(
                 character,
                 &mut state.in_word,
@@ -278,7 +270,7 @@ impl NormText {
     /// spaces are tracked exactly as `push_other` would.
     fn push_plain(
         &mut self,
-        bytes: &[u8],
+        field: &str,
         start: usize,
         state: &mut FieldState,
         sentence: &mut u32,
@@ -290,7 +282,8 @@ impl NormText {
             mut breaks,
             mut last_space,
         } = *state;
-        let out_start = self.building.len();
+        let bytes = field.as_bytes();
+        let out_start = self.norm.len();
         let norm_at = |index: usize| (out_start + index - start) as u32;
         let mut tokens = std::mem::take(&mut self.tokens);
         let mut index = start;
@@ -371,8 +364,9 @@ impl NormText {
             breaks,
             last_space,
         };
-        self.building.extend_from_slice(&bytes[start..index]);
-        self.building[out_start..].make_ascii_lowercase();
+        // The run is ASCII, so it starts and ends on character boundaries.
+        self.norm.push_str(&field[start..index]);
+        self.norm[out_start..].make_ascii_lowercase();
         index
     }
 
@@ -417,13 +411,10 @@ impl NormText {
                     let word = self
                         .tokens
                         .last()
-                        .filter(|token| token.norm_end == self.building.len() as u32)
+                        .filter(|token| token.norm_end == self.norm.len() as u32)
                         .and_then(|token| {
-                            // A token is whole characters, so this is valid.
-                            std::str::from_utf8(
-                                &self.building[token.norm_start as usize..token.norm_end as usize],
-                            )
-                            .ok()
+                            self.norm
+                                .get(token.norm_start as usize..token.norm_end as usize)
                         });
                     // "U.S." and "Mr." do not end a sentence; other periods
                     // end one when a capitalized word follows.
