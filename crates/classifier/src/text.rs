@@ -142,6 +142,43 @@ fn is_abbreviation(word: &str) -> bool {
     )
 }
 
+/// Eight copies of a byte.
+const fn lanes(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+/// For each byte lane of `chunk` below 0x80, the lane's top bit set when
+/// the byte is at least `low` (lanes of 0x80 and above must be masked out
+/// by the caller). No lane carries into the next: a lane holds at most
+/// 0x7f + 0x7f.
+#[inline]
+fn lanes_at_least(chunk: u64, low: u8) -> u64 {
+    ((chunk & lanes(0x7f)) + lanes(0x80 - low)) & lanes(0x80)
+}
+
+/// The top bit of each byte lane of `chunk` that is an ASCII letter or
+/// digit.
+#[inline]
+fn word_lanes(chunk: u64) -> u64 {
+    let ascii = !chunk & lanes(0x80);
+    let digit = lanes_at_least(chunk, b'0') & !lanes_at_least(chunk, b'9' + 1);
+    // Setting bit 5 folds capitals onto lowercase letters; no other byte
+    // lands in a..z by it.
+    let folded = chunk | lanes(0x20);
+    let letter = lanes_at_least(folded, b'a') & !lanes_at_least(folded, b'z' + 1);
+    (digit | letter) & ascii
+}
+
+/// A mask of the low `len` bytes of a u64 (`len` at most 8).
+#[inline]
+fn low_bytes(len: usize) -> u64 {
+    if len >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * len)) - 1
+    }
+}
+
 /// Ends the last word at normalized offset `end`.
 #[inline]
 fn end_token(tokens: &mut [Token], end: usize) {
@@ -312,13 +349,33 @@ impl NormText {
                 }
                 let mut seen = class;
                 index += 1;
-                while let Some(&next) = bytes.get(index) {
-                    let next_class = BYTE_CLASS[next as usize];
-                    if next_class & WORD_BYTE == 0 {
+                // The rest of the word, eight bytes at a time: its length
+                // comes from a bit count rather than from a branch per
+                // byte, which mispredicts at every word's end.
+                while let Some(eight) = bytes.get(index..index + 8) {
+                    let chunk = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+                    let word = word_lanes(chunk);
+                    let run = ((!word & lanes(0x80)).trailing_zeros() / 8) as usize;
+                    // A lowercase letter is a word byte with bits 6 and 5
+                    // set (digits lack bit 6, capitals bit 5).
+                    if chunk & (chunk << 1) & (word >> 1) & low_bytes(run) != 0 {
+                        seen |= LOWER_BYTE;
+                    }
+                    index += run;
+                    if run < 8 {
                         break;
                     }
-                    seen |= next_class;
-                    index += 1;
+                }
+                if index + 8 > bytes.len() {
+                    // The last few bytes of the field, one at a time.
+                    while let Some(&next) = bytes.get(index) {
+                        let next_class = BYTE_CLASS[next as usize];
+                        if next_class & WORD_BYTE == 0 {
+                            break;
+                        }
+                        seen |= next_class;
+                        index += 1;
+                    }
                 }
                 if seen & LOWER_BYTE != 0 {
                     if let Some(token) = tokens.last_mut() {
