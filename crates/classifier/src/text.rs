@@ -327,26 +327,7 @@ impl NormText {
         while let Some(&byte) = bytes.get(index) {
             let class = BYTE_CLASS[byte as usize];
             if class & WORD_BYTE != 0 {
-                if !in_word {
-                    let capitalized = byte.is_ascii_uppercase();
-                    if breaks.hard
-                        || (breaks.period
-                            && breaks.space
-                            && (capitalized || !byte.is_ascii_alphabetic()))
-                    {
-                        *sentence += 1;
-                    }
-                    breaks = Breaks::default();
-                    tokens.push(Token {
-                        norm_start: norm_at(index),
-                        norm_end: norm_at(index),
-                        sentence: *sentence,
-                        capitalized,
-                        no_lower: true,
-                        ascii: true,
-                    });
-                    in_word = true;
-                }
+                let run_start = index;
                 let mut seen = class;
                 index += 1;
                 // The rest of the word, eight bytes at a time: its length
@@ -377,12 +358,37 @@ impl NormText {
                         index += 1;
                     }
                 }
-                if seen & LOWER_BYTE != 0 {
-                    if let Some(token) = tokens.last_mut() {
-                        token.no_lower = false;
-                    }
-                }
                 last_space = false;
+                if in_word {
+                    // The word went on from non-ASCII letters before the
+                    // run; it ends where the next character says.
+                    if seen & LOWER_BYTE != 0 {
+                        if let Some(token) = tokens.last_mut() {
+                            token.no_lower = false;
+                        }
+                    }
+                    continue;
+                }
+                let capitalized = byte.is_ascii_uppercase();
+                if breaks.hard
+                    || (breaks.period
+                        && breaks.space
+                        && (capitalized || !byte.is_ascii_alphabetic()))
+                {
+                    *sentence += 1;
+                }
+                breaks = Breaks::default();
+                // The word is pushed whole: only a non-ASCII letter right
+                // after it can extend it (then `push_other` goes on with it).
+                tokens.push(Token {
+                    norm_start: norm_at(run_start),
+                    norm_end: norm_at(index),
+                    sentence: *sentence,
+                    capitalized,
+                    no_lower: seen & LOWER_BYTE == 0,
+                    ascii: true,
+                });
+                in_word = bytes.get(index).is_some_and(|&next| next >= 0x80);
                 continue;
             }
             if byte == b' ' {
