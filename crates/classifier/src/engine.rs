@@ -130,7 +130,13 @@ fn triple_index(first: u8, second: u8, third: u8) -> usize {
 }
 
 fn quad_index(bytes: [u8; 4]) -> usize {
-    (u32::from_le_bytes(bytes).wrapping_mul(0x9e37_79b1) >> (32 - THREE_BYTE_BITS)) as usize
+    quad_hash(bytes, THREE_BYTE_BITS)
+}
+
+/// Four bytes hashed to `bits` bits.
+#[inline]
+fn quad_hash(bytes: [u8; 4], bits: u32) -> usize {
+    (u32::from_le_bytes(bytes).wrapping_mul(0x9e37_79b1) >> (32 - bits)) as usize
 }
 
 fn set_bit(bits: &mut [u64], index: usize) {
@@ -210,8 +216,12 @@ struct WordScanner {
     /// Hashed first four bytes of every term (see [`quad_index`]): a word
     /// with no such four bytes where a term could start cannot contain a
     /// term, which one bit test per position shows faster than walking the
-    /// automaton. Only used when every term has four bytes or more.
+    /// automaton. Only used when every term has four bytes or more. Sized
+    /// to the terms (64 bits each, 1024 at least), so that the few of a
+    /// usual taxonomy take a couple of cache lines, not 8 KB.
     term_starts: Option<Vec<u64>>,
+    /// log2 of the number of bits in `term_starts`.
+    term_start_bits: u32,
 }
 
 impl WordScanner {
@@ -221,19 +231,24 @@ impl WordScanner {
             .start_kind(StartKind::Unanchored)
             .build(patterns.iter().map(|(_, text)| *text))
             .expect("lexicon terms are plain strings and always compile");
+        let term_start_bits = (patterns.len() * 64)
+            .next_power_of_two()
+            .clamp(1 << 10, 1 << THREE_BYTE_BITS)
+            .trailing_zeros();
         let term_starts = patterns.iter().all(|(_, text)| text.len() >= 4).then(|| {
-            let mut bits = vec![0u64; (1 << THREE_BYTE_BITS) / 64];
+            let mut bits = vec![0u64; (1 << term_start_bits) / 64];
             for (_, text) in patterns {
                 let first = text.as_bytes();
                 set_bit(
                     &mut bits,
-                    quad_index([first[0], first[1], first[2], first[3]]),
+                    quad_hash([first[0], first[1], first[2], first[3]], term_start_bits),
                 );
             }
             bits
         });
         WordScanner {
             term_starts,
+            term_start_bits,
             dfa,
             global: patterns.iter().map(|(index, _)| *index).collect(),
             min_len: patterns
@@ -279,7 +294,7 @@ impl WordScanner {
                 .any(|four| {
                     get_bit(
                         term_starts,
-                        quad_index([four[0], four[1], four[2], four[3]]),
+                        quad_hash([four[0], four[1], four[2], four[3]], self.term_start_bits),
                     )
                 });
             if !may_hold {
