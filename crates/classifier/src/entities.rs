@@ -441,6 +441,16 @@ fn find_names(engine: &Engine, scratch: &Scratch, buffers: &mut EntityScratch) {
     }
 }
 
+/// Whether word `token` comes right after a colon: what a cue announced
+/// ("the middleman ...: Ashot Mkrtychev").
+fn after_colon(text: &NormText, token: usize) -> bool {
+    token > 0 && {
+        let gap = &text.norm
+            [text.tokens[token - 1].norm_end as usize..text.tokens[token].norm_start as usize];
+        gap.trim_end() == ":"
+    }
+}
+
 fn joined_by_space(text: &NormText, token: usize) -> bool {
     let gap = &text.norm
         [text.tokens[token].norm_end as usize..text.tokens[token + 1].norm_start as usize];
@@ -498,12 +508,15 @@ fn find_parties(
             }
         }
     }
-    // "X ... brokered the deal", "arms dealer X", "X helped facilitate".
+    // "X ... brokered the deal", "arms dealer X", "X helped facilitate",
+    // "named the middleman at the centre of it: X".
     if let Some(broker) = taxonomy.roles.broker_cue {
         for hit in engine.hits_of(scratch, broker).take(MAX_ROLE_CUES) {
             let after = first_name_after(spans, hit.tok_end as usize).filter(|&index| {
                 let name = &spans[index];
-                name.first <= hit.tok_end as usize + 2 && sentence_of(name.first) == hit.sentence
+                let near = name.first <= hit.tok_end as usize + 2
+                    || (name.first <= hit.tok_end as usize + 12 && after_colon(text, name.first));
+                near && sentence_of(name.first) == hit.sentence
             });
             let before = last_name_before(spans, hit.tok_start as usize).filter(|&index| {
                 let name = &spans[index];

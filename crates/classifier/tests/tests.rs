@@ -162,6 +162,41 @@ mod seed {
         let (title, text) = split_story(&story);
         assert_seed_story(title, text);
     }
+    /// A broker named after the cue that announces him, or by what he did
+    /// with the weapons, not only right next to a cue word.
+    #[test]
+    fn brokers_named_after_a_colon_or_by_arranging_the_arms() {
+        let roles = |text: &str| {
+            classify("Arms deal", text)
+                .entities
+                .parties
+                .into_iter()
+                .map(|party| (party.name, party.role))
+                .collect::<Vec<_>>()
+        };
+        let announced = roles(
+            "Officials named the middleman at the centre of the deals: Ivan Petrov, \
+             a citizen of Slovakia, who sold them rifles.",
+        );
+        assert!(
+            announced.contains(&("Ivan Petrov".to_string(), PartyRole::Broker)),
+            "{announced:?}"
+        );
+        let arranged = roles(
+            "According to prosecutors, Maria Lopez helped both governments arrange the arms \
+             shipments last year.",
+        );
+        assert!(
+            arranged.contains(&("Maria Lopez".to_string(), PartyRole::Broker)),
+            "{arranged:?}"
+        );
+        // A colon far from any cue names no broker.
+        let unrelated = roles("The company named its new chief: Ivan Petrov.");
+        assert!(
+            !unrelated.iter().any(|(_, role)| *role == PartyRole::Broker),
+            "{unrelated:?}"
+        );
+    }
 }
 
 /// One test per kind of story that shares words with a label but is not
