@@ -965,11 +965,17 @@ fn order_hits(hits: &mut Vec<Hit>) {
     });
     // An entity named inside a longer name of the same kind ("Korea" in
     // "North Korea") is not a second entity.
+    // `reach[c]`: the furthest end of a kept hit of entity kind `c`; a hit
+    // ending beyond it is inside none, which settles most without a look
+    // back.
+    let mut reach = [0u32; ENTITY_CONCEPTS.len()];
     let mut kept = 0;
     for index in 0..hits.len() {
         let hit = hits[index];
-        let is_entity = (hit.concept as usize) < ENTITY_CONCEPTS.len();
+        let kind = hit.concept as usize;
+        let is_entity = kind < ENTITY_CONCEPTS.len();
         let inside = is_entity
+            && reach[kind] >= hit.norm_end
             && hits[..kept].iter().rev().take(8).any(|earlier| {
                 earlier.concept == hit.concept
                     && earlier.norm_start <= hit.norm_start
@@ -977,6 +983,9 @@ fn order_hits(hits: &mut Vec<Hit>) {
                     && (earlier.norm_end - earlier.norm_start) > (hit.norm_end - hit.norm_start)
             });
         if !inside {
+            if is_entity {
+                reach[kind] = reach[kind].max(hit.norm_end);
+            }
             hits[kept] = hit;
             kept += 1;
         }
