@@ -1207,4 +1207,31 @@ mod word_index_tests {
         }
         assert!(compared > 40, "only {compared} hits compared");
     }
+
+    /// The same on every item of the shared dev corpus, in all its
+    /// languages (when `../shared` is beside the repository).
+    #[test]
+    fn word_index_finds_what_the_walk_finds_on_the_dev_corpus() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/classify/dev.jsonl"
+        );
+        let Ok(corpus) = std::fs::read_to_string(path) else {
+            eprintln!("\n!!! SKIPPING word_index_finds_what_the_walk_finds_on_the_dev_corpus: {path} not found\n");
+            return;
+        };
+        let taxonomy = Taxonomy::builtin();
+        let engine = Engine::new(&taxonomy);
+        let mut text = NormText::default();
+        let mut compared = 0;
+        for line in corpus.lines() {
+            let item: serde_json::Value = serde_json::from_str(line).unwrap();
+            let body = item["text"].as_str().unwrap_or("");
+            text.build(item["title"].as_str().unwrap_or(""), body);
+            let (walked, indexed) = walked_and_indexed(&engine, &text);
+            assert_eq!(walked, indexed, "in item {}", item["id"]);
+            compared += walked.len();
+        }
+        assert!(compared > 1000, "only {compared} hits compared");
+    }
 }
