@@ -339,9 +339,10 @@ impl NormText {
                     let run = ((!word & lanes(0x80)).trailing_zeros() / 8) as usize;
                     // A lowercase letter is a word byte with bits 6 and 5
                     // set (digits lack bit 6, capitals bit 5).
-                    if chunk & (chunk << 1) & (word >> 1) & low_bytes(run) != 0 {
-                        seen |= LOWER_BYTE;
-                    }
+                    // Without a branch: whether a word has a lowercase
+                    // letter in its first eight bytes is anyone's guess.
+                    let lower = chunk & (chunk << 1) & (word >> 1) & low_bytes(run) != 0;
+                    seen |= LOWER_BYTE * u8::from(lower);
                     index += run;
                     if run < 8 {
                         break;

@@ -282,10 +282,13 @@ impl WordIndex {
         }
         let head = load(text, start, word_len);
         let exact = finish(seed(EXACT, word_len), head);
-        self.may_hold(exact)
+        // The stem test is made whatever the length and its outcome masked,
+        // rather than branching on a length that varies word to word.
+        let stem = finish(seed(STEM, STEM_KEY_BYTES), head & 0xffff_ffff);
+        let stem_fits = word_len >= STEM_KEY_BYTES;
+        (stem_fits & self.may_hold(stem))
+            || self.may_hold(exact)
             || (end + 2 <= text.len() && self.may_hold(pair_key(exact, text[end], text[end + 1])))
-            || (word_len >= STEM_KEY_BYTES
-                && self.may_hold(finish(seed(STEM, STEM_KEY_BYTES), head & 0xffff_ffff)))
     }
 
     /// Calls `found(end, pattern)` for every indexed pattern that matches
