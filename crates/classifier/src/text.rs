@@ -171,7 +171,7 @@ fn word_lanes(chunk: u64) -> u64 {
 
 /// A mask of the low `len` bytes of a u64 (`len` at most 8).
 #[inline]
-fn low_bytes(len: usize) -> u64 {
+pub(crate) fn low_bytes(len: usize) -> u64 {
     if len >= 8 {
         u64::MAX
     } else {

@@ -81,16 +81,6 @@ fn is_word_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric()
 }
 
-/// A mask of the low `len` bytes of a u64 (`len` at most 8).
-#[inline]
-fn low_bytes(len: usize) -> u64 {
-    if len >= 8 {
-        u64::MAX
-    } else {
-        (1u64 << (8 * len)) - 1
-    }
-}
-
 /// Up to eight bytes from `at`, little-endian, zero above `len`.
 #[inline]
 fn load(bytes: &[u8], at: usize, len: usize) -> u64 {
@@ -104,6 +94,8 @@ fn load(bytes: &[u8], at: usize, len: usize) -> u64 {
             .fold(0u64, |value, &byte| value << 8 | u64::from(byte))
     }
 }
+
+use crate::text::low_bytes;
 
 const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
 
