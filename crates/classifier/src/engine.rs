@@ -1,11 +1,12 @@
-//! The compiled taxonomy: one Aho-Corasick automaton over every term of
-//! every lexicon and entity list, and the rule evaluation over its matches.
+//! The compiled taxonomy: every term of every lexicon and entity list made
+//! findable per word, and the rule evaluation over the terms found.
 //!
-//! Classifying an article is: normalize (one pass), run the automaton (one
-//! pass), keep the matches that sit on word boundaries as [`Hit`]s, index
-//! them by concept, then check each rule's concepts for co-occurrence
-//! within its window. Rules cost a few comparisons per hit, so the two
-//! linear passes over the text dominate.
+//! Classifying an article is: normalize (one pass), find the terms starting
+//! at each word (a hashed word index for ASCII words, see `word_index`; an
+//! anchored Aho-Corasick walk for others; small automata for the terms that
+//! may start inside a word), keep the matches that sit on word boundaries
+//! as [`Hit`]s, index them by concept, then check each rule's concepts for
+//! co-occurrence within its window.
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa, nfa, AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};

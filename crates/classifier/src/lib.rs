@@ -12,7 +12,7 @@
 //!   file, line and column.
 //! - [`ClassifierOptions`]: runtime overrides (thresholds) and an optional
 //!   [`SanctionsList`] (the OFAC SDN CSV) whose names are looked up in text.
-//! - [`Classifier`]: the taxonomy compiled into one Aho-Corasick automaton.
+//! - [`Classifier`]: the taxonomy compiled for matching word by word.
 //!   [`Classifier::classify`] turns a [`Document`] into a
 //!   [`Classification`]: a score in [0, 1] per label, `flagged` when it
 //!   reaches the label's threshold, the evidence spans (character offsets
