@@ -1031,6 +1031,55 @@ fn is_word_char_at(text: &str, byte: usize) -> bool {
 mod tests {
     use super::*;
 
+    fn hit(norm_start: u32, norm_end: u32, concept: u16) -> Hit {
+        Hit {
+            concept,
+            entity: NO_ENTITY,
+            norm_start,
+            norm_end,
+            tok_start: norm_start,
+            tok_end: norm_end,
+            sentence: 0,
+            in_title: false,
+        }
+    }
+
+    /// Hits in any order come out as a full sort would put them, with
+    /// duplicates dropped: in order but for a few (the insertion sort's
+    /// case), reversed, and shuffled (past its move budget).
+    #[test]
+    fn hits_are_ordered_whatever_order_they_come_in() {
+        let sorted: Vec<Hit> = (0..400)
+            .map(|index| {
+                hit(
+                    index * 3,
+                    index * 3 + 1 + index % 3,
+                    10 + (index % 5) as u16,
+                )
+            })
+            .collect();
+        let key = |hit: &Hit| (hit.norm_start, hit.norm_end, hit.concept);
+        let mut nearly = sorted.clone();
+        nearly.swap(10, 11);
+        nearly.push(sorted[5]);
+        let mut reversed = sorted.clone();
+        reversed.reverse();
+        let mut shuffled = sorted.clone();
+        let mut seed = 0x9e37_79b9_u64;
+        for index in (1..shuffled.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            shuffled.swap(index, (seed % (index as u64 + 1)) as usize);
+        }
+        for mut hits in [nearly, reversed, shuffled] {
+            order_hits(&mut hits);
+            let got: Vec<_> = hits.iter().map(key).collect();
+            let want: Vec<_> = sorted.iter().map(key).collect();
+            assert_eq!(got, want);
+        }
+    }
+
     /// The word-start filter only skips the automaton walk; it must never
     /// reject a word that begins an anchored term, whatever follows it.
     #[test]
