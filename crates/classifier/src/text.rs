@@ -389,7 +389,17 @@ impl NormText {
                     no_lower: seen & LOWER_BYTE == 0,
                     ascii: true,
                 });
-                in_word = bytes.get(index).is_some_and(|&next| next >= 0x80);
+                match bytes.get(index) {
+                    // Most words end at a single space: taken here, as the
+                    // space branch below would, without another dispatch.
+                    Some(b' ') => {
+                        in_word = false;
+                        breaks.space = true;
+                        last_space = true;
+                        index += 1;
+                    }
+                    next => in_word = next.is_some_and(|&next| next >= 0x80),
+                }
                 continue;
             }
             if byte == b' ' {
