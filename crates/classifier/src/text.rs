@@ -67,6 +67,8 @@ struct Breaks {
 const WORD_BYTE: u8 = 1;
 const LOWER_BYTE: u8 = 2;
 const PLAIN_BYTE: u8 = 4;
+/// `!`, `?` and `;`: copied, and they end the sentence.
+const HARD_BYTE: u8 = 8;
 
 /// The class bits of each byte, so the scans, which see every byte of an
 /// article, cost one load per byte instead of range checks.
@@ -91,10 +93,23 @@ static BYTE_CLASS: [u8; 256] = {
         if !value.is_ascii_alphanumeric() && !special {
             table[byte] |= PLAIN_BYTE;
         }
+        if matches!(value, b'!' | b'?' | b';') {
+            table[byte] |= HARD_BYTE;
+        }
         byte += 1;
     }
     table
 };
+
+/// [`is_abbreviation`] of a word of up to four ASCII letters and digits in
+/// any case.
+fn is_abbreviation_ascii(word: &[u8]) -> bool {
+    let mut lower = [0u8; 4];
+    let lower = &mut lower[..word.len()];
+    lower.copy_from_slice(word);
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower).is_ok_and(is_abbreviation)
+}
 
 /// Whether a word followed by a period is an abbreviation, after which the
 /// period does not end a sentence.
@@ -425,6 +440,37 @@ impl NormText {
                 index += 1;
                 continue;
             }
+            // Sentence ends are copied too; handled here exactly as
+            // `push_other` would, as long as the word before a period is
+            // ASCII and in this run (else `push_other` looks at it).
+            if class & HARD_BYTE != 0 || byte == b'.' {
+                if in_word {
+                    break;
+                }
+                if byte == b'.' {
+                    let before = tokens
+                        .last()
+                        .filter(|token| token.norm_end == norm_at(index));
+                    let abbreviation = match before {
+                        None => false,
+                        Some(token) if token.ascii && token.norm_start >= out_start as u32 => {
+                            let len = (token.norm_end - token.norm_start) as usize;
+                            let word = &bytes[index - len..index];
+                            len == 1 || (len <= 4 && is_abbreviation_ascii(word))
+                        }
+                        Some(_) => break,
+                    };
+                    if !abbreviation {
+                        breaks.period = true;
+                        breaks.space = false;
+                    }
+                } else {
+                    breaks.hard = true;
+                }
+                last_space = false;
+                index += 1;
+                continue;
+            }
             break;
         }
         if in_word {
@@ -650,6 +696,37 @@ mod tests {
                 ("more", 3)
             ]
         );
+    }
+
+    /// Periods after ASCII words are settled in the fast path, those after
+    /// words with other letters in the general one: both number alike.
+    #[test]
+    fn sentence_ends_after_ascii_and_other_words() {
+        let mut norm = NormText::default();
+        norm.build(
+            "T",
+            "Sent to Zürich. Then Dr. Müller left; CAPT. Ono came! São Paulo. Corp. Ltd. e.g. Ok?",
+        );
+        let sentences: Vec<(&str, u32)> = words(&norm);
+        let sentence_of = |word: &str| {
+            sentences
+                .iter()
+                .find(|(candidate, _)| *candidate == word)
+                .map(|(_, sentence)| *sentence)
+                .unwrap()
+        };
+        assert_eq!(sentence_of("sent"), 1);
+        assert_eq!(sentence_of("zürich"), 1);
+        assert_eq!(sentence_of("then"), 2);
+        // "Dr." and "CAPT." are abbreviations, in any case.
+        assert_eq!(sentence_of("müller"), 2);
+        assert_eq!(sentence_of("capt"), 3);
+        assert_eq!(sentence_of("ono"), 3);
+        assert_eq!(sentence_of("são"), 4);
+        assert_eq!(sentence_of("corp"), 5);
+        // "Corp." and "Ltd." do not end a sentence; "e.g." is single letters.
+        assert_eq!(sentence_of("ltd"), 5);
+        assert_eq!(sentence_of("ok"), 5);
     }
 
     #[test]
