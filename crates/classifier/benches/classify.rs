@@ -7,62 +7,15 @@
 //! articles per second (one core: criterion runs on one thread).
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use wirewatch_classifier::{Classifier, ClassifierOptions, Document, Taxonomy};
 use wirewatch_model::ArticleId;
 
-const ARTICLE_BYTES: usize = 5 * 1024;
-const ARTICLES: usize = 64;
+#[path = "support/articles.rs"]
+mod articles;
 
-fn source_texts() -> Vec<String> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = manifest.join("../../../shared/data/classify/dev.jsonl");
-    if let Ok(contents) = std::fs::read_to_string(&corpus) {
-        let texts: Vec<String> = contents
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|record| record["lang"] == "en")
-            .filter_map(|record| record["text"].as_str().map(str::to_string))
-            .collect();
-        if !texts.is_empty() {
-            return texts;
-        }
-    }
-    eprintln!(
-        "bench: {} not found, using the crate's fixture",
-        corpus.display()
-    );
-    let fixture =
-        std::fs::read_to_string(manifest.join("tests/fixtures/seed-own-words.txt")).unwrap();
-    fixture.split("\n\n").map(str::to_string).collect()
-}
-
-/// `ARTICLES` articles of about `ARTICLE_BYTES` each, with titles.
-fn articles() -> Vec<(String, String)> {
-    let texts = source_texts();
-    let mut next = texts.iter().cycle();
-    (0..ARTICLES)
-        .map(|_| {
-            let mut body = String::with_capacity(ARTICLE_BYTES + 2048);
-            let first = next.next().unwrap();
-            let title: String = first
-                .split(['.', '\n'])
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(90)
-                .collect();
-            body.push_str(first);
-            while body.len() < ARTICLE_BYTES {
-                body.push_str("\n\n");
-                body.push_str(next.next().unwrap());
-            }
-            (title, body)
-        })
-        .collect()
-}
+use articles::articles;
 
 fn bench(criterion: &mut Criterion) {
     let classifier = Classifier::new(Taxonomy::builtin(), ClassifierOptions::default()).unwrap();

@@ -1,4 +1,4 @@
-//! The criterion bench's articles (`benches/classify.rs`: English dev items
+//! The criterion bench's articles (`benches/support/articles.rs`: English dev items
 //! concatenated to ~5 KB, with titles), classified ROUNDS times. Prints each
 //! article's classification as JSON without `classified_at`, so that two
 //! builds can be diffed on full evidence and entities, and gives callgrind
@@ -12,46 +12,14 @@
 //! `bench_dump --all FILE.jsonl` instead dumps every item of a corpus, in
 //! every language, title-less as `wirewatch classify --jsonl` reads them.
 
-use std::path::Path;
-
 use wirewatch_classifier::{Classifier, ClassifierOptions, Document, Taxonomy};
 use wirewatch_model::ArticleId;
 
-const ARTICLE_BYTES: usize = 5 * 1024;
-const ARTICLES: usize = 64;
+// The same articles as the bench, so the dump covers what it times.
+#[path = "../benches/support/articles.rs"]
+mod articles;
 
-/// The same construction as the bench, so the dump covers what it times.
-fn articles() -> Vec<(String, String)> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = manifest.join("../../../shared/data/classify/dev.jsonl");
-    let contents = std::fs::read_to_string(&corpus).expect("the shared dev corpus");
-    let texts: Vec<String> = contents
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|record| record["lang"] == "en")
-        .filter_map(|record| record["text"].as_str().map(str::to_string))
-        .collect();
-    let mut next = texts.iter().cycle();
-    (0..ARTICLES)
-        .map(|_| {
-            let mut body = String::with_capacity(ARTICLE_BYTES + 2048);
-            let first = next.next().unwrap();
-            let title: String = first
-                .split(['.', '\n'])
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(90)
-                .collect();
-            body.push_str(first);
-            while body.len() < ARTICLE_BYTES {
-                body.push_str("\n\n");
-                body.push_str(next.next().unwrap());
-            }
-            (title, body)
-        })
-        .collect()
-}
+use articles::articles;
 
 /// Every item of a JSON-lines corpus, its `title` (if any) and `text`.
 fn corpus(path: &str) -> Vec<(String, String)> {
