@@ -1,10 +1,12 @@
-//! Classifier throughput on ~5 KB English articles.
+//! Classifier throughput on 5 KB English articles, one thread.
 //!
-//! The articles are real news text: the English items of the shared dev
-//! corpus (`../shared/data/classify/dev.jsonl`), concatenated in file order
-//! until each article reaches 5 KB. Without the shared folder the crate's
-//! own seed-story fixture is repeated instead. Throughput is reported in
-//! articles per second (one core: criterion runs on one thread).
+//! Two sets of 64 real articles (see `support/articles.rs`): `news`, the
+//! English article bodies of the shared extraction benchmark (pages on
+//! every subject, what a feed watcher mostly sees), and `dev_items`, the
+//! English items of the shared dev corpus joined to the same size (every
+//! paragraph about arms, sanctions or a look-alike: the dense case, with
+//! several hundred hits per article). Throughput is in articles per
+//! second.
 
 use std::hint::black_box;
 
@@ -15,11 +17,22 @@ use wirewatch_model::ArticleId;
 #[path = "support/articles.rs"]
 mod articles;
 
-use articles::articles;
-
 fn bench(criterion: &mut Criterion) {
     let classifier = Classifier::new(Taxonomy::builtin(), ClassifierOptions::default()).unwrap();
-    let articles = articles();
+    for (name, articles) in [
+        ("news", articles::news_articles()),
+        ("dev_items", articles::dev_articles()),
+    ] {
+        bench_set(criterion, &classifier, name, &articles);
+    }
+}
+
+fn bench_set(
+    criterion: &mut Criterion,
+    classifier: &Classifier,
+    name: &str,
+    articles: &[(String, String)],
+) {
     let ids: Vec<ArticleId> = (0..articles.len())
         .map(|index| ArticleId::from_key(&index.to_string()))
         .collect();
@@ -29,7 +42,7 @@ fn bench(criterion: &mut Criterion) {
         .sum::<usize>()
         / articles.len();
     eprintln!(
-        "bench: {} articles, {mean_bytes} bytes each on average",
+        "bench {name}: {} articles, {mean_bytes} bytes each on average",
         articles.len()
     );
     let documents: Vec<Document<'_>> = articles
@@ -43,7 +56,7 @@ fn bench(criterion: &mut Criterion) {
         })
         .collect();
 
-    let mut group = criterion.benchmark_group("classify_5kb_en");
+    let mut group = criterion.benchmark_group(format!("classify_5kb_en/{name}"));
     group.throughput(Throughput::Elements(documents.len() as u64));
     group.bench_function("classify", |bencher| {
         bencher.iter(|| {

@@ -1,11 +1,12 @@
-//! The criterion bench's articles (`benches/support/articles.rs`: English dev items
-//! concatenated to ~5 KB, with titles), classified ROUNDS times. Prints each
+//! The criterion bench's articles (`benches/support/articles.rs`: English
+//! dev items joined into 5 KB articles, or with `--news` the English
+//! article bodies of the extraction benchmark), classified ROUNDS times. Prints each
 //! article's classification as JSON without `classified_at`, so that two
 //! builds can be diffed on full evidence and entities, and gives callgrind
 //! a fixed, load-independent workload:
 //!
 //! ```text
-//! cargo run --release -p wirewatch-classifier --example bench_dump [-- ROUNDS]
+//! cargo run --release -p wirewatch-classifier --example bench_dump [-- [--news] ROUNDS]
 //! valgrind --tool=callgrind target/release/examples/bench_dump 20 > /dev/null
 //! ```
 //!
@@ -18,8 +19,6 @@ use wirewatch_model::ArticleId;
 // The same articles as the bench, so the dump covers what it times.
 #[path = "../benches/support/articles.rs"]
 mod articles;
-
-use articles::articles;
 
 /// Every item of a JSON-lines corpus, its `title` (if any) and `text`.
 fn corpus(path: &str) -> Vec<(String, String)> {
@@ -34,15 +33,17 @@ fn corpus(path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+fn rounds(arg: Option<String>) -> usize {
+    arg.and_then(|arg| arg.parse().ok()).unwrap_or(1)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let first = args.next();
     let (rounds, articles) = match first.as_deref() {
         Some("--all") => (1, corpus(&args.next().expect("--all FILE.jsonl"))),
-        other => (
-            other.and_then(|arg| arg.parse().ok()).unwrap_or(1),
-            articles(),
-        ),
+        Some("--news") => (rounds(args.next()), articles::news_articles()),
+        other => (rounds(other.map(str::to_string)), articles::dev_articles()),
     };
     run(rounds, &articles);
 }

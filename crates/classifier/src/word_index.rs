@@ -139,6 +139,15 @@ fn key(kind: u64, bytes: &[u8], at: usize, len: usize) -> u64 {
     finish(state, load(bytes, position, end - position))
 }
 
+/// The key the filter knows a word's own entries by: the word's length
+/// and its first (up to) eight bytes, so that a long word is screened by
+/// the one load a short word needs. The same as [`key`] for words of eight
+/// bytes or fewer; a longer word that passes is looked up by its full key.
+#[inline]
+fn filter_key(bytes: &[u8], at: usize, len: usize) -> u64 {
+    finish(seed(EXACT, len), load(bytes, at, len.min(8)))
+}
+
 impl WordIndex {
     /// Indexes `patterns` (engine-wide index, lowercase text) for ASCII
     /// words; `stem(p)` tells whether pattern `p` has an anchored entry
@@ -151,8 +160,8 @@ impl WordIndex {
             bytes: Vec::new(),
             short_stems: 0,
         };
-        // (key, candidate) pairs, grouped by key below.
-        let mut keyed: Vec<(u64, Candidate)> = Vec::new();
+        // (key, filter key, candidate), grouped by key below.
+        let mut keyed: Vec<(u64, u64, Candidate)> = Vec::new();
         for &(pattern, text) in patterns {
             let bytes = text.as_bytes();
             let run = bytes
@@ -174,16 +183,22 @@ impl WordIndex {
             };
             index.bytes.extend_from_slice(bytes);
             let word_key = key(EXACT, bytes, 0, run);
+            let word_filter_key = filter_key(bytes, 0, run);
             if bytes.len() - run >= 2 {
-                keyed.push((pair_key(word_key, bytes[run], bytes[run + 1]), candidate));
+                keyed.push((
+                    pair_key(word_key, bytes[run], bytes[run + 1]),
+                    pair_key(word_filter_key, bytes[run], bytes[run + 1]),
+                    candidate,
+                ));
             } else {
-                keyed.push((word_key, candidate));
+                keyed.push((word_key, word_filter_key, candidate));
             }
             if run == bytes.len() && stem(pattern) {
                 match bytes.len() {
                     1 | 2 => {
                         index.short_stems |= 1 << bytes.len();
-                        keyed.push((key(STEM, bytes, 0, bytes.len()), candidate));
+                        let stem = key(STEM, bytes, 0, bytes.len());
+                        keyed.push((stem, stem, candidate));
                     }
                     // A three-byte stem ("rpg*") can only match a word of
                     // four bytes or more: it is filed under every four-byte
@@ -192,20 +207,28 @@ impl WordIndex {
                     3 => {
                         for next in (b'0'..=b'9').chain(b'a'..=b'z') {
                             let start = [bytes[0], bytes[1], bytes[2], next];
-                            keyed.push((key(STEM, &start, 0, STEM_KEY_BYTES), candidate));
+                            let stem = key(STEM, &start, 0, STEM_KEY_BYTES);
+                            keyed.push((stem, stem, candidate));
                         }
                     }
-                    _ => keyed.push((key(STEM, bytes, 0, STEM_KEY_BYTES), candidate)),
+                    _ => {
+                        let stem = key(STEM, bytes, 0, STEM_KEY_BYTES);
+                        keyed.push((stem, stem, candidate));
+                    }
                 }
             }
         }
-        keyed.sort_by_key(|(key, candidate)| (*key, candidate.pattern));
+        for (_, filter_key, _) in &keyed {
+            let bit = index.filter_bit(*filter_key);
+            index.filter[bit / 64] |= 1 << (bit % 64);
+        }
+        keyed.sort_by_key(|(key, _, candidate)| (*key, candidate.pattern));
         let slot_count = (keyed.len() * 2).next_power_of_two().max(16);
         index.slots = vec![Slot::default(); slot_count];
         let mut start = 0;
         while start < keyed.len() {
             let key = keyed[start].0;
-            let end = start + keyed[start..].partition_point(|(other, _)| *other == key);
+            let end = start + keyed[start..].partition_point(|(other, _, _)| *other == key);
             let slot = Slot {
                 key,
                 start: index.candidates.len() as u32,
@@ -213,14 +236,12 @@ impl WordIndex {
             };
             index
                 .candidates
-                .extend(keyed[start..end].iter().map(|(_, candidate)| *candidate));
+                .extend(keyed[start..end].iter().map(|(_, _, candidate)| *candidate));
             let mut position = index.slot_of(key);
             while index.slots[position].key != 0 {
                 position = (position + 1) & (slot_count - 1);
             }
             index.slots[position] = slot;
-            let bit = index.filter_bit(key);
-            index.filter[bit / 64] |= 1 << (bit % 64);
             start = end;
         }
         index
@@ -269,10 +290,10 @@ impl WordIndex {
     #[inline]
     pub fn may_match(&self, text: &[u8], start: usize, end: usize) -> bool {
         let word_len = end - start;
-        if word_len > 8 || self.short_stems != 0 {
+        if self.short_stems != 0 {
             return true;
         }
-        let head = load(text, start, word_len);
+        let head = load(text, start, word_len.min(8));
         let exact = finish(seed(EXACT, word_len), head);
         // The stem test is made whatever the length and its outcome masked,
         // rather than branching on a length that varies word to word.
@@ -297,17 +318,23 @@ impl WordIndex {
         let word_len = end - start;
         // Most words are eight bytes or fewer: one load serves both keys.
         let head = load(text, start, word_len.min(8));
+        let screen = finish(seed(EXACT, word_len), head);
         let exact = if word_len <= 8 {
-            finish(seed(EXACT, word_len), head)
+            screen
         } else {
             key(EXACT, text, start, word_len)
         };
-        let mut keys = [exact, 0];
+        // (filter key, table key) of the word alone and of the word with
+        // the two bytes after it.
+        let mut keys = [(screen, exact), (0, 0)];
         if end + 2 <= text.len() {
-            keys[1] = pair_key(exact, text[end], text[end + 1]);
+            keys[1] = (
+                pair_key(screen, text[end], text[end + 1]),
+                pair_key(exact, text[end], text[end + 1]),
+            );
         }
-        for key in keys {
-            if key == 0 || !self.may_hold(key) {
+        for (screen, key) in keys {
+            if key == 0 || !self.may_hold(screen) {
                 continue;
             }
             for candidate in self.lookup(key) {
