@@ -223,6 +223,8 @@ struct WordScanner {
     term_starts: Option<Vec<u64>>,
     /// log2 of the number of bits in `term_starts`.
     term_start_bits: u32,
+    /// The same terms, leftmost first, for [`WordScanner::first_start`].
+    first: Option<AhoCorasick>,
 }
 
 impl WordScanner {
@@ -247,7 +249,15 @@ impl WordScanner {
             }
             bits
         });
+        // Searching for a handful of literals is done many bytes at a time
+        // (SIMD where the processor has it).
+        let first = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(patterns.iter().map(|(_, text)| *text))
+            .ok()
+            .filter(|_| !patterns.is_empty());
         WordScanner {
+            first,
             term_starts,
             term_start_bits,
             dfa,
@@ -273,6 +283,16 @@ impl WordScanner {
         }
         let bytes = text.norm.as_bytes();
         self.walk(bytes, 0, bytes.len(), &mut found);
+    }
+
+    /// Where the first term of the text starts, if any: no word ending
+    /// before it holds one. Most articles hold none, and one search of the
+    /// whole text costs far less than a look into every long word.
+    fn first_start(&self, text: &str) -> Option<usize> {
+        match &self.first {
+            Some(searcher) => searcher.find(text).map(|found| found.start()),
+            None => Some(0),
+        }
     }
 
     /// The matches inside the word `bytes[start..end]`.
@@ -448,10 +468,16 @@ impl Engine {
             return;
         };
         let floating = &self.floating_ascii;
-        let floating_in_words = floating.in_words && !floating.global.is_empty();
+        // The terms that may start inside a word are looked for in the
+        // words from the first place one of them occurs.
+        let floating_from = if floating.in_words && !floating.global.is_empty() {
+            floating.first_start(&text.norm).unwrap_or(usize::MAX)
+        } else {
+            usize::MAX
+        };
         for (index, token) in text.tokens.iter().enumerate() {
             let start = token.norm_start as usize;
-            if floating_in_words {
+            if token.norm_end as usize > floating_from {
                 // The terms that may start inside a word, in the same visit.
                 floating.scan_word(
                     bytes,

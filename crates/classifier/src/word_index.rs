@@ -299,9 +299,13 @@ impl WordIndex {
         // rather than branching on a length that varies word to word.
         let stem = finish(seed(STEM, STEM_KEY_BYTES), head & 0xffff_ffff);
         let stem_fits = word_len >= STEM_KEY_BYTES;
-        (stem_fits & self.may_hold(stem))
-            || self.may_hold(exact)
-            || (end + 2 <= text.len() && self.may_hold(pair_key(exact, text[end], text[end + 1])))
+        // All three tests are made and combined without a branch: which
+        // of them passes varies from word to word.
+        let pair = match text.get(end..end + 2) {
+            Some(&[first, second]) => self.may_hold(pair_key(exact, first, second)),
+            _ => false,
+        };
+        (stem_fits & self.may_hold(stem)) | self.may_hold(exact) | pair
     }
 
     /// Calls `found(end, pattern)` for every indexed pattern that matches
