@@ -12,7 +12,7 @@ use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa, nfa, AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use crate::taxonomy::{Rule, Scope, Taxonomy, ENTITY_CONCEPTS};
-use crate::text::NormText;
+use crate::text::{is_word_char, NormText};
 use crate::word_index::WordIndex;
 
 /// One automaton pattern may stand for terms of several concepts.
@@ -1043,14 +1043,14 @@ fn is_word_char_before(text: &str, byte: usize) -> bool {
     text[..byte]
         .chars()
         .next_back()
-        .is_some_and(char::is_alphanumeric)
+        .is_some_and(is_word_char)
 }
 
 fn is_word_char_at(text: &str, byte: usize) -> bool {
     text[byte..]
         .chars()
         .next()
-        .is_some_and(char::is_alphanumeric)
+        .is_some_and(is_word_char)
 }
 
 #[cfg(test)]

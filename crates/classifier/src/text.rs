@@ -157,6 +157,14 @@ fn is_abbreviation(word: &str) -> bool {
     )
 }
 
+/// `char::is_alphanumeric`, answered at once for the punctuation news
+/// text is full of (curly quotes, dashes, ellipses: the block U+2000 to
+/// U+206F, which holds no letter or digit) rather than by a table search.
+#[inline]
+pub(crate) fn is_word_char(character: char) -> bool {
+    !('\u{2000}'..='\u{206f}').contains(&character) && character.is_alphanumeric()
+}
+
 /// Eight copies of a byte.
 const fn lanes(byte: u8) -> u64 {
     u64::from_le_bytes([byte; 8])
@@ -500,7 +508,7 @@ impl NormText {
         sentence: &mut u32,
     ) {
         {
-            if character.is_alphanumeric() {
+            if is_word_char(character) {
                 if !*in_word {
                     self.start_token(
                         character.is_uppercase(),
@@ -727,6 +735,16 @@ mod tests {
         // "Corp." and "Ltd." do not end a sentence; "e.g." is single letters.
         assert_eq!(sentence_of("ltd"), 5);
         assert_eq!(sentence_of("ok"), 5);
+    }
+
+    #[test]
+    fn the_punctuation_block_holds_no_word_character() {
+        for character in '\u{2000}'..='\u{206f}' {
+            assert!(!character.is_alphanumeric(), "{character:?}");
+        }
+        for character in ['a', 'Ü', 'я', '7', '中', '\u{2071}'] {
+            assert_eq!(is_word_char(character), character.is_alphanumeric());
+        }
     }
 
     #[test]
