@@ -232,6 +232,11 @@ impl NormText {
         self.text_start = self.norm.len() as u32;
         self.anchors.push((self.text_start, 0));
         self.push_field(text, &mut sentence);
+        // The ASCII runs were copied as they are; everything else was
+        // emitted lowercase. One pass over the whole text lowercases them
+        // many bytes at a time, where a pass per run stalls on the short
+        // runs between curly quotes and line breaks.
+        self.norm.make_ascii_lowercase();
     }
 
     /// Appends a normalized character.
@@ -493,8 +498,8 @@ impl NormText {
             last_space,
         };
         // The run is ASCII, so it starts and ends on character boundaries.
+        // It is lowercased with the rest of the text at the end.
         self.norm.push_str(&field[start..index]);
-        self.norm[out_start..].make_ascii_lowercase();
         index
     }
 
