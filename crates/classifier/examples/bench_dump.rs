@@ -12,6 +12,8 @@
 //!
 //! `bench_dump --all FILE.jsonl` instead dumps every item of a corpus, in
 //! every language, title-less as `wirewatch classify --jsonl` reads them.
+//! With `BENCH_SCORES_ONLY` set in the environment it only scores the
+//! articles and prints nothing: the bench's `scores_only`, for profiling.
 
 use wirewatch_classifier::{Classifier, ClassifierOptions, Document, Taxonomy};
 use wirewatch_model::ArticleId;
@@ -52,6 +54,20 @@ fn run(rounds: usize, articles: &[(String, String)]) {
     let classifier = Classifier::new(Taxonomy::builtin(), ClassifierOptions::default()).unwrap();
     let id = ArticleId::from_key("bench");
     let mut last = Vec::new();
+    if std::env::var_os("BENCH_SCORES_ONLY").is_some() {
+        for _ in 0..rounds {
+            for (title, text) in articles {
+                let scores = classifier.scores(&Document {
+                    id: &id,
+                    title,
+                    text,
+                    lang: Some("en"),
+                });
+                std::hint::black_box(scores);
+            }
+        }
+        return;
+    }
     for _ in 0..rounds {
         last.clear();
         for (title, text) in articles {

@@ -1040,17 +1040,11 @@ fn next_non_ascii(bytes: &[u8], from: usize) -> Option<usize> {
 }
 
 fn is_word_char_before(text: &str, byte: usize) -> bool {
-    text[..byte]
-        .chars()
-        .next_back()
-        .is_some_and(is_word_char)
+    text[..byte].chars().next_back().is_some_and(is_word_char)
 }
 
 fn is_word_char_at(text: &str, byte: usize) -> bool {
-    text[byte..]
-        .chars()
-        .next()
-        .is_some_and(is_word_char)
+    text[byte..].chars().next().is_some_and(is_word_char)
 }
 
 #[cfg(test)]
@@ -1175,6 +1169,75 @@ mod tests {
         found.dedup();
         assert!(!found.is_empty());
         assert_eq!(found, expected);
+    }
+    /// In-word terms are only looked for in the words from where the first
+    /// of them occurs: that place is the earliest start of any of them, in
+    /// text with none, with one late, with several, and in the dev corpus
+    /// (when `../shared` is beside the repository); and a term late in a
+    /// long article is still found.
+    #[test]
+    fn in_word_terms_looked_for_from_the_first_one() {
+        let taxonomy = Taxonomy::builtin();
+        let engine = Engine::new(&taxonomy);
+        let patterns: Vec<&str> = taxonomy
+            .terms
+            .iter()
+            .filter(|term| term.open_left && term.text.is_ascii())
+            .map(|term| term.text.as_str())
+            .collect();
+        let whole = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .unwrap();
+        let late = format!(
+            "{} Später kamen die Waffenlieferungen.",
+            "Ein langer Bericht ohne das Stichwort. ".repeat(40)
+        );
+        let mut texts = vec![
+            "Nothing here but long words: international development.".to_string(),
+            late.clone(),
+            "Kleinwaffen, dann Rüstungsexporte und Panzerhaubitzen.".to_string(),
+        ];
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/classify/dev.jsonl"
+        );
+        if let Ok(corpus) = std::fs::read_to_string(path) {
+            texts.extend(corpus.lines().map(|line| {
+                let item: serde_json::Value = serde_json::from_str(line).unwrap();
+                item["text"].as_str().unwrap_or("").to_string()
+            }));
+        }
+        let mut scratch = Scratch::default();
+        let mut with_terms = 0;
+        for source in &texts {
+            scratch.text.build("", source);
+            let norm = scratch.text.norm.as_str();
+            let earliest = whole
+                .find_overlapping_iter(norm)
+                .map(|found| found.start())
+                .min();
+            assert_eq!(
+                engine.floating_ascii.first_start(norm),
+                earliest,
+                "in {source:?}"
+            );
+            with_terms += usize::from(earliest.is_some());
+        }
+        assert!(
+            with_terms >= 2,
+            "only {with_terms} texts with in-word terms"
+        );
+        scratch.text.build("", &late);
+        engine.find_hits(&mut scratch);
+        let position = scratch.text.norm.find("waffenlieferungen").unwrap() as u32;
+        assert!(
+            scratch
+                .hits
+                .iter()
+                .any(|hit| hit.norm_start <= position && position < hit.norm_end),
+            "no hit on the late compound"
+        );
     }
 }
 
