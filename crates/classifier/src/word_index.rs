@@ -139,14 +139,35 @@ fn key(kind: u64, bytes: &[u8], at: usize, len: usize) -> u64 {
     finish(state, load(bytes, position, end - position))
 }
 
-/// The key the filter knows a word's own entries by: the word's length
-/// and its first (up to) eight bytes, so that a long word is screened by
-/// the one load a short word needs. The same as [`key`] for words of eight
-/// bytes or fewer; a longer word that passes is looked up by its full key.
+/// The filter's hashes, apart from the table keys. The filter is tried
+/// on every word of every article, so its hashes are one multiply each
+/// after the word's load, with the pair's second multiply the only step
+/// that waits on another; the table keys are only computed for the words
+/// that pass. A filter position is the top [`FILTER_BITS`] bits of one.
+///
+/// A word's: its length and first (up to) eight bytes, so that a long word
+/// is screened by the one load a short word needs.
 #[inline]
-fn filter_key(bytes: &[u8], at: usize, len: usize) -> u64 {
-    finish(seed(EXACT, len), load(bytes, at, len.min(8)))
+fn screen_word(head: u64, len: usize) -> u64 {
+    (head ^ (len as u64).wrapping_mul(LENGTH_MIX)).wrapping_mul(MULTIPLIER)
 }
+
+/// A word's (see [`screen_word`]) with the two bytes after it.
+#[inline]
+fn screen_pair(word: u64, first: u8, second: u8) -> u64 {
+    let next = u64::from(first) | u64::from(second) << 8;
+    (word ^ next.wrapping_mul(PAIR_MIX)).wrapping_mul(MULTIPLIER)
+}
+
+/// A stem's first `len` bytes (`prefix`, at most four), kept apart from
+/// a word of the same bytes by the length's mix.
+#[inline]
+fn screen_stem(prefix: u64, len: usize) -> u64 {
+    (prefix ^ (len as u64 + 16).wrapping_mul(LENGTH_MIX)).wrapping_mul(MULTIPLIER)
+}
+
+const LENGTH_MIX: u64 = 0xd6e8_feb8_6659_fd93;
+const PAIR_MIX: u64 = 0xa076_1d64_78bd_642f;
 
 impl WordIndex {
     /// Indexes `patterns` (engine-wide index, lowercase text) for ASCII
@@ -183,22 +204,23 @@ impl WordIndex {
             };
             index.bytes.extend_from_slice(bytes);
             let word_key = key(EXACT, bytes, 0, run);
-            let word_filter_key = filter_key(bytes, 0, run);
+            let word_screen = screen_word(candidate.run_head, run);
             if bytes.len() - run >= 2 {
                 keyed.push((
                     pair_key(word_key, bytes[run], bytes[run + 1]),
-                    pair_key(word_filter_key, bytes[run], bytes[run + 1]),
+                    screen_pair(word_screen, bytes[run], bytes[run + 1]),
                     candidate,
                 ));
             } else {
-                keyed.push((word_key, word_filter_key, candidate));
+                keyed.push((word_key, word_screen, candidate));
             }
             if run == bytes.len() && stem(pattern) {
                 match bytes.len() {
                     1 | 2 => {
                         index.short_stems |= 1 << bytes.len();
                         let stem = key(STEM, bytes, 0, bytes.len());
-                        keyed.push((stem, stem, candidate));
+                        let screen = screen_stem(load(bytes, 0, bytes.len()), bytes.len());
+                        keyed.push((stem, screen, candidate));
                     }
                     // A three-byte stem ("rpg*") can only match a word of
                     // four bytes or more: it is filed under every four-byte
@@ -208,12 +230,15 @@ impl WordIndex {
                         for next in (b'0'..=b'9').chain(b'a'..=b'z') {
                             let start = [bytes[0], bytes[1], bytes[2], next];
                             let stem = key(STEM, &start, 0, STEM_KEY_BYTES);
-                            keyed.push((stem, stem, candidate));
+                            let screen =
+                                screen_stem(load(&start, 0, STEM_KEY_BYTES), STEM_KEY_BYTES);
+                            keyed.push((stem, screen, candidate));
                         }
                     }
                     _ => {
                         let stem = key(STEM, bytes, 0, STEM_KEY_BYTES);
-                        keyed.push((stem, stem, candidate));
+                        let screen = screen_stem(load(bytes, 0, STEM_KEY_BYTES), STEM_KEY_BYTES);
+                        keyed.push((stem, screen, candidate));
                     }
                 }
             }
@@ -294,18 +319,18 @@ impl WordIndex {
             return true;
         }
         let head = load(text, start, word_len.min(8));
-        let exact = finish(seed(EXACT, word_len), head);
+        let word = screen_word(head, word_len);
         // The stem test is made whatever the length and its outcome masked,
         // rather than branching on a length that varies word to word.
-        let stem = finish(seed(STEM, STEM_KEY_BYTES), head & 0xffff_ffff);
+        let stem = screen_stem(head & 0xffff_ffff, STEM_KEY_BYTES);
         let stem_fits = word_len >= STEM_KEY_BYTES;
         // All three tests are made and combined without a branch: which
         // of them passes varies from word to word.
         let pair = match text.get(end..end + 2) {
-            Some(&[first, second]) => self.may_hold(pair_key(exact, first, second)),
+            Some(&[first, second]) => self.may_hold(screen_pair(word, first, second)),
             _ => false,
         };
-        (stem_fits & self.may_hold(stem)) | self.may_hold(exact) | pair
+        (stem_fits & self.may_hold(stem)) | self.may_hold(word) | pair
     }
 
     /// Calls `found(end, pattern)` for every indexed pattern that matches
@@ -322,9 +347,9 @@ impl WordIndex {
         let word_len = end - start;
         // Most words are eight bytes or fewer: one load serves both keys.
         let head = load(text, start, word_len.min(8));
-        let screen = finish(seed(EXACT, word_len), head);
+        let screen = screen_word(head, word_len);
         let exact = if word_len <= 8 {
-            screen
+            finish(seed(EXACT, word_len), head)
         } else {
             key(EXACT, text, start, word_len)
         };
@@ -333,7 +358,7 @@ impl WordIndex {
         let mut keys = [(screen, exact), (0, 0)];
         if end + 2 <= text.len() {
             keys[1] = (
-                pair_key(screen, text[end], text[end + 1]),
+                screen_pair(screen, text[end], text[end + 1]),
                 pair_key(exact, text[end], text[end + 1]),
             );
         }
@@ -349,19 +374,19 @@ impl WordIndex {
         }
         // Stems strictly shorter than the word (one of the same length was
         // found above, as the whole word).
-        if word_len >= STEM_KEY_BYTES {
+        if word_len >= STEM_KEY_BYTES
+            && self.may_hold(screen_stem(head & 0xffff_ffff, STEM_KEY_BYTES))
+        {
             let stem = finish(seed(STEM, STEM_KEY_BYTES), head & 0xffff_ffff);
-            if self.may_hold(stem) {
-                self.stems(text, start, end, stem, &mut found);
-            }
+            self.stems(text, start, end, stem, &mut found);
         }
         if self.short_stems != 0 {
             for prefix in 1..word_len.min(3) {
-                if self.short_stems & (1 << prefix) != 0 {
+                if self.short_stems & (1 << prefix) != 0
+                    && self.may_hold(screen_stem(load(text, start, prefix), prefix))
+                {
                     let stem = key(STEM, text, start, prefix);
-                    if self.may_hold(stem) {
-                        self.stems(text, start, end, stem, &mut found);
-                    }
+                    self.stems(text, start, end, stem, &mut found);
                 }
             }
         }
