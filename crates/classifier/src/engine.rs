@@ -729,8 +729,12 @@ impl Engine {
         negative: bool,
         out: &mut Vec<RuleMatch>,
     ) {
+        // Working lists shared by the rules, allocated once per call
+        // rather than once per rule.
+        let mut chosen = Vec::new();
+        let mut sentences = Vec::new();
         for (rule_index, rule) in rules.iter().enumerate() {
-            if let Some(hits) = self.eval_rule(scratch, rule) {
+            if let Some(hits) = self.eval_rule(scratch, rule, &mut chosen, &mut sentences) {
                 out.push(RuleMatch {
                     rule: rule_index,
                     negative,
@@ -765,7 +769,15 @@ impl Engine {
         &all[start..end.max(start)]
     }
 
-    fn eval_rule(&self, scratch: &Scratch, rule: &Rule) -> Option<Vec<u32>> {
+    /// The hits of the first match of `rule`, if any; `chosen` and
+    /// `sentences` are working lists (cleared first).
+    fn eval_rule(
+        &self,
+        scratch: &Scratch,
+        rule: &Rule,
+        chosen: &mut Vec<u32>,
+        sentences: &mut Vec<u32>,
+    ) -> Option<Vec<u32>> {
         // A rule needs a hit of one of each entry's concepts somewhere in
         // the article: most rules lack one, and are settled by this before
         // any search or allocation.
@@ -779,9 +791,9 @@ impl Engine {
         }
         let hits = &scratch.hits;
         let mut best: Option<Vec<u32>> = None;
-        let mut chosen: Vec<u32> = Vec::with_capacity(rule.all.len());
+        chosen.clear();
         // Sentences in which the rule matched, up to `min_sentences`.
-        let mut sentences: Vec<u32> = Vec::new();
+        sentences.clear();
         let wanted = rule.min_sentences as usize;
         // Outside sentence scope a `none` concept vetoes every match alike,
         // so it is checked once rather than per anchor.
@@ -814,7 +826,7 @@ impl Engine {
                 chosen.push(anchor);
                 let mut complete = true;
                 for entry in &rule.all[1..] {
-                    match self.nearest(scratch, rule, anchor_hit, entry, &chosen) {
+                    match self.nearest(scratch, rule, anchor_hit, entry, chosen) {
                         Some(index) => chosen.push(index),
                         None => {
                             complete = false;
@@ -822,7 +834,7 @@ impl Engine {
                         }
                     }
                 }
-                if complete && !self.vetoed(scratch, rule, &chosen) {
+                if complete && !self.vetoed(scratch, rule, chosen) {
                     let earlier = best.as_ref().is_none_or(|found| {
                         hits[found[0] as usize].norm_start > anchor_hit.norm_start
                     });
