@@ -202,6 +202,20 @@ pub(crate) fn low_bytes(len: usize) -> u64 {
     }
 }
 
+/// Eight bytes from `at`, little-endian, zeros past the end of `bytes`.
+#[inline]
+fn load_padded(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at + 8) {
+        Some(eight) => u64::from_le_bytes(eight.try_into().expect("eight bytes")),
+        None => {
+            let mut eight = [0u8; 8];
+            let rest = bytes.get(at..).unwrap_or(&[]);
+            eight[..rest.len()].copy_from_slice(rest);
+            u64::from_le_bytes(eight)
+        }
+    }
+}
+
 /// Ends the last word at normalized offset `end`.
 #[inline]
 fn end_token(tokens: &mut [Token], end: usize) {
@@ -361,30 +375,24 @@ impl NormText {
                 // The rest of the word, eight bytes at a time: its length
                 // comes from a bit count rather than from a branch per
                 // byte, which mispredicts at every word's end.
-                while let Some(eight) = bytes.get(index..index + 8) {
-                    let chunk = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+                loop {
+                    // Past the field's end the bytes read as zeros, which
+                    // end a word like any other non-word byte.
+                    let chunk = load_padded(bytes, index);
                     let word = word_lanes(chunk);
-                    let run = ((!word & lanes(0x80)).trailing_zeros() / 8) as usize;
+                    let non_word = !word & lanes(0x80);
+                    let run = (non_word.trailing_zeros() / 8) as usize;
                     // A lowercase letter is a word byte with bits 6 and 5
-                    // set (digits lack bit 6, capitals bit 5).
+                    // set (digits lack bit 6, capitals bit 5); the lanes
+                    // up to the first non-word byte are the run's.
                     // Without a branch: whether a word has a lowercase
                     // letter in its first eight bytes is anyone's guess.
-                    let lower = chunk & (chunk << 1) & (word >> 1) & low_bytes(run) != 0;
+                    let in_run = non_word ^ non_word.wrapping_sub(1);
+                    let lower = chunk & (chunk << 1) & (word >> 1) & in_run != 0;
                     seen |= LOWER_BYTE * u8::from(lower);
                     index += run;
                     if run < 8 {
                         break;
-                    }
-                }
-                if index + 8 > bytes.len() {
-                    // The last few bytes of the field, one at a time.
-                    while let Some(&next) = bytes.get(index) {
-                        let next_class = BYTE_CLASS[next as usize];
-                        if next_class & WORD_BYTE == 0 {
-                            break;
-                        }
-                        seen |= next_class;
-                        index += 1;
                     }
                 }
                 last_space = false;
