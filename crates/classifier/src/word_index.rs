@@ -3,7 +3,7 @@
 //!
 //! The walk cost a few dependent loads per byte of every word that might
 //! start a term, and on a taxonomy of a few thousand terms those loads miss
-//! the cache. Here a word costs one hash and one bit test; only the words
+//! the cache. Here a word costs a few hashes and a two-bit test each; only the words
 //! that start a term (a few in a hundred) go further.
 //!
 //! Which patterns can match at the start of an ASCII word `w` (a maximal
@@ -36,6 +36,7 @@ const STEM_KEY_BYTES: usize = 4;
 /// cache while most words are rejected by it.
 const FILTER_BITS: u32 = 16;
 const FILTER_WORDS: usize = (1 << FILTER_BITS) / 64;
+const FILTER_WORD_BITS: u32 = FILTER_WORDS.trailing_zeros();
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
@@ -143,7 +144,8 @@ fn key(kind: u64, bytes: &[u8], at: usize, len: usize) -> u64 {
 /// on every word of every article, so its hashes are one multiply each
 /// after the word's load, with the pair's second multiply the only step
 /// that waits on another; the table keys are only computed for the words
-/// that pass. A filter position is the top [`FILTER_BITS`] bits of one.
+/// that pass. The top bits of one say where in the filter it goes (see
+/// [`filter_bits`]).
 ///
 /// A word's: its length and first (up to) eight bytes, so that a long word
 /// is screened by the one load a short word needs.
@@ -168,6 +170,18 @@ fn screen_stem(prefix: u64, len: usize) -> u64 {
 
 const LENGTH_MIX: u64 = 0xd6e8_feb8_6659_fd93;
 const PAIR_MIX: u64 = 0xa076_1d64_78bd_642f;
+
+/// Where a filter hash (see [`screen_word`]) sets its bits: two bits of
+/// one 64-bit word, so that a test is still one load but a word that is
+/// not there passes only when both bits were set by others (a fraction of
+/// a percent of words, where one bit let through a few percent).
+#[inline]
+fn filter_bits(hash: u64) -> (usize, u64) {
+    let word = (hash >> (64 - FILTER_WORD_BITS)) as usize;
+    let first = (hash >> (64 - FILTER_WORD_BITS - 6)) & 63;
+    let second = (hash >> (64 - FILTER_WORD_BITS - 12)) & 63;
+    (word, 1 << first | 1 << second)
+}
 
 impl WordIndex {
     /// Indexes `patterns` (engine-wide index, lowercase text) for ASCII
@@ -244,8 +258,8 @@ impl WordIndex {
             }
         }
         for (_, filter_key, _) in &keyed {
-            let bit = index.filter_bit(*filter_key);
-            index.filter[bit / 64] |= 1 << (bit % 64);
+            let (word, mask) = filter_bits(*filter_key);
+            index.filter[word] |= mask;
         }
         keyed.sort_by_key(|(key, _, candidate)| (*key, candidate.pattern));
         let slot_count = (keyed.len() * 2).next_power_of_two().max(16);
@@ -276,17 +290,12 @@ impl WordIndex {
         (key as usize) & (self.slots.len() - 1)
     }
 
-    #[inline]
-    fn filter_bit(&self, key: u64) -> usize {
-        (key >> (64 - FILTER_BITS)) as usize
-    }
-
-    /// Whether anything may be stored under `key`: one bit test that
-    /// rejects most words before the table is touched.
+    /// Whether anything may be stored under `key`: one load and a test of
+    /// two bits, which rejects most words before the table is touched.
     #[inline]
     fn may_hold(&self, key: u64) -> bool {
-        let bit = self.filter_bit(key);
-        self.filter[bit / 64] & (1 << (bit % 64)) != 0
+        let (word, mask) = filter_bits(key);
+        self.filter[word] & mask == mask
     }
 
     /// The candidates stored under `key`.
