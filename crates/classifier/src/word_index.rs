@@ -3,8 +3,8 @@
 //!
 //! The walk cost a few dependent loads per byte of every word that might
 //! start a term, and on a taxonomy of a few thousand terms those loads miss
-//! the cache. Here a word costs a few hashes and a two-bit test each; only the words
-//! that start a term (a few in a hundred) go further.
+//! the cache. Here a word costs a few hashes and a two-bit test for each;
+//! only the words that may start a term (a few in a hundred) go further.
 //!
 //! Which patterns can match at the start of an ASCII word `w` (a maximal
 //! run of ASCII letters and digits, so the byte after it is neither):
