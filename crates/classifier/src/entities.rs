@@ -365,20 +365,35 @@ pub(crate) fn extract(
                 push_unique(list, &canonical[entity as usize]);
             }
         }
-        find_names(engine, scratch, &mut buffers);
-        let EntityScratch {
-            names: spans,
-            name_ranges,
-            ..
-        } = &mut *buffers;
-        let mut names = Names {
-            spans,
-            text: &scratch.text,
-            source: document.text,
-            ranges: name_ranges,
-            mapped: false,
-        };
-        find_parties(taxonomy, engine, scratch, &mut names, &mut entities);
+        // Names are only asked for near a role cue: an article without
+        // any (most of a general news stream) skips the scan of its words.
+        let roles = &taxonomy.roles;
+        let any_cue = [
+            roles.designation_verb,
+            roles.broker_cue,
+            roles.sell_verb,
+            roles.buy_verb,
+            roles.person_title,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|cue| engine.hits_of(scratch, cue).next().is_some());
+        if any_cue {
+            find_names(engine, scratch, &mut buffers);
+            let EntityScratch {
+                names: spans,
+                name_ranges,
+                ..
+            } = &mut *buffers;
+            let mut names = Names {
+                spans,
+                text: &scratch.text,
+                source: document.text,
+                ranges: name_ranges,
+                mapped: false,
+            };
+            find_parties(taxonomy, engine, scratch, &mut names, &mut entities);
+        }
         let kept = buffers.in_entity.capacity() * std::mem::size_of::<bool>()
             + buffers.names.capacity() * std::mem::size_of::<Name>()
             + buffers.name_ranges.capacity() * std::mem::size_of::<(usize, usize)>()
