@@ -226,7 +226,7 @@ fn is_name_word(text: &NormText, in_entity: &[bool], index: usize) -> bool {
 
 /// A run of capitalised words. It holds its normalized byte range, not its
 /// text: few names are ever reported, so their source text is mapped back
-/// only when a role cue first asks for one (see [`Names`]).
+/// only for those (see [`Names::full_name`]).
 #[derive(Clone, Copy, Debug)]
 struct Name {
     /// Token range, inclusive.
@@ -250,38 +250,30 @@ fn last_name_before(names: &[Name], token: usize) -> Option<usize> {
         .checked_sub(1)
 }
 
-/// The names of one article with their source text, borrowed from the
-/// article and looked up on first use.
+/// The names of one article, with the text they are mapped back to when
+/// reported.
 struct Names<'s, 'a> {
     spans: &'s [Name],
     text: &'s NormText,
     source: &'a str,
-    /// Byte range in `source` of each span's text, once `mapped`. Kept with
-    /// the thread's buffers: a fresh vector per article cost more in the
-    /// allocator than the lookups that fill it.
-    ranges: &'s mut Vec<(usize, usize)>,
-    mapped: bool,
 }
 
 impl<'a> Names<'_, 'a> {
     /// The longest name in the article ending with the same word as name
     /// `short`: "Mr. Mkrtychev" is "Ashot Mkrtychev" when the article
     /// names him in full.
-    fn full_name(&mut self, short: usize) -> &'a str {
+    fn full_name(&self, short: usize) -> &'a str {
         let source = self.source;
-        if !self.mapped {
-            let text = self.text;
-            self.ranges.clear();
-            self.ranges.extend(self.spans.iter().map(|name| {
-                let slice = text.source_slice(source, name.norm_start, name.norm_end);
-                // A slice of text is a slice of `source`; only an empty one
-                // may point elsewhere, and any empty range stands for it.
-                let start = crate::offset_in(source, slice).unwrap_or(0);
-                (start, start + slice.len())
-            }));
-            self.mapped = true;
-        }
-        let (short_start, short_end) = self.ranges[short];
+        let text = self.text;
+        let range_of = |name: &Name| {
+            let slice = text.source_slice(source, name.norm_start, name.norm_end);
+            // A slice of text is a slice of `source`; only an empty one may
+            // point elsewhere, and any empty range stands for it.
+            let start = crate::offset_in(source, slice).unwrap_or(0);
+            (start, start + slice.len())
+        };
+        let short_name = &self.spans[short];
+        let (short_start, short_end) = range_of(short_name);
         let short_text = &source[short_start..short_end];
         let surname = short_text
             .rsplit(' ')
@@ -292,9 +284,23 @@ impl<'a> Names<'_, 'a> {
         // most names before `ends_with` calls out to compare memory.
         let surname_last = surname.last().copied();
         let bytes = source.as_bytes();
-        self.ranges
+        // A name whose text ends with the surname has a last word ending
+        // with the short name's last word, also once lowercased: that test,
+        // on the normalized words, picks the few names worth mapping back
+        // to the source text.
+        let norm = text.norm.as_bytes();
+        let last_word = |name: &Name| {
+            let token = &text.tokens[name.last];
+            &norm[token.norm_start as usize..token.norm_end as usize]
+        };
+        let short_last = last_word(short_name);
+        self.spans
             .iter()
-            .copied()
+            .filter(|name| {
+                let word = last_word(name);
+                word.last() == short_last.last() && word.ends_with(short_last)
+            })
+            .map(range_of)
             .filter(|&(start, end)| {
                 end - start > short_text.len()
                     && (surname_last.is_none() || Some(bytes[end - 1]) == surname_last)
@@ -313,8 +319,6 @@ struct EntityScratch {
     /// Per word of the article: whether a country or body name covers it.
     in_entity: Vec<bool>,
     names: Vec<Name>,
-    /// [`Names::ranges`].
-    name_ranges: Vec<(usize, usize)>,
     /// Entity indices of one kind already listed.
     seen_entities: Vec<u32>,
 }
@@ -380,23 +384,15 @@ pub(crate) fn extract(
         .any(|cue| engine.hits_of(scratch, cue).next().is_some());
         if any_cue {
             find_names(engine, scratch, &mut buffers);
-            let EntityScratch {
-                names: spans,
-                name_ranges,
-                ..
-            } = &mut *buffers;
-            let mut names = Names {
-                spans,
+            let names = Names {
+                spans: &buffers.names,
                 text: &scratch.text,
                 source: document.text,
-                ranges: name_ranges,
-                mapped: false,
             };
-            find_parties(taxonomy, engine, scratch, &mut names, &mut entities);
+            find_parties(taxonomy, engine, scratch, &names, &mut entities);
         }
         let kept = buffers.in_entity.capacity() * std::mem::size_of::<bool>()
             + buffers.names.capacity() * std::mem::size_of::<Name>()
-            + buffers.name_ranges.capacity() * std::mem::size_of::<(usize, usize)>()
             + buffers.seen_entities.capacity() * std::mem::size_of::<u32>();
         if kept > ENTITY_SCRATCH_KEEP_BYTES {
             *buffers = EntityScratch::default();
@@ -498,7 +494,7 @@ fn find_parties(
     taxonomy: &Taxonomy,
     engine: &Engine,
     scratch: &Scratch,
-    names: &mut Names,
+    names: &Names,
     entities: &mut Entities,
 ) {
     let text = &scratch.text;
@@ -748,9 +744,7 @@ mod tests {
         }
         let kept = ENTITY_SCRATCH.with(|cell| {
             let buffers = cell.borrow();
-            buffers.in_entity.capacity()
-                + buffers.names.capacity() * std::mem::size_of::<Name>()
-                + buffers.name_ranges.capacity() * std::mem::size_of::<(usize, usize)>()
+            buffers.in_entity.capacity() + buffers.names.capacity() * std::mem::size_of::<Name>()
         });
         assert!(
             kept <= ENTITY_SCRATCH_KEEP_BYTES,
