@@ -1129,6 +1129,22 @@ mod tests {
         }
     }
 
+    /// The ASCII terms that may start inside a word, and an automaton of
+    /// them for whole-text overlapping searches to compare with.
+    fn in_word_terms(taxonomy: &Taxonomy) -> (Vec<&str>, AhoCorasick) {
+        let patterns: Vec<&str> = taxonomy
+            .terms
+            .iter()
+            .filter(|term| term.open_left && term.text.is_ascii())
+            .map(|term| term.text.as_str())
+            .collect();
+        let whole = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .unwrap();
+        (patterns, whole)
+    }
+
     /// Walking words one by one finds what the whole-text overlapping
     /// search it replaced finds.
     #[test]
@@ -1151,16 +1167,7 @@ mod tests {
                 |start, end, pattern| per_word.push((start, end, pattern)),
             );
         }
-        let patterns: Vec<&str> = taxonomy
-            .terms
-            .iter()
-            .filter(|term| term.open_left && term.text.is_ascii())
-            .map(|term| term.text.as_str())
-            .collect();
-        let whole = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .unwrap();
+        let (patterns, whole) = in_word_terms(&taxonomy);
         let mut expected: Vec<(usize, usize, &str)> = whole
             .find_overlapping_iter(text.norm.as_str())
             .map(|found| {
@@ -1182,6 +1189,7 @@ mod tests {
         assert!(!found.is_empty());
         assert_eq!(found, expected);
     }
+
     /// In-word terms are only looked for in the words from where the first
     /// of them occurs: that place is the earliest start of any of them, in
     /// text with none, with one late, with several, and in the dev corpus
@@ -1191,16 +1199,7 @@ mod tests {
     fn in_word_terms_looked_for_from_the_first_one() {
         let taxonomy = Taxonomy::builtin();
         let engine = Engine::new(&taxonomy);
-        let patterns: Vec<&str> = taxonomy
-            .terms
-            .iter()
-            .filter(|term| term.open_left && term.text.is_ascii())
-            .map(|term| term.text.as_str())
-            .collect();
-        let whole = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .unwrap();
+        let (_, whole) = in_word_terms(&taxonomy);
         let late = format!(
             "{} Später kamen die Waffenlieferungen.",
             "Ein langer Bericht ohne das Stichwort. ".repeat(40)

@@ -229,12 +229,19 @@ impl WordIndex {
                 keyed.push((word_key, word_screen, candidate));
             }
             if run == bytes.len() && stem(pattern) {
+                // A stem is filed under its first (up to) four bytes.
+                let mut file_stem = |prefix: &[u8]| {
+                    let len = prefix.len();
+                    keyed.push((
+                        key(STEM, prefix, 0, len),
+                        screen_stem(load(prefix, 0, len), len),
+                        candidate,
+                    ));
+                };
                 match bytes.len() {
                     1 | 2 => {
                         index.short_stems |= 1 << bytes.len();
-                        let stem = key(STEM, bytes, 0, bytes.len());
-                        let screen = screen_stem(load(bytes, 0, bytes.len()), bytes.len());
-                        keyed.push((stem, screen, candidate));
+                        file_stem(bytes);
                     }
                     // A three-byte stem ("rpg*") can only match a word of
                     // four bytes or more: it is filed under every four-byte
@@ -242,18 +249,10 @@ impl WordIndex {
                     // the first four bytes serves both.
                     3 => {
                         for next in (b'0'..=b'9').chain(b'a'..=b'z') {
-                            let start = [bytes[0], bytes[1], bytes[2], next];
-                            let stem = key(STEM, &start, 0, STEM_KEY_BYTES);
-                            let screen =
-                                screen_stem(load(&start, 0, STEM_KEY_BYTES), STEM_KEY_BYTES);
-                            keyed.push((stem, screen, candidate));
+                            file_stem(&[bytes[0], bytes[1], bytes[2], next]);
                         }
                     }
-                    _ => {
-                        let stem = key(STEM, bytes, 0, STEM_KEY_BYTES);
-                        let screen = screen_stem(load(bytes, 0, STEM_KEY_BYTES), STEM_KEY_BYTES);
-                        keyed.push((stem, screen, candidate));
-                    }
+                    _ => file_stem(&bytes[..STEM_KEY_BYTES]),
                 }
             }
         }
