@@ -61,6 +61,15 @@ struct Breaks {
     space: bool,
 }
 
+impl Breaks {
+    /// Whether the next word may start a sentence (a space alone never
+    /// makes it).
+    #[inline]
+    fn pending(self) -> bool {
+        self.period || self.hard
+    }
+}
+
 /// [`BYTE_CLASS`] bits: an ASCII letter or digit; an ASCII lowercase
 /// letter; an ASCII byte that normalization copies unchanged and that only
 /// ends a word (most punctuation).
@@ -224,6 +233,281 @@ fn end_token(tokens: &mut [Token], end: usize) {
     }
 }
 
+/// A mask of the low `len` bits of a u64 (`len` at most 64).
+#[inline]
+fn low_bits(len: usize) -> u64 {
+    if len >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << len) - 1
+    }
+}
+
+/// The length of the run of ASCII letters and digits at `at`, and whether
+/// it holds a lowercase letter: eight bytes at a time, its length from a
+/// bit count rather than a branch per byte.
+fn ascii_run(bytes: &[u8], at: usize) -> (usize, bool) {
+    let mut index = at;
+    let mut lower = false;
+    loop {
+        // Past the field's end the bytes read as zeros, which end a word
+        // like any other non-word byte.
+        let chunk = load_padded(bytes, index);
+        let word = word_lanes(chunk);
+        let non_word = !word & lanes(0x80);
+        let run = (non_word.trailing_zeros() / 8) as usize;
+        // A lowercase letter is a word byte with bits 6 and 5 set (digits
+        // lack bit 6, capitals bit 5); the lanes up to the first non-word
+        // byte are the run's.
+        let in_run = non_word ^ non_word.wrapping_sub(1);
+        lower |= chunk & (chunk << 1) & (word >> 1) & in_run != 0;
+        index += run;
+        if run < 8 {
+            return (index - at, lower);
+        }
+    }
+}
+
+/// The classes of 64 bytes of a field from an offset, a bit per byte (bit
+/// `i` for the byte at offset + `i`), which `push_plain` reads its words
+/// and gaps off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Classes {
+    /// ASCII letters and digits.
+    word: u64,
+    /// ASCII lowercase letters.
+    lower: u64,
+    /// ASCII capitals.
+    upper: u64,
+    /// The space.
+    space: u64,
+    /// What may end a sentence: `.`, `!`, `?` and `;`.
+    ends: u64,
+    /// What needs `push_other`: non-ASCII bytes, the whitespace other than
+    /// the space, the backtick; and every position past the field's end.
+    stop: u64,
+}
+
+impl Classes {
+    #[inline]
+    fn of(bytes: &[u8], at: usize) -> Classes {
+        let mut padded = [0u8; 64];
+        let window: &[u8; 64] = match bytes.get(at..at + 64) {
+            Some(window) => window.try_into().expect("64 bytes"),
+            None => {
+                let rest = &bytes[at..];
+                padded[..rest.len()].copy_from_slice(rest);
+                &padded
+            }
+        };
+        let mut classes = Classes::of_window(window);
+        classes.stop |= !low_bits(bytes.len() - at);
+        classes
+    }
+
+    /// Sixteen bytes per step with the SSE2 instructions every x86_64
+    /// processor has: a comparison per class, then a byte's top bit each.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[inline]
+    fn of_window(window: &[u8; 64]) -> Classes {
+        use safe_arch::{
+            add_i8_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i,
+            load_unaligned_m128i, m128i, move_mask_i8_m128i, set_splat_i8_m128i,
+        };
+        let splat = |byte: u8| set_splat_i8_m128i(byte as i8);
+        // The lanes holding a byte in `low..low + count` (an ASCII range):
+        // shifted so that the range starts at -128, where one signed
+        // comparison bounds it; no byte of 0x80 or above lands there.
+        let within = |bytes: m128i, low: u8, count: u8| {
+            cmp_gt_mask_i8_m128i(
+                splat(0x80u8.wrapping_add(count)),
+                add_i8_m128i(bytes, splat(0x80u8.wrapping_sub(low))),
+            )
+        };
+        let equal = |bytes: m128i, byte: u8| cmp_eq_mask_i8_m128i(bytes, splat(byte));
+        let bits = |lanes: m128i| u64::from(move_mask_i8_m128i(lanes) as u16);
+        let mut classes = Classes::default();
+        for (step, sixteen) in window.chunks_exact(16).enumerate() {
+            let bytes = load_unaligned_m128i(sixteen.try_into().expect("16 bytes"));
+            let lower = within(bytes, b'a', 26);
+            let upper = within(bytes, b'A', 26);
+            // Setting bit 5 folds capitals onto lowercase letters.
+            let letter = within(bitor_m128i(bytes, splat(0x20)), b'a', 26);
+            let word = bitor_m128i(letter, within(bytes, b'0', 10));
+            let ends = bitor_m128i(
+                bitor_m128i(equal(bytes, b'.'), equal(bytes, b'!')),
+                bitor_m128i(equal(bytes, b'?'), equal(bytes, b';')),
+            );
+            // Tab, line feed, vertical tab, form feed, carriage return;
+            // non-ASCII bytes have their top bit set already.
+            let stop = bitor_m128i(
+                bytes,
+                bitor_m128i(within(bytes, b'\t', 5), equal(bytes, b'`')),
+            );
+            let shift = 16 * step;
+            classes.word |= bits(word) << shift;
+            classes.lower |= bits(lower) << shift;
+            classes.upper |= bits(upper) << shift;
+            classes.space |= bits(equal(bytes, b' ')) << shift;
+            classes.ends |= bits(ends) << shift;
+            classes.stop |= bits(stop) << shift;
+        }
+        classes
+    }
+
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    #[inline]
+    fn of_window(window: &[u8; 64]) -> Classes {
+        Classes::of_window_bytewise(window)
+    }
+
+    /// A byte at a time from [`BYTE_CLASS`]: elsewhere than x86_64, and the
+    /// reference the SSE2 version is tested against.
+    #[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+    fn of_window_bytewise(window: &[u8; 64]) -> Classes {
+        let mut classes = Classes::default();
+        for (position, &byte) in window.iter().enumerate() {
+            let bit = 1u64 << position;
+            let class = BYTE_CLASS[byte as usize];
+            let set = |mask: &mut u64, yes: bool| *mask |= if yes { bit } else { 0 };
+            set(&mut classes.word, class & WORD_BYTE != 0);
+            set(&mut classes.lower, class & LOWER_BYTE != 0);
+            set(&mut classes.upper, byte.is_ascii_uppercase());
+            set(&mut classes.space, byte == b' ');
+            set(&mut classes.ends, class & HARD_BYTE != 0 || byte == b'.');
+            let copied =
+                class & (WORD_BYTE | PLAIN_BYTE | HARD_BYTE) != 0 || byte == b'.' || byte == b' ';
+            set(&mut classes.stop, !copied);
+        }
+        classes
+    }
+}
+
+/// Pushes the words whose bits `batch` holds (whole runs of word bits,
+/// none reaching the window's last byte), all in `sentence`, the window
+/// starting at normalized offset `norm_base`; returns the window offset
+/// where the last one ends. A word costs a few bit operations: no byte of
+/// it is read.
+#[inline(never)]
+fn push_words(
+    tokens: &mut Vec<Token>,
+    mut batch: u64,
+    classes: &Classes,
+    norm_base: u32,
+    sentence: u32,
+) -> usize {
+    let (lower, upper) = (classes.lower, classes.upper);
+    let mut end = 0;
+    while batch != 0 {
+        let start_bit = batch & batch.wrapping_neg();
+        // The word's bits cleared, and the bit past it set.
+        let after = batch + start_bit;
+        let word = batch & !after;
+        end = after.trailing_zeros();
+        tokens.push(Token {
+            norm_start: norm_base + batch.trailing_zeros(),
+            norm_end: norm_base + end,
+            sentence,
+            capitalized: upper & start_bit != 0,
+            no_lower: lower & word == 0,
+            ascii: true,
+        });
+        batch &= after;
+    }
+    end as usize
+}
+
+/// What [`NormText::push_plain`] tracks across a run of plain bytes.
+struct PlainScan<'a> {
+    bytes: &'a [u8],
+    /// Where the run starts in the normalized text and in the field.
+    out_start: usize,
+    start: usize,
+    tokens: Vec<Token>,
+    breaks: Breaks,
+    last_space: bool,
+    sentence: u32,
+}
+
+impl PlainScan<'_> {
+    #[inline]
+    fn norm_at(&self, index: usize) -> u32 {
+        (self.out_start + index - self.start) as u32
+    }
+
+    /// Takes in the bytes `from..to`, which lie between words (spaces and
+    /// punctuation), one at a time: for the gaps that hold a sentence end,
+    /// or follow one. `Err` gives the index of a period that `push_other`
+    /// must judge.
+    #[inline(never)]
+    fn gap(&mut self, from: usize, to: usize) -> Result<(), usize> {
+        for index in from..to {
+            match self.bytes[index] {
+                b' ' => {
+                    self.breaks.space = true;
+                    self.last_space = true;
+                    continue;
+                }
+                b'.' => {
+                    let at = self.norm_at(index);
+                    let before = self.tokens.last().filter(|token| token.norm_end == at);
+                    // "U.S." and "Mr." do not end a sentence.
+                    let abbreviation = match before {
+                        None => false,
+                        Some(token) if token.ascii && token.norm_start >= self.out_start as u32 => {
+                            let len = (token.norm_end - token.norm_start) as usize;
+                            let word = &self.bytes[index - len..index];
+                            len == 1 || (len <= 4 && is_abbreviation_ascii(word))
+                        }
+                        Some(_) => return Err(index),
+                    };
+                    if !abbreviation {
+                        self.breaks.period = true;
+                        self.breaks.space = false;
+                    }
+                }
+                b'!' | b'?' | b';' => self.breaks.hard = true,
+                _ => {}
+            }
+            self.last_space = false;
+        }
+        Ok(())
+    }
+
+    /// Pushes the ASCII word of `len` bytes at `at`, in a new sentence if
+    /// the breaks since the last word end one.
+    #[inline]
+    fn word(&mut self, at: usize, len: usize, no_lower: bool) {
+        let first = self.bytes[at];
+        let breaks = self.breaks;
+        if breaks.hard
+            || (breaks.period
+                && breaks.space
+                && (first.is_ascii_uppercase() || !first.is_ascii_alphabetic()))
+        {
+            self.sentence += 1;
+        }
+        self.breaks = Breaks::default();
+        self.last_space = false;
+        self.push(at, len, no_lower);
+    }
+
+    /// Pushes the ASCII word of `len` bytes at `at` in the current
+    /// sentence, no break having been seen since the last word.
+    #[inline]
+    fn push(&mut self, at: usize, len: usize, no_lower: bool) {
+        let norm_start = self.norm_at(at);
+        self.tokens.push(Token {
+            norm_start,
+            norm_end: norm_start + len as u32,
+            sentence: self.sentence,
+            capitalized: self.bytes[at].is_ascii_uppercase(),
+            no_lower,
+            ascii: true,
+        });
+    }
+}
+
 impl NormText {
     pub fn clear(&mut self) {
         self.norm.clear();
@@ -235,17 +519,23 @@ impl NormText {
 
     /// Normalizes `title` and `text` into `self`, reusing its buffers.
     pub fn build(&mut self, title: &str, text: &str) {
+        self.build_with::<true>(title, text);
+    }
+
+    /// [`NormText::build`], with `PLAIN_RUNS` false a character at a time
+    /// (the reference the run scan is tested against).
+    fn build_with<const PLAIN_RUNS: bool>(&mut self, title: &str, text: &str) {
         self.clear();
         self.norm.reserve(title.len() + text.len() + 1);
         let mut sentence = 0u32;
         self.anchors.push((0, 0));
-        self.push_field(title, &mut sentence);
+        self.push_field::<PLAIN_RUNS>(title, &mut sentence);
         // The title is its own sentence, whatever punctuation it ends with.
         sentence += 1;
         self.norm.push('\n');
         self.text_start = self.norm.len() as u32;
         self.anchors.push((self.text_start, 0));
-        self.push_field(text, &mut sentence);
+        self.push_field::<PLAIN_RUNS>(text, &mut sentence);
         // The ASCII runs were copied as they are; everything else was
         // emitted lowercase. One pass over the whole text lowercases them
         // many bytes at a time, where a pass per run stalls on the short
@@ -308,12 +598,14 @@ impl NormText {
         end_token(&mut self.tokens, self.norm.len());
     }
 
-    fn push_field(&mut self, field: &str, sentence: &mut u32) {
+    fn push_field<const PLAIN_RUNS: bool>(&mut self, field: &str, sentence: &mut u32) {
         let bytes = field.as_bytes();
         let mut state = FieldState::default();
         let mut index = 0;
         while index < bytes.len() {
-            index = self.push_plain(field, index, &mut state, sentence);
+            if PLAIN_RUNS {
+                index = self.push_plain(field, index, &mut state, sentence);
+            }
             let Some(&byte) = bytes.get(index) else {
                 break;
             };
@@ -340,13 +632,15 @@ impl NormText {
     }
 
     /// Normalizes the bytes from `start` up to the first one that needs
-    /// more than lowercasing (a sentence end, a second space, a line break,
-    /// anything non-ASCII...), whose index it returns.
+    /// more than lowercasing (a second space, a line break, anything
+    /// non-ASCII...), whose index it returns.
     ///
-    /// Those bytes map one to one, so they are found and split into words
-    /// in one tight scan, then copied and lowercased in bulk; this is
-    /// where almost all of an English article goes. Words, breaks and
-    /// spaces are tracked exactly as `push_other` would.
+    /// Those bytes map one to one, so they are classified 64 at a time
+    /// into bit masks ([`Classes`]), the words read off the masks with bit
+    /// scans, and the bytes copied in bulk (and lowercased with the rest
+    /// of the text at the end); this is where almost all of an English
+    /// article goes. Words, breaks and spaces are tracked exactly as
+    /// `push_other` would.
     fn push_plain(
         &mut self,
         field: &str,
@@ -354,157 +648,151 @@ impl NormText {
         state: &mut FieldState,
         sentence: &mut u32,
     ) -> usize {
-        // Locals rather than fields: the compiler keeps them in registers
-        // instead of storing each change.
-        let FieldState {
-            mut in_word,
-            mut breaks,
-            mut last_space,
-        } = *state;
         let bytes = field.as_bytes();
-        let out_start = self.norm.len();
-        let norm_at = |index: usize| (out_start + index - start) as u32;
-        let mut tokens = std::mem::take(&mut self.tokens);
+        let mut scan = PlainScan {
+            bytes,
+            out_start: self.norm.len(),
+            start,
+            tokens: std::mem::take(&mut self.tokens),
+            breaks: state.breaks,
+            last_space: state.last_space,
+            sentence: *sentence,
+        };
+        let mut in_word = state.in_word;
         let mut index = start;
-        while let Some(&byte) = bytes.get(index) {
-            let class = BYTE_CLASS[byte as usize];
-            if class & WORD_BYTE != 0 {
-                let run_start = index;
-                let mut seen = class;
-                index += 1;
-                // The rest of the word, eight bytes at a time: its length
-                // comes from a bit count rather than from a branch per
-                // byte, which mispredicts at every word's end.
-                loop {
-                    // Past the field's end the bytes read as zeros, which
-                    // end a word like any other non-word byte.
-                    let chunk = load_padded(bytes, index);
-                    let word = word_lanes(chunk);
-                    let non_word = !word & lanes(0x80);
-                    let run = (non_word.trailing_zeros() / 8) as usize;
-                    // A lowercase letter is a word byte with bits 6 and 5
-                    // set (digits lack bit 6, capitals bit 5); the lanes
-                    // up to the first non-word byte are the run's.
-                    // Without a branch: whether a word has a lowercase
-                    // letter in its first eight bytes is anyone's guess.
-                    let in_run = non_word ^ non_word.wrapping_sub(1);
-                    let lower = chunk & (chunk << 1) & (word >> 1) & in_run != 0;
-                    seen |= LOWER_BYTE * u8::from(lower);
-                    index += run;
-                    if run < 8 {
-                        break;
-                    }
-                }
-                last_space = false;
-                if in_word {
-                    // The word went on from non-ASCII letters before the
-                    // run; it ends where the next character says.
-                    if seen & LOWER_BYTE != 0 {
-                        if let Some(token) = tokens.last_mut() {
+        'scan: {
+            if in_word {
+                // A word begun in non-ASCII letters may go on in ASCII ones.
+                let (run, lower) = ascii_run(bytes, index);
+                if run > 0 {
+                    if lower {
+                        if let Some(token) = scan.tokens.last_mut() {
                             token.no_lower = false;
                         }
                     }
-                    continue;
+                    scan.last_space = false;
+                    index += run;
                 }
-                let capitalized = byte.is_ascii_uppercase();
-                if breaks.hard
-                    || (breaks.period
-                        && breaks.space
-                        && (capitalized || !byte.is_ascii_alphabetic()))
-                {
-                    *sentence += 1;
-                }
-                breaks = Breaks::default();
-                // The word is pushed whole: only a non-ASCII letter right
-                // after it can extend it (then `push_other` goes on with it).
-                tokens.push(Token {
-                    norm_start: norm_at(run_start),
-                    norm_end: norm_at(index),
-                    sentence: *sentence,
-                    capitalized,
-                    no_lower: seen & LOWER_BYTE == 0,
-                    ascii: true,
-                });
+                // It ends at a space or plain punctuation; anything else
+                // (a period, a non-ASCII letter) is `push_other`'s to judge.
                 match bytes.get(index) {
-                    // Most words end at a single space: taken here, as the
-                    // space branch below would, without another dispatch.
-                    Some(b' ') => {
+                    Some(&byte) if byte == b' ' || BYTE_CLASS[byte as usize] & PLAIN_BYTE != 0 => {
                         in_word = false;
-                        breaks.space = true;
-                        last_space = true;
+                        let end = scan.norm_at(index) as usize;
+                        end_token(&mut scan.tokens, end);
+                        scan.breaks.space |= byte == b' ';
+                        scan.last_space = byte == b' ';
                         index += 1;
                     }
-                    next => in_word = next.is_some_and(|&next| next >= 0x80),
+                    _ => break 'scan,
                 }
-                continue;
             }
-            if byte == b' ' {
-                if last_space {
-                    // Collapsed: not one to one.
-                    break;
-                }
-                if in_word {
-                    in_word = false;
-                    end_token(&mut tokens, norm_at(index) as usize);
-                }
-                breaks.space = true;
-                last_space = true;
-                index += 1;
-                continue;
-            }
-            if class & PLAIN_BYTE != 0 {
-                if in_word {
-                    in_word = false;
-                    end_token(&mut tokens, norm_at(index) as usize);
-                }
-                last_space = false;
-                index += 1;
-                continue;
-            }
-            // Sentence ends are copied too; handled here exactly as
-            // `push_other` would, as long as the word before a period is
-            // ASCII and in this run (else `push_other` looks at it).
-            if class & HARD_BYTE != 0 || byte == b'.' {
-                if in_word {
-                    break;
-                }
-                if byte == b'.' {
-                    let before = tokens
-                        .last()
-                        .filter(|token| token.norm_end == norm_at(index));
-                    let abbreviation = match before {
-                        None => false,
-                        Some(token) if token.ascii && token.norm_start >= out_start as u32 => {
-                            let len = (token.norm_end - token.norm_start) as usize;
-                            let word = &bytes[index - len..index];
-                            len == 1 || (len <= 4 && is_abbreviation_ascii(word))
-                        }
-                        Some(_) => break,
-                    };
-                    if !abbreviation {
-                        breaks.period = true;
-                        breaks.space = false;
-                    }
+            // The end of a word longer than a window, pushed by itself.
+            let mut word_end = usize::MAX;
+            'window: loop {
+                let classes = Classes::of(bytes, index);
+                // A space after a space is collapsed: not one to one.
+                let doubled = classes.space & (classes.space << 1 | u64::from(scan.last_space));
+                let stop = (classes.stop | doubled).trailing_zeros() as usize;
+                let words = classes.word & low_bits(stop);
+                let ends = classes.ends & low_bits(stop);
+                // Where the gaps that need a byte-at-a-time look begin: at
+                // the next sentence end, or at once while breaks seen
+                // before this window wait for a word. Between words with
+                // nothing of the kind between them, breaks stay as they
+                // are (none) whatever spaces and commas lie there.
+                let mut next_end = if scan.breaks.pending() {
+                    0
                 } else {
-                    breaks.hard = true;
+                    ends.trailing_zeros() as usize
+                };
+                // The words that end inside the window: all but one that
+                // runs into its last byte.
+                let complete = words & u64::MAX.checked_shr(words.leading_ones()).unwrap_or(0);
+                let mut gap_start = 0;
+                let mut rest = words;
+                loop {
+                    // The words before the next sentence end, in a batch.
+                    let batch = rest & complete & low_bits(next_end);
+                    if batch != 0 {
+                        let norm_base = scan.norm_at(index);
+                        gap_start =
+                            push_words(&mut scan.tokens, batch, &classes, norm_base, scan.sentence);
+                        rest &= !batch;
+                    }
+                    if rest == 0 {
+                        break;
+                    }
+                    let first = rest.trailing_zeros() as usize;
+                    let len = (!(words >> first)).trailing_zeros() as usize;
+                    if first + len == 64 {
+                        // The word may go on past the window: the next one
+                        // starts with it, unless it fills this one.
+                        if next_end <= first {
+                            if let Err(at) = scan.gap(index + gap_start, index + first) {
+                                index = at;
+                                break 'scan;
+                            }
+                        }
+                        if first > 0 {
+                            index += first;
+                        } else {
+                            let (len, lower) = ascii_run(bytes, index);
+                            scan.word(index, len, !lower);
+                            index += len;
+                            word_end = index;
+                        }
+                        continue 'window;
+                    }
+                    // A word after a sentence end: the gap before it is
+                    // read a byte at a time.
+                    if let Err(at) = scan.gap(index + gap_start, index + first) {
+                        index = at;
+                        break 'scan;
+                    }
+                    // `len` is below 64 here.
+                    let no_lower = (classes.lower >> first) & !(u64::MAX << len) == 0;
+                    scan.word(index + first, len, no_lower);
+                    next_end = (ends & (u64::MAX << first)).trailing_zeros() as usize;
+                    gap_start = first + len;
+                    // Clears the word's bits: the lowest run of ones.
+                    rest &= rest + (rest & rest.wrapping_neg());
                 }
-                last_space = false;
-                index += 1;
-                continue;
+                let end = stop.min(64);
+                if next_end < end {
+                    if let Err(at) = scan.gap(index + gap_start, index + end) {
+                        index = at;
+                        break 'scan;
+                    }
+                }
+                // Whether the last byte taken in is a space, and a word
+                // ends right before the stop.
+                let at_word_end = if end > 0 {
+                    scan.last_space = classes.space >> (end - 1) & 1 != 0;
+                    words >> (end - 1) & 1 != 0
+                } else {
+                    word_end == index
+                };
+                index += end;
+                if stop < 64 {
+                    in_word = at_word_end && bytes.get(index).is_some_and(|&byte| byte >= 0x80);
+                    break 'scan;
+                }
             }
-            break;
         }
         if in_word {
             // The word may go on in non-ASCII letters; if not, the next
             // character ends it where it is now.
-            end_token(&mut tokens, norm_at(index) as usize);
+            let end = scan.norm_at(index) as usize;
+            end_token(&mut scan.tokens, end);
         }
-        self.tokens = tokens;
         *state = FieldState {
             in_word,
-            breaks,
-            last_space,
+            breaks: scan.breaks,
+            last_space: scan.last_space,
         };
+        *sentence = scan.sentence;
+        self.tokens = scan.tokens;
         // The run is ASCII, so it starts and ends on character boundaries.
         // It is lowercased with the rest of the text at the end.
         self.norm.push_str(&field[start..index]);
@@ -774,5 +1062,129 @@ mod tests {
             "Санкции"
         );
         assert_eq!(norm.field_of(position), EvidenceField::Text);
+    }
+
+    #[test]
+    fn byte_classes_agree_with_the_byte_table() {
+        // Every byte value at every position of a window.
+        let all: Vec<u8> = (0..=255).collect();
+        for block in all.chunks(64) {
+            for rotation in 0..64 {
+                let mut window: [u8; 64] = block.try_into().unwrap();
+                window.rotate_left(rotation);
+                assert_eq!(
+                    Classes::of_window(&window),
+                    Classes::of_window_bytewise(&window),
+                    "{window:?}"
+                );
+            }
+        }
+    }
+
+    /// The tokens as the character-at-a-time path makes them; it marks
+    /// every word as non-ASCII, so that flag is left out.
+    fn reference_tokens(norm: &NormText) -> Vec<(u32, u32, u32, bool, bool)> {
+        norm.tokens
+            .iter()
+            .map(|token| {
+                (
+                    token.norm_start,
+                    token.norm_end,
+                    token.sentence,
+                    token.capitalized,
+                    token.no_lower,
+                )
+            })
+            .collect()
+    }
+
+    fn assert_runs_agree(title: &str, text: &str) {
+        let mut fast = NormText::default();
+        fast.build(title, text);
+        let mut slow = NormText::default();
+        slow.build_with::<false>(title, text);
+        assert_eq!(fast.norm, slow.norm, "{title:?} {text:?}");
+        assert_eq!(fast.anchors, slow.anchors, "{title:?} {text:?}");
+        assert_eq!(fast.non_ascii, slow.non_ascii, "{title:?} {text:?}");
+        assert_eq!(
+            reference_tokens(&fast),
+            reference_tokens(&slow),
+            "{title:?} {text:?}"
+        );
+        for (index, token) in fast.tokens.iter().enumerate() {
+            let word = fast.word(index);
+            assert_eq!(token.ascii, word.is_ascii(), "{word:?} in {text:?}");
+        }
+    }
+
+    /// The scan of plain runs (64-byte masks, batches of words, gaps read
+    /// a byte at a time after sentence ends) numbers words and sentences
+    /// exactly as the character-at-a-time path does: on texts pieced
+    /// together from the cases it treats apart, words across and longer
+    /// than a window among them.
+    #[test]
+    fn plain_runs_agree_with_the_character_path() {
+        let long = "x".repeat(70);
+        let longer = "Ab".repeat(100);
+        let pieces: [&str; 32] = [
+            "word", "Word", "WORD", "w0rd", "1990", " ", "  ", "   ", ".", ". ", "!", "?", ";",
+            ",", "\n", "\r\n", "\t", "é", "Ünter", "\u{2019}", "\u{201c}", "\u{2014}", "`", "Mr",
+            "U", "S", "e.g", "Corp", "-", "\"", &long, &longer,
+        ];
+        for offset in 0..140 {
+            let pad = "a".repeat(offset);
+            for tail in [
+                " Mr. Smith.  Then U.S. caf\u{e9} left",
+                ". The end",
+                "Zürich. Done",
+                "\u{e9}t\u{e9} x",
+                "  ",
+                ".",
+            ] {
+                assert_runs_agree("", &format!("{pad}{tail}"));
+                assert_runs_agree(&format!("{pad}{tail}"), &format!("{tail}{pad}"));
+            }
+        }
+        // A fixed pseudo-random sequence, so that a failure repeats.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..next(80) {
+                text.push_str(pieces[next(pieces.len())]);
+            }
+            let split = next(text.len() + 1);
+            let split = (0..=split)
+                .rev()
+                .find(|&at| text.is_char_boundary(at))
+                .unwrap();
+            assert_runs_agree(&text[..split], &text[split..]);
+        }
+    }
+
+    /// The same on the real articles of the shared data, when present.
+    #[test]
+    fn plain_runs_agree_with_the_character_path_on_real_text() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/classify/dev.jsonl"
+        );
+        let Ok(contents) = std::fs::read_to_string(path) else {
+            eprintln!("\n!!! SKIPPING plain_runs_agree_with_the_character_path_on_real_text: {path} not found\n");
+            return;
+        };
+        let mut checked = 0;
+        for line in contents.lines() {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            let field = |name: &str| record[name].as_str().unwrap_or("").to_string();
+            assert_runs_agree(&field("title"), &field("text"));
+            checked += 1;
+        }
+        assert!(checked > 100, "{checked} items");
     }
 }
