@@ -279,12 +279,13 @@ struct Classes {
     lower: u64,
     /// ASCII capitals.
     upper: u64,
-    /// The space.
+    /// ASCII whitespace, which normalizes to a space (the line breaks and
+    /// tabs are turned into spaces when the text is finished).
     space: u64,
-    /// What may end a sentence: `.`, `!`, `?` and `;`.
+    /// What may end a sentence: `.`, `!`, `?`, `;` and the line breaks.
     ends: u64,
-    /// What needs `push_other`: non-ASCII bytes, the whitespace other than
-    /// the space, the backtick; and every position past the field's end.
+    /// What needs `push_other`: non-ASCII bytes and the backtick; and
+    /// every position past the field's end.
     stop: u64,
 }
 
@@ -335,20 +336,21 @@ impl Classes {
             let letter = within(bitor_m128i(bytes, splat(0x20)), b'a', 26);
             let word = bitor_m128i(letter, within(bytes, b'0', 10));
             let ends = bitor_m128i(
-                bitor_m128i(equal(bytes, b'.'), equal(bytes, b'!')),
-                bitor_m128i(equal(bytes, b'?'), equal(bytes, b';')),
+                bitor_m128i(
+                    bitor_m128i(equal(bytes, b'.'), equal(bytes, b'!')),
+                    bitor_m128i(equal(bytes, b'?'), equal(bytes, b';')),
+                ),
+                bitor_m128i(equal(bytes, b'\n'), equal(bytes, b'\r')),
             );
-            // Tab, line feed, vertical tab, form feed, carriage return;
-            // non-ASCII bytes have their top bit set already.
-            let stop = bitor_m128i(
-                bytes,
-                bitor_m128i(within(bytes, b'\t', 5), equal(bytes, b'`')),
-            );
+            // Tab, line feed, vertical tab, form feed, carriage return.
+            let space = bitor_m128i(equal(bytes, b' '), within(bytes, b'\t', 5));
+            // Non-ASCII bytes have their top bit set already.
+            let stop = bitor_m128i(bytes, equal(bytes, b'`'));
             let shift = 16 * step;
             classes.word |= bits(word) << shift;
             classes.lower |= bits(lower) << shift;
             classes.upper |= bits(upper) << shift;
-            classes.space |= bits(equal(bytes, b' ')) << shift;
+            classes.space |= bits(space) << shift;
             classes.ends |= bits(ends) << shift;
             classes.stop |= bits(stop) << shift;
         }
@@ -373,10 +375,15 @@ impl Classes {
             set(&mut classes.word, class & WORD_BYTE != 0);
             set(&mut classes.lower, class & LOWER_BYTE != 0);
             set(&mut classes.upper, byte.is_ascii_uppercase());
-            set(&mut classes.space, byte == b' ');
-            set(&mut classes.ends, class & HARD_BYTE != 0 || byte == b'.');
+            let whitespace = byte == b' ' || (b'\t'..=b'\r').contains(&byte);
+            set(&mut classes.space, whitespace);
+            let line_break = byte == b'\n' || byte == b'\r';
+            set(
+                &mut classes.ends,
+                class & HARD_BYTE != 0 || byte == b'.' || line_break,
+            );
             let copied =
-                class & (WORD_BYTE | PLAIN_BYTE | HARD_BYTE) != 0 || byte == b'.' || byte == b' ';
+                class & (WORD_BYTE | PLAIN_BYTE | HARD_BYTE) != 0 || byte == b'.' || whitespace;
             set(&mut classes.stop, !copied);
         }
         classes
@@ -405,8 +412,8 @@ fn push_words(
         let word = batch & !after;
         end = after.trailing_zeros();
         tokens.push(Token {
-            norm_start: norm_base + batch.trailing_zeros(),
-            norm_end: norm_base + end,
+            norm_start: norm_base.wrapping_add(batch.trailing_zeros()),
+            norm_end: norm_base.wrapping_add(end),
             sentence,
             capitalized: upper & start_bit != 0,
             no_lower: lower & word == 0,
@@ -415,6 +422,18 @@ fn push_words(
         batch &= after;
     }
     end as usize
+}
+
+/// The ASCII byte that `push_other` turns the typographic quote or dash at
+/// `at` into (the commonest non-ASCII characters of English news).
+#[inline]
+fn typographic(bytes: &[u8], at: usize) -> Option<u8> {
+    match bytes.get(at..at + 3)? {
+        [0xe2, 0x80, 0x98 | 0x99] => Some(b'\''),
+        [0xe2, 0x80, 0x9c..=0x9e] => Some(b'"'),
+        [0xe2, 0x80, 0x90..=0x94] => Some(b'-'),
+        _ => None,
+    }
 }
 
 /// What [`NormText::push_plain`] tracks across a run of plain bytes.
@@ -430,9 +449,14 @@ struct PlainScan<'a> {
 }
 
 impl PlainScan<'_> {
+    /// The normalized offset of field byte `index` of the current run.
+    /// Wrapping: a window's base may lie before the run's start, and only
+    /// offsets inside the run, added to it, are ever stored.
     #[inline]
     fn norm_at(&self, index: usize) -> u32 {
-        (self.out_start + index - self.start) as u32
+        (self.out_start as u32)
+            .wrapping_add(index as u32)
+            .wrapping_sub(self.start as u32)
     }
 
     /// Takes in the bytes `from..to`, which lie between words (spaces and
@@ -443,8 +467,15 @@ impl PlainScan<'_> {
     fn gap(&mut self, from: usize, to: usize) -> Result<(), usize> {
         for index in from..to {
             match self.bytes[index] {
-                b' ' => {
+                // What `push_other` does with whitespace that is not
+                // collapsed (a second one stops the run).
+                b' ' | b'\t' | 0x0b | 0x0c => {
                     self.breaks.space = true;
+                    self.last_space = true;
+                    continue;
+                }
+                b'\n' | b'\r' => {
+                    self.breaks.hard = true;
                     self.last_space = true;
                     continue;
                 }
@@ -536,11 +567,30 @@ impl NormText {
         self.text_start = self.norm.len() as u32;
         self.anchors.push((self.text_start, 0));
         self.push_field::<PLAIN_RUNS>(text, &mut sentence);
-        // The ASCII runs were copied as they are; everything else was
-        // emitted lowercase. One pass over the whole text lowercases them
-        // many bytes at a time, where a pass per run stalls on the short
-        // runs between curly quotes and line breaks.
-        self.norm.make_ascii_lowercase();
+        self.finish_runs();
+    }
+
+    /// The ASCII runs were copied as they are, capitals and line breaks
+    /// included; everything else was emitted normalized. One pass over the
+    /// whole text lowercases the capitals and turns the whitespace (which
+    /// the runs only hold where it was not collapsed) into spaces, many
+    /// bytes at a time, where a pass per run stalls on the short runs
+    /// between curly quotes.
+    fn finish_runs(&mut self) {
+        let separator = self.text_start as usize - 1;
+        let mut bytes = std::mem::take(&mut self.norm).into_bytes();
+        for byte in &mut bytes {
+            let value = *byte;
+            *byte = if value.wrapping_sub(b'\t') < 5 {
+                b' '
+            } else {
+                value | u8::from(value.wrapping_sub(b'A') < 26) << 5
+            };
+        }
+        bytes[separator] = b'\n';
+        // ASCII bytes were replaced by ASCII bytes: the text is still UTF-8.
+        self.norm = String::from_utf8(bytes)
+            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
     }
 
     /// Appends a normalized character.
@@ -660,6 +710,8 @@ impl NormText {
         };
         let mut in_word = state.in_word;
         let mut index = start;
+        // Where the bytes not yet copied to the text start.
+        let mut run_start = start;
         'scan: {
             if in_word {
                 // A word begun in non-ASCII letters may go on in ASCII ones.
@@ -691,92 +743,136 @@ impl NormText {
             let mut word_end = usize::MAX;
             'window: loop {
                 let classes = Classes::of(bytes, index);
-                // A space after a space is collapsed: not one to one.
+                // Whitespace after whitespace is collapsed: not one to one.
                 let doubled = classes.space & (classes.space << 1 | u64::from(scan.last_space));
-                let stop = (classes.stop | doubled).trailing_zeros() as usize;
-                let words = classes.word & low_bits(stop);
-                let ends = classes.ends & low_bits(stop);
-                // Where the gaps that need a byte-at-a-time look begin: at
-                // the next sentence end, or at once while breaks seen
-                // before this window wait for a word. Between words with
-                // nothing of the kind between them, breaks stay as they
-                // are (none) whatever spaces and commas lie there.
-                let mut next_end = if scan.breaks.pending() {
-                    0
-                } else {
-                    ends.trailing_zeros() as usize
-                };
-                // The words that end inside the window: all but one that
-                // runs into its last byte.
-                let complete = words & u64::MAX.checked_shr(words.leading_ones()).unwrap_or(0);
-                let mut gap_start = 0;
-                let mut rest = words;
+                let stops = classes.stop | doubled;
+                // Where the window's bytes still to be taken in start: past
+                // a collapse or a typographic quote, the window goes on.
+                let mut from = 0;
                 loop {
-                    // The words before the next sentence end, in a batch.
-                    let batch = rest & complete & low_bits(next_end);
-                    if batch != 0 {
-                        let norm_base = scan.norm_at(index);
-                        gap_start =
-                            push_words(&mut scan.tokens, batch, &classes, norm_base, scan.sentence);
-                        rest &= !batch;
-                    }
-                    if rest == 0 {
-                        break;
-                    }
-                    let first = rest.trailing_zeros() as usize;
-                    let len = (!(words >> first)).trailing_zeros() as usize;
-                    if first + len == 64 {
-                        // The word may go on past the window: the next one
-                        // starts with it, unless it fills this one.
-                        if next_end <= first {
-                            if let Err(at) = scan.gap(index + gap_start, index + first) {
-                                index = at;
-                                break 'scan;
+                    let stop = (stops & !low_bits(from)).trailing_zeros() as usize;
+                    let span = low_bits(stop) & !low_bits(from);
+                    let words = classes.word & span;
+                    let ends = classes.ends & span;
+                    // Where the gaps that need a byte-at-a-time look begin:
+                    // at the next sentence end, or at once while breaks seen
+                    // before wait for a word. Between words with nothing of
+                    // the kind between them, breaks stay as they are (none)
+                    // whatever spaces and commas lie there.
+                    let mut next_end = if scan.breaks.pending() {
+                        from
+                    } else {
+                        ends.trailing_zeros() as usize
+                    };
+                    // The words that end inside the window: all but one that
+                    // runs into its last byte.
+                    let complete = words & u64::MAX.checked_shr(words.leading_ones()).unwrap_or(0);
+                    let mut gap_start = from;
+                    let mut rest = words;
+                    loop {
+                        // The words before the next sentence end, in a batch.
+                        let batch = rest & complete & low_bits(next_end);
+                        if batch != 0 {
+                            let norm_base = scan.norm_at(index);
+                            gap_start = push_words(
+                                &mut scan.tokens,
+                                batch,
+                                &classes,
+                                norm_base,
+                                scan.sentence,
+                            );
+                            rest &= !batch;
+                        }
+                        if rest == 0 {
+                            break;
+                        }
+                        let first = rest.trailing_zeros() as usize;
+                        let len = (!(words >> first)).trailing_zeros() as usize;
+                        if first + len == 64 {
+                            // The word may go on past the window: the next
+                            // one starts with it, unless it fills this one.
+                            if next_end <= first {
+                                if let Err(at) = scan.gap(index + gap_start, index + first) {
+                                    index = at;
+                                    break 'scan;
+                                }
                             }
+                            if first > 0 {
+                                index += first;
+                            } else {
+                                let (len, lower) = ascii_run(bytes, index);
+                                scan.word(index, len, !lower);
+                                index += len;
+                                word_end = index;
+                            }
+                            continue 'window;
                         }
-                        if first > 0 {
-                            index += first;
-                        } else {
-                            let (len, lower) = ascii_run(bytes, index);
-                            scan.word(index, len, !lower);
-                            index += len;
-                            word_end = index;
+                        // A word after a sentence end: the gap before it is
+                        // read a byte at a time.
+                        if let Err(at) = scan.gap(index + gap_start, index + first) {
+                            index = at;
+                            break 'scan;
                         }
+                        // `len` is below 64 here.
+                        let no_lower = (classes.lower >> first) & !(u64::MAX << len) == 0;
+                        scan.word(index + first, len, no_lower);
+                        next_end = (ends & (u64::MAX << first)).trailing_zeros() as usize;
+                        gap_start = first + len;
+                        // Clears the word's bits: the lowest run of ones.
+                        rest &= rest + (rest & rest.wrapping_neg());
+                    }
+                    let end = stop.min(64);
+                    if next_end < end {
+                        if let Err(at) = scan.gap(index + gap_start, index + end) {
+                            index = at;
+                            break 'scan;
+                        }
+                    }
+                    // Whether the last byte taken in is whitespace, and a
+                    // word ends right before the stop.
+                    let at_word_end = if end > from {
+                        scan.last_space = classes.space >> (end - 1) & 1 != 0;
+                        words >> (end - 1) & 1 != 0
+                    } else {
+                        from == 0 && word_end == index
+                    };
+                    if stop >= 64 {
+                        index += 64;
                         continue 'window;
                     }
-                    // A word after a sentence end: the gap before it is
-                    // read a byte at a time.
-                    if let Err(at) = scan.gap(index + gap_start, index + first) {
+                    let at = index + stop;
+                    if doubled >> stop & 1 != 0 {
+                        // Collapsed whitespace: the run so far goes to the
+                        // text, the whitespace is dropped (a line break
+                        // among it still breaks the sentence), and a new
+                        // run starts after it.
+                        let skipped = (!(classes.space >> stop)).trailing_zeros() as usize;
+                        let dropped = low_bits(skipped) << stop;
+                        scan.breaks.hard |= classes.ends & dropped != 0;
+                        scan.breaks.space |= classes.space & !classes.ends & dropped != 0;
+                        self.norm.push_str(&field[run_start..at]);
+                        run_start = at + skipped;
+                        self.realign_at(self.norm.len(), run_start as u32);
+                        from = stop + skipped;
+                    } else if let Some(mapped) = typographic(bytes, at) {
+                        // A curly quote or a dash, three bytes for one.
+                        self.norm.push_str(&field[run_start..at]);
+                        self.norm.push(char::from(mapped));
+                        run_start = at + 3;
+                        self.realign_at(self.norm.len(), run_start as u32);
+                        scan.last_space = false;
+                        from = stop + 3;
+                    } else {
                         index = at;
+                        in_word = at_word_end && bytes.get(at).is_some_and(|&byte| byte >= 0x80);
                         break 'scan;
                     }
-                    // `len` is below 64 here.
-                    let no_lower = (classes.lower >> first) & !(u64::MAX << len) == 0;
-                    scan.word(index + first, len, no_lower);
-                    next_end = (ends & (u64::MAX << first)).trailing_zeros() as usize;
-                    gap_start = first + len;
-                    // Clears the word's bits: the lowest run of ones.
-                    rest &= rest + (rest & rest.wrapping_neg());
-                }
-                let end = stop.min(64);
-                if next_end < end {
-                    if let Err(at) = scan.gap(index + gap_start, index + end) {
-                        index = at;
-                        break 'scan;
+                    scan.out_start = self.norm.len();
+                    scan.start = run_start;
+                    if from >= 64 {
+                        index += from;
+                        continue 'window;
                     }
-                }
-                // Whether the last byte taken in is a space, and a word
-                // ends right before the stop.
-                let at_word_end = if end > 0 {
-                    scan.last_space = classes.space >> (end - 1) & 1 != 0;
-                    words >> (end - 1) & 1 != 0
-                } else {
-                    word_end == index
-                };
-                index += end;
-                if stop < 64 {
-                    in_word = at_word_end && bytes.get(index).is_some_and(|&byte| byte >= 0x80);
-                    break 'scan;
                 }
             }
         }
@@ -795,7 +891,7 @@ impl NormText {
         self.tokens = scan.tokens;
         // The run is ASCII, so it starts and ends on character boundaries.
         // It is lowercased with the rest of the text at the end.
-        self.norm.push_str(&field[start..index]);
+        self.norm.push_str(&field[run_start..index]);
         index
     }
 
@@ -1126,10 +1222,48 @@ mod tests {
     fn plain_runs_agree_with_the_character_path() {
         let long = "x".repeat(70);
         let longer = "Ab".repeat(100);
-        let pieces: [&str; 32] = [
-            "word", "Word", "WORD", "w0rd", "1990", " ", "  ", "   ", ".", ". ", "!", "?", ";",
-            ",", "\n", "\r\n", "\t", "é", "Ünter", "\u{2019}", "\u{201c}", "\u{2014}", "`", "Mr",
-            "U", "S", "e.g", "Corp", "-", "\"", &long, &longer,
+        let pieces: [&str; 41] = [
+            "word",
+            "Word",
+            "WORD",
+            "w0rd",
+            "1990",
+            " ",
+            "  ",
+            "   ",
+            ".",
+            ". ",
+            "!",
+            "?",
+            ";",
+            ",",
+            "\n",
+            "\r\n",
+            "\n\n",
+            " \n ",
+            "\t",
+            "\u{b}\u{c}",
+            "é",
+            "Ünter",
+            "\u{2019}",
+            "\u{2018}",
+            "\u{201c}",
+            "\u{201e}",
+            "\u{2014}",
+            "\u{2013}",
+            "\u{2026}",
+            "\u{e2}",
+            "`",
+            "Mr",
+            "U",
+            "S",
+            "e.g",
+            "Corp",
+            "-",
+            "\"",
+            ":",
+            &long,
+            &longer,
         ];
         for offset in 0..140 {
             let pad = "a".repeat(offset);
@@ -1153,7 +1287,7 @@ mod tests {
             state ^= state << 17;
             (state % bound as u64) as usize
         };
-        for _ in 0..3000 {
+        for _ in 0..6000 {
             let mut text = String::new();
             for _ in 0..next(80) {
                 text.push_str(pieces[next(pieces.len())]);
