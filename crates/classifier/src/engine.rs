@@ -459,14 +459,6 @@ impl Engine {
     #[inline(never)]
     fn anchored_hits(&self, text: &NormText, hits: &mut Vec<Hit>) {
         let bytes = text.norm.as_bytes();
-        // Words with non-ASCII letters walk the automaton by hand: a
-        // search call per word would cost more than the few transitions
-        // each word needs. A contiguous NFA rather than a DFA, because the
-        // DFA's table is megabytes and each word's walk would miss cache.
-        let nfa = &self.anchored_nfa;
-        let Ok(start_state) = nfa.start_state(Anchored::Yes) else {
-            return;
-        };
         let floating = &self.floating_ascii;
         // The terms that may start inside a word are looked for in the
         // words from the first place one of them occurs.
@@ -475,51 +467,74 @@ impl Engine {
         } else {
             usize::MAX
         };
+        // The loop over all words holds only the filter test of ASCII
+        // words; everything else is called out of it, so that its values
+        // stay in registers.
         for (index, token) in text.tokens.iter().enumerate() {
             let start = token.norm_start as usize;
-            if token.norm_end as usize > floating_from {
-                // The terms that may start inside a word, in the same visit.
-                floating.scan_word(
-                    bytes,
-                    start,
-                    token.norm_end as usize,
-                    |start, end, pattern| {
-                        self.accept(text, hits, start, end, pattern as usize, None);
-                    },
-                );
+            let end = token.norm_end as usize;
+            if end > floating_from {
+                self.floating_word_hits(text, hits, index);
             }
             if token.ascii {
-                if self
-                    .ascii_words
-                    .may_match(bytes, start, token.norm_end as usize)
-                {
+                if self.ascii_words.may_match(bytes, start, end) {
                     self.ascii_word_hits(text, hits, index);
                 }
-                continue;
+            } else {
+                self.walked_word_hits(text, hits, index);
             }
-            if !self.word_starts.may_start(&bytes[start..]) {
-                continue;
+        }
+    }
+
+    /// The terms that may start inside word `index`, in the visit of the
+    /// words.
+    #[inline(never)]
+    fn floating_word_hits(&self, text: &NormText, hits: &mut Vec<Hit>, index: usize) {
+        let token = &text.tokens[index];
+        self.floating_ascii.scan_word(
+            text.norm.as_bytes(),
+            token.norm_start as usize,
+            token.norm_end as usize,
+            |start, end, pattern| {
+                self.accept(text, hits, start, end, pattern as usize, None);
+            },
+        );
+    }
+
+    /// The terms starting at word `index`, which has non-ASCII letters.
+    /// Such words walk the automaton by hand: a search call per word would
+    /// cost more than the few transitions each word needs. A contiguous NFA
+    /// rather than a DFA, because the DFA's table is megabytes and each
+    /// word's walk would miss cache.
+    #[inline(never)]
+    fn walked_word_hits(&self, text: &NormText, hits: &mut Vec<Hit>, index: usize) {
+        let bytes = text.norm.as_bytes();
+        let start = text.tokens[index].norm_start as usize;
+        if !self.word_starts.may_start(&bytes[start..]) {
+            return;
+        }
+        let nfa = &self.anchored_nfa;
+        let Ok(mut state) = nfa.start_state(Anchored::Yes) else {
+            return;
+        };
+        for (offset, &byte) in bytes[start..].iter().enumerate() {
+            state = nfa.next_state(Anchored::Yes, state, byte);
+            if nfa.is_dead(state) {
+                break;
             }
-            let mut state = start_state;
-            for (offset, &byte) in bytes[start..].iter().enumerate() {
-                state = nfa.next_state(Anchored::Yes, state, byte);
-                if nfa.is_dead(state) {
-                    break;
-                }
-                if nfa.is_match(state) {
-                    let end = start + offset + 1;
-                    for match_index in 0..nfa.match_len(state) {
-                        let local = nfa.match_pattern(state, match_index);
-                        // A state also lists the terms of its failure
-                        // states, which end here but start inside the word
-                        // ("sudan" at the end of "south sudan"); only terms
-                        // starting at the word's start are anchored here.
-                        if nfa.pattern_len(local) != end - start {
-                            continue;
-                        }
-                        let pattern = self.anchored_global[local.as_usize()];
-                        self.accept(text, hits, start, end, pattern as usize, Some(index));
+            if nfa.is_match(state) {
+                let end = start + offset + 1;
+                for match_index in 0..nfa.match_len(state) {
+                    let local = nfa.match_pattern(state, match_index);
+                    // A state also lists the terms of its failure states,
+                    // which end here but start inside the word ("sudan" at
+                    // the end of "south sudan"); only terms starting at the
+                    // word's start are anchored here.
+                    if nfa.pattern_len(local) != end - start {
+                        continue;
                     }
+                    let pattern = self.anchored_global[local.as_usize()];
+                    self.accept(text, hits, start, end, pattern as usize, Some(index));
                 }
             }
         }
