@@ -16,14 +16,17 @@
 //!   under their first (up to) four bytes.
 //! - a pattern longer than `w` continues past the word's end with a byte
 //!   that is not an ASCII letter or digit, so its leading run of ASCII
-//!   letters and digits is exactly `w`: it is in the exact table under `w`.
+//!   letters and digits is exactly `w`. With three bytes or more after that
+//!   run it is in the pair table under `w` and those three bytes (which the
+//!   text must have after the word); with fewer, in the exact table under
+//!   `w`.
 //!
 //! Every candidate is then compared with the text byte for byte, so a hash
 //! collision costs time, never a wrong match. Words with non-ASCII letters
 //! still take the automaton walk.
 
 /// Hash-table keys: a word's own key, a stem prefix's of one to four
-/// bytes, or a word's with the two bytes after it (the tags keep the kinds
+/// bytes, or a word's with the three bytes after it (the tags keep the kinds
 /// apart).
 const EXACT: u64 = 0;
 const STEM: u64 = 1;
@@ -113,16 +116,29 @@ fn finish(state: u64, last: u64) -> u64 {
     (hash ^ hash >> 32).max(1)
 }
 
-/// The key of the patterns that run past a word whose key is `word_key`
-/// with the bytes `first` and `second`: filed apart from the word's own, so
-/// that "arms" followed by " s" is not checked against the dozens of
-/// "arms ..." terms.
+/// How many bytes after a word the patterns that run past it are filed
+/// under (see [`pair_key`]).
+const PAIR_BYTES: usize = 3;
+
+/// The [`PAIR_BYTES`] bytes at `at`, as one integer, if the text has them.
 #[inline]
-fn pair_key(word_key: u64, first: u8, second: u8) -> u64 {
-    finish(
-        word_key ^ seed(PAIR, 2),
-        u64::from(first) | u64::from(second) << 8,
-    )
+fn next_bytes(bytes: &[u8], at: usize) -> Option<u64> {
+    match bytes.get(at..at + PAIR_BYTES)? {
+        &[first, second, third] => {
+            Some(u64::from(first) | u64::from(second) << 8 | u64::from(third) << 16)
+        }
+        _ => None,
+    }
+}
+
+/// The key of the patterns that run past a word whose key is `word_key`
+/// with the bytes `next` (see [`next_bytes`]): filed apart from the
+/// word's own, so that "arms" followed by " sa" is not checked against
+/// the dozens of "arms ..." terms, nor "the" followed by " fi" against
+/// "the federal reserve".
+#[inline]
+fn pair_key(word_key: u64, next: u64) -> u64 {
+    finish(word_key ^ seed(PAIR, PAIR_BYTES), next)
 }
 
 /// The key of `bytes[at..at + len]` of the given kind; for eight bytes or
@@ -154,10 +170,10 @@ fn screen_word(head: u64, len: usize) -> u64 {
     (head ^ (len as u64).wrapping_mul(LENGTH_MIX)).wrapping_mul(MULTIPLIER)
 }
 
-/// A word's (see [`screen_word`]) with the two bytes after it.
+/// A word's (see [`screen_word`]) with the bytes after it (see
+/// [`next_bytes`]).
 #[inline]
-fn screen_pair(word: u64, first: u8, second: u8) -> u64 {
-    let next = u64::from(first) | u64::from(second) << 8;
+fn screen_pair(word: u64, next: u64) -> u64 {
     (word ^ next.wrapping_mul(PAIR_MIX)).wrapping_mul(MULTIPLIER)
 }
 
@@ -219,10 +235,10 @@ impl WordIndex {
             index.bytes.extend_from_slice(bytes);
             let word_key = key(EXACT, bytes, 0, run);
             let word_screen = screen_word(candidate.run_head, run);
-            if bytes.len() - run >= 2 {
+            if let Some(next) = next_bytes(bytes, run) {
                 keyed.push((
-                    pair_key(word_key, bytes[run], bytes[run + 1]),
-                    screen_pair(word_screen, bytes[run], bytes[run + 1]),
+                    pair_key(word_key, next),
+                    screen_pair(word_screen, next),
                     candidate,
                 ));
             } else {
@@ -334,8 +350,8 @@ impl WordIndex {
         let stem_fits = word_len >= STEM_KEY_BYTES;
         // All three tests are made and combined without a branch: which
         // of them passes varies from word to word.
-        let pair = match text.get(end..end + 2) {
-            Some(&[first, second]) => self.may_hold(screen_pair(word, first, second)),
+        let pair = match next_bytes(text, end) {
+            Some(next) => self.may_hold(screen_pair(word, next)),
             _ => false,
         };
         (stem_fits & self.may_hold(stem)) | self.may_hold(word) | pair
@@ -362,13 +378,10 @@ impl WordIndex {
             key(EXACT, text, start, word_len)
         };
         // (filter key, table key) of the word alone and of the word with
-        // the two bytes after it.
+        // the three bytes after it.
         let mut keys = [(screen, exact), (0, 0)];
-        if end + 2 <= text.len() {
-            keys[1] = (
-                screen_pair(screen, text[end], text[end + 1]),
-                pair_key(exact, text[end], text[end + 1]),
-            );
+        if let Some(next) = next_bytes(text, end) {
+            keys[1] = (screen_pair(screen, next), pair_key(exact, next));
         }
         for (screen, key) in keys {
             if key == 0 || !self.may_hold(screen) {
