@@ -425,30 +425,44 @@ fn find_names(engine: &Engine, scratch: &Scratch, buffers: &mut EntityScratch) {
     names.clear();
     let tokens = &text.tokens;
     // Tokens are in text order, so the text's words are those from here on.
-    let mut index = tokens.partition_point(|token| token.norm_start < text.text_start);
-    // Most words are not capitalised: a tight scan skips them.
-    while let Some(skipped) = tokens[index..].iter().position(|token| token.capitalized) {
-        let first = index + skipped;
-        if !is_name_word(text, in_entity, first) {
-            index = first + 1;
-            continue;
+    let text_words = tokens.partition_point(|token| token.norm_start < text.text_start);
+    // The first word that is not yet part of a name.
+    let mut index = text_words;
+    // Most words are not capitalised. The capitalised ones are taken 64
+    // words at a time as bits, in a pass with no branch per word, where a
+    // scan for the next one stopped (and mispredicted) at each.
+    for (chunk_index, chunk) in tokens[text_words..].chunks(64).enumerate() {
+        let base = text_words + 64 * chunk_index;
+        let mut capitals = chunk
+            .iter()
+            .enumerate()
+            .fold(0u64, |bits, (offset, token)| {
+                bits | u64::from(token.capitalized) << offset
+            });
+        while capitals != 0 {
+            let first = base + capitals.trailing_zeros() as usize;
+            capitals &= capitals - 1;
+            // Inside a name already found.
+            if first < index || !is_name_word(text, in_entity, first) {
+                continue;
+            }
+            let mut last = first;
+            while last + 1 < tokens.len()
+                && last - first < 3
+                && is_name_word(text, in_entity, last + 1)
+                && text.tokens[last + 1].sentence == text.tokens[last].sentence
+                && joined_by_space(text, last)
+            {
+                last += 1;
+            }
+            names.push(Name {
+                first,
+                last,
+                norm_start: text.tokens[first].norm_start,
+                norm_end: text.tokens[last].norm_end,
+            });
+            index = last + 1;
         }
-        let mut last = first;
-        while last + 1 < tokens.len()
-            && last - first < 3
-            && is_name_word(text, in_entity, last + 1)
-            && text.tokens[last + 1].sentence == text.tokens[last].sentence
-            && joined_by_space(text, last)
-        {
-            last += 1;
-        }
-        names.push(Name {
-            first,
-            last,
-            norm_start: text.tokens[first].norm_start,
-            norm_end: text.tokens[last].norm_end,
-        });
-        index = last + 1;
     }
 }
 
