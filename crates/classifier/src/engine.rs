@@ -1234,16 +1234,13 @@ mod tests {
             late.clone(),
             "Kleinwaffen, dann Rüstungsexporte und Panzerhaubitzen.".to_string(),
         ];
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/classify/dev.jsonl"
+        let corpus = crate::dev_corpus("in_word_terms_looked_for_in_the_words_that_hold_one");
+        texts.extend(
+            corpus
+                .iter()
+                .flatten()
+                .map(|item| item["text"].as_str().unwrap_or("").to_string()),
         );
-        if let Ok(corpus) = std::fs::read_to_string(path) {
-            texts.extend(corpus.lines().map(|line| {
-                let item: serde_json::Value = serde_json::from_str(line).unwrap();
-                item["text"].as_str().unwrap_or("").to_string()
-            }));
-        }
         let mut scratch = Scratch::default();
         let mut with_terms = 0;
         for source in &texts {
@@ -1392,20 +1389,16 @@ mod word_index_tests {
     /// languages (when `../shared` is beside the repository).
     #[test]
     fn word_index_finds_what_the_walk_finds_on_the_dev_corpus() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/classify/dev.jsonl"
-        );
-        let Ok(corpus) = std::fs::read_to_string(path) else {
-            eprintln!("\n!!! SKIPPING word_index_finds_what_the_walk_finds_on_the_dev_corpus: {path} not found\n");
+        let Some(corpus) =
+            crate::dev_corpus("word_index_finds_what_the_walk_finds_on_the_dev_corpus")
+        else {
             return;
         };
         let taxonomy = Taxonomy::builtin();
         let engine = Engine::new(&taxonomy);
         let mut text = NormText::default();
         let mut compared = 0;
-        for line in corpus.lines() {
-            let item: serde_json::Value = serde_json::from_str(line).unwrap();
+        for item in &corpus {
             let body = item["text"].as_str().unwrap_or("");
             text.build(item["title"].as_str().unwrap_or(""), body);
             let (walked, indexed) = walked_and_indexed(&engine, &text);

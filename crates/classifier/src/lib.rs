@@ -422,6 +422,28 @@ struct CharOffsets<'a> {
     text: CharCounter<'a>,
 }
 
+/// The items of the shared dev corpus (`../shared/data/classify/dev.jsonl`)
+/// for the tests that check a fast path against a plain one on real text;
+/// `None`, said loudly on behalf of `test`, when `../shared` is not beside
+/// the repository.
+#[cfg(test)]
+pub(crate) fn dev_corpus(test: &str) -> Option<Vec<serde_json::Value>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/classify/dev.jsonl"
+    );
+    let Ok(corpus) = std::fs::read_to_string(path) else {
+        eprintln!("\n!!! SKIPPING {test} on the dev corpus: {path} not found\n");
+        return None;
+    };
+    Some(
+        corpus
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("dev.jsonl holds JSON lines"))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

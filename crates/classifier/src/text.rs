@@ -1312,17 +1312,13 @@ mod tests {
     /// The same on the real articles of the shared data, when present.
     #[test]
     fn plain_runs_agree_with_the_character_path_on_real_text() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/classify/dev.jsonl"
-        );
-        let Ok(contents) = std::fs::read_to_string(path) else {
-            eprintln!("\n!!! SKIPPING plain_runs_agree_with_the_character_path_on_real_text: {path} not found\n");
+        let Some(corpus) =
+            crate::dev_corpus("plain_runs_agree_with_the_character_path_on_real_text")
+        else {
             return;
         };
         let mut checked = 0;
-        for line in contents.lines() {
-            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        for record in &corpus {
             let field = |name: &str| record[name].as_str().unwrap_or("").to_string();
             assert_runs_agree(&field("title"), &field("text"));
             checked += 1;
