@@ -689,16 +689,19 @@ impl NormText {
         }
     }
 
-    /// Normalizes the bytes from `start` up to the first one that needs
-    /// more than lowercasing (a second space, a line break, anything
-    /// non-ASCII...), whose index it returns.
+    /// Normalizes the field from `start` up to the first byte that needs
+    /// the general path (non-ASCII other than a typographic quote or dash,
+    /// the backtick, a period after a word that path began), whose index
+    /// it returns.
     ///
-    /// Those bytes map one to one, so they are classified 64 at a time
-    /// into bit masks ([`Classes`]), the words read off the masks with bit
-    /// scans, and the bytes copied in bulk (and lowercased with the rest
-    /// of the text at the end); this is where almost all of an English
-    /// article goes. Words, breaks and spaces are tracked exactly as
-    /// `push_other` would.
+    /// The bytes are classified 64 at a time into bit masks ([`Classes`])
+    /// and the words read off the masks with bit scans. Runs that map one
+    /// to one are copied in bulk (lowercased, and their whitespace turned
+    /// into spaces, with the rest of the text at the end); collapsed
+    /// whitespace and typographic quotes and dashes end a run and start
+    /// the next without leaving the window. This is where almost all of
+    /// an English article goes. Words, breaks and spaces are tracked
+    /// exactly as `push_other` would.
     fn push_plain(
         &mut self,
         field: &str,
