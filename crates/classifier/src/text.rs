@@ -447,7 +447,8 @@ fn typographic(bytes: &[u8], at: usize) -> Option<u8> {
 /// What [`NormText::push_plain`] tracks across a run of plain bytes.
 struct PlainScan<'a> {
     bytes: &'a [u8],
-    /// Where the run starts in the normalized text and in the field.
+    /// Where the current run starts in the normalized text and in the
+    /// field: its bytes, from `start` on, are not copied to the text yet.
     out_start: usize,
     start: usize,
     tokens: Vec<Token>,
@@ -721,8 +722,6 @@ impl NormText {
         };
         let mut in_word = state.in_word;
         let mut index = start;
-        // Where the bytes not yet copied to the text start.
-        let mut run_start = start;
         'scan: {
             if in_word {
                 // A word begun in non-ASCII letters may go on in ASCII ones.
@@ -852,34 +851,33 @@ impl NormText {
                         continue 'window;
                     }
                     let at = index + stop;
-                    if doubled >> stop & 1 != 0 {
-                        // Collapsed whitespace: the run so far goes to the
-                        // text, the whitespace is dropped (a line break
-                        // among it still breaks the sentence), and a new
-                        // run starts after it.
+                    // Where the next run starts, and what stands in the
+                    // text for the bytes before it.
+                    let (resume, folded) = if doubled >> stop & 1 != 0 {
+                        // Collapsed whitespace is dropped; a line break
+                        // among it still breaks the sentence.
                         let skipped = (!(classes.space >> stop)).trailing_zeros() as usize;
                         let dropped = low_bits(skipped) << stop;
                         scan.breaks.hard |= classes.ends & dropped != 0;
                         scan.breaks.space |= classes.space & !classes.ends & dropped != 0;
-                        self.norm.push_str(&field[run_start..at]);
-                        run_start = at + skipped;
-                        self.realign_at(self.norm.len(), run_start as u32);
-                        from = stop + skipped;
+                        (at + skipped, None)
                     } else if let Some(mapped) = typographic(bytes, at) {
                         // A curly quote or a dash, three bytes for one.
-                        self.norm.push_str(&field[run_start..at]);
-                        self.norm.push(char::from(mapped));
-                        run_start = at + 3;
-                        self.realign_at(self.norm.len(), run_start as u32);
                         scan.last_space = false;
-                        from = stop + 3;
+                        (at + 3, Some(char::from(mapped)))
                     } else {
                         index = at;
                         in_word = at_word_end && bytes.get(at).is_some_and(|&byte| byte >= 0x80);
                         break 'scan;
-                    }
+                    };
+                    // The run so far goes to the text, and a new one starts
+                    // without leaving the window.
+                    self.norm.push_str(&field[scan.start..at]);
+                    self.norm.extend(folded);
+                    self.realign_at(self.norm.len(), resume as u32);
                     scan.out_start = self.norm.len();
-                    scan.start = run_start;
+                    scan.start = resume;
+                    from = resume - index;
                     if from >= 64 {
                         index += from;
                         continue 'window;
@@ -899,10 +897,10 @@ impl NormText {
             last_space: scan.last_space,
         };
         *sentence = scan.sentence;
-        self.tokens = scan.tokens;
         // The run is ASCII, so it starts and ends on character boundaries.
         // It is lowercased with the rest of the text at the end.
-        self.norm.push_str(&field[run_start..index]);
+        self.norm.push_str(&field[scan.start..index]);
+        self.tokens = scan.tokens;
         index
     }
 
