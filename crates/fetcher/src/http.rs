@@ -3,10 +3,19 @@
 //! cut off, not inflated), conditional GET, and a refusal of article links
 //! that point at private addresses.
 //!
+//! Two reqwest clients share the limits. The guarded one resolves names
+//! through [`crate::guard::GuardedResolver`], so the address check applies
+//! to the address actually connected to; it carries every untrusted
+//! request: article pages, robots.txt, links through redirectors, and any
+//! redirect hop of a feed that leaves the feed's configured host. The
+//! trusted one carries only a configured feed URL and redirects that stay
+//! on its host: an operator may point a feed at a private address, a
+//! stranger's redirect may not.
+//!
 //! Redirects are followed here rather than inside reqwest so that every hop
-//! of an article link is checked against the address guard and robots.txt,
-//! and so that a chain of permanent moves (301/308) can be reported to the
-//! poller, which records it in the feed's status.
+//! is checked (address guard, and robots.txt for article links), and so
+//! that a chain of permanent moves (301/308) can be reported to the poller,
+//! which records it in the feed's status.
 //!
 //! Politeness lives in the client, so feeds and article pages share it: the
 //! start of two requests to one host (host and port) is spaced by at least
@@ -20,6 +29,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::guard::{check_literal, GuardedResolver, Lookup, NonPublicAddress, SystemLookup};
 use crate::robots::Robots;
 
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -37,8 +47,8 @@ pub struct HttpOptions {
     pub max_body_bytes: u64,
     pub max_redirects: usize,
     /// Article links may resolve to these addresses even though they are
-    /// loopback/private (tests allow 127.0.0.1). Feeds from the config are
-    /// trusted and never checked.
+    /// loopback/private (tests allow 127.0.0.1). A configured feed URL is
+    /// trusted and never checked; its redirects to other hosts are.
     pub allowed_private_addresses: Vec<IpAddr>,
     /// Allow `file://` URLs (the offline demo; off for untrusted links).
     pub allow_file_urls: bool,
@@ -150,7 +160,10 @@ impl FetchError {
 /// the per-host spacing and the robots.txt cache.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
-    client: reqwest::Client,
+    /// For configured feed URLs and redirects on their own host.
+    trusted: reqwest::Client,
+    /// For everything a stranger wrote: connects only to guarded addresses.
+    guarded: reqwest::Client,
     options: HttpOptions,
     /// Host (and port) -> the earliest instant the next request may start.
     next_slot: Arc<Mutex<HashMap<String, Instant>>>,
@@ -170,23 +183,41 @@ enum Trust {
 }
 
 impl HttpClient {
+    /// A client that resolves names with the system resolver.
     pub fn new(options: HttpOptions) -> Result<HttpClient, FetchError> {
-        let client = reqwest::Client::builder()
-            .user_agent(options.user_agent.clone())
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            // Followed by hand in `send`: see the module docs.
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(30))
-            // Thousands of feed hosts: keep one idle connection each at most.
-            .pool_max_idle_per_host(1)
+        HttpClient::with_lookup(options, Arc::new(SystemLookup))
+    }
+
+    /// A client whose guarded requests resolve names through `lookup`
+    /// (configured feeds keep the system resolver).
+    pub fn with_lookup(
+        options: HttpOptions,
+        lookup: Arc<dyn Lookup>,
+    ) -> Result<HttpClient, FetchError> {
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(options.user_agent.clone())
+                .connect_timeout(options.connect_timeout)
+                .timeout(options.request_timeout)
+                // Followed by hand in `send`: see the module docs.
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(Duration::from_secs(30))
+                // Thousands of feed hosts: keep one idle connection each at most.
+                .pool_max_idle_per_host(1)
+        };
+        let build_error = |error: reqwest::Error| FetchError::Transport {
+            url: String::new(),
+            message: format!("building the http client: {error}"),
+        };
+        let trusted = builder().build().map_err(build_error)?;
+        let resolver = GuardedResolver::new(lookup, &options.allowed_private_addresses);
+        let guarded = builder()
+            .dns_resolver(Arc::new(resolver))
             .build()
-            .map_err(|error| FetchError::Transport {
-                url: String::new(),
-                message: format!("building the http client: {error}"),
-            })?;
+            .map_err(build_error)?;
         Ok(HttpClient {
-            client,
+            trusted,
+            guarded,
             options,
             next_slot: Arc::default(),
             robots: Arc::default(),
@@ -269,7 +300,7 @@ impl HttpClient {
         self.page_checks(url).await?;
         self.wait_for_host(url).await;
         let response = self
-            .client
+            .guarded
             .get(url.clone())
             .send()
             .await
@@ -284,9 +315,11 @@ impl HttpClient {
             .and_then(|location| url.join(location).ok()))
     }
 
-    /// Sends a GET and follows redirects up to the limit. Page links are
-    /// checked at every hop; returns the last response and, when every hop
-    /// was a permanent redirect, where the resource moved.
+    /// Sends a GET and follows redirects up to the limit. Every hop of an
+    /// untrusted request, and every hop of a feed that leaves the feed's
+    /// host, goes through the guard (article links also through robots.txt);
+    /// returns the last response and, when every hop was a permanent
+    /// redirect, where the resource moved.
     async fn send(
         &self,
         url: &Url,
@@ -296,18 +329,32 @@ impl HttpClient {
         let mut current = url.clone();
         let mut all_permanent = true;
         let mut moved_to = None;
-        for _ in 0..=self.options.max_redirects {
-            if trust == Trust::Page {
-                self.page_checks(&current).await?;
-            }
+        for hop in 0..=self.options.max_redirects {
+            let on_feed_host = trust == Trust::Feed && current.host_str() == url.host_str();
+            let client = if on_feed_host {
+                &self.trusted
+            } else {
+                match trust {
+                    Trust::Page => self.page_checks(&current).await?,
+                    Trust::Feed | Trust::Robots => self.check_hop(&current)?,
+                }
+                &self.guarded
+            };
             self.wait_for_host(&current).await;
-            let response = self
-                .client
+            let sent = client
                 .get(current.clone())
                 .headers(headers.clone())
                 .send()
                 .await
-                .map_err(|error| transport_error(&current, &error))?;
+                .map_err(|error| transport_error(&current, &error));
+            let response = match sent {
+                Ok(response) => response,
+                Err(error @ FetchError::Refused { .. }) if hop > 0 => {
+                    tracing::warn!(url = %url, hop = %current, error = %error, "redirect refused by the address guard");
+                    return Err(error);
+                }
+                Err(error) => return Err(error),
+            };
             let status = response.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 return Ok((response, moved_to));
@@ -341,13 +388,7 @@ impl HttpClient {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), FetchError>> + Send + 'a>>
     {
         Box::pin(async move {
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(FetchError::Refused {
-                    url: url.to_string(),
-                    reason: format!("redirect to scheme {} not allowed", url.scheme()),
-                });
-            }
-            self.check_address(url).await?;
+            self.check_hop(url)?;
             if self.options.respect_robots_txt && !self.robots_allow(url).await {
                 return Err(FetchError::RobotsDisallowed {
                     url: url.to_string(),
@@ -535,36 +576,26 @@ impl HttpClient {
         })
     }
 
-    /// Refuses hosts that are, or resolve to, loopback, private, link-local
-    /// or cloud-metadata addresses, unless the address is allowed.
-    async fn check_address(&self, url: &Url) -> Result<(), FetchError> {
-        let Some(host) = url.host_str() else {
-            return Err(FetchError::Refused {
+    /// The checks a hop of an untrusted request passes before any
+    /// connection: an http(s) URL with a host, and a literal address the
+    /// guard allows. Names are checked when they are resolved, by the
+    /// guarded client's resolver.
+    fn check_hop(&self, url: &Url) -> Result<(), FetchError> {
+        let refused = |reason: String| {
+            tracing::warn!(url = %url, reason = %reason, "request refused by the address guard");
+            Err(FetchError::Refused {
                 url: url.to_string(),
-                reason: "no host".into(),
-            });
+                reason,
+            })
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let port = url.port_or_known_default().unwrap_or(80);
-        let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
-            Ok(address) => vec![address],
-            Err(_) => tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|error| FetchError::Transport {
-                    url: url.to_string(),
-                    message: format!("resolving {host}: {error}"),
-                })?
-                .map(|socket| socket.ip())
-                .collect(),
+        if !matches!(url.scheme(), "http" | "https") {
+            return refused(format!("scheme {} not allowed", url.scheme()));
+        }
+        let Some(host) = url.host() else {
+            return refused("no host".into());
         };
-        for address in addresses {
-            if is_non_public(address) && !self.options.allowed_private_addresses.contains(&address)
-            {
-                return Err(FetchError::Refused {
-                    url: url.to_string(),
-                    reason: format!("{address} is not a public address"),
-                });
-            }
+        if let Some(address) = check_literal(&host, &self.options.allowed_private_addresses) {
+            return refused(format!("{address} is not a public address"));
         }
         Ok(())
     }
@@ -589,37 +620,21 @@ fn book_slot(
     slot
 }
 
-/// Loopback, private, link-local (incl. the 169.254.169.254 metadata
-/// service), unspecified, CGNAT and unique-local addresses.
-pub fn is_non_public(address: IpAddr) -> bool {
-    match address {
-        IpAddr::V4(v4) => {
-            let octets = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || (octets[0] == 100 && (64..128).contains(&octets[1]))
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_non_public(IpAddr::V4(v4)))
-        }
-    }
-}
-
 fn header_value(text: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(text).ok()
 }
 
 fn transport_error(url: &Url, error: &reqwest::Error) -> FetchError {
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        if let Some(guard) = inner.downcast_ref::<NonPublicAddress>() {
+            return FetchError::Refused {
+                url: url.to_string(),
+                reason: guard.to_string(),
+            };
+        }
+        cause = inner.source();
+    }
     if error.is_timeout() {
         return FetchError::Timeout {
             url: url.to_string(),
@@ -675,26 +690,6 @@ fn freshness(headers: &HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_and_metadata_addresses_are_not_public() {
-        for text in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "172.16.5.4",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(is_non_public(text.parse().unwrap()), "{text}");
-        }
-        assert!(!is_non_public("93.184.216.34".parse().unwrap()));
-        assert!(!is_non_public("2606:4700::1111".parse().unwrap()));
-    }
 
     #[test]
     fn cache_control_wins_over_expires() {

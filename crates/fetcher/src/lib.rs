@@ -3,7 +3,9 @@
 //! - [`parse`]: feed bytes -> [`parse::ParsedFeed`] (RSS, Atom, JSON Feed;
 //!   charset detection and repair of broken documents). Pure, no I/O.
 //! - [`http`]: HTTP and `file://` fetching with timeouts, size limits,
-//!   conditional GET and a private-address guard for article links.
+//!   conditional GET, and the address guard on every untrusted hop.
+//! - [`guard`]: which addresses untrusted URLs may reach, checked on the
+//!   address actually connected to (a filtering resolver).
 //! - [`robots`]: robots.txt rules for article pages. Pure.
 //! - [`schedule`]: when to poll a feed next (advertised intervals, observed
 //!   publishing rate, backoff, jitter). Pure.
@@ -12,6 +14,7 @@
 //! - [`poll`]: one task per feed; new items go to an [`poll::ItemSink`] and
 //!   are recorded as seen only once the sink accepted them.
 
+pub mod guard;
 pub mod http;
 pub mod parse;
 pub mod poll;
@@ -19,6 +22,7 @@ pub mod robots;
 pub mod schedule;
 pub mod state;
 
+pub use guard::{is_non_public, Lookup, LookupFuture};
 pub use http::{FeedResponse, FetchError, Fetched, HttpClient, HttpOptions, Validators};
 pub use poll::{FeedSpec, ItemSink, PollOptions, PollOutcome, Poller};
 pub use state::{FeedStatus, StateError, StateStore};
