@@ -4,5 +4,6 @@
 mod support;
 
 mod cli;
+mod crash;
 mod kafka;
 mod pipeline;

@@ -3,6 +3,7 @@
 //! together on the configured bus (see `pipeline.rs` for the data flow).
 
 mod config;
+mod journal;
 mod metrics;
 mod pipeline;
 mod run;

@@ -24,6 +24,10 @@ pub struct Metrics {
     pub articles_feed_only: AtomicU64,
     pub articles_classified: AtomicU64,
     pub outputs_written: AtomicU64,
+    /// Articles the local output had already written (redelivered, replayed).
+    pub outputs_repeated: AtomicU64,
+    /// Items replayed from the journal at start (memory bus).
+    pub items_replayed: AtomicU64,
     pub dead_letters: AtomicU64,
     /// label -> articles flagged with it.
     pub flagged: Mutex<BTreeMap<String, u64>>,
@@ -71,6 +75,16 @@ impl Metrics {
                 "wirewatch_outputs_written_total",
                 "lines written by the local output",
                 &self.outputs_written,
+            ),
+            (
+                "wirewatch_outputs_repeated_total",
+                "articles the local output had already written and skipped",
+                &self.outputs_repeated,
+            ),
+            (
+                "wirewatch_items_replayed_total",
+                "items in flight at the last stop, replayed from the journal at start",
+                &self.items_replayed,
             ),
             (
                 "wirewatch_dead_letters_total",

@@ -25,6 +25,7 @@ use wirewatch_model::{
 };
 
 use crate::config::{OutputInclude, Topics};
+use crate::journal::{Journal, WrittenIds};
 use crate::metrics::Metrics;
 
 /// Encodes a message with the standard headers.
@@ -56,16 +57,37 @@ fn decode<T: serde::de::DeserializeOwned>(
         .map_err(|error| HandlerError(format!("cannot decode {what}: {error}")))
 }
 
-/// The fetcher's sink: publishes each new item to the items topic.
+/// The fetcher's sink: publishes each new item to the items topic. On the
+/// memory bus the item is first written to the journal, so it outlives a
+/// crash of the process that holds it (see [`crate::journal`]).
 pub struct BusItemSink {
     pub bus: Arc<dyn Bus>,
     pub topic: String,
     pub metrics: Arc<Metrics>,
+    pub journal: Option<Arc<Journal>>,
+}
+
+impl BusItemSink {
+    /// Publishes an item the journal already holds (a replay at start).
+    pub async fn publish(&self, item: &FeedItem) -> Result<(), String> {
+        let message = encode(item.id.as_str(), item, &item.feed.url);
+        self.bus
+            .publish(&self.topic, message)
+            .await
+            .map_err(|error| error.to_string())?;
+        Metrics::count(&self.metrics.items_published);
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl ItemSink for BusItemSink {
     async fn accept(&self, item: FeedItem) -> Result<(), String> {
+        if let Some(journal) = &self.journal {
+            journal
+                .add(&item)
+                .map_err(|error| format!("writing the in-flight journal: {error}"))?;
+        }
         let message = encode(item.id.as_str(), &item, &item.feed.url);
         self.bus
             .publish(&self.topic, message)
@@ -232,21 +254,30 @@ impl Handler for ClassifyStage {
 
 /// Writes classified articles (all, or only flagged ones) as JSON lines to
 /// stdout and/or a file. The file is appended to and flushed per line, so a
-/// crash loses at most the line being written.
+/// crash loses at most the line being written. An article id already
+/// written (a redelivery, a replay) is skipped: [`WrittenIds`] remembers
+/// them across restarts. On the memory bus the sink is the last stage, and
+/// marks each story done in the journal.
 pub struct OutputSink {
     pub metrics: Arc<Metrics>,
     pub stdout: bool,
     pub file: Option<Mutex<std::fs::File>>,
     pub include: OutputInclude,
+    pub written: WrittenIds,
+    pub journal: Option<Arc<Journal>>,
 }
 
 impl OutputSink {
+    /// `written_ids` is where the record of written ids lives.
     pub fn open(
         stdout: bool,
         path: Option<&PathBuf>,
         include: OutputInclude,
+        written_ids: &std::path::Path,
+        journal: Option<Arc<Journal>>,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<OutputSink> {
+        let written = WrittenIds::open(written_ids, path.map(PathBuf::as_path))?;
         let file = match path {
             Some(path) => {
                 if let Some(parent) = path.parent() {
@@ -268,6 +299,8 @@ impl OutputSink {
             stdout,
             file,
             include,
+            written,
+            journal,
         })
     }
 
@@ -293,24 +326,39 @@ impl OutputSink {
 #[async_trait]
 impl Handler for OutputSink {
     async fn handle(&self, input: &Message, _: &Origin) -> Result<Vec<Output>, HandlerError> {
-        if self.include == OutputInclude::Flagged {
-            let classified: ClassifiedArticle = decode(input, "classified article")?;
-            if !classified.classification.is_flagged() {
-                return Ok(vec![]);
+        let classified: ClassifiedArticle = decode(input, "classified article")?;
+        let id = classified.article.id.as_str();
+        let wanted = self.include == OutputInclude::All || classified.classification.is_flagged();
+        let outputs = self.stdout || self.file.is_some();
+        if wanted && outputs {
+            if self.written.contains(id) {
+                tracing::debug!(article = %id, "already written; skipping the repeat");
+                Metrics::count(&self.metrics.outputs_repeated);
+            } else {
+                self.write_line(&input.payload)
+                    .map_err(|error| HandlerError(format!("writing output: {error}")))?;
+                self.written.record(id).map_err(|error| {
+                    HandlerError(format!("recording the written article id: {error}"))
+                })?;
+                Metrics::count(&self.metrics.outputs_written);
             }
         }
-        self.write_line(&input.payload)
-            .map_err(|error| HandlerError(format!("writing output: {error}")))?;
-        Metrics::count(&self.metrics.outputs_written);
+        if let Some(journal) = &self.journal {
+            journal
+                .done(id)
+                .map_err(|error| HandlerError(format!("writing the in-flight journal: {error}")))?;
+        }
         Ok(vec![])
     }
 }
 
 /// Appends dead letters (memory bus) to a JSON-lines file with their headers,
-/// so nothing rejected is lost.
+/// so nothing rejected is lost; a story written there is done in the
+/// journal.
 pub struct DeadLetterFile {
     pub file: Mutex<std::fs::File>,
     pub metrics: Arc<Metrics>,
+    pub journal: Option<Arc<Journal>>,
 }
 
 #[async_trait]
@@ -323,11 +371,18 @@ impl Handler for DeadLetterFile {
         });
         let mut line = serde_json::to_vec(&record).expect("json values serialize");
         line.push(b'\n');
-        let mut file = self.file.lock().expect("dead letter file lock");
-        file.write_all(&line)
-            .and_then(|()| file.flush())
-            .map_err(|error| HandlerError(format!("writing dead letter: {error}")))?;
+        {
+            let mut file = self.file.lock().expect("dead letter file lock");
+            file.write_all(&line)
+                .and_then(|()| file.flush())
+                .map_err(|error| HandlerError(format!("writing dead letter: {error}")))?;
+        }
         Metrics::count(&self.metrics.dead_letters);
+        if let (Some(journal), Some(key)) = (&self.journal, &input.key) {
+            journal
+                .done(key)
+                .map_err(|error| HandlerError(format!("writing the in-flight journal: {error}")))?;
+        }
         Ok(vec![])
     }
 }

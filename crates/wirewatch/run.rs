@@ -11,6 +11,7 @@ use wirewatch_bus::{Bus, Shutdown};
 use wirewatch_fetcher::{HttpClient, Poller, StateStore};
 
 use crate::config::{BusKind, Config, LogFormat};
+use crate::journal::Journal;
 use crate::metrics::Metrics;
 use crate::pipeline::{
     spawn_stage, stage_spec, BusItemSink, ClassifyStage, CleanStage, DeadLetterFile, OutputSink,
@@ -185,13 +186,25 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             shutdown.clone(),
         ));
     }
+    // The memory bus's write-ahead journal: what was in flight when the
+    // last run stopped comes back (see `crate::journal`).
+    let (journal, replay) = if is_memory {
+        let (journal, replay) = Journal::open(&config.state_dir)?;
+        (Some(Arc::new(journal)), replay)
+    } else {
+        (None, Vec::new())
+    };
     let mut sinks = Vec::new();
     let wants_output = config.output.stdout || config.output.jsonl.is_some();
-    if stages.classify && wants_output {
+    // On the memory bus the output stage always runs: it is where a story
+    // is done in the journal, even with nothing to write.
+    if stages.classify && (wants_output || is_memory) {
         let sink = OutputSink::open(
             config.output.stdout,
             config.output.jsonl.as_ref(),
             config.output.include,
+            &config.state_dir.join("output-written.ids"),
+            journal.clone(),
             Arc::clone(&metrics),
         )?;
         let spec = stage_spec(
@@ -220,6 +233,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         let handler = Arc::new(DeadLetterFile {
             file: std::sync::Mutex::new(file),
             metrics: Arc::clone(&metrics),
+            journal: journal.clone(),
         });
         let spec = stage_spec(
             "dead-letters",
@@ -260,7 +274,20 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             bus: Arc::clone(&bus),
             topic: topics.items.clone(),
             metrics: Arc::clone(&metrics),
+            journal: journal.clone(),
         });
+        if !replay.is_empty() {
+            tracing::info!(
+                items = replay.len(),
+                "replaying items that were in flight when the last run stopped"
+            );
+            for item in &replay {
+                sink.publish(item)
+                    .await
+                    .map_err(|error| anyhow::anyhow!("replaying the journal: {error}"))?;
+                Metrics::count(&metrics.items_replayed);
+            }
+        }
         let poller = Arc::new(Poller::new(http.clone(), store, config.poll.clone(), sink));
         let feeds = config.feeds.clone();
         tracing::info!(feeds = feeds.len(), bus = ?config.bus, "wirewatch started");

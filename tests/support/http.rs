@@ -15,6 +15,8 @@ pub struct Route {
     pub body: Vec<u8>,
     pub etag: Option<String>,
     pub extra_headers: Vec<(String, String)>,
+    /// Waits this long before answering (a slow page keeps work in flight).
+    pub delay: Option<Duration>,
 }
 
 impl Route {
@@ -25,6 +27,11 @@ impl Route {
             body: body.into(),
             ..Route::default()
         }
+    }
+
+    pub fn with_delay(mut self, delay: Duration) -> Route {
+        self.delay = Some(delay);
+        self
     }
 
     pub fn with_etag(mut self, etag: &str) -> Route {
@@ -112,6 +119,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             }
         }
         let route = state.lock().unwrap().routes.get(&path).cloned();
+        if let Some(delay) = route.as_ref().and_then(|route| route.delay) {
+            std::thread::sleep(delay);
+        }
         let (status, content_type, body, etag, extra) = match route {
             None => (
                 404,
