@@ -2,7 +2,8 @@
 //!
 //! `/metrics` serves the counters below plus per-feed gauges read from the
 //! state store at scrape time; `/healthz` answers 200 while the process runs;
-//! `/readyz` answers 200 once every stage has started. The server is a few
+//! `/readyz` answers 200 once every stage has started and while the bus can
+//! deliver (503 with the reasons, one per line, otherwise). The server is a few
 //! lines over a TCP listener: it needs no HTTP framework.
 
 use std::collections::BTreeMap;
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use wirewatch_bus::Shutdown;
+use wirewatch_bus::{Bus, Shutdown};
 use wirewatch_fetcher::StateStore;
 
 /// Every counter wirewatch exports, named in one place.
@@ -159,6 +160,7 @@ pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
     store: Option<StateStore>,
+    bus: Arc<dyn Bus>,
     mut shutdown: Shutdown,
 ) {
     loop {
@@ -171,6 +173,7 @@ pub async fn serve(
         };
         let metrics = Arc::clone(&metrics);
         let store = store.clone();
+        let bus = Arc::clone(&bus);
         tokio::spawn(async move {
             // Read the request head (up to 8 KiB): answering before it is
             // all in would reset a client still writing it.
@@ -189,10 +192,7 @@ pub async fn serve(
             let (status, body) = match path {
                 "/metrics" => ("200 OK", metrics.render(store.as_ref())),
                 "/healthz" => ("200 OK", "ok\n".to_owned()),
-                "/readyz" if metrics.ready.load(Ordering::Relaxed) => {
-                    ("200 OK", "ready\n".to_owned())
-                }
-                "/readyz" => ("503 Service Unavailable", "starting\n".to_owned()),
+                "/readyz" => readiness(&metrics, bus.as_ref()),
                 _ => ("404 Not Found", "not found\n".to_owned()),
             };
             let response = format!(
@@ -202,6 +202,23 @@ pub async fn serve(
             let _ = stream.write_all(response.as_bytes()).await;
         });
     }
+}
+
+/// `/readyz`: the status line and body.
+fn readiness(metrics: &Metrics, bus: &dyn Bus) -> (&'static str, String) {
+    if !metrics.ready.load(Ordering::Relaxed) {
+        return ("503 Service Unavailable", "starting\n".to_owned());
+    }
+    let health = bus.health();
+    if health.is_ready() {
+        return ("200 OK", "ready\n".to_owned());
+    }
+    let mut body = String::from("not ready\n");
+    for problem in &health.problems {
+        body.push_str(problem);
+        body.push('\n');
+    }
+    ("503 Service Unavailable", body)
 }
 
 #[cfg(test)]

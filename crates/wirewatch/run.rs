@@ -265,6 +265,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             listener,
             Arc::clone(&metrics),
             store.clone(),
+            Arc::clone(&bus),
             shutdown.clone(),
         )));
     }

@@ -155,6 +155,25 @@ pub trait Bus: Send + Sync {
 
     /// Waits until everything published so far is acknowledged.
     async fn flush(&self) -> Result<(), BusError>;
+
+    /// Whether the bus can deliver right now, with the reasons when it
+    /// cannot (what `/readyz` reports). The memory bus always can.
+    fn health(&self) -> Health {
+        Health::default()
+    }
+}
+
+/// The bus's view of whether messages flow: `problems` is empty when they
+/// do; each entry says what is wrong ("brokers unreachable for 12 s").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    pub problems: Vec<String>,
+}
+
+impl Health {
+    pub fn is_ready(&self) -> bool {
+        self.problems.is_empty()
+    }
 }
 
 /// The dead-letter message for `input`: same key and bytes, the original
