@@ -5,7 +5,10 @@
 //! A slow or failing feed never delays the others: each feed has its own
 //! task, requests are bounded by a global and a per-host semaphore, and every
 //! request has connect and total timeouts. Failures back off exponentially up
-//! to a cap and are logged once per failure streak.
+//! to a cap and are logged once per failure streak. What goes wrong with
+//! single items (fields cut to their caps, redirector links that do not
+//! resolve) is logged once per feed and poll, with a count and the first
+//! example: a feed of 100,000 broken items is one line, not 100,000.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -217,9 +220,11 @@ impl Poller {
                 ) {
                     Ok(parsed) => {
                         advertised_interval = fetched.fresh_for.max(feed_interval(&parsed));
+                        let mut notes = ItemNotes::default();
                         let emitted = self
-                            .emit_new(feed, &parsed, &mut status, &mut outcome)
+                            .emit_new(feed, &parsed, &mut status, &mut outcome, &mut notes)
                             .await;
+                        notes.log(feed_key);
                         // Keep the old validators when an item was refused, so
                         // the next poll fetches the document again.
                         if emitted.is_ok() {
@@ -294,6 +299,7 @@ impl Poller {
         parsed: &ParsedFeed,
         status: &mut FeedStatus,
         outcome: &mut PollOutcome,
+        notes: &mut ItemNotes,
     ) -> Result<(), String> {
         let now = Utc::now();
         let oldest_wanted = self
@@ -337,7 +343,7 @@ impl Poller {
             // A link through a redirector says nothing about the story: the
             // same story reached directly from another feed must get the
             // same id. Resolved only for items not seen yet.
-            if let Some(resolved) = self.resolve_redirector(&item).await {
+            if let Some(resolved) = self.resolve_redirector(&item, notes).await {
                 let resolved_id = ArticleId::from_url(&resolved);
                 if resolved_id != item.id {
                     owned_keys.push(resolved_id.as_str().to_owned());
@@ -363,6 +369,16 @@ impl Poller {
                     continue;
                 }
             }
+            if !entry.truncated.is_empty() {
+                notes.truncated.note(|| {
+                    let which = entry.link.as_deref().or(entry.id.as_deref());
+                    format!(
+                        "{} ({})",
+                        example(which.unwrap_or("an item without link or id")),
+                        entry.truncated.join(", ")
+                    )
+                });
+            }
             self.sink.accept(item.clone()).await?;
             self.store
                 .mark_seen(&keys, now)
@@ -382,7 +398,7 @@ impl Poller {
     /// redirects are followed while they stay on redirectors, and the
     /// first other URL is the story's (not fetched here). `None` when the
     /// link is not a redirector's or cannot be resolved (it is then kept).
-    async fn resolve_redirector(&self, item: &FeedItem) -> Option<Url> {
+    async fn resolve_redirector(&self, item: &FeedItem, notes: &mut ItemNotes) -> Option<Url> {
         let is_redirector = |url: &Url| {
             url.host_str().is_some_and(|host| {
                 self.options
@@ -401,7 +417,9 @@ impl Poller {
                 Ok(Some(next)) => current = next,
                 Ok(None) => return None,
                 Err(error) => {
-                    tracing::debug!(link = %link, error = %error, "redirector link not resolved; keeping it");
+                    notes
+                        .unresolved_redirects
+                        .note(|| format!("{}: {error}", example(link.as_str())));
                     return None;
                 }
             }
@@ -485,6 +503,53 @@ impl Poller {
         if let Err(error) = self.store.flush() {
             tracing::warn!(error = %error, "writing the last feed statuses failed");
         }
+    }
+}
+
+/// What happened to single items during one poll of one feed, logged as
+/// one line per kind when the poll is done.
+#[derive(Debug, Default)]
+struct ItemNotes {
+    /// Items emitted with a field cut to its cap (`parse::MAX_TITLE_CHARS`
+    /// and the others).
+    truncated: Tally,
+    /// Redirector links that could not be followed (the link is kept).
+    unresolved_redirects: Tally,
+}
+
+/// How many times something happened, and the first time it did.
+#[derive(Debug, Default)]
+struct Tally {
+    count: usize,
+    first: Option<String>,
+}
+
+impl Tally {
+    fn note(&mut self, describe: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(describe());
+        }
+    }
+}
+
+impl ItemNotes {
+    fn log(&self, feed_key: &str) {
+        if let Some(first) = &self.truncated.first {
+            tracing::warn!(feed = %feed_key, items = self.truncated.count, first = %first, "item fields over the length caps were cut");
+        }
+        if let Some(first) = &self.unresolved_redirects.first {
+            tracing::debug!(feed = %feed_key, items = self.unresolved_redirects.count, first = %first, "redirector links not resolved; kept as they are");
+        }
+    }
+}
+
+/// A link or id short enough for a log line (they are not capped).
+fn example(text: &str) -> String {
+    const MAX_EXAMPLE_CHARS: usize = 200;
+    match text.char_indices().nth(MAX_EXAMPLE_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
     }
 }
 

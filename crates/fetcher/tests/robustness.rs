@@ -189,6 +189,35 @@ async fn an_html_page_where_a_feed_was_expected() {
     assert!(error_of(&status).contains("html"), "{}", error_of(&status));
 }
 
+/// Issue 12, class 5: a DOCTYPE entity bomb (one 2 KB entity referenced
+/// 5,000 times: 10 MB of text from 20 KB of feed) fails that feed alone,
+/// with an error naming it and saying why; the good feed still delivers.
+#[tokio::test]
+async fn issue_12_an_entity_bomb_fails_alone_naming_the_feed() {
+    let (outcome, status, _) = poll_bad_beside_good("entity-bomb", test_http_options(), |_| {
+        let body = format!(
+            "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY big \"{}\">]>\
+             <rss version=\"2.0\"><channel><title>t</title><item><title>x</title>\
+             <link>http://example.invalid/x</link><description>{}</description></item>\
+             </channel></rss>",
+            "A".repeat(2_000),
+            "&big;".repeat(5_000)
+        );
+        Reply::Raw(response(
+            "200 OK",
+            &[("Content-Type", "application/rss+xml")],
+            body.as_bytes(),
+        ))
+    })
+    .await;
+    assert_eq!(outcome.emitted, 0);
+    assert!(
+        error_of(&status).contains("entity expansion over budget"),
+        "{}",
+        error_of(&status)
+    );
+}
+
 #[tokio::test]
 async fn an_empty_body_is_a_failure() {
     let (_, status, _) = poll_bad_beside_good("empty", test_http_options(), |_| {

@@ -6,6 +6,11 @@
 //! otherwise we try UTF-8 and then let a statistical detector pick among the
 //! legacy encodings (feeds in Shift_JIS or KOI8-R that declare nothing, or
 //! declare the wrong thing, are common in the wild).
+//!
+//! Bytes that are mostly UTF-8 ([`mostly_utf8`]) are read as UTF-8 even
+//! when a few sequences are broken: one stray byte in a UTF-8 feed costs
+//! one replacement character, not a re-read of the whole feed in a legacy
+//! encoding that turns every `ü` into `Ã¼`.
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
@@ -66,7 +71,10 @@ fn decode_legacy(body: &[u8], content_type: Option<&str>, host: Option<&str>) ->
             };
         }
     }
-    if std::str::from_utf8(body).is_ok() {
+    // Declared UTF-8 (or nothing) and broken in a few places: still UTF-8.
+    // A declared legacy encoding that fails to decode gets the same test,
+    // since its label may be as stale as a missing one.
+    if std::str::from_utf8(body).is_ok() || mostly_utf8(body) {
         return utf8(body);
     }
     let mut detector = chardetng::EncodingDetector::new();
@@ -95,7 +103,27 @@ fn utf8(body: &[u8]) -> Decoded {
 /// sequence decides it, since in legacy text a lead byte followed by exactly
 /// the right continuation bytes (`â‚¬` for `€`) is practically never meant.
 fn looks_like_utf8_mislabelled(body: &[u8], declared: &'static Encoding) -> bool {
-    declared.is_single_byte() && !body.is_ascii() && std::str::from_utf8(body).is_ok()
+    declared.is_single_byte()
+        && !body.is_ascii()
+        && (std::str::from_utf8(body).is_ok() || mostly_utf8(body))
+}
+
+/// Whether bytes that are not valid UTF-8 are still UTF-8 with a few broken
+/// sequences: well-formed multi-byte characters outnumber the invalid
+/// sequences. Legacy text has almost no well-formed multi-byte sequences
+/// (see [`looks_like_utf8_mislabelled`]) and an invalid one at nearly every
+/// non-ASCII byte, so it stays far below; a UTF-8 feed with a stray byte or
+/// a truncated character stays far above.
+fn mostly_utf8(body: &[u8]) -> bool {
+    let mut multibyte_chars = 0usize;
+    let mut invalid_sequences = 0usize;
+    for chunk in body.utf8_chunks() {
+        multibyte_chars += chunk.valid().bytes().filter(|byte| *byte >= 0xC0).count();
+        if !chunk.invalid().is_empty() {
+            invalid_sequences += 1;
+        }
+    }
+    multibyte_chars > invalid_sequences
 }
 
 fn wide_bom(body: &[u8]) -> Option<(Wide, usize)> {
@@ -277,6 +305,29 @@ mod tests {
         let body = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>\xcf\xf0\xe8</rss>";
         let decoded = decode(body, Some("text/xml; charset=windows-1251"), None);
         assert_eq!(decoded.encoding, "windows-1251");
+    }
+
+    #[test]
+    fn a_stray_byte_keeps_utf8_and_costs_one_replacement() {
+        let mut body = "<rss><title>Z\u{fc}rich \u{2013} Gen\u{e8}ve</title>"
+            .as_bytes()
+            .to_vec();
+        body.push(0x92);
+        body.extend_from_slice(b"</rss>");
+        for declared in [None, Some("text/xml; charset=utf-8")] {
+            let decoded = decode(&body, declared, None);
+            assert_eq!(decoded.encoding, "UTF-8");
+            assert!(decoded.text.contains("Z\u{fc}rich \u{2013} Gen\u{e8}ve"));
+            assert_eq!(decoded.text.matches('\u{FFFD}').count(), 1);
+        }
+    }
+
+    #[test]
+    fn latin1_without_a_declaration_is_still_detected() {
+        let body = b"<rss><title>Z\xfcrich, Gen\xe8ve, K\xf6ln, M\xfcnchen</title></rss>";
+        let decoded = decode(body, None, None);
+        assert_ne!(decoded.encoding, "UTF-8");
+        assert!(decoded.text.contains("Z\u{fc}rich, Gen\u{e8}ve, K\u{f6}ln"));
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! A forgiving XML reader: never fails, always returns a tree.
+//! A forgiving XML reader: no markup makes it fail, it always returns a
+//! tree. The one document it refuses is one whose declared entities expand
+//! past their budget ([`entities::DeclaredEntities`]).
 //!
 //! Used when a strict parser rejects a document (mismatched tags, a CDATA
 //! section that never ends, HTML pasted into an RSS description). It reads
@@ -10,9 +12,7 @@
 //! The tree is an arena (`Vec<Element>` indexed by position) so deep or
 //! broken nesting costs no recursion.
 
-use std::collections::HashMap;
-
-use super::entities;
+use super::entities::{self, DeclaredEntities, OverBudget};
 use super::repair::{is_name_char, is_name_start, parse_attributes};
 
 /// Nesting deeper than this is flattened into its parent: no feed needs it,
@@ -126,7 +126,7 @@ impl Document {
 }
 
 /// Reads `text` into a tree.
-pub(crate) fn read(text: &str) -> Document {
+pub(crate) fn read(text: &str) -> Result<Document, OverBudget> {
     let mut reader = Reader {
         doc: Document {
             elements: Vec::new(),
@@ -134,10 +134,14 @@ pub(crate) fn read(text: &str) -> Document {
         stack: Vec::new(),
         qualified: Vec::new(),
         scopes: Vec::new(),
-        declared: HashMap::new(),
+        declared: DeclaredEntities::new(text.len()),
+        over_budget: None,
     };
     reader.run(text);
-    reader.doc
+    match reader.over_budget {
+        Some(over) => Err(over),
+        None => Ok(reader.doc),
+    }
 }
 
 struct Reader {
@@ -148,15 +152,18 @@ struct Reader {
     qualified: Vec<String>,
     /// Namespace declarations: (prefix, uri, depth declared at).
     scopes: Vec<(String, String, usize)>,
-    declared: HashMap<String, String>,
+    declared: DeclaredEntities,
+    /// Set when entity expansion went past the budget: reading stops.
+    over_budget: Option<OverBudget>,
 }
 
 impl Reader {
     fn run(&mut self, text: &str) {
         let mut rest = text;
-        while !rest.is_empty() {
+        while !rest.is_empty() && self.over_budget.is_none() {
             let Some(pos) = rest.find('<') else {
-                self.push_text(&self.decode(rest));
+                let decoded = self.decode(rest);
+                self.push_text(&decoded);
                 break;
             };
             if pos > 0 {
@@ -167,7 +174,7 @@ impl Reader {
         }
     }
 
-    fn decode(&self, text: &str) -> String {
+    fn decode(&mut self, text: &str) -> String {
         if self.declared.is_empty() || !text.contains('&') {
             return entities::decode_all(text);
         }
@@ -178,18 +185,23 @@ impl Reader {
         while let Some(pos) = rest.find('&') {
             expanded.push_str(&rest[..pos]);
             rest = &rest[pos..];
-            let declared = rest[1..]
-                .find(';')
-                .filter(|end| *end <= 64)
-                .and_then(|end| Some((end, self.declared.get(&rest[1..1 + end])?)));
-            match declared {
-                Some((end, value)) => {
+            let Some(end) = rest[1..].find(';').filter(|end| *end <= 64) else {
+                expanded.push('&');
+                rest = &rest[1..];
+                continue;
+            };
+            match self.declared.expand(&rest[1..1 + end]) {
+                Ok(Some(value)) => {
                     expanded.push_str(value);
                     rest = &rest[end + 2..];
                 }
-                None => {
+                Ok(None) => {
                     expanded.push('&');
                     rest = &rest[1..];
+                }
+                Err(over) => {
+                    self.over_budget = Some(over);
+                    return expanded;
                 }
             }
         }
@@ -259,18 +271,8 @@ impl Reader {
         let first_close = rest.find('>').unwrap_or(rest.len());
         if let Some(open) = rest.find('[').filter(|open| *open < first_close) {
             let end = rest[open..].find(']').map_or(rest.len(), |pos| open + pos);
-            for declaration in rest[open..end].split("<!ENTITY").skip(1) {
-                let mut parts = declaration.trim_start().splitn(2, char::is_whitespace);
-                let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
-                    continue;
-                };
-                let value = value.trim_start();
-                if let Some(quote) = value.chars().next().filter(|ch| *ch == '"' || *ch == '\'') {
-                    if let Some(close) = value[1..].find(quote) {
-                        self.declared
-                            .insert(name.to_string(), entities::decode_all(&value[1..1 + close]));
-                    }
-                }
+            if let Err(over) = self.declared.declare_subset(&rest[open + 1..end]) {
+                self.over_budget = Some(over);
             }
             return rest[end..]
                 .find('>')
@@ -358,7 +360,8 @@ mod tests {
     #[test]
     fn survives_mismatched_tags() {
         let doc =
-            read("<rss><channel><item><title>a &eacute; <b>b</title></item><item>c</channel>");
+            read("<rss><channel><item><title>a &eacute; <b>b</title></item><item>c</channel>")
+                .unwrap();
         let root = doc.root().unwrap();
         assert_eq!(doc.element(root).local, "rss");
         assert_eq!(doc.text(root), "a é bc");
@@ -366,7 +369,7 @@ mod tests {
 
     #[test]
     fn resolves_namespaces() {
-        let doc = read("<a xmlns='urn:x' xmlns:d='urn:d'><d:b/></a>");
+        let doc = read("<a xmlns='urn:x' xmlns:d='urn:d'><d:b/></a>").unwrap();
         assert_eq!(doc.element(1).ns.as_deref(), Some("urn:d"));
         assert_eq!(doc.element(0).ns.as_deref(), Some("urn:x"));
     }

@@ -61,6 +61,7 @@ pub(crate) fn parse(text_body: &str, base_url: Option<&Url>) -> Result<ParsedFee
                     _ => Vec::new(),
                 },
                 lang: string(item.get("language")),
+                truncated: Vec::new(),
             }
         })
         .collect();

@@ -358,6 +358,7 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
                 .attr(item, "xml:lang")
                 .map(str::to_string)
                 .or_else(|| ctx.child_text(item, Vocab::Dc, "language")),
+            truncated: Vec::new(),
         });
     }
     feed
@@ -458,6 +459,7 @@ fn atom(doc: &Document, root: usize, entries: &[usize], base: Option<Url>) -> Pa
                 .filter_map(|category| doc.attr(category, "term").map(str::to_string))
                 .collect(),
             lang: doc.attr(entry, "xml:lang").map(str::to_string),
+            truncated: Vec::new(),
         });
     }
     feed

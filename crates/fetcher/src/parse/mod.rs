@@ -36,6 +36,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use chrono::{DateTime, Utc};
 use url::Url;
 
+pub use entities::{ENTITY_EXPANSION_ALLOWANCE, ENTITY_EXPANSION_FACTOR};
+
 /// What a feed document says, normalized across RSS, Atom and JSON Feed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsedFeed {
@@ -65,7 +67,20 @@ pub struct ParsedEntry {
     pub authors: Vec<String>,
     pub categories: Vec<String>,
     pub lang: Option<String>,
+    /// The fields that were longer than their cap and were cut to it
+    /// (`"title"`, `"summary"`, `"authors"`, `"categories"`).
+    pub truncated: Vec<&'static str>,
 }
+
+/// Longest title (entry or feed) kept, in characters; longer ones are cut.
+pub const MAX_TITLE_CHARS: usize = 2_000;
+/// Longest summary kept, in characters (the article page, not the summary,
+/// is what the classifier reads when it can be fetched).
+pub const MAX_SUMMARY_CHARS: usize = 20_000;
+/// Longest author or category name kept, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Most authors, and most categories, kept per entry.
+pub const MAX_NAMES: usize = 100;
 
 /// Why a document could not be read as a feed.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +89,20 @@ pub enum FeedParseError {
     NotAFeed(String),
     #[error("empty document")]
     Empty,
+    /// The entities the document declares in its DOCTYPE would expand to
+    /// more text than the budget allows (see [`ENTITY_EXPANSION_FACTOR`]).
+    #[error(
+        "entity expansion over budget: the doctype's entities expand past {limit} bytes \
+         ({ENTITY_EXPANSION_FACTOR}x the document plus {} KiB); the feed is not read",
+        ENTITY_EXPANSION_ALLOWANCE / 1024
+    )]
+    EntityExpansion { limit: usize },
+}
+
+impl From<entities::OverBudget> for FeedParseError {
+    fn from(over: entities::OverBudget) -> FeedParseError {
+        FeedParseError::EntityExpansion { limit: over.limit }
+    }
 }
 
 /// Parses `body` as a feed. `content_type` is the HTTP header (for its
@@ -119,13 +148,13 @@ pub fn parse_feed(
 }
 
 fn parse_xml(text: &str, base_url: Option<&Url>) -> Result<ParsedFeed, FeedParseError> {
-    let repaired = repair::repair(&decode::relabel_prolog_utf8(text));
+    let repaired = repair::repair(&decode::relabel_prolog_utf8(text))?;
     let strict = strict_parse(&repaired, base_url);
     drop(repaired);
     // The forgiving reader always runs too (it is linear and cheap): it is
     // the fallback when feed-rs fails, and it fills what feed-rs leaves out
     // (`rdf:about` ids, `xml:base` on RSS items, items nested in items).
-    let doc = dom::read(text);
+    let doc = dom::read(text)?;
     match (strict, lenient::extract(&doc, base_url)) {
         (Some(strict_feed), Some(lenient_feed)) => {
             if lenient_feed.entries.len() > strict_feed.entries.len() {
@@ -253,6 +282,7 @@ fn from_feed_rs(feed: feed_rs::model::Feed) -> ParsedFeed {
                     .map(|category| category.term)
                     .collect(),
                 lang: entry.language,
+                truncated: Vec::new(),
             }
         })
         .collect();
@@ -279,13 +309,41 @@ fn alternate_link(links: &[feed_rs::model::Link]) -> Option<String> {
         .map(|link| link.href.clone())
 }
 
-/// Final normalization shared by every path: no empty strings, links
-/// resolved against the feed URL.
+/// Final normalization shared by every path (RSS, Atom, JSON Feed, the
+/// forgiving reader): control characters removed from every text field,
+/// no empty strings, lengths capped ([`MAX_TITLE_CHARS`] and the others),
+/// links resolved against the feed URL.
 fn finish(mut feed: ParsedFeed, base_url: Option<&Url>) -> ParsedFeed {
     let clean = |value: &mut Option<String>| {
+        if let Some(text) = value.as_mut() {
+            if text::remove_controls(text) {
+                *text = text::collapse_whitespace(text);
+            }
+        }
         if value.as_deref().is_some_and(|text| text.trim().is_empty()) {
             *value = None;
         }
+    };
+    let clean_names = |names: &mut Vec<String>| {
+        for name in names.iter_mut() {
+            if text::remove_controls(name) {
+                *name = text::collapse_whitespace(name);
+            }
+        }
+        names.retain(|name| !name.trim().is_empty());
+    };
+    let cap = |value: &mut Option<String>, max_chars: usize| {
+        value
+            .as_mut()
+            .is_some_and(|text| text::truncate_chars(text, max_chars))
+    };
+    let cap_names = |names: &mut Vec<String>| {
+        let mut cut = names.len() > MAX_NAMES;
+        names.truncate(MAX_NAMES);
+        for name in names.iter_mut() {
+            cut |= text::truncate_chars(name, MAX_NAME_CHARS);
+        }
+        cut
     };
     let absolutize = |value: &mut Option<String>| {
         if let Some(link) = value.as_deref() {
@@ -294,15 +352,34 @@ fn finish(mut feed: ParsedFeed, base_url: Option<&Url>) -> ParsedFeed {
     };
     clean(&mut feed.title);
     clean(&mut feed.lang);
+    cap(&mut feed.title, MAX_TITLE_CHARS);
     absolutize(&mut feed.link);
     for entry in &mut feed.entries {
         clean(&mut entry.title);
         clean(&mut entry.summary);
-        clean(&mut entry.id);
         clean(&mut entry.lang);
+        // An id is a key, not text: controls go, its spaces stay.
+        if let Some(id) = entry.id.as_mut() {
+            text::remove_controls(id);
+        }
+        if entry.id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+            entry.id = None;
+        }
         absolutize(&mut entry.link);
-        entry.authors.retain(|name| !name.trim().is_empty());
-        entry.categories.retain(|name| !name.trim().is_empty());
+        clean_names(&mut entry.authors);
+        clean_names(&mut entry.categories);
+        if cap(&mut entry.title, MAX_TITLE_CHARS) {
+            entry.truncated.push("title");
+        }
+        if cap(&mut entry.summary, MAX_SUMMARY_CHARS) {
+            entry.truncated.push("summary");
+        }
+        if cap_names(&mut entry.authors) {
+            entry.truncated.push("authors");
+        }
+        if cap_names(&mut entry.categories) {
+            entry.truncated.push("categories");
+        }
     }
     feed
 }

@@ -5,7 +5,9 @@
 //! parser give up, without changing what a well-formed document says:
 //!
 //! - HTML named entities (`&nbsp;`) become numeric references; entities
-//!   declared in an internal DTD subset are expanded; a stray `&` becomes
+//!   declared in an internal DTD subset are expanded (under the budget of
+//!   [`entities::DeclaredEntities`]: a document over it is refused, not
+//!   repaired); a stray `&` becomes
 //!   `&amp;`, a stray `<` becomes `&lt;`;
 //! - the DOCTYPE is dropped (the parser does not need it and some DTDs are
 //!   themselves broken), as are characters XML forbids;
@@ -15,30 +17,35 @@
 //!   namespace as RSS 1.0, the `backend.userland.com/rss2` default namespace
 //!   is dropped, and Atom 0.3 elements are renamed to their Atom 1.0 names.
 
-use std::collections::HashMap;
-
-use super::entities;
+use super::entities::{self, DeclaredEntities, OverBudget};
 
 const RSS_090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
 const RSS_10_NS: &str = "http://purl.org/rss/1.0/";
 const ATOM_03_NS: &str = "http://purl.org/atom/ns#";
 const ATOM_10_NS: &str = "http://www.w3.org/2005/Atom";
 
-/// Repairs `text` (already UTF-8, prolog relabelled) into well-formed-ish XML.
-pub(crate) fn repair(text: &str) -> String {
+/// Repairs `text` (already UTF-8, prolog relabelled) into well-formed-ish
+/// XML; fails only when its declared entities expand past their budget.
+pub(crate) fn repair(text: &str) -> Result<String, OverBudget> {
     let mut repairer = Repairer {
         out: String::with_capacity(text.len() + text.len() / 16),
-        declared: HashMap::new(),
+        declared: DeclaredEntities::new(text.len()),
+        over_budget: None,
         atom03: false,
     };
     repairer.run(text);
-    repairer.out
+    match repairer.over_budget {
+        Some(over) => Err(over),
+        None => Ok(repairer.out),
+    }
 }
 
 struct Repairer {
     out: String,
     /// General entities declared in the document's internal DTD subset.
-    declared: HashMap<String, String>,
+    declared: DeclaredEntities,
+    /// Set when expansion went past the budget: the pass stops there.
+    over_budget: Option<OverBudget>,
     /// The document's default namespace is Atom 0.3.
     atom03: bool,
 }
@@ -46,7 +53,7 @@ struct Repairer {
 impl Repairer {
     fn run(&mut self, text: &str) {
         let mut rest = text;
-        while !rest.is_empty() {
+        while !rest.is_empty() && self.over_budget.is_none() {
             let Some(pos) = rest.find(['<', '&']) else {
                 self.push_text(rest);
                 break;
@@ -232,38 +239,15 @@ impl Repairer {
         match subset_open {
             Some(open) if open < first_close => {
                 let end = rest[open..].find("]").map_or(rest.len(), |pos| open + pos);
-                self.collect_entities(&rest[open + 1..end]);
+                if let Err(over) = self.declared.declare_subset(&rest[open + 1..end]) {
+                    self.over_budget = Some(over);
+                }
                 let close = rest[end..]
                     .find('>')
                     .map_or(rest.len(), |pos| end + pos + 1);
                 &rest[close..]
             }
             _ => &rest[(first_close + 1).min(rest.len())..],
-        }
-    }
-
-    fn collect_entities(&mut self, subset: &str) {
-        for declaration in subset.split("<!ENTITY").skip(1) {
-            let declaration = declaration.trim_start();
-            if declaration.starts_with('%') {
-                continue;
-            }
-            let Some(name_end) = declaration.find(char::is_whitespace) else {
-                continue;
-            };
-            let name = &declaration[..name_end];
-            let value_part = declaration[name_end..].trim_start();
-            let Some(quote) = value_part
-                .chars()
-                .next()
-                .filter(|ch| *ch == '"' || *ch == '\'')
-            else {
-                continue;
-            };
-            if let Some(end) = value_part[1..].find(quote) {
-                let value = entities::decode_all(&value_part[1..1 + end]);
-                self.declared.insert(name.to_string(), value);
-            }
         }
     }
 }
@@ -301,11 +285,18 @@ impl Repairer {
                 self.out.push_str(&rest[..end + 1]);
                 return after;
             }
-            if let Some(value) = self.declared.get(body).cloned() {
-                for ch in value.chars() {
-                    self.push_char_reference(ch);
+            match self.declared.expand(body) {
+                Ok(Some(value)) => {
+                    for ch in value.chars() {
+                        push_char_reference(&mut self.out, ch);
+                    }
+                    return after;
                 }
-                return after;
+                Ok(None) => {}
+                Err(over) => {
+                    self.over_budget = Some(over);
+                    return after;
+                }
             }
             if let Some(ch) = entities::named(body) {
                 self.push_char_reference(ch);
@@ -325,16 +316,21 @@ impl Repairer {
     }
 
     fn push_char_reference(&mut self, ch: char) {
-        match ch {
-            '&' => self.out.push_str("&amp;"),
-            '<' => self.out.push_str("&lt;"),
-            '>' => self.out.push_str("&gt;"),
-            '"' => self.out.push_str("&quot;"),
-            ch if ch.is_ascii() => self.out.push(ch),
-            ch => {
-                use std::fmt::Write;
-                let _ = write!(self.out, "&#{};", ch as u32);
-            }
+        push_char_reference(&mut self.out, ch);
+    }
+}
+
+/// Writes `ch` so that a strict parser reads it back as that character.
+fn push_char_reference(out: &mut String, ch: char) {
+    match ch {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        ch if ch.is_ascii() => out.push(ch),
+        ch => {
+            use std::fmt::Write;
+            let _ = write!(out, "&#{};", ch as u32);
         }
     }
 }
@@ -435,7 +431,7 @@ mod tests {
     #[test]
     fn fixes_entities_and_stray_ampersands() {
         assert_eq!(
-            repair("<a>caf&eacute; &amp; AT&T &#1;</a>"),
+            repair("<a>caf&eacute; &amp; AT&T &#1;</a>").unwrap(),
             "<a>caf&#233; &amp; AT&amp;T </a>"
         );
     }
@@ -443,7 +439,7 @@ mod tests {
     #[test]
     fn versionless_rss_becomes_rss2() {
         assert_eq!(
-            repair("<rss><channel/></rss>"),
+            repair("<rss><channel/></rss>").unwrap(),
             "<rss version=\"2.0\"><channel/></rss>"
         );
     }
@@ -451,14 +447,14 @@ mod tests {
     #[test]
     fn expands_declared_entities_and_drops_doctype() {
         let text = "<!DOCTYPE rss [<!ENTITY who \"W&amp;W\">]><rss version=\"2.0\">&who;</rss>";
-        assert_eq!(repair(text), "<rss version=\"2.0\">W&amp;W</rss>");
+        assert_eq!(repair(text).unwrap(), "<rss version=\"2.0\">W&amp;W</rss>");
     }
 
     #[test]
     fn renames_atom03() {
         let text = "<feed xmlns=\"http://purl.org/atom/ns#\"><modified>x</modified></feed>";
         assert_eq!(
-            repair(text),
+            repair(text).unwrap(),
             "<feed xmlns=\"http://www.w3.org/2005/Atom\"><updated>x</updated></feed>"
         );
     }

@@ -30,6 +30,34 @@ pub(crate) fn collapse_whitespace(text: &str) -> String {
     out
 }
 
+/// Whether `ch` is a control character a reader should never be shown: C0
+/// other than tab, line feed and carriage return, DEL, and C1. (An escape
+/// sequence in a title rewrites the terminal of whoever reads the log.)
+pub(crate) fn is_unwanted_control(ch: char) -> bool {
+    matches!(ch, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}'..='\u{9F}')
+}
+
+/// Removes [`is_unwanted_control`] characters in place; whether any were.
+pub(crate) fn remove_controls(text: &mut String) -> bool {
+    if !text.chars().any(is_unwanted_control) {
+        return false;
+    }
+    text.retain(|ch| !is_unwanted_control(ch));
+    true
+}
+
+/// Cuts `text` to at most `max_chars` characters (at a character
+/// boundary); whether it was longer.
+pub(crate) fn truncate_chars(text: &mut String, max_chars: usize) -> bool {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => {
+            text.truncate(cut);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Removes markup; `<` not followed by something tag-like is kept as text
 /// (`a < b`).
 fn strip_tags(html: &str) -> String {
@@ -144,5 +172,16 @@ mod tests {
         );
         assert_eq!(html_to_text("&lt;b&gt;bold&lt;/b&gt; a < b"), "bold a < b");
         assert_eq!(html_to_text("a<script>alert(1)</script>b"), "ab");
+    }
+
+    #[test]
+    fn controls_go_and_cuts_fall_on_char_boundaries() {
+        let mut title = "\u{1b}]0;x\u{7}\ta\u{7f}\u{85}\u{9f}\u{a0}b\n".to_string();
+        assert!(remove_controls(&mut title));
+        assert_eq!(title, "]0;x\ta\u{a0}b\n");
+        let mut text = "\u{fc}\u{fc}\u{fc}".to_string();
+        assert!(truncate_chars(&mut text, 2));
+        assert_eq!(text, "\u{fc}\u{fc}");
+        assert!(!truncate_chars(&mut text, 2));
     }
 }
