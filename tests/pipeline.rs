@@ -391,7 +391,7 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
 }
 
 /// A plain GET over a socket; the whole response, head and body.
-fn http_get(port: u16, path: &str) -> String {
+pub fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics endpoint");
     // One write: the request must not reach the server in pieces.

@@ -5,5 +5,6 @@ mod support;
 
 mod cli;
 mod crash;
+mod health;
 mod kafka;
 mod pipeline;

@@ -14,10 +14,16 @@
 //!   readers.
 //! - Shutdown: stop fetching, finish in-flight messages (bounded by
 //!   `shutdown_timeout`), flush, commit.
+//! - Security (TLS, SASL) is whatever librdkafka properties the config
+//!   passes in [`KafkaOptions::properties`]. librdkafka retries a refused
+//!   login or TLS handshake forever, so [`KafkaBus::new`] and
+//!   [`create_topics`] first connect once ([`check_brokers`]) and fail with
+//!   the broker's reason when it refuses them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -28,13 +34,16 @@ use rdkafka::consumer::{
 };
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{
+    BaseProducer, DeliveryResult, FutureProducer, FutureRecord, Producer, ProducerContext,
+};
 use rdkafka::{ClientContext, Message as KafkaMessage, Offset, TopicPartitionList};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::kafka_health::{broker_counts, HealthTracker, GRACE};
 use crate::{
-    dead_letter, Bus, BusError, Handler, Message, Origin, Shutdown, StageReport, StageSpec,
+    dead_letter, Bus, BusError, Handler, Health, Message, Origin, Shutdown, StageReport, StageSpec,
 };
 
 /// Connection and behaviour settings.
@@ -72,7 +81,10 @@ impl KafkaOptions {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", &self.brokers)
-            .set("client.id", &self.client_id);
+            .set("client.id", &self.client_id)
+            // librdkafka's default grows to 10 s between reconnects, which
+            // is how long flow took to resume after a broker came back.
+            .set("reconnect.backoff.max.ms", "1000");
         config
     }
 
@@ -104,8 +116,108 @@ impl KafkaOptions {
             .set("isolation.level", "read_committed")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
-            .set("partition.assignment.strategy", "cooperative-sticky");
+            .set("partition.assignment.strategy", "cooperative-sticky")
+            // Broker states for readiness (see kafka_health).
+            .set("statistics.interval.ms", "1000");
         self.with_properties(config)
+    }
+}
+
+/// How long [`check_brokers`] waits for the brokers to accept or refuse the
+/// connection before leaving it to librdkafka's own reconnecting.
+const BROKER_CHECK_WINDOW: Duration = Duration::from_secs(10);
+
+/// What librdkafka reported while [`check_brokers`] connected: a refusal
+/// that retrying cannot cure (authentication, TLS), or that every broker is
+/// down (which retrying may cure).
+#[derive(Default)]
+struct CheckContext {
+    refusal: Mutex<Option<String>>,
+    all_brokers_down: AtomicBool,
+}
+
+impl CheckContext {
+    fn refusal(&self) -> Option<String> {
+        self.refusal.lock().expect("refusal lock").clone()
+    }
+}
+
+impl ClientContext for CheckContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let refusal = match error.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::Authentication) => {
+                Some(format!("authentication failed: {reason}"))
+            }
+            Some(RDKafkaErrorCode::SSL) => Some(format!("tls handshake failed: {reason}")),
+            Some(RDKafkaErrorCode::AllBrokersDown) => {
+                self.all_brokers_down.store(true, Ordering::Relaxed);
+                None
+            }
+            _ => None,
+        };
+        tracing::debug!(error = %error, reason, "librdkafka error while checking the brokers");
+        if let Some(refusal) = refusal {
+            self.refusal
+                .lock()
+                .expect("refusal lock")
+                .get_or_insert(refusal);
+        }
+    }
+}
+
+impl ProducerContext for CheckContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
+}
+
+/// Connects to the brokers with the configured security properties and
+/// fails when they refuse the login or the TLS handshake, naming the reason
+/// librdkafka gives ("SASL authentication error: Authentication failed
+/// during authentication due to invalid credentials ..."). Brokers that are
+/// down, or slower than [`BROKER_CHECK_WINDOW`], are not an error here: the
+/// bus reconnects to them as it always has. Blocks for at most the window.
+pub fn check_brokers(options: &KafkaOptions) -> Result<(), BusError> {
+    let producer: BaseProducer<CheckContext> = options
+        .with_properties(options.client())
+        .create_with_context(CheckContext::default())
+        .map_err(|error| {
+            BusError::Config(format!(
+                "creating a client for {}: {error}",
+                options.brokers
+            ))
+        })?;
+    let started = Instant::now();
+    loop {
+        let metadata = producer
+            .client()
+            .fetch_metadata(None, Duration::from_millis(500));
+        // Serves the error events queued meanwhile into the context.
+        producer.poll(Duration::from_millis(50));
+        if let Some(refusal) = producer.context().refusal() {
+            return Err(BusError::Config(format!(
+                "kafka brokers {} refused the connection: {refusal}",
+                options.brokers
+            )));
+        }
+        let Err(metadata_error) = metadata else {
+            return Ok(());
+        };
+        let all_down = producer.context().all_brokers_down.load(Ordering::Relaxed);
+        if all_down || started.elapsed() >= BROKER_CHECK_WINDOW {
+            tracing::warn!(brokers = %options.brokers, error = %metadata_error, "kafka brokers not reachable yet; retrying in the background");
+            return Ok(());
+        }
+    }
+}
+
+/// Runs blocking librdkafka work from async code: on a worker thread of a
+/// multi-threaded runtime it tells the runtime first, elsewhere it just runs.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
     }
 }
 
@@ -247,9 +359,15 @@ fn partition_list(offsets: &[(String, i32, i64)]) -> TopicPartitionList {
 struct StageContext {
     tracker: Arc<Mutex<OffsetTracker>>,
     stage: String,
+    health: Arc<HealthTracker>,
 }
 
-impl ClientContext for StageContext {}
+impl ClientContext for StageContext {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let (up, known) = broker_counts(&statistics);
+        self.health.brokers(&self.stage, up, known);
+    }
+}
 
 impl ConsumerContext for StageContext {
     fn pre_rebalance(&self, base_consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -268,7 +386,13 @@ impl ConsumerContext for StageContext {
                 }
             }
             tracker.forget(&revoked);
-            tracing::info!(stage = %self.stage, partitions = revoked.len(), "partitions revoked");
+            self.health.revoked(&self.stage, revoked.len());
+        }
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(list) = rebalance {
+            self.health.assigned(&self.stage, list.count());
         }
     }
 }
@@ -277,17 +401,25 @@ impl ConsumerContext for StageContext {
 pub struct KafkaBus {
     options: KafkaOptions,
     producer: FutureProducer,
+    health: Arc<HealthTracker>,
 }
 
 impl KafkaBus {
+    /// Connects once ([`check_brokers`]), so refused credentials or TLS fail
+    /// here, then creates the producer.
     pub fn new(options: KafkaOptions) -> Result<KafkaBus, BusError> {
+        blocking(|| check_brokers(&options))?;
         let producer: FutureProducer = options.producer_config().create().map_err(|error| {
             BusError::Config(format!(
                 "creating producer for {}: {error}",
                 options.brokers
             ))
         })?;
-        Ok(KafkaBus { options, producer })
+        Ok(KafkaBus {
+            options,
+            producer,
+            health: Arc::default(),
+        })
     }
 
     pub fn options(&self) -> &KafkaOptions {
@@ -302,6 +434,7 @@ impl KafkaBus {
         let context = StageContext {
             tracker,
             stage: spec.name.clone(),
+            health: Arc::clone(&self.health),
         };
         let consumer: StreamConsumer<StageContext> = self
             .options
@@ -328,6 +461,7 @@ impl KafkaBus {
         mut shutdown: Shutdown,
     ) -> Result<StageReport, BusError> {
         let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
+        self.health.stage_started(&spec.name);
         let consumer = Arc::new(self.consumer(&spec, Arc::clone(&tracker))?);
         let permits = Arc::new(Semaphore::new(spec.concurrency.max(1)));
         let report = Arc::new(Mutex::new(StageReport::default()));
@@ -341,9 +475,11 @@ impl KafkaBus {
                 .expect("offset tracker lock")
                 .take_committable(None);
             if !ready.is_empty() {
-                if let Err(error) = consumer.commit(&partition_list(&ready), mode) {
+                let committed = consumer.commit(&partition_list(&ready), mode);
+                if let Err(error) = &committed {
                     tracing::warn!(stage = %spec.name, error = %error, "offset commit failed");
                 }
+                self.health.commit(&spec.name, committed.is_ok());
             }
         };
         loop {
@@ -389,6 +525,7 @@ impl KafkaBus {
             let tracker = Arc::clone(&tracker);
             let report = Arc::clone(&report);
             let producer = self.producer.clone();
+            let health = Arc::clone(&self.health);
             let spec = spec.clone();
             let mut stop = shutdown.clone();
             in_flight.spawn(async move {
@@ -398,6 +535,10 @@ impl KafkaBus {
                 loop {
                     match process(&producer, &spec, handler.as_ref(), &message, &origin).await {
                         Ok((published, dead_lettered)) => {
+                            health.acknowledged();
+                            if attempt > 0 {
+                                tracing::info!(stage = %spec.name, origin = %origin, attempts = attempt + 1, "outputs acknowledged; flow resumed");
+                            }
                             tracker
                                 .lock()
                                 .expect("offset tracker lock")
@@ -441,6 +582,7 @@ impl KafkaBus {
         let _ = self.producer.flush(self.options.shutdown_timeout);
         commit(CommitMode::Sync);
         consumer.unsubscribe();
+        self.health.stage_stopped(&spec.name);
         let report = report.lock().expect("report lock").clone();
         Ok(report)
     }
@@ -452,6 +594,7 @@ impl KafkaBus {
         mut shutdown: Shutdown,
     ) -> Result<StageReport, BusError> {
         let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
+        self.health.stage_started(&spec.name);
         let consumer = self.consumer(&spec, tracker)?;
         let transactional_id = format!(
             "{}.{}.{}-{}",
@@ -529,6 +672,7 @@ impl KafkaBus {
             }
         }
         consumer.unsubscribe();
+        self.health.stage_stopped(&spec.name);
         Ok(report)
     }
 
@@ -579,6 +723,8 @@ impl KafkaBus {
             producer.commit_transaction(timeout)
         })
         .map_err(stage_error)?;
+        self.health.acknowledged();
+        self.health.commit(&spec.name, true);
         report.processed += batch_report.processed;
         report.published += batch_report.published;
         report.dead_lettered += batch_report.dead_lettered;
@@ -639,8 +785,13 @@ impl Bus for KafkaBus {
         self.producer
             .send(record(topic, &message), Duration::from_secs(30))
             .await
-            .map(|_| ())
+            .map(|_| self.health.acknowledged())
             .map_err(|(error, _)| kafka_error(topic, error))
+    }
+
+    fn health(&self) -> Health {
+        let waiting = self.producer.in_flight_count().max(0) as u64;
+        self.health.health(GRACE, waiting)
     }
 
     async fn run_stage(
@@ -682,6 +833,12 @@ pub async fn create_topics(
     names: &[String],
     settings: &TopicSettings,
 ) -> Result<Vec<(String, String)>, BusError> {
+    // The admin client never reports a refused login; it would wait out its
+    // timeout and say "timed out".
+    let checked_options = options.clone();
+    tokio::task::spawn_blocking(move || check_brokers(&checked_options))
+        .await
+        .map_err(|error| BusError::Config(error.to_string()))??;
     let admin: AdminClient<DefaultClientContext> = options
         .with_properties(options.client())
         .create()

@@ -25,6 +25,8 @@ mod shutdown;
 
 #[cfg(feature = "kafka")]
 pub mod kafka;
+#[cfg(feature = "kafka")]
+mod kafka_health;
 
 pub use shutdown::{Shutdown, ShutdownTrigger};
 

@@ -1,0 +1,244 @@
+//! What the Kafka bus knows about whether messages flow, for `/readyz` and
+//! for the log: every client (the producer, each stage's consumer) reports
+//! Each stage's consumer reports librdkafka's statistics once a second
+//! (which brokers are up), its assignments and its commits; every
+//! acknowledged message is noted. Each change of state is logged once, when it happens:
+//! brokers lost and back (with how long), partitions assigned and revoked
+//! (with counts), commits failing and recovered.
+//!
+//! Not ready when, for longer than [`GRACE`]: a stage's consumer has no
+//! broker up, or no partition; the producer holds messages and none was
+//! acknowledged; a stage's commits fail. (An idle producer's connections
+//! are closed by the brokers and reopened when needed, so its broker states
+//! say nothing; messages waiting do.)
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::Health;
+
+/// How long a problem lasts before it makes the bus not ready: short
+/// enough for a health check to see an outage, long enough to ride out a
+/// rebalance or a broker's leader election.
+pub const GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+pub struct HealthTracker {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    /// client name -> since when no broker of it has been up.
+    brokers_down: BTreeMap<String, Option<Instant>>,
+    /// stage -> (partitions assigned, since when it has none).
+    assignments: BTreeMap<String, (usize, Option<Instant>)>,
+    /// stage -> since when its commits fail.
+    commits_failing: BTreeMap<String, Instant>,
+    /// The last acknowledgement, or when the tracker was made.
+    last_ack: Instant,
+    acknowledged_any: bool,
+}
+
+impl Default for Inner {
+    fn default() -> Inner {
+        Inner {
+            brokers_down: BTreeMap::new(),
+            assignments: BTreeMap::new(),
+            commits_failing: BTreeMap::new(),
+            last_ack: Instant::now(),
+            acknowledged_any: false,
+        }
+    }
+}
+
+impl HealthTracker {
+    /// A client's statistics said how many brokers it has up.
+    pub fn brokers(&self, client: &str, up: usize, known: usize) {
+        let mut inner = self.inner.lock().expect("health lock");
+        let entry = inner.brokers_down.entry(client.to_owned()).or_insert(None);
+        match (*entry, up > 0) {
+            (None, false) if known > 0 => {
+                tracing::warn!(
+                    client,
+                    brokers = known,
+                    "kafka brokers lost: none of them is up"
+                );
+                *entry = Some(Instant::now());
+            }
+            (Some(since), true) => {
+                tracing::info!(
+                    client,
+                    brokers_up = up,
+                    after_ms = since.elapsed().as_millis() as u64,
+                    "kafka brokers back"
+                );
+                *entry = None;
+            }
+            _ => {}
+        }
+    }
+
+    pub fn assigned(&self, stage: &str, added: usize) {
+        let mut inner = self.inner.lock().expect("health lock");
+        let entry = inner
+            .assignments
+            .entry(stage.to_owned())
+            .or_insert((0, Some(Instant::now())));
+        entry.0 += added;
+        if entry.0 > 0 {
+            entry.1 = None;
+        }
+        tracing::info!(stage, added, partitions = entry.0, "partitions assigned");
+    }
+
+    pub fn revoked(&self, stage: &str, removed: usize) {
+        let mut inner = self.inner.lock().expect("health lock");
+        let entry = inner
+            .assignments
+            .entry(stage.to_owned())
+            .or_insert((0, None));
+        entry.0 = entry.0.saturating_sub(removed);
+        if entry.0 == 0 && entry.1.is_none() {
+            entry.1 = Some(Instant::now());
+        }
+        tracing::info!(stage, removed, partitions = entry.0, "partitions revoked");
+    }
+
+    /// A stage's consumer started: it has no partition until assigned.
+    pub fn stage_started(&self, stage: &str) {
+        let mut inner = self.inner.lock().expect("health lock");
+        inner
+            .assignments
+            .entry(stage.to_owned())
+            .or_insert((0, Some(Instant::now())));
+    }
+
+    /// A stage stopped: it no longer counts.
+    pub fn stage_stopped(&self, stage: &str) {
+        let mut inner = self.inner.lock().expect("health lock");
+        inner.assignments.remove(stage);
+        inner.commits_failing.remove(stage);
+        inner.brokers_down.remove(stage);
+    }
+
+    pub fn commit(&self, stage: &str, ok: bool) {
+        let mut inner = self.inner.lock().expect("health lock");
+        if ok {
+            if let Some(since) = inner.commits_failing.remove(stage) {
+                tracing::info!(
+                    stage,
+                    after_ms = since.elapsed().as_millis() as u64,
+                    "offset commits succeed again"
+                );
+            }
+        } else if !inner.commits_failing.contains_key(stage) {
+            tracing::warn!(stage, "offset commits failing");
+            inner
+                .commits_failing
+                .insert(stage.to_owned(), Instant::now());
+        }
+    }
+
+    /// The brokers acknowledged a message.
+    pub fn acknowledged(&self) {
+        let mut inner = self.inner.lock().expect("health lock");
+        inner.last_ack = Instant::now();
+        inner.acknowledged_any = true;
+    }
+
+    /// The problems that have lasted longer than `grace`; `waiting` is how
+    /// many messages the producer holds unacknowledged.
+    pub fn health(&self, grace: Duration, waiting: u64) -> Health {
+        let inner = self.inner.lock().expect("health lock");
+        let mut problems = Vec::new();
+        let long = |since: &Instant| since.elapsed() > grace;
+        for (client, since) in &inner.brokers_down {
+            if let Some(since) = since.filter(long) {
+                problems.push(format!(
+                    "{client}: no kafka broker reachable for {} s",
+                    since.elapsed().as_secs()
+                ));
+            }
+        }
+        if waiting > 0 {
+            let quiet = inner.last_ack.elapsed();
+            if quiet > grace {
+                problems.push(format!(
+                    "producer: {} messages waiting for the brokers, {}",
+                    waiting,
+                    if inner.acknowledged_any {
+                        format!("last acknowledgement {} s ago", quiet.as_secs())
+                    } else {
+                        format!("none acknowledged in {} s", quiet.as_secs())
+                    }
+                ));
+            }
+        }
+        for (stage, (partitions, since)) in &inner.assignments {
+            if let Some(since) = since.filter(long) {
+                if *partitions == 0 {
+                    problems.push(format!(
+                        "stage {stage}: no partition assigned for {} s",
+                        since.elapsed().as_secs()
+                    ));
+                }
+            }
+        }
+        for (stage, since) in &inner.commits_failing {
+            if long(since) {
+                problems.push(format!(
+                    "stage {stage}: offset commits failing for {} s",
+                    since.elapsed().as_secs()
+                ));
+            }
+        }
+        Health { problems }
+    }
+}
+
+/// Brokers up and brokers known in a librdkafka statistics report (the
+/// bootstrap entries, which stand for addresses rather than brokers, are
+/// left out once a real broker is known).
+pub fn broker_counts(statistics: &rdkafka::Statistics) -> (usize, usize) {
+    let real: Vec<&rdkafka::statistics::Broker> = statistics
+        .brokers
+        .values()
+        .filter(|broker| broker.nodeid >= 0)
+        .collect();
+    let brokers: Vec<&rdkafka::statistics::Broker> = if real.is_empty() {
+        statistics.brokers.values().collect()
+    } else {
+        real
+    };
+    let up = brokers.iter().filter(|broker| broker.state == "UP").count();
+    (up, brokers.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_count_only_after_the_grace_and_clear_on_recovery() {
+        let tracker = HealthTracker::default();
+        tracker.stage_started("clean");
+        tracker.brokers("clean", 0, 1);
+        assert!(tracker.health(Duration::from_secs(3600), 1).is_ready());
+        let health = tracker.health(Duration::ZERO, 1);
+        assert_eq!(health.problems.len(), 3, "{:?}", health.problems);
+        assert!(health.problems[0].contains("no kafka broker reachable"));
+        tracker.brokers("clean", 1, 1);
+        tracker.acknowledged();
+        tracker.assigned("clean", 3);
+        assert!(tracker.health(Duration::ZERO, 0).is_ready());
+        assert!(tracker.health(Duration::from_secs(5), 1).is_ready());
+        tracker.commit("clean", false);
+        assert!(tracker.health(Duration::ZERO, 0).problems[0].contains("commits failing"));
+        tracker.commit("clean", true);
+        tracker.revoked("clean", 3);
+        assert!(tracker.health(Duration::ZERO, 0).problems[0].contains("no partition"));
+        tracker.stage_stopped("clean");
+        assert!(tracker.health(Duration::ZERO, 0).is_ready());
+    }
+}
