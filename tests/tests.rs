@@ -1,5 +1,6 @@
 //! wirewatch's integration tests: the binary against a real HTTP server on
-//! 127.0.0.1, real files, and (in `kafka`) a real Kafka broker.
+//! 127.0.0.1, real files, and (in `kafka` and `kafka_security`) a real Kafka
+//! broker.
 
 mod support;
 
@@ -7,4 +8,5 @@ mod cli;
 mod crash;
 mod health;
 mod kafka;
+mod kafka_security;
 mod pipeline;
