@@ -98,6 +98,46 @@ impl ItemSink for BusItemSink {
     }
 }
 
+/// At most [`LogBudget::PER_MINUTE`] warnings a minute for one kind of
+/// per-item trouble; the rest go to debug and are counted, and the next
+/// warning says how many were held back. A hostile or broken feed of
+/// 100,000 items costs a handful of lines, not 100,000.
+pub struct LogBudget {
+    window: Mutex<(Option<std::time::Instant>, u32, u64)>,
+}
+
+impl LogBudget {
+    pub const PER_MINUTE: u32 = 20;
+
+    pub const fn new() -> LogBudget {
+        LogBudget {
+            window: Mutex::new((None, 0, 0)),
+        }
+    }
+
+    /// `Some(held back since the last warning)` when this one may warn.
+    pub fn admit(&self) -> Option<u64> {
+        let mut window = self.window.lock().expect("log budget lock");
+        let now = std::time::Instant::now();
+        if window
+            .0
+            .is_none_or(|start| now.duration_since(start) >= std::time::Duration::from_secs(60))
+        {
+            window.0 = Some(now);
+            window.1 = 0;
+        }
+        if window.1 < Self::PER_MINUTE {
+            window.1 += 1;
+            Some(std::mem::take(&mut window.2))
+        } else {
+            window.2 += 1;
+            None
+        }
+    }
+}
+
+static PAGE_FAILURE_LOG: LogBudget = LogBudget::new();
+
 /// Items -> articles: fetch the page, clean it, fall back to the feed's own
 /// title and summary when the page gives nothing.
 pub struct CleanStage {
@@ -119,7 +159,11 @@ impl CleanStage {
             Some(link) => match self.http.fetch_page(link).await {
                 Ok(page) => Some(page),
                 Err(error) => {
-                    tracing::warn!(item = %item.id, error = %error, "page fetch failed; using the feed summary");
+                    if let Some(suppressed) = PAGE_FAILURE_LOG.admit() {
+                        tracing::warn!(item = %item.id, error = %error, suppressed_before = suppressed, "page fetch failed; using the feed summary");
+                    } else {
+                        tracing::debug!(item = %item.id, error = %error, "page fetch failed; using the feed summary");
+                    }
                     warnings.push(format!("page fetch failed: {error}"));
                     None
                 }
@@ -417,4 +461,20 @@ pub fn spawn_stage(
         tracing::info!(stage = %name, processed = report.processed, published = report.published, dead_lettered = report.dead_lettered, "stage stopped");
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogBudget;
+
+    #[test]
+    fn the_log_budget_admits_a_few_a_minute_and_counts_the_rest() {
+        let budget = LogBudget::new();
+        let admitted = (0..1000).filter(|_| budget.admit().is_some()).count();
+        assert_eq!(admitted, LogBudget::PER_MINUTE as usize);
+        assert_eq!(
+            budget.window.lock().unwrap().2,
+            1000 - LogBudget::PER_MINUTE as u64
+        );
+    }
 }
