@@ -444,8 +444,8 @@ pub fn print_status(config: &Config) -> anyhow::Result<()> {
     let statuses: std::collections::HashMap<_, _> =
         store.all_feed_statuses()?.into_iter().collect();
     for feed in &config.feeds {
-        let key = feed.url.as_str();
-        match statuses.get(key) {
+        let key = wirewatch_model::printable(feed.url.as_str());
+        match statuses.get(feed.url.as_str()) {
             None => println!("{key}\tnever polled"),
             Some(status) => println!(
                 "{key}\tlast_success={}\tnext_poll={}\titems={}\tfailures_in_a_row={}\tmoved_to={}\tlast_error={}",
@@ -453,8 +453,8 @@ pub fn print_status(config: &Config) -> anyhow::Result<()> {
                 status.next_poll.map_or("-".into(), |time| time.to_rfc3339()),
                 status.items_emitted,
                 status.consecutive_failures,
-                status.moved_to.as_deref().unwrap_or("-"),
-                status.last_error.as_deref().unwrap_or("-"),
+                wirewatch_model::printable(status.moved_to.as_deref().unwrap_or("-")),
+                wirewatch_model::printable(status.last_error.as_deref().unwrap_or("-")),
             ),
         }
     }

@@ -2,14 +2,16 @@
 
 use std::fmt::Write;
 
-use wirewatch_model::{Classification, EvidenceField, PartyRole};
+use wirewatch_model::{printable, printable_lines, Classification, EvidenceField, PartyRole};
 
 use crate::{Classifier, Document};
 
 /// Longest evidence snippet shown before it is shortened.
 const SNIPPET_CHARS: usize = 160;
 
-/// `negatives[label]` lists `(rule id, weight, matched words)`.
+/// `negatives[label]` lists `(rule id, weight, matched words)`. Every piece
+/// of the article in the account (title, snippets, names) has its control
+/// characters escaped: the account goes to a terminal.
 pub(crate) fn render(
     classifier: &Classifier,
     document: &Document<'_>,
@@ -18,7 +20,12 @@ pub(crate) fn render(
 ) -> String {
     let mut out = String::new();
     let title: String = document.title.chars().take(100).collect();
-    let _ = writeln!(out, "article {}: {}", classification.article_id, title);
+    let _ = writeln!(
+        out,
+        "article {}: {}",
+        classification.article_id,
+        printable(&title)
+    );
     for (index, label) in classification.labels.iter().enumerate() {
         let threshold = classifier.thresholds.get(index).copied().unwrap_or(1.0);
         let verdict = if label.flagged {
@@ -55,7 +62,7 @@ pub(crate) fn render(
                 field,
                 evidence.start,
                 evidence.end,
-                snippet.replace('\n', " ")
+                printable(&snippet.replace('\n', " "))
             );
         }
         if let Some(negatives) = negatives.get(index) {
@@ -114,5 +121,7 @@ pub(crate) fn render(
             listed.programs.join(", ")
         );
     }
-    out
+    // The names and cues above come from the article too; newlines are the
+    // account's own.
+    printable_lines(&out).into_owned()
 }

@@ -9,6 +9,8 @@
 //! - [`Classification`]: per-label scores, evidence spans and entities.
 //! - [`ClassifiedArticle`]: an article with its classification; what the
 //!   `classified` and `flagged.<label>` topics carry.
+//! - [`printable`]: feed and page text with control characters escaped, for
+//!   anything shown to a person (`--explain`, `status`).
 //!
 //! Every message carries `schema_version` ([`SCHEMA_VERSION`]). Readers accept
 //! any version up to their own and ignore fields they do not know, so a newer
@@ -22,12 +24,14 @@
 
 mod id;
 mod message;
+mod printable;
 
 pub use id::{canonical_url, ArticleId, TRACKING_PARAMETERS};
 pub use message::{
     Article, ArticleStatus, Classification, ClassifiedArticle, Entities, Evidence, EvidenceField,
     Extraction, FeedItem, FeedRef, LabelScore, Party, PartyRole, SanctionsListMatch, Transfer,
 };
+pub use printable::{printable, printable_lines};
 
 /// The version of the JSON shapes in this crate. Bump it when a field changes
 /// meaning or is removed; adding an optional field does not need a bump.
