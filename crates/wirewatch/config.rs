@@ -118,29 +118,144 @@ pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
-/// Parses `30s`, `15m`, `2h`, `7d`, `500ms`, or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+/// Why a duration setting was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationError {
+    /// Not a number followed by a unit.
+    Malformed(String),
+    /// More than `Duration` can hold (about 584 billion years).
+    TooLarge,
+}
+
+/// Parses `30s`, `15m`, `2h`, `7d`, `500ms`, `1.5h`, or a bare number of
+/// seconds. Integer arithmetic throughout: no value of any length can
+/// overflow or round into a panic; too large a value is
+/// [`DurationError::TooLarge`].
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
-    let digits_end = text
+    let malformed = || {
+        DurationError::Malformed(format!(
+            "expected a duration like \"30s\", \"15m\", \"2h\" or \"7d\", found {text:?}"
+        ))
+    };
+    let number_end = text
         .find(|character: char| !(character.is_ascii_digit() || character == '.'))
         .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits_end);
-    let value: f64 = number.parse().map_err(|_| {
-        format!("expected a duration like \"30s\", \"15m\", \"2h\" or \"7d\", found {text:?}")
-    })?;
-    let seconds = match unit.trim() {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86_400.0,
+    let (number, unit) = text.split_at(number_end);
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+        return Err(malformed());
+    }
+    let nanos_per_unit: u128 = match unit.trim() {
+        "" | "s" => 1_000_000_000,
+        "ms" => 1_000_000,
+        "m" => 60 * 1_000_000_000,
+        "h" => 3_600 * 1_000_000_000,
+        "d" => 86_400 * 1_000_000_000,
         other => {
-            return Err(format!(
+            return Err(DurationError::Malformed(format!(
                 "unknown duration unit {other:?} in {text:?} (use ms, s, m, h or d)"
-            ))
+            )))
         }
     };
-    Ok(Duration::from_secs_f64(seconds))
+    let mut whole_units: u128 = 0;
+    for digit in whole.bytes() {
+        whole_units = whole_units
+            .checked_mul(10)
+            .and_then(|units| units.checked_add(u128::from(digit - b'0')))
+            .ok_or(DurationError::TooLarge)?;
+    }
+    // Fifteen fraction digits are finer than a nanosecond of a day; the
+    // rest cannot change the result and would overflow the scale.
+    let fraction = &fraction[..fraction.len().min(15)];
+    let mut fraction_value: u128 = 0;
+    for digit in fraction.bytes() {
+        fraction_value = fraction_value * 10 + u128::from(digit - b'0');
+    }
+    let fraction_nanos = fraction_value * nanos_per_unit / 10u128.pow(fraction.len() as u32);
+    let nanos = whole_units
+        .checked_mul(nanos_per_unit)
+        .and_then(|nanos| nanos.checked_add(fraction_nanos))
+        .ok_or(DurationError::TooLarge)?;
+    let seconds = u64::try_from(nanos / 1_000_000_000).map_err(|_| DurationError::TooLarge)?;
+    Ok(Duration::new(seconds, (nanos % 1_000_000_000) as u32))
+}
+
+/// A duration in the shortest exact unit of the ones `parse_duration`
+/// reads: `100ms`, `90s`, `15m`, `6h`, `3650d`.
+pub fn format_duration(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    let (seconds, left_over_millis) = (millis / 1000, millis % 1000);
+    if left_over_millis != 0 || seconds == 0 {
+        return format!("{millis}ms");
+    }
+    for (unit_seconds, unit) in [(86_400, "d"), (3_600, "h"), (60, "m")] {
+        let units = seconds / unit_seconds;
+        if units * unit_seconds == seconds {
+            return format!("{units}{unit}");
+        }
+    }
+    format!("{seconds}s")
+}
+
+/// The values one duration setting accepts. Every duration setting has
+/// one, so no setting can make the daemon spin (zero intervals) or overflow
+/// the clock arithmetic (`now + interval`, `now - retention`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationRange {
+    pub min: Duration,
+    pub max: Duration,
+    /// `"0s"` is also accepted and means off.
+    pub zero_is_off: bool,
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3_600);
+
+impl DurationRange {
+    const fn new(min: Duration, max: Duration) -> DurationRange {
+        DurationRange {
+            min,
+            max,
+            zero_is_off: false,
+        }
+    }
+
+    /// Poll intervals and backoff: at least a second apart, at most a month.
+    pub const INTERVAL: DurationRange =
+        DurationRange::new(SECOND, Duration::from_secs(30 * 86_400));
+    /// Per-request and shutdown timeouts.
+    pub const TIMEOUT: DurationRange =
+        DurationRange::new(Duration::from_millis(100), Duration::from_secs(600));
+    /// How long stories and messages are kept: an hour to ten years.
+    pub const RETENTION: DurationRange =
+        DurationRange::new(HOUR, Duration::from_secs(3_650 * 86_400));
+    /// `fetcher.max_item_age`: off, or a minute to ten years.
+    pub const ITEM_AGE: DurationRange = DurationRange {
+        min: MINUTE,
+        max: Duration::from_secs(3_650 * 86_400),
+        zero_is_off: true,
+    };
+    /// `fetcher.min_host_delay`: none, up to an hour.
+    pub const HOST_DELAY: DurationRange = DurationRange::new(Duration::ZERO, HOUR);
+
+    pub fn contains(&self, duration: Duration) -> bool {
+        (self.zero_is_off && duration.is_zero()) || (self.min..=self.max).contains(&duration)
+    }
+
+    fn describe(&self) -> String {
+        let bounds = format!(
+            "between {} and {}",
+            format_duration(self.min),
+            format_duration(self.max)
+        );
+        if self.zero_is_off {
+            format!("\"0s\" (off) or {bounds}")
+        } else {
+            bounds
+        }
+    }
 }
 
 // ---------------------------------------------------------------- raw layer
@@ -207,7 +322,7 @@ struct RawFetcher {
     connect_timeout: Option<Spanned<String>>,
     request_timeout: Option<Spanned<String>>,
     max_body_bytes: Option<Spanned<u64>>,
-    max_redirects: Option<usize>,
+    max_redirects: Option<Spanned<usize>>,
     max_concurrent_requests: Option<Spanned<usize>>,
     max_concurrent_requests_per_host: Option<Spanned<usize>>,
     #[serde(default)]
@@ -237,7 +352,7 @@ struct RawClassifier {
 #[serde(deny_unknown_fields)]
 struct RawBus {
     kind: Option<Spanned<String>>,
-    memory_capacity: Option<usize>,
+    memory_capacity: Option<Spanned<usize>>,
     #[serde(default)]
     kafka: RawKafka,
 }
@@ -250,10 +365,10 @@ struct RawKafka {
     group_prefix: Option<String>,
     compression: Option<Spanned<String>>,
     transactional: Option<bool>,
-    linger_ms: Option<u32>,
+    linger_ms: Option<Spanned<u32>>,
     shutdown_timeout: Option<Spanned<String>>,
-    partitions: Option<i32>,
-    replication_factor: Option<i32>,
+    partitions: Option<Spanned<i32>>,
+    replication_factor: Option<Spanned<i32>>,
     retention: Option<Spanned<String>>,
     /// Passed to librdkafka as is (security.protocol, sasl.*, ...).
     #[serde(default)]
@@ -411,27 +526,57 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn duration(&mut self, value: &Option<Spanned<String>>, default: Duration) -> Duration {
+    /// A duration setting, checked against its range; `name` is the key
+    /// as the README lists it.
+    fn duration(
+        &mut self,
+        value: &Option<Spanned<String>>,
+        default: Duration,
+        range: DurationRange,
+        name: &str,
+    ) -> Duration {
         let Some(value) = value else {
             return default;
         };
-        match parse_duration(value.get_ref()) {
-            Ok(duration) => duration,
-            Err(message) => {
-                self.problems
-                    .push(self.source.problem(Some(value.span()), message));
-                default
-            }
-        }
+        let out_of_range = || {
+            format!(
+                "{name} must be {}, found {:?}",
+                range.describe(),
+                value.get_ref()
+            )
+        };
+        let message = match parse_duration(value.get_ref()) {
+            Ok(duration) if range.contains(duration) => return duration,
+            Ok(_) | Err(DurationError::TooLarge) => out_of_range(),
+            Err(DurationError::Malformed(message)) => format!("{name}: {message}"),
+        };
+        self.problems
+            .push(self.source.problem(Some(value.span()), message));
+        default
     }
 
-    fn positive(&mut self, value: &Option<Spanned<usize>>, default: usize, name: &str) -> usize {
+    /// A count setting, checked against its range.
+    fn count<T>(
+        &mut self,
+        value: &Option<Spanned<T>>,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+        name: &str,
+    ) -> T
+    where
+        T: Copy + PartialOrd + fmt::Display,
+    {
         match value {
-            Some(value) if *value.get_ref() == 0 => {
-                self.problems.push(
-                    self.source
-                        .problem(Some(value.span()), format!("{name} must be at least 1")),
-                );
+            Some(value) if !range.contains(value.get_ref()) => {
+                self.problems.push(self.source.problem(
+                    Some(value.span()),
+                    format!(
+                        "{name} must be between {} and {}, found {}",
+                        range.start(),
+                        range.end(),
+                        value.get_ref()
+                    ),
+                ));
                 default
             }
             Some(value) => *value.get_ref(),
@@ -480,10 +625,24 @@ impl Config {
         let fetcher = &raw.fetcher;
         let defaults = PollOptions::default();
         let http_defaults = HttpOptions::default();
-        let default_interval =
-            checker.duration(&fetcher.default_interval, Duration::from_secs(15 * 60));
-        let min_interval = checker.duration(&fetcher.min_interval, defaults.min_interval);
-        let max_interval = checker.duration(&fetcher.max_interval, defaults.max_interval);
+        let default_interval = checker.duration(
+            &fetcher.default_interval,
+            Duration::from_secs(15 * 60),
+            DurationRange::INTERVAL,
+            "fetcher.default_interval",
+        );
+        let min_interval = checker.duration(
+            &fetcher.min_interval,
+            defaults.min_interval,
+            DurationRange::INTERVAL,
+            "fetcher.min_interval",
+        );
+        let max_interval = checker.duration(
+            &fetcher.max_interval,
+            defaults.max_interval,
+            DurationRange::INTERVAL,
+            "fetcher.max_interval",
+        );
         if min_interval > max_interval {
             let span = fetcher.min_interval.as_ref().map(Spanned::span);
             checker.problems.push(checker.source.problem(
@@ -494,7 +653,28 @@ impl Config {
         let max_item_age = checker.duration(
             &fetcher.max_item_age,
             defaults.max_item_age.unwrap_or_default(),
+            DurationRange::ITEM_AGE,
+            "fetcher.max_item_age",
         );
+        let seen_retention = checker.duration(
+            &fetcher.seen_retention,
+            defaults.seen_retention,
+            DurationRange::RETENTION,
+            "fetcher.seen_retention",
+        );
+        // A story pruned from the seen-set while the feed still lists it
+        // and it is young enough to pass max_item_age is emitted again.
+        if !max_item_age.is_zero() && seen_retention < max_item_age {
+            let span = fetcher
+                .seen_retention
+                .as_ref()
+                .or(fetcher.max_item_age.as_ref())
+                .map(Spanned::span);
+            checker.problems.push(checker.source.problem(
+                span,
+                "fetcher.seen_retention is shorter than fetcher.max_item_age (stories would be emitted again once pruned)",
+            ));
+        }
         let jitter = match &fetcher.jitter {
             Some(jitter) if !(0.0..=0.5).contains(jitter.get_ref()) => {
                 checker.problems.push(checker.source.problem(
@@ -516,55 +696,80 @@ impl Config {
                 )),
             }
         }
-        let max_body_bytes = match &fetcher.max_body_bytes {
-            Some(bytes) if *bytes.get_ref() < 1024 => {
-                checker.problems.push(checker.source.problem(
-                    Some(bytes.span()),
-                    "fetcher.max_body_bytes must be at least 1024",
-                ));
-                http_defaults.max_body_bytes
-            }
-            Some(bytes) => *bytes.get_ref(),
-            None => http_defaults.max_body_bytes,
-        };
+        let max_body_bytes = checker.count(
+            &fetcher.max_body_bytes,
+            http_defaults.max_body_bytes,
+            1024..=1 << 30,
+            "fetcher.max_body_bytes",
+        );
         // Start from the defaults and set what the config controls, so a
         // new option in the fetcher gets its default here without an edit.
         let mut http = HttpOptions::default();
         if let Some(user_agent) = &fetcher.user_agent {
             http.user_agent = user_agent.clone();
         }
-        http.connect_timeout =
-            checker.duration(&fetcher.connect_timeout, http_defaults.connect_timeout);
-        http.request_timeout =
-            checker.duration(&fetcher.request_timeout, http_defaults.request_timeout);
+        http.connect_timeout = checker.duration(
+            &fetcher.connect_timeout,
+            http_defaults.connect_timeout,
+            DurationRange::TIMEOUT,
+            "fetcher.connect_timeout",
+        );
+        http.request_timeout = checker.duration(
+            &fetcher.request_timeout,
+            http_defaults.request_timeout,
+            DurationRange::TIMEOUT,
+            "fetcher.request_timeout",
+        );
         http.max_body_bytes = max_body_bytes;
-        http.max_redirects = fetcher.max_redirects.unwrap_or(http_defaults.max_redirects);
+        http.max_redirects = checker.count(
+            &fetcher.max_redirects,
+            http_defaults.max_redirects,
+            0..=20,
+            "fetcher.max_redirects",
+        );
         http.allowed_private_addresses = allowed_private_addresses;
         http.allow_file_urls = fetcher.allow_file_urls.unwrap_or(false);
-        http.min_host_delay =
-            checker.duration(&fetcher.min_host_delay, http_defaults.min_host_delay);
+        http.min_host_delay = checker.duration(
+            &fetcher.min_host_delay,
+            http_defaults.min_host_delay,
+            DurationRange::HOST_DELAY,
+            "fetcher.min_host_delay",
+        );
         http.respect_robots_txt = fetcher
             .respect_robots_txt
             .unwrap_or(http_defaults.respect_robots_txt);
         let mut poll = PollOptions::default();
         poll.min_interval = min_interval;
         poll.max_interval = max_interval;
-        poll.max_backoff = checker.duration(&fetcher.max_backoff, defaults.max_backoff);
+        poll.max_backoff = checker.duration(
+            &fetcher.max_backoff,
+            defaults.max_backoff,
+            DurationRange::INTERVAL,
+            "fetcher.max_backoff",
+        );
         poll.jitter = jitter;
         poll.max_item_age = (!max_item_age.is_zero()).then_some(max_item_age);
-        poll.max_concurrent_requests = checker.positive(
+        // Upper bounds keep a typo from asking tokio for more permits than
+        // a semaphore holds (a panic) or spawning millions of workers.
+        poll.max_concurrent_requests = checker.count(
             &fetcher.max_concurrent_requests,
             defaults.max_concurrent_requests,
+            1..=10_000,
             "fetcher.max_concurrent_requests",
         );
-        poll.max_concurrent_requests_per_host = checker.positive(
+        poll.max_concurrent_requests_per_host = checker.count(
             &fetcher.max_concurrent_requests_per_host,
             defaults.max_concurrent_requests_per_host,
+            1..=100,
             "fetcher.max_concurrent_requests_per_host",
         );
-        poll.seen_retention = checker.duration(&fetcher.seen_retention, defaults.seen_retention);
-        let page_concurrency =
-            checker.positive(&fetcher.page_concurrency, 8, "fetcher.page_concurrency");
+        poll.seen_retention = seen_retention;
+        let page_concurrency = checker.count(
+            &fetcher.page_concurrency,
+            8,
+            1..=1024,
+            "fetcher.page_concurrency",
+        );
 
         let log_format = match raw
             .log
@@ -659,12 +864,28 @@ impl Config {
                 .unwrap_or_else(|| "wirewatch".into()),
             compression,
             transactional: raw_kafka.transactional.unwrap_or(false),
-            linger_ms: raw_kafka.linger_ms.unwrap_or(5),
-            shutdown_timeout: checker
-                .duration(&raw_kafka.shutdown_timeout, Duration::from_secs(30)),
-            partitions: raw_kafka.partitions.unwrap_or(6).max(1),
-            replication_factor: raw_kafka.replication_factor.unwrap_or(1).max(1),
-            retention: checker.duration(&raw_kafka.retention, Duration::from_secs(7 * 86_400)),
+            // librdkafka's own bound on linger.ms.
+            linger_ms: checker.count(&raw_kafka.linger_ms, 5, 0..=900_000, "bus.kafka.linger_ms"),
+            shutdown_timeout: checker.duration(
+                &raw_kafka.shutdown_timeout,
+                Duration::from_secs(30),
+                DurationRange::TIMEOUT,
+                "bus.kafka.shutdown_timeout",
+            ),
+            partitions: checker.count(&raw_kafka.partitions, 6, 1..=10_000, "bus.kafka.partitions"),
+            // Kafka stores the replication factor in 16 bits.
+            replication_factor: checker.count(
+                &raw_kafka.replication_factor,
+                1,
+                1..=i32::from(i16::MAX),
+                "bus.kafka.replication_factor",
+            ),
+            retention: checker.duration(
+                &raw_kafka.retention,
+                Duration::from_secs(7 * 86_400),
+                DurationRange::RETENTION,
+                "bus.kafka.retention",
+            ),
             properties: raw_kafka.properties.clone(),
         };
         let mut flagged = BTreeMap::from([
@@ -737,6 +958,13 @@ impl Config {
                 }
             }
         };
+        // Each stage's channel is allocated at this size up front.
+        let memory_capacity = checker.count(
+            &raw.bus.memory_capacity,
+            1024,
+            1..=1_000_000,
+            "bus.memory_capacity",
+        );
         let feed_files = raw
             .feeds
             .iter()
@@ -756,7 +984,7 @@ impl Config {
             min_text_chars: raw.cleaner.min_text_chars.unwrap_or(200),
             classifier,
             bus,
-            memory_capacity: raw.bus.memory_capacity.unwrap_or(1024).max(1),
+            memory_capacity,
             kafka,
             topics,
             output,
@@ -820,14 +1048,19 @@ fn load_feeds(
                 None
             }
         };
-        let interval = checker.duration(&raw_feed.interval, default_interval);
+        let interval = checker.duration(
+            &raw_feed.interval,
+            default_interval,
+            DurationRange::INTERVAL,
+            "interval",
+        );
         if interval < min_interval {
             if let Some(span) = raw_feed.interval.as_ref().map(Spanned::span) {
                 checker.problems.push(source.problem(
                     Some(span),
                     format!(
-                        "interval is shorter than fetcher.min_interval ({}s)",
-                        min_interval.as_secs()
+                        "interval is shorter than fetcher.min_interval ({})",
+                        format_duration(min_interval)
                     ),
                 ));
             }
@@ -873,6 +1106,71 @@ mod tests {
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 fortnights").is_err());
+        assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("0.25s").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration(".").is_err());
+        assert!(parse_duration("1.2.3s").is_err());
+        assert!(parse_duration("-5s").is_err());
+    }
+
+    /// Issue 12, item 7: these panicked in `from_secs_f64` or in the clock
+    /// arithmetic after it.
+    #[test]
+    fn durations_too_large_for_any_clock_are_errors_not_panics() {
+        for text in [
+            "18446744073709551616s",
+            "18446744073709551616",
+            "99999999999999999999999999999999999999999999d",
+            "213503982334602d",
+            "1.99999999999999999999999999999999999999d",
+        ] {
+            let parsed = std::panic::catch_unwind(|| parse_duration(text));
+            let parsed = parsed.unwrap_or_else(|_| panic!("{text:?} panicked"));
+            if text.starts_with("1.") {
+                assert!(parsed.unwrap() < Duration::from_secs(2 * 86_400));
+            } else {
+                assert_eq!(parsed, Err(DurationError::TooLarge), "{text:?}");
+            }
+        }
+        // The largest value a Duration holds still parses.
+        assert_eq!(
+            parse_duration("18446744073709551615s").unwrap(),
+            Duration::from_secs(u64::MAX)
+        );
+        // Large but representable: parsed, then refused by the range.
+        let parsed = parse_duration("99999999999d").unwrap();
+        assert!(!DurationRange::RETENTION.contains(parsed));
+        assert!(!DurationRange::INTERVAL.contains(parsed));
+    }
+
+    #[test]
+    fn every_range_refuses_zero_unless_zero_means_off() {
+        for range in [
+            DurationRange::INTERVAL,
+            DurationRange::TIMEOUT,
+            DurationRange::RETENTION,
+        ] {
+            assert!(!range.contains(Duration::ZERO), "{range:?}");
+            assert!(range.contains(range.min) && range.contains(range.max));
+            assert!(!range.contains(range.max + Duration::from_millis(1)));
+        }
+        assert!(DurationRange::ITEM_AGE.contains(Duration::ZERO));
+        assert!(!DurationRange::ITEM_AGE.contains(Duration::from_secs(59)));
+        assert!(DurationRange::HOST_DELAY.contains(Duration::ZERO));
+    }
+
+    #[test]
+    fn durations_format_in_their_largest_exact_unit() {
+        assert_eq!(format_duration(Duration::from_millis(100)), "100ms");
+        assert_eq!(format_duration(Duration::from_secs(90)), "90s");
+        assert_eq!(format_duration(Duration::from_secs(600)), "10m");
+        assert_eq!(format_duration(Duration::from_secs(3_600)), "1h");
+        assert_eq!(
+            format_duration(Duration::from_secs(3_650 * 86_400)),
+            "3650d"
+        );
+        assert_eq!(format_duration(Duration::ZERO), "0ms");
     }
 
     #[test]
