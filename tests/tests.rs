@@ -10,3 +10,4 @@ mod health;
 mod kafka;
 mod kafka_security;
 mod pipeline;
+mod robustness;

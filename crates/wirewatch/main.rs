@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use wirewatch_classifier::{Classifier, ClassifierOptions, Document, Taxonomy};
+use wirewatch_fetcher::state::{self, StateError, StateErrorKind};
 use wirewatch_model::ArticleId;
 
 use crate::config::Config;
@@ -96,6 +97,25 @@ enum Command {
         #[command(subcommand)]
         action: TopicsAction,
     },
+    /// Check or repair the fetcher's state file (stop the daemon first)
+    State {
+        #[command(subcommand)]
+        action: StateAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum StateAction {
+    /// Check every page of the state file; exit status 1 when it is damaged
+    Check {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
+    },
+    /// Move a damaged state file aside and salvage what it still holds
+    Repair {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -113,9 +133,29 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
+            if let Some(hint) = hint(&error) {
+                eprintln!("{hint}");
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// What to do about an error, when there is something to say.
+fn hint(error: &anyhow::Error) -> Option<String> {
+    let state_error = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<StateError>())?;
+    (state_error.kind == StateErrorKind::Damaged).then(|| {
+        format!(
+            "wirewatch cannot use this file. Stop every wirewatch process that uses it, then run \
+             `wirewatch state repair --config <your config>`: it moves the file aside (to \
+             {}.damaged-<time>) and copies the seen-set entries and feed statuses it can still \
+             read into a fresh file. Or move the file aside yourself to start with an empty \
+             seen-set (items younger than fetcher.max_item_age are then emitted again)",
+            state_error.path.display()
+        )
+    })
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -206,7 +246,73 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(run::create_topics(&config))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::State {
+            action: StateAction::Check { config },
+        } => state_check(&load_config(&config)?),
+        Command::State {
+            action: StateAction::Repair { config },
+        } => state_repair(&load_config(&config)?),
     }
+}
+
+/// `wirewatch state check`: 0 when the daemon can start on the file as it
+/// is, 1 when it is damaged.
+fn state_check(config: &Config) -> anyhow::Result<ExitCode> {
+    let path = state::state_file(&config.state_dir);
+    let file = path.display();
+    match state::check(&config.state_dir)? {
+        state::CheckReport::Missing => {
+            println!("{file}: no state file yet (the first start creates one)");
+            Ok(ExitCode::SUCCESS)
+        }
+        state::CheckReport::Readable(state::Integrity::Sound) => {
+            println!("{file}: sound");
+            Ok(ExitCode::SUCCESS)
+        }
+        state::CheckReport::Readable(state::Integrity::RolledBack) => {
+            println!(
+                "{file}: damaged, but redb repairs it by going back to its last sound commit \
+                 (the next start does this; `wirewatch state repair` keeps a copy first)"
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        state::CheckReport::Damaged(detail) => {
+            println!("{file}: damaged: {detail}");
+            println!(
+                "stop wirewatch, then run `wirewatch state repair --config {}` to move it aside \
+                 and keep what can still be read",
+                config.path.display()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `wirewatch state repair`: a fresh state file from what the damaged one
+/// still holds; the damaged one is kept beside it.
+fn state_repair(config: &Config) -> anyhow::Result<ExitCode> {
+    let path = state::state_file(&config.state_dir);
+    let report = state::repair(&config.state_dir)?;
+    let Some(damaged_file) = &report.damaged_file else {
+        println!("{}: sound, nothing to repair", path.display());
+        return Ok(ExitCode::SUCCESS);
+    };
+    let how = match report.recovery {
+        state::Recovery::LastSoundCommit => "from its last sound commit",
+        _ => "by scanning its pages",
+    };
+    println!("moved the damaged file to {}", damaged_file.display());
+    println!(
+        "salvaged {} seen-set entries and {} feed statuses {how} into a fresh {}",
+        report.seen_entries,
+        report.feed_statuses,
+        path.display()
+    );
+    println!(
+        "feeds without a status are polled at the next start; items younger than \
+         fetcher.max_item_age whose seen entry was lost are emitted again"
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

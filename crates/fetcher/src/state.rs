@@ -52,12 +52,82 @@ pub struct FeedStatus {
     pub recent_item_times: Vec<DateTime<Utc>>,
 }
 
+/// The store's file inside the state directory.
+pub const STATE_FILE: &str = "fetcher.redb";
+
+/// `dir/fetcher.redb`.
+pub fn state_file(dir: &Path) -> PathBuf {
+    dir.join(STATE_FILE)
+}
+
 /// A state store that could not be opened or written. Names the file.
 #[derive(Debug, thiserror::Error)]
-#[error("state store {path}: {message}")]
+#[error("{}", describe(self))]
 pub struct StateError {
     pub path: PathBuf,
+    pub kind: StateErrorKind,
     pub message: String,
+}
+
+/// What kind of trouble a [`StateError`] reports, so the binary can say
+/// what to do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateErrorKind {
+    /// The file's bytes are not a sound redb database: overwritten,
+    /// truncated, or not a state file at all. [`repair`] salvages it.
+    Damaged,
+    /// Another process (a running daemon) holds the file.
+    InUse,
+    /// Anything else: I/O, permissions, a format from another version.
+    Other,
+}
+
+fn describe(error: &StateError) -> String {
+    let path = error.path.display();
+    match error.kind {
+        StateErrorKind::Damaged => format!("state file {path} is damaged: {}", error.message),
+        StateErrorKind::InUse => format!(
+            "state file {path} is in use by another process (is wirewatch running?): {}",
+            error.message
+        ),
+        StateErrorKind::Other => format!("state store {path}: {}", error.message),
+    }
+}
+
+impl StateError {
+    fn new(path: &Path, kind: StateErrorKind, message: impl Into<String>) -> StateError {
+        StateError {
+            path: path.to_owned(),
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Sorts redb's open errors into damage, a held lock, and the rest.
+    fn from_open(path: &Path, error: redb::DatabaseError) -> StateError {
+        use redb::{DatabaseError, StorageError};
+        let kind = match &error {
+            DatabaseError::DatabaseAlreadyOpen => StateErrorKind::InUse,
+            DatabaseError::RepairAborted | DatabaseError::Storage(StorageError::Corrupted(_)) => {
+                StateErrorKind::Damaged
+            }
+            DatabaseError::Storage(StorageError::Io(io))
+                if io.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                StateErrorKind::Damaged
+            }
+            _ => StateErrorKind::Other,
+        };
+        StateError::new(path, kind, error.to_string())
+    }
+
+    fn from_panic(path: &Path, panic: String) -> StateError {
+        StateError::new(
+            path,
+            StateErrorKind::Damaged,
+            format!("the database library failed reading it ({panic})"),
+        )
+    }
 }
 
 /// The embedded store. Cheap to clone.
@@ -118,15 +188,25 @@ fn commit_statuses(
 }
 
 impl StateStore {
-    /// Opens (creating if needed) `dir/fetcher.redb`.
+    /// Opens (creating if needed) `dir/fetcher.redb`, after checking every
+    /// page of it: a damaged file is a [`StateErrorKind::Damaged`] error
+    /// here, not a panic somewhere in a poll later.
     pub fn open(dir: &Path) -> Result<StateStore, StateError> {
-        let path = dir.join("fetcher.redb");
-        let error = |message: String| StateError {
-            path: path.clone(),
-            message,
-        };
-        std::fs::create_dir_all(dir).map_err(|io| error(format!("creating directory: {io}")))?;
-        let database = Database::create(&path).map_err(|db| error(db.to_string()))?;
+        let path = state_file(dir);
+        std::fs::create_dir_all(dir).map_err(|io| {
+            StateError::new(
+                &path,
+                StateErrorKind::Other,
+                format!("creating directory: {io}"),
+            )
+        })?;
+        let (database, integrity) = open_checked(&path)?;
+        if integrity == Integrity::RolledBack {
+            tracing::warn!(
+                file = %path.display(),
+                "state file was damaged; redb repaired it by going back to its last sound commit"
+            );
+        }
         let store = StateStore {
             inner: std::sync::Arc::new(Inner {
                 database,
@@ -144,10 +224,7 @@ impl StateStore {
     }
 
     fn error(&self, message: impl ToString) -> StateError {
-        StateError {
-            path: self.path.clone(),
-            message: message.to_string(),
-        }
+        StateError::new(&self.path, StateErrorKind::Other, message.to_string())
     }
 
     fn write(
@@ -312,6 +389,441 @@ impl StateStore {
     }
 }
 
+// ------------------------------------------------------ checking and repair
+
+/// What a full check of a state file found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Integrity {
+    /// Every page is where it should be and its checksum matches.
+    Sound,
+    /// Damaged, but redb repaired it by going back to its last sound commit
+    /// (the latest statuses and seen entries may be lost).
+    RolledBack,
+}
+
+/// The outcome of [`check`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckReport {
+    /// There is no state file yet (a first start creates one).
+    Missing,
+    /// Sound, or damaged in a way redb repairs at the next start.
+    Readable(Integrity),
+    /// Not usable as it is: the daemon refuses to start on it.
+    Damaged(String),
+}
+
+/// How [`repair`] got the entries into the fresh file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// The file was sound: nothing was moved or rewritten.
+    NothingToDo,
+    /// redb went back to the last sound commit; everything in it was copied.
+    LastSoundCommit,
+    /// redb could not read the file; its pages were scanned for seen-set
+    /// entries and feed statuses that still read whole.
+    PageScan,
+}
+
+/// What [`repair`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepairReport {
+    pub recovery: Recovery,
+    /// Where the damaged file now is (`fetcher.redb.damaged-<UTC time>`).
+    pub damaged_file: Option<PathBuf>,
+    pub seen_entries: u64,
+    pub feed_statuses: u64,
+}
+
+/// Checks `dir/fetcher.redb` page by page without changing it (the check
+/// runs on a copy: redb repairs what it checks). Run it with the daemon
+/// stopped; a file being written while it is copied can look damaged.
+pub fn check(dir: &Path) -> Result<CheckReport, StateError> {
+    let path = state_file(dir);
+    if !path.exists() {
+        return Ok(CheckReport::Missing);
+    }
+    let copy = TemporaryCopy::of(&path, "check")?;
+    match open_checked(&copy.path) {
+        Ok((_, integrity)) => Ok(CheckReport::Readable(integrity)),
+        Err(error) if error.kind == StateErrorKind::Damaged => {
+            Ok(CheckReport::Damaged(error.message))
+        }
+        Err(error) => Err(StateError::new(&path, error.kind, error.message)),
+    }
+}
+
+/// Keeps a damaged `dir/fetcher.redb` as `fetcher.redb.damaged-<UTC time>`
+/// beside it and writes a fresh file with every
+/// seen-set entry and feed status that can still be read. A sound file is
+/// left alone. Refuses while another process holds the file.
+pub fn repair(dir: &Path) -> Result<RepairReport, StateError> {
+    let path = state_file(dir);
+    if !path.exists() {
+        return Err(StateError::new(
+            &path,
+            StateErrorKind::Other,
+            "there is no state file to repair",
+        ));
+    }
+    // The copy kept aside is taken first: opening the file, even only to
+    // see whether another process holds it, can set redb's recovery flag.
+    let damaged_file = free_name(&path);
+    std::fs::copy(&path, &damaged_file).map_err(|io| {
+        StateError::new(
+            &path,
+            StateErrorKind::Other,
+            format!("copying it aside to {}: {io}", damaged_file.display()),
+        )
+    })?;
+    let forget_copy = |error: StateError| {
+        let _ = std::fs::remove_file(&damaged_file);
+        error
+    };
+    refuse_if_in_use(&path).map_err(forget_copy)?;
+    let copy = TemporaryCopy::of(&damaged_file, "repair").map_err(forget_copy)?;
+    let (salvage, recovery) = match open_checked(&copy.path) {
+        Ok((_, Integrity::Sound)) => {
+            let _ = std::fs::remove_file(&damaged_file);
+            return Ok(RepairReport {
+                recovery: Recovery::NothingToDo,
+                damaged_file: None,
+                seen_entries: 0,
+                feed_statuses: 0,
+            });
+        }
+        Ok((database, Integrity::RolledBack)) => {
+            match contained(|| Salvage::read_database(&database)) {
+                Ok(Ok(salvage)) => (salvage, Recovery::LastSoundCommit),
+                _ => (Salvage::scan_file(&damaged_file)?, Recovery::PageScan),
+            }
+        }
+        Err(error) if error.kind == StateErrorKind::Damaged => {
+            (Salvage::scan_file(&damaged_file)?, Recovery::PageScan)
+        }
+        Err(error) => {
+            return Err(forget_copy(StateError::new(
+                &path,
+                error.kind,
+                error.message,
+            )))
+        }
+    };
+    drop(copy);
+    std::fs::remove_file(&path).map_err(|io| {
+        StateError::new(
+            &path,
+            StateErrorKind::Other,
+            format!(
+                "removing it (a copy is at {}): {io}",
+                damaged_file.display()
+            ),
+        )
+    })?;
+    let written_error = |message: String| {
+        StateError::new(
+            &path,
+            StateErrorKind::Other,
+            format!(
+                "writing the repaired file ({message}); the damaged one is at {}",
+                damaged_file.display()
+            ),
+        )
+    };
+    salvage
+        .write_to(&path)
+        .map_err(|error| written_error(error.to_string()))?;
+    // The fresh file must pass the same check the daemon runs at start.
+    open_checked(&path).map_err(|error| written_error(error.to_string()))?;
+    Ok(RepairReport {
+        recovery,
+        damaged_file: Some(damaged_file),
+        seen_entries: salvage.seen.len() as u64,
+        feed_statuses: salvage.statuses.len() as u64,
+    })
+}
+
+/// Opens `path` and checks every page, with redb's panics on damaged
+/// pages (failed assertions, slices past a page) turned into errors.
+fn open_checked(path: &Path) -> Result<(Database, Integrity), StateError> {
+    let opened = contained(|| -> Result<_, redb::DatabaseError> {
+        let mut database = Database::create(path)?;
+        let sound = database.check_integrity()?;
+        Ok((database, sound))
+    });
+    match opened {
+        Ok(Ok((database, true))) => Ok((database, Integrity::Sound)),
+        Ok(Ok((database, false))) => Ok((database, Integrity::RolledBack)),
+        Ok(Err(error)) => Err(StateError::from_open(path, error)),
+        Err(panic) => Err(StateError::from_panic(path, panic)),
+    }
+}
+
+/// Fails when another process holds the file's lock. Opens it with repair
+/// refused, so the probe itself never rewrites a damaged file.
+fn refuse_if_in_use(path: &Path) -> Result<(), StateError> {
+    let probe = contained(|| {
+        Database::builder()
+            .set_repair_callback(|session| session.abort())
+            .create(path)
+            .map(drop)
+    });
+    match probe {
+        Ok(Err(error @ redb::DatabaseError::DatabaseAlreadyOpen)) => {
+            Err(StateError::from_open(path, error))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A copy of the state file beside it, removed on drop.
+struct TemporaryCopy {
+    path: PathBuf,
+}
+
+impl TemporaryCopy {
+    fn of(path: &Path, purpose: &str) -> Result<TemporaryCopy, StateError> {
+        let copy = path.with_file_name(format!(".{STATE_FILE}.{purpose}-{}", std::process::id()));
+        std::fs::copy(path, &copy).map_err(|io| {
+            StateError::new(
+                path,
+                StateErrorKind::Other,
+                format!("copying it to {}: {io}", copy.display()),
+            )
+        })?;
+        Ok(TemporaryCopy { path: copy })
+    }
+}
+
+impl Drop for TemporaryCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// `fetcher.redb.damaged-20250102T030405Z`, or with `-2`, `-3`... when taken.
+fn free_name(path: &Path) -> PathBuf {
+    let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+    let base = format!("{STATE_FILE}.damaged-{stamp}");
+    let mut candidate = path.with_file_name(&base);
+    let mut counter = 2;
+    while candidate.exists() {
+        candidate = path.with_file_name(format!("{base}-{counter}"));
+        counter += 1;
+    }
+    candidate
+}
+
+/// Entries read back from a damaged file.
+#[derive(Debug, Default)]
+struct Salvage {
+    /// Seen-set key -> seen at (Unix seconds).
+    seen: HashMap<String, i64>,
+    /// Feed URL -> serialized [`FeedStatus`], with its last fetch to pick
+    /// the newest of several copies found in old pages.
+    statuses: HashMap<String, (Vec<u8>, Option<DateTime<Utc>>)>,
+}
+
+/// redb's page size (the default; wirewatch never sets another).
+const PAGE_SIZE: usize = 4096;
+/// redb's tag of a leaf page (its first byte).
+const LEAF_PAGE: u8 = 1;
+/// Seen times before this (2000-01-01) are not ours.
+const EARLIEST_SEEN: i64 = 946_684_800;
+
+impl Salvage {
+    fn read_database(database: &Database) -> Result<Salvage, redb::Error> {
+        let mut salvage = Salvage::default();
+        let transaction = database.begin_read()?;
+        match transaction.open_table(SEEN) {
+            Ok(table) => {
+                for entry in table.iter()? {
+                    let (key, seen_at) = entry?;
+                    salvage.seen.insert(key.value().to_owned(), seen_at.value());
+                }
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+        match transaction.open_table(FEEDS) {
+            Ok(table) => {
+                for entry in table.iter()? {
+                    let (key, value) = entry?;
+                    salvage.add_status(key.value(), value.value());
+                }
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+        Ok(salvage)
+    }
+
+    fn scan_file(path: &Path) -> Result<Salvage, StateError> {
+        let bytes = std::fs::read(path)
+            .map_err(|io| StateError::new(path, StateErrorKind::Other, format!("reading: {io}")))?;
+        Ok(Salvage::scan_pages(&bytes, Utc::now().timestamp()))
+    }
+
+    /// Reads every page that still parses as a leaf of the seen table
+    /// (string keys, 8-byte times) or of the feeds table (URL keys, JSON
+    /// statuses), following redb 2's leaf layout: tag, a spare byte, the
+    /// pair count (u16), the end offset of each key (u32), for variable
+    /// values the end offset of each value (u32), the keys, the values.
+    /// Pages redb no longer uses can hold older copies of entries: the
+    /// latest time and the newest status win. Whatever is damaged fails
+    /// these checks and is left out.
+    fn scan_pages(bytes: &[u8], now: i64) -> Salvage {
+        let mut salvage = Salvage::default();
+        let mut offset = 0;
+        while offset < bytes.len() {
+            // A leaf can span several pages when its values are large.
+            let window = &bytes[offset..bytes.len().min(offset + 64 * PAGE_SIZE)];
+            salvage.scan_seen_leaf(window, now);
+            salvage.scan_feeds_leaf(window);
+            offset += PAGE_SIZE;
+        }
+        salvage
+    }
+
+    fn scan_seen_leaf(&mut self, page: &[u8], now: i64) {
+        let Some((count, key_ends)) = leaf_offsets(page, 1) else {
+            return;
+        };
+        let mut key_start = 4 + 4 * count;
+        let values_start = key_ends[count - 1];
+        for (index, &key_end) in key_ends.iter().enumerate() {
+            let key = &page[key_start..key_end];
+            key_start = key_end;
+            let value_at = values_start + 8 * index;
+            let Some(value) = page.get(value_at..value_at + 8) else {
+                break;
+            };
+            let seen_at = i64::from_le_bytes(value.try_into().expect("8 bytes"));
+            let Ok(key) = std::str::from_utf8(key) else {
+                continue;
+            };
+            if key.is_empty() || !(EARLIEST_SEEN..=now + 86_400).contains(&seen_at) {
+                continue;
+            }
+            let entry = self.seen.entry(key.to_owned()).or_insert(seen_at);
+            *entry = (*entry).max(seen_at);
+        }
+    }
+
+    fn scan_feeds_leaf(&mut self, page: &[u8]) {
+        let Some((count, ends)) = leaf_offsets(page, 2) else {
+            return;
+        };
+        let (key_ends, value_ends) = ends.split_at(count);
+        let mut key_start = 4 + 8 * count;
+        let mut value_start = key_ends[count - 1];
+        for (&key_end, &value_end) in key_ends.iter().zip(value_ends) {
+            let key = &page[key_start..key_end];
+            let value = &page[value_start..value_end];
+            key_start = key_end;
+            value_start = value_end;
+            if let Ok(key) = std::str::from_utf8(key) {
+                if key.contains("://") && value.first() == Some(&b'{') {
+                    self.add_status(key, value);
+                }
+            }
+        }
+    }
+
+    fn add_status(&mut self, feed_url: &str, bytes: &[u8]) {
+        let Ok(status) = serde_json::from_slice::<FeedStatus>(bytes) else {
+            return;
+        };
+        let older_copy = self
+            .statuses
+            .get(feed_url)
+            .is_some_and(|(_, last_fetch)| status.last_fetch < *last_fetch);
+        if !older_copy {
+            self.statuses
+                .insert(feed_url.to_owned(), (bytes.to_vec(), status.last_fetch));
+        }
+    }
+
+    fn write_to(&self, path: &Path) -> Result<(), redb::Error> {
+        let database = Database::create(path)?;
+        let transaction = database.begin_write()?;
+        {
+            let mut seen = transaction.open_table(SEEN)?;
+            for (key, seen_at) in &self.seen {
+                seen.insert(key.as_str(), *seen_at)?;
+            }
+            let mut feeds = transaction.open_table(FEEDS)?;
+            for (feed_url, (bytes, _)) in &self.statuses {
+                feeds.insert(feed_url.as_str(), bytes.as_slice())?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+}
+
+/// A leaf's pair count and its `offsets_per_pair * count` end offsets,
+/// when they describe pairs that lie inside `page` in order.
+fn leaf_offsets(page: &[u8], offsets_per_pair: usize) -> Option<(usize, Vec<usize>)> {
+    if page.len() < 4 || page[0] != LEAF_PAGE {
+        return None;
+    }
+    let count = usize::from(u16::from_le_bytes([page[2], page[3]]));
+    let header_end = 4 + 4 * offsets_per_pair * count;
+    if count == 0 || header_end > page.len() {
+        return None;
+    }
+    let ends: Vec<usize> = page[4..header_end]
+        .chunks_exact(4)
+        .map(|end| u32::from_le_bytes(end.try_into().expect("4 bytes")) as usize)
+        .collect();
+    // Keys, then values, each run ending where the next begins.
+    let mut previous = header_end;
+    let (key_ends, value_ends) = ends.split_at(count);
+    for &end in key_ends.iter().chain(value_ends) {
+        if end < previous || end > page.len() {
+            return None;
+        }
+        previous = end;
+    }
+    Some((count, ends))
+}
+
+/// Runs `body`, turning a panic into an error holding its message, and
+/// keeping the message off stderr: a damaged file is reported once, as an
+/// error that says what to do, not as a backtrace.
+fn contained<T>(body: impl FnOnce() -> T) -> Result<T, String> {
+    use std::cell::{Cell, RefCell};
+    thread_local! {
+        static CONTAINED: Cell<bool> = const { Cell::new(false) };
+        static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CONTAINED.with(Cell::get) {
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|text| text.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                LAST_PANIC.with(|last| *last.borrow_mut() = Some(message));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    let outer = CONTAINED.with(|flag| flag.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+    CONTAINED.with(|flag| flag.set(outer));
+    result.map_err(|_| {
+        LAST_PANIC
+            .with(|last| last.borrow_mut().take())
+            .unwrap_or_else(|| "unknown panic".into())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +866,46 @@ mod tests {
             Some("\"v1\"")
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The page scan of `repair` reads redb's leaf layout itself; on a
+    /// sound file it must find every entry, or a redb upgrade moved it.
+    #[test]
+    fn the_page_scan_finds_every_entry_of_a_sound_file() {
+        let dir = temporary_dir("scan");
+        let now = Utc::now();
+        {
+            let store = StateStore::open(&dir).unwrap();
+            for batch in 0..10 {
+                let keys: Vec<String> = (0..300).map(|n| format!("story-{batch}-{n}")).collect();
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                store.mark_seen(&keys, now).unwrap();
+            }
+            let status = FeedStatus {
+                last_fetch: Some(now),
+                items_emitted: 3,
+                ..FeedStatus::default()
+            };
+            store
+                .set_feed_status("https://f/feed.xml", &status)
+                .unwrap();
+            store.flush().unwrap();
+        }
+        let bytes = std::fs::read(state_file(&dir)).unwrap();
+        let salvage = Salvage::scan_pages(&bytes, now.timestamp());
+        assert_eq!(salvage.seen.len(), 3000);
+        assert_eq!(salvage.seen["story-7-123"], now.timestamp());
+        let (status, _) = &salvage.statuses["https://f/feed.xml"];
+        let status: FeedStatus = serde_json::from_slice(status).unwrap();
+        assert_eq!(status.items_emitted, 3);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_contained_panic_is_an_error_with_its_message() {
+        let outcome: Result<(), String> = contained(|| panic!("page {} out of range", 7));
+        assert_eq!(outcome, Err("page 7 out of range".to_owned()));
+        assert_eq!(contained(|| 5), Ok(5));
     }
 
     #[test]
