@@ -68,7 +68,8 @@ pub struct BusItemSink {
 }
 
 impl BusItemSink {
-    /// Publishes an item the journal already holds (a replay at start).
+    /// Publishes an item without journaling it (the journal already holds
+    /// a replayed one; `accept` journals first).
     pub async fn publish(&self, item: &FeedItem) -> Result<(), String> {
         let message = encode(item.id.as_str(), item, &item.feed.url);
         self.bus
@@ -88,13 +89,7 @@ impl ItemSink for BusItemSink {
                 .add(&item)
                 .map_err(|error| format!("writing the in-flight journal: {error}"))?;
         }
-        let message = encode(item.id.as_str(), &item, &item.feed.url);
-        self.bus
-            .publish(&self.topic, message)
-            .await
-            .map_err(|error| error.to_string())?;
-        Metrics::count(&self.metrics.items_published);
-        Ok(())
+        self.publish(&item).await
     }
 }
 
