@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod health;
 mod kafka;
+mod kafka_crash;
 mod kafka_security;
 mod pipeline;
 mod robustness;

@@ -365,6 +365,7 @@ struct RawKafka {
     group_prefix: Option<String>,
     compression: Option<Spanned<String>>,
     transactional: Option<bool>,
+    instance_id: Option<Spanned<String>>,
     linger_ms: Option<Spanned<u32>>,
     shutdown_timeout: Option<Spanned<String>>,
     partitions: Option<Spanned<i32>>,
@@ -449,6 +450,9 @@ pub struct KafkaConfig {
     pub group_prefix: String,
     pub compression: String,
     pub transactional: bool,
+    /// Static group membership (`group.instance.id`); the environment's
+    /// `WIREWATCH_INSTANCE_ID` wins over the file.
+    pub instance_id: Option<String>,
     pub linger_ms: u32,
     pub shutdown_timeout: Duration,
     pub partitions: i32,
@@ -582,6 +586,42 @@ impl Checker<'_> {
             Some(value) => *value.get_ref(),
             None => default,
         }
+    }
+
+    /// `bus.kafka.instance_id`: Kafka allows up to 249 characters of
+    /// letters, digits, `.`, `_` and `-` in such ids.
+    fn instance_id(&mut self, value: &Option<Spanned<String>>) -> Option<String> {
+        let valid = |id: &str| {
+            !id.is_empty()
+                && id.len() <= 249
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        };
+        if let Ok(id) = std::env::var("WIREWATCH_INSTANCE_ID") {
+            if !id.is_empty() {
+                if valid(&id) {
+                    return Some(id);
+                }
+                self.problems.push(self.source.problem(
+                    None,
+                    format!("WIREWATCH_INSTANCE_ID must be 1 to 249 letters, digits, '.', '_' or '-', found {id:?}"),
+                ));
+                return None;
+            }
+        }
+        let value = value.as_ref()?;
+        if valid(value.get_ref()) {
+            return Some(value.get_ref().clone());
+        }
+        self.problems.push(self.source.problem(
+            Some(value.span()),
+            format!(
+                "bus.kafka.instance_id must be 1 to 249 letters, digits, '.', '_' or '-', found {:?}",
+                value.get_ref()
+            ),
+        ));
+        None
     }
 
     fn path(&self, text: &str) -> PathBuf {
@@ -864,6 +904,7 @@ impl Config {
                 .unwrap_or_else(|| "wirewatch".into()),
             compression,
             transactional: raw_kafka.transactional.unwrap_or(false),
+            instance_id: checker.instance_id(&raw_kafka.instance_id),
             // librdkafka's own bound on linger.ms.
             linger_ms: checker.count(&raw_kafka.linger_ms, 5, 0..=900_000, "bus.kafka.linger_ms"),
             shutdown_timeout: checker.duration(

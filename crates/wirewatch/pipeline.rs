@@ -440,6 +440,7 @@ pub fn stage_spec(
         topics,
         concurrency,
         dead_letter_topic: dead_letter_topic.into(),
+        skip_repeated_keys: false,
     }
 }
 
@@ -453,7 +454,7 @@ pub fn spawn_stage(
     tokio::spawn(async move {
         let name = spec.name.clone();
         let report = bus.run_stage(spec, handler, shutdown).await?;
-        tracing::info!(stage = %name, processed = report.processed, published = report.published, dead_lettered = report.dead_lettered, "stage stopped");
+        tracing::info!(stage = %name, processed = report.processed, published = report.published, dead_lettered = report.dead_lettered, repeats_skipped = report.repeats_skipped, "stage stopped");
         Ok(())
     })
 }

@@ -121,6 +121,7 @@ pub fn kafka_options(config: &Config) -> wirewatch_bus::kafka::KafkaOptions {
         client_id: kafka.client_id.clone(),
         compression: kafka.compression.clone(),
         transactional: kafka.transactional,
+        instance_id: kafka.instance_id.clone(),
         linger_ms: kafka.linger_ms,
         shutdown_timeout: kafka.shutdown_timeout,
         properties: kafka.properties.clone().into_iter().collect(),
@@ -156,7 +157,8 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             vec![topics.items.clone()],
             config.page_concurrency,
             &topics.dead_letter,
-        );
+        )
+        .skipping_repeated_keys();
         cleaners = Some(spawn_stage(
             Arc::clone(&bus),
             spec,
@@ -178,7 +180,8 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             vec![topics.articles.clone()],
             2,
             &topics.dead_letter,
-        );
+        )
+        .skipping_repeated_keys();
         classifiers = Some(spawn_stage(
             Arc::clone(&bus),
             spec,

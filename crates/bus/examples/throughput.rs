@@ -83,6 +83,7 @@ async fn main() {
         topics: vec![topic.clone()],
         concurrency: 1024,
         dead_letter_topic: format!("{topic}.dlq"),
+        skip_repeated_keys: false,
     };
     let started = Instant::now();
     bus.run_stage(spec, handler, shutdown)

@@ -12,6 +12,12 @@
 //!   outputs and input offsets in one Kafka transaction
 //!   (`send_offsets_to_transaction`): exactly-once for `read_committed`
 //!   readers.
+//! - A stage with [`StageSpec::skip_repeated_keys`] acknowledges, without
+//!   handling it again, a message whose key it already handled on that
+//!   partition ([`crate::kafka_repeats`]).
+//! - `instance_id`: static group membership (`group.instance.id`), so a
+//!   restarted process takes its partitions back at once instead of
+//!   waiting for a rebalance.
 //! - Shutdown: stop fetching, finish in-flight messages (bounded by
 //!   `shutdown_timeout`), flush, commit.
 //! - Security (TLS, SASL) is whatever librdkafka properties the config
@@ -42,6 +48,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::kafka_health::{broker_counts, HealthTracker, GRACE};
+use crate::kafka_repeats::{read_keys_before, RepeatedKeys};
 use crate::{
     dead_letter, Bus, BusError, Handler, Health, Message, Origin, Shutdown, StageReport, StageSpec,
 };
@@ -55,6 +62,9 @@ pub struct KafkaOptions {
     /// none, gzip, lz4, zstd or snappy.
     pub compression: String,
     pub transactional: bool,
+    /// Static group membership: this process's `group.instance.id` in
+    /// every stage's group. Unique per process of a group.
+    pub instance_id: Option<String>,
     pub linger_ms: u32,
     /// Longest a stage waits for in-flight messages when stopping.
     pub shutdown_timeout: Duration,
@@ -69,6 +79,7 @@ impl Default for KafkaOptions {
             client_id: "wirewatch".into(),
             compression: "zstd".into(),
             transactional: false,
+            instance_id: None,
             linger_ms: 5,
             shutdown_timeout: Duration::from_secs(30),
             properties: Vec::new(),
@@ -77,7 +88,7 @@ impl Default for KafkaOptions {
 }
 
 impl KafkaOptions {
-    fn client(&self) -> ClientConfig {
+    pub(crate) fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", &self.brokers)
@@ -88,7 +99,7 @@ impl KafkaOptions {
         config
     }
 
-    fn with_properties(&self, mut config: ClientConfig) -> ClientConfig {
+    pub(crate) fn with_properties(&self, mut config: ClientConfig) -> ClientConfig {
         for (name, value) in &self.properties {
             config.set(name, value);
         }
@@ -96,7 +107,7 @@ impl KafkaOptions {
     }
 
     fn producer_config(&self) -> ClientConfig {
-        let mut config = self.client();
+        let mut config = self.client_config();
         config
             .set("enable.idempotence", "true")
             .set("acks", "all")
@@ -107,7 +118,7 @@ impl KafkaOptions {
     }
 
     fn consumer_config(&self, group: &str) -> ClientConfig {
-        let mut config = self.client();
+        let mut config = self.client_config();
         config
             .set("group.id", group)
             .set("enable.auto.commit", "false")
@@ -119,6 +130,12 @@ impl KafkaOptions {
             .set("partition.assignment.strategy", "cooperative-sticky")
             // Broker states for readiness (see kafka_health).
             .set("statistics.interval.ms", "1000");
+        if let Some(instance) = &self.instance_id {
+            // A restarted member with the same id gets its partitions back
+            // without a rebalance; a member that does not come back keeps
+            // them for session.timeout.ms.
+            config.set("group.instance.id", instance);
+        }
         self.with_properties(config)
     }
 }
@@ -178,7 +195,7 @@ impl ProducerContext for CheckContext {
 /// bus reconnects to them as it always has. Blocks for at most the window.
 pub fn check_brokers(options: &KafkaOptions) -> Result<(), BusError> {
     let producer: BaseProducer<CheckContext> = options
-        .with_properties(options.client())
+        .with_properties(options.client_config())
         .create_with_context(CheckContext::default())
         .map_err(|error| {
             BusError::Config(format!(
@@ -358,6 +375,7 @@ fn partition_list(offsets: &[(String, i32, i64)]) -> TopicPartitionList {
 /// starts where this one stopped.
 struct StageContext {
     tracker: Arc<Mutex<OffsetTracker>>,
+    repeats: Arc<Mutex<RepeatedKeys>>,
     stage: String,
     health: Arc<HealthTracker>,
 }
@@ -386,6 +404,10 @@ impl ConsumerContext for StageContext {
                 }
             }
             tracker.forget(&revoked);
+            self.repeats
+                .lock()
+                .expect("repeated keys lock")
+                .forget(&revoked);
             self.health.revoked(&self.stage, revoked.len());
         }
     }
@@ -430,9 +452,11 @@ impl KafkaBus {
         &self,
         spec: &StageSpec,
         tracker: Arc<Mutex<OffsetTracker>>,
+        repeats: Arc<Mutex<RepeatedKeys>>,
     ) -> Result<StreamConsumer<StageContext>, BusError> {
         let context = StageContext {
             tracker,
+            repeats,
             stage: spec.name.clone(),
             health: Arc::clone(&self.health),
         };
@@ -462,7 +486,9 @@ impl KafkaBus {
     ) -> Result<StageReport, BusError> {
         let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
         self.health.stage_started(&spec.name);
-        let consumer = Arc::new(self.consumer(&spec, Arc::clone(&tracker))?);
+        let repeats = Arc::new(Mutex::new(RepeatedKeys::default()));
+        let consumer =
+            Arc::new(self.consumer(&spec, Arc::clone(&tracker), Arc::clone(&repeats))?);
         let permits = Arc::new(Semaphore::new(spec.concurrency.max(1)));
         let report = Arc::new(Mutex::new(StageReport::default()));
         let mut in_flight = JoinSet::new();
@@ -521,6 +547,27 @@ impl KafkaBus {
                 origin.partition,
                 origin.offset,
             );
+            if spec.skip_repeated_keys {
+                if let Some(key) = kafka_message.key() {
+                    let key = String::from_utf8_lossy(key);
+                    self.load_repeats(&spec, &repeats, &origin);
+                    let mut keys = repeats.lock().expect("repeated keys lock");
+                    if let Some(earlier) =
+                        keys.earlier(&origin.topic, origin.partition, &key, origin.offset)
+                    {
+                        drop(keys);
+                        skip_repeat(&spec, &origin, &key, earlier);
+                        tracker.lock().expect("offset tracker lock").finish(
+                            &origin.topic,
+                            origin.partition,
+                            origin.offset,
+                        );
+                        report.lock().expect("report lock").repeats_skipped += 1;
+                        continue;
+                    }
+                    keys.add(&origin.topic, origin.partition, &key, origin.offset);
+                }
+            }
             let handler = Arc::clone(&handler);
             let tracker = Arc::clone(&tracker);
             let report = Arc::clone(&report);
@@ -595,14 +642,23 @@ impl KafkaBus {
     ) -> Result<StageReport, BusError> {
         let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
         self.health.stage_started(&spec.name);
-        let consumer = self.consumer(&spec, tracker)?;
-        let transactional_id = format!(
-            "{}.{}.{}-{}",
-            self.options.client_id,
-            spec.group,
-            std::process::id(),
-            chrono_free_nanos()
-        );
+        let repeats = Arc::new(Mutex::new(RepeatedKeys::default()));
+        let consumer = self.consumer(&spec, tracker, Arc::clone(&repeats))?;
+        // With an instance id the transactional id is stable across
+        // restarts: the restarted process fences its dead predecessor and
+        // aborts the transaction it left open at once. Without one, such a
+        // transaction holds back read_committed readers of its partitions
+        // until transaction.timeout.ms expires.
+        let transactional_id = match &self.options.instance_id {
+            Some(instance) => format!("{}.{}.{instance}", self.options.client_id, spec.group),
+            None => format!(
+                "{}.{}.{}-{}",
+                self.options.client_id,
+                spec.group,
+                std::process::id(),
+                chrono_free_nanos()
+            ),
+        };
         let mut config = self.options.producer_config();
         config
             .set("transactional.id", &transactional_id)
@@ -648,6 +704,7 @@ impl KafkaBus {
                     &spec,
                     handler.as_ref(),
                     &batch,
+                    &repeats,
                     &mut report,
                 )
                 .await;
@@ -683,6 +740,7 @@ impl KafkaBus {
         spec: &StageSpec,
         handler: &dyn Handler,
         batch: &[OwnedMessage],
+        repeats: &Mutex<RepeatedKeys>,
         report: &mut StageReport,
     ) -> Result<(), BusError> {
         let timeout = self.options.shutdown_timeout;
@@ -693,22 +751,54 @@ impl KafkaBus {
         producer.begin_transaction().map_err(stage_error)?;
         let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
         let mut batch_report = StageReport::default();
+        // Keys handled in this transaction: they join the window only once
+        // it commits (an aborted batch is read again and handled again).
+        let mut batch_keys: Vec<(Origin, String)> = Vec::new();
         for kafka_message in batch {
             let origin = Origin {
                 topic: kafka_message.topic().to_owned(),
                 partition: kafka_message.partition(),
                 offset: kafka_message.offset(),
             };
+            let next = next_offsets
+                .entry((origin.topic.clone(), origin.partition))
+                .or_insert(0);
+            *next = (*next).max(origin.offset + 1);
+            let key = kafka_message
+                .key()
+                .filter(|_| spec.skip_repeated_keys)
+                .map(|key| String::from_utf8_lossy(key).into_owned());
+            if let Some(key) = &key {
+                self.load_repeats(spec, repeats, &origin);
+                let earlier = repeats
+                    .lock()
+                    .expect("repeated keys lock")
+                    .earlier(&origin.topic, origin.partition, key, origin.offset)
+                    .or_else(|| {
+                        batch_keys
+                            .iter()
+                            .find(|(handled, handled_key)| {
+                                handled_key == key
+                                    && handled.topic == origin.topic
+                                    && handled.partition == origin.partition
+                            })
+                            .map(|(handled, _)| handled.offset)
+                    });
+                if let Some(earlier) = earlier {
+                    skip_repeat(spec, &origin, key, earlier);
+                    batch_report.repeats_skipped += 1;
+                    continue;
+                }
+            }
             let message = to_bus_message(kafka_message);
             let (published, dead_lettered) =
                 process(producer, spec, handler, &message, &origin).await?;
             batch_report.processed += 1;
             batch_report.published += published;
             batch_report.dead_lettered += dead_lettered;
-            let next = next_offsets
-                .entry((origin.topic, origin.partition))
-                .or_insert(0);
-            *next = (*next).max(origin.offset + 1);
+            if let Some(key) = key {
+                batch_keys.push((origin, key));
+            }
         }
         let offsets: Vec<(String, i32, i64)> = next_offsets
             .into_iter()
@@ -725,11 +815,56 @@ impl KafkaBus {
         .map_err(stage_error)?;
         self.health.acknowledged();
         self.health.commit(&spec.name, true);
+        let mut keys = repeats.lock().expect("repeated keys lock");
+        for (origin, key) in batch_keys {
+            keys.add(&origin.topic, origin.partition, &key, origin.offset);
+        }
+        drop(keys);
+        report.repeats_skipped += batch_report.repeats_skipped;
         report.processed += batch_report.processed;
         report.published += batch_report.published;
         report.dead_lettered += batch_report.dead_lettered;
         Ok(())
     }
+}
+
+impl KafkaBus {
+    /// Reads back the keys handled on `origin`'s partition before its
+    /// offset, the first time the stage sees that partition since it was
+    /// assigned. A failed read leaves the window empty (logged): repeats
+    /// are then handled again, nothing is skipped wrongly.
+    fn load_repeats(&self, spec: &StageSpec, repeats: &Mutex<RepeatedKeys>, origin: &Origin) {
+        if repeats
+            .lock()
+            .expect("repeated keys lock")
+            .is_loaded(&origin.topic, origin.partition)
+        {
+            return;
+        }
+        let started = Instant::now();
+        let read = blocking(|| {
+            read_keys_before(
+                &self.options,
+                &spec.group,
+                &origin.topic,
+                origin.partition,
+                origin.offset,
+            )
+        });
+        let keys = read.unwrap_or_else(|error| {
+            tracing::warn!(stage = %spec.name, topic = %origin.topic, partition = origin.partition, error = %error, "could not read back the keys handled before; repeats on this partition will be handled again");
+            Vec::new()
+        });
+        tracing::info!(stage = %spec.name, topic = %origin.topic, partition = origin.partition, keys = keys.len(), before = origin.offset, elapsed_ms = started.elapsed().as_millis() as u64, "read back the keys handled before the committed offset");
+        repeats
+            .lock()
+            .expect("repeated keys lock")
+            .load(&origin.topic, origin.partition, keys);
+    }
+}
+
+fn skip_repeat(spec: &StageSpec, origin: &Origin, key: &str, earlier: i64) {
+    tracing::info!(stage = %spec.name, origin = %origin, key, earlier_offset = earlier, "repeated key skipped: already handled on this partition");
 }
 
 /// A per-process suffix that differs between two runs of the same PID.
@@ -840,7 +975,7 @@ pub async fn create_topics(
         .await
         .map_err(|error| BusError::Config(error.to_string()))??;
     let admin: AdminClient<DefaultClientContext> = options
-        .with_properties(options.client())
+        .with_properties(options.client_config())
         .create()
         .map_err(|error| BusError::Config(format!("creating admin client: {error}")))?;
     let retention = settings.retention.as_millis().to_string();

@@ -27,6 +27,8 @@ mod shutdown;
 pub mod kafka;
 #[cfg(feature = "kafka")]
 mod kafka_health;
+#[cfg(feature = "kafka")]
+pub mod kafka_repeats;
 
 pub use shutdown::{Shutdown, ShutdownTrigger};
 
@@ -110,6 +112,18 @@ pub struct StageSpec {
     pub concurrency: usize,
     /// Where rejected messages go.
     pub dead_letter_topic: String,
+    /// Acknowledge without handling a message whose key the stage already
+    /// handled (Kafka: on the same partition, within a bounded window; see
+    /// `kafka_repeats`). For inputs keyed by article id. The memory bus
+    /// never repeats a message and ignores it.
+    pub skip_repeated_keys: bool,
+}
+
+impl StageSpec {
+    pub fn skipping_repeated_keys(mut self) -> StageSpec {
+        self.skip_repeated_keys = true;
+        self
+    }
 }
 
 /// Counts reported by a stage when it stops.
@@ -118,6 +132,8 @@ pub struct StageReport {
     pub processed: u64,
     pub published: u64,
     pub dead_lettered: u64,
+    /// Inputs acknowledged without handling: their key was handled before.
+    pub repeats_skipped: u64,
 }
 
 /// Transport failures.

@@ -256,6 +256,7 @@ mod tests {
             topics: vec![topic.into()],
             concurrency: 2,
             dead_letter_topic: "dlq".into(),
+            skip_repeated_keys: false,
         }
     }
 
