@@ -149,6 +149,25 @@ impl Tag {
         )
     }
 
+    /// Elements that may stay in `<head>`; any other start tag ends it, as
+    /// in HTML5's "in head" insertion mode.
+    fn belongs_in_head(self) -> bool {
+        matches!(
+            self,
+            Tag::Base
+                | Tag::Link
+                | Tag::Meta
+                | Tag::Title
+                | Tag::Style
+                | Tag::Script
+                | Tag::Noscript
+                | Tag::Template
+                | Tag::Noframes
+                | Tag::Html
+                | Tag::Head
+        )
+    }
+
     pub fn is_heading(self) -> bool {
         matches!(
             self,
@@ -346,6 +365,9 @@ struct Builder {
     open_counts: [u32; TAG_COUNT],
     /// Start tags swallowed because of the depth cap, still awaiting their end tag.
     skipped_depth: u32,
+    /// A `<head>` was opened: a second one is ignored, as in HTML5, rather
+    /// than hiding what follows it.
+    head_seen: bool,
     other_names: HashMap<Box<[u8]>, u32>,
 }
 
@@ -381,6 +403,14 @@ impl Builder {
     fn text(&mut self, raw: &str) {
         if raw.is_empty() {
             return;
+        }
+        // Text cannot stay in `<head>` (script text spilled by a broken tag,
+        // or a page without `<body>`): it starts the body, as in HTML5.
+        if self.open_counts[Tag::Head as usize] > 0
+            && self.tag_and_name(self.current()).0 == Tag::Head
+            && !raw.bytes().all(is_space)
+        {
+            self.pop();
         }
         // Merge with a preceding text node when its bytes end the buffer.
         let parent = self.current();
@@ -454,12 +484,15 @@ impl Builder {
     }
 
     fn start_tag(&mut self, tag: Tag, name: &[u8], attrs: &[(AttrName, &str)]) -> Option<NodeId> {
-        if matches!(tag, Tag::Html | Tag::Body | Tag::Head) && self.open_counts[tag as usize] > 0 {
+        if matches!(tag, Tag::Html | Tag::Body | Tag::Head) && self.open_counts[tag as usize] > 0
+            || tag == Tag::Head && self.head_seen
+        {
             return None;
         }
-        if tag == Tag::Body {
+        if self.open_counts[Tag::Head as usize] > 0 && !tag.belongs_in_head() {
             self.close_in_scope(Tag::Head, 0, &[]);
         }
+        self.head_seen |= tag == Tag::Head;
         if tag.closes_p() {
             self.close_in_scope(Tag::P, 0, &[]);
         }
@@ -570,6 +603,172 @@ fn find_end_tag(bytes: &[u8], from: usize, name: &[u8]) -> usize {
     bytes.len()
 }
 
+/// Remembers the last answer of a forward search, so that searches from
+/// increasing positions cost one pass over the input in total, even when
+/// every one of them runs to the end (thousands of unclosed `<script>`s).
+#[derive(Clone, Copy)]
+struct Memo {
+    from: usize,
+    found: usize,
+}
+
+impl Memo {
+    const EMPTY: Memo = Memo {
+        from: usize::MAX,
+        found: 0,
+    };
+
+    /// The first match at or after `from`: a remembered match is still the
+    /// first one for any `from` between the search start and the match.
+    fn get(&mut self, from: usize, search: impl FnOnce(usize) -> usize) -> usize {
+        if self.from <= from && from <= self.found {
+            return self.found;
+        }
+        let found = search(from);
+        *self = Memo { from, found };
+        found
+    }
+}
+
+/// End-tag searches of the raw-text elements, memoized by name.
+struct EndTags {
+    memos: Vec<(&'static [u8], Memo)>,
+    head_or_body: Memo,
+}
+
+impl EndTags {
+    fn find(&mut self, bytes: &[u8], from: usize, name: &'static [u8]) -> usize {
+        let index = match self.memos.iter().position(|(known, _)| *known == name) {
+            Some(index) => index,
+            None => {
+                self.memos.push((name, Memo::EMPTY));
+                self.memos.len() - 1
+            }
+        };
+        self.memos[index]
+            .1
+            .get(from, |from| find_end_tag(bytes, from, name))
+    }
+
+    /// The first `</head` or `<body` at or after `from`, or the end.
+    fn head_or_body(&mut self, bytes: &[u8], from: usize) -> usize {
+        self.head_or_body.get(from, |from| {
+            let mut at = from;
+            while let Some(offset) = memchr(b'<', &bytes[at..]) {
+                let start = at + offset;
+                let rest = &bytes[start + 1..];
+                let is_tag = |name: &[u8]| {
+                    rest.len() > name.len()
+                        && rest[..name.len()].eq_ignore_ascii_case(name)
+                        && (is_space(rest[name.len()]) || rest[name.len()] == b'>')
+                };
+                if is_tag(b"/head") || is_tag(b"body") {
+                    return start;
+                }
+                at = start + 1;
+            }
+            bytes.len()
+        })
+    }
+}
+
+/// Whether a tag (start, end, comment or doctype) begins at `at`.
+fn starts_tag(bytes: &[u8], at: usize) -> bool {
+    bytes[at] == b'<'
+        && bytes
+            .get(at + 1)
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'/' || b == b'!')
+}
+
+/// The first `<` in `bytes[from..to]` that begins a tag, or `to`.
+fn first_tag(bytes: &[u8], from: usize, to: usize) -> usize {
+    let mut at = from;
+    while let Some(offset) = memchr(b'<', &bytes[at..to]) {
+        if starts_tag(bytes, at + offset) {
+            return at + offset;
+        }
+        at += offset + 1;
+    }
+    to
+}
+
+/// The first line in `bytes[from..to]` whose first non-blank character begins
+/// a tag, or the end. Script lines rarely start with `<`; markup lines do.
+fn first_tag_line(bytes: &[u8], from: usize, to: usize) -> usize {
+    let mut at = from;
+    while let Some(offset) = memchr(b'\n', &bytes[at..to]) {
+        let mut start = at + offset + 1;
+        while start < to && matches!(bytes[start], b' ' | b'\t' | b'\r') {
+            start += 1;
+        }
+        if start < to && starts_tag(bytes, start) {
+            return start;
+        }
+        at = start;
+    }
+    to
+}
+
+/// Titles are a line of text: one longer than this that holds markup lost
+/// its end tag, and what follows it is the page.
+const MAX_TITLE_BYTES: usize = 1024;
+
+/// Where the content of a raw-text element that starts at `from` ends, and
+/// where parsing resumes. HTML5 runs an element whose end tag is missing to
+/// the end of the input, so a browser shows a blank page; here the element
+/// is closed at the first point where markup plausibly resumes instead:
+/// the first tag for text-only elements (title, textarea, style), `</head>`,
+/// `<body>` or the first line that starts with a tag for scripts, and the
+/// start tag itself (its content parsed as markup) for elements whose
+/// content is markup anyway (noscript, iframe, template, svg and the like).
+fn raw_text_end(
+    bytes: &[u8],
+    from: usize,
+    tag: Tag,
+    name: &'static [u8],
+    ends: &mut EndTags,
+) -> (usize, usize) {
+    let end = ends.find(bytes, from, name);
+    let closed = end < bytes.len();
+    if tag == Tag::Title && (!closed || end - from > MAX_TITLE_BYTES) {
+        let cut = first_tag(bytes, from, end);
+        if cut < end || !closed {
+            return (cut, cut);
+        }
+    }
+    if closed {
+        return (end, skip_past_gt(bytes, end));
+    }
+    let cut = match tag {
+        Tag::Textarea | Tag::Style | Tag::Xmp => first_tag(bytes, from, bytes.len()),
+        Tag::Script => {
+            let head_or_body = ends.head_or_body(bytes, from);
+            first_tag_line(bytes, from, head_or_body)
+        }
+        _ => from,
+    };
+    (cut, cut)
+}
+
+/// Static names of the raw-text and skipped elements, for [`EndTags`].
+fn raw_name(tag: Tag) -> Option<&'static [u8]> {
+    Some(match tag {
+        Tag::Script => b"script",
+        Tag::Style => b"style",
+        Tag::Title => b"title",
+        Tag::Textarea => b"textarea",
+        Tag::Noscript => b"noscript",
+        Tag::Iframe => b"iframe",
+        Tag::Noembed => b"noembed",
+        Tag::Noframes => b"noframes",
+        Tag::Xmp => b"xmp",
+        Tag::Template => b"template",
+        Tag::Svg => b"svg",
+        Tag::Math => b"math",
+        _ => return None,
+    })
+}
+
 /// Index just past the next `>` at or after `from`.
 fn skip_past_gt(bytes: &[u8], from: usize) -> usize {
     match memchr(b'>', &bytes[from.min(bytes.len())..]) {
@@ -592,6 +791,7 @@ pub fn parse(html: &str) -> Document {
         stack: vec![0],
         open_counts: [0; TAG_COUNT],
         skipped_depth: 0,
+        head_seen: false,
         other_names: HashMap::new(),
     };
     builder.doc.nodes.push(Node {
@@ -605,6 +805,12 @@ pub fn parse(html: &str) -> Document {
     let mut attr_name_buf: Vec<u8> = Vec::with_capacity(16);
     let mut attrs: Vec<(AttrName, &str)> = Vec::with_capacity(8);
     let comment_end = memmem::Finder::new(b"-->");
+    let comment_bang_end = memmem::Finder::new(b"--!>");
+    let (mut comment_end_memo, mut comment_bang_memo) = (Memo::EMPTY, Memo::EMPTY);
+    let mut ends = EndTags {
+        memos: Vec::new(),
+        head_or_body: Memo::EMPTY,
+    };
     let len = bytes.len();
     let mut i = 0;
     while i < len {
@@ -626,15 +832,29 @@ pub fn parse(html: &str) -> Document {
             } else if bytes[lt..].starts_with(b"<!--->") {
                 i = lt + 6;
             } else if bytes[lt..].starts_with(b"<!--") {
-                i = match comment_end.find(&bytes[lt + 4..]) {
-                    Some(offset) => lt + 4 + offset + 3,
-                    None => len,
+                // `-->` ends a comment, and so does `--!>` (HTML5). One that
+                // never ends runs to the end in a browser; here it ends at
+                // its first `>` instead, so the page is not lost.
+                let from = lt + 4;
+                let dashes = comment_end_memo.get(from, |from| {
+                    comment_end.find(&bytes[from..]).map_or(len, |o| from + o)
+                });
+                let bang = comment_bang_memo.get(from, |from| {
+                    comment_bang_end
+                        .find(&bytes[from..])
+                        .map_or(len, |o| from + o)
+                });
+                i = if dashes < len && dashes <= bang {
+                    dashes + 3
+                } else if bang < len {
+                    bang + 4
+                } else {
+                    skip_past_gt(bytes, from)
                 };
             } else if bytes[lt..].starts_with(b"<![CDATA[") {
-                i = match memmem::find(&bytes[lt..], b"]]>") {
-                    Some(offset) => lt + offset + 3,
-                    None => len,
-                };
+                // Outside SVG and MathML (skipped whole), CDATA is a bogus
+                // comment that ends at the first `>` (HTML5).
+                i = skip_past_gt(bytes, lt + 9);
             } else {
                 i = skip_past_gt(bytes, lt + 2);
             }
@@ -728,7 +948,7 @@ pub fn parse(html: &str) -> Document {
         let _ = self_closing; // HTML ignores the slash except on void elements
         match tag {
             Tag::Script => {
-                let end = find_end_tag(bytes, i, b"script");
+                let (end, resume) = raw_text_end(bytes, i, tag, b"script", &mut ends);
                 let is_json_ld = attrs.iter().any(|(name, value)| {
                     *name == AttrName::Type
                         && value.trim().eq_ignore_ascii_case("application/ld+json")
@@ -736,7 +956,7 @@ pub fn parse(html: &str) -> Document {
                 if is_json_ld && builder.doc.json_ld.len() < 64 {
                     builder.doc.json_ld.push(html[i..end].to_owned());
                 }
-                i = skip_past_gt(bytes, end);
+                i = resume;
             }
             Tag::Style
             | Tag::Noscript
@@ -750,18 +970,18 @@ pub fn parse(html: &str) -> Document {
             | Tag::Textarea => {
                 // Raw text, or markup that never holds article text: skip
                 // it whole without tokenizing.
-                let end = find_end_tag(bytes, i, &name_buf);
-                i = skip_past_gt(bytes, end);
+                let name = raw_name(tag).expect("every skipped tag has a name");
+                i = raw_text_end(bytes, i, tag, name, &mut ends).1;
             }
             Tag::Title => {
-                let end = find_end_tag(bytes, i, b"title");
+                let (end, resume) = raw_text_end(bytes, i, tag, b"title", &mut ends);
                 if let Some(id) = builder.start_tag(tag, &name_buf, &attrs) {
                     builder.text(&html[i..end]);
                     if builder.current() == id {
                         builder.pop();
                     }
                 }
-                i = skip_past_gt(bytes, end);
+                i = resume;
             }
             Tag::Plaintext => {
                 builder.text(&html[i..]);
@@ -841,5 +1061,79 @@ mod tests {
         let doc = parse("<div><span>a</p></b></span>b</div></div>c");
         assert_eq!(doc.text_content(0), "abc");
         assert_eq!(doc.children(1).count(), 2);
+    }
+
+    #[test]
+    fn an_unclosed_title_ends_at_the_first_tag() {
+        let doc = parse("<html><head><title>Broker sanctioned<meta charset=utf-8></head><body><p>Shells</p></body></html>");
+        let title = (0..doc.nodes.len() as NodeId)
+            .find(|&id| doc.tag(id) == Some(Tag::Title))
+            .unwrap();
+        assert_eq!(doc.text_content(title), "Broker sanctioned");
+        assert!(
+            dump(&doc).contains("Body\n  P\n   \"Shells\""),
+            "{}",
+            dump(&doc)
+        );
+        // Closed, but only after the whole page: also cut.
+        let long = format!(
+            "<title>Broker</head><body><p>{}</p><svg><title>icon</title></svg>",
+            "Shells. ".repeat(200)
+        );
+        assert!(parse(&long).text_content(0).contains("Shells. Shells."));
+        // A short closed title keeps what it holds, as in a browser.
+        let doc = parse("<title>a <b> c</title><p>d</p>");
+        assert_eq!(doc.text_content(0), "a <b> cd");
+    }
+
+    #[test]
+    fn unclosed_raw_text_elements_do_not_swallow_the_page() {
+        for page in [
+            "<head><script>var a = 1;\n</head><body><p>Shells</p></body>",
+            "<head><script src=a.js>\n<div><p>Shells</p></div>",
+            "<head><script>if (a<b) { go() }</head><p>Shells</p>",
+            "<head><style>p { color: red }</head><body><p>Shells</p>",
+            "<body><textarea>Write here<p>Shells</p>",
+            "<body><noscript><p>Shells</p>",
+            "<body><iframe src=x><p>Shells</p>",
+            "<head><!-- a comment never closed ><body><p>Shells</p>",
+            "<body><!-- ends the HTML5 way --!><p>Shells</p><!-- -->",
+            "<body><![CDATA[ bogus ]]><p>Shells</p>",
+        ] {
+            let doc = parse(page);
+            assert!(
+                doc.text_content(0).trim().ends_with("Shells"),
+                "{page:?}: {:?}",
+                doc.text_content(0)
+            );
+        }
+        // Closed ones are still skipped whole.
+        let doc =
+            parse("<script>if (a<b) { x = '<p>no</p>' }</script><textarea><p>no</p></textarea>ok");
+        assert_eq!(doc.text_content(0), "ok");
+    }
+
+    #[test]
+    fn head_ends_where_html5_ends_it() {
+        // No `</head>` and no `<body>`: the first body element ends the head.
+        let doc = parse("<html><head><title>t</title><meta name=a><div><p>Shells</p></div>");
+        let div = (0..doc.nodes.len() as NodeId)
+            .find(|&id| doc.tag(id) == Some(Tag::Div))
+            .unwrap();
+        assert_eq!(doc.tag(doc.nodes[div as usize].parent), Some(Tag::Html));
+        // So does text (script text spilled by a broken tag).
+        let doc = parse("<head><meta name=a>var x = 1;<p>Shells</p>");
+        let p = (0..doc.nodes.len() as NodeId)
+            .find(|&id| doc.tag(id) == Some(Tag::P))
+            .unwrap();
+        assert_ne!(doc.tag(doc.nodes[p as usize].parent), Some(Tag::Head));
+        // A second `<head>` in the body is ignored, not a hiding place.
+        let doc = parse("<head></head><body><head><p>Shells</p></head></body>");
+        assert_eq!(
+            (0..doc.nodes.len() as NodeId)
+                .filter(|&id| doc.tag(id) == Some(Tag::Head))
+                .count(),
+            1
+        );
     }
 }

@@ -397,3 +397,56 @@ fn zero_width_spacers_make_no_paragraphs() {
         format!("{}\n\n{}", PARAGRAPHS[0], PARAGRAPHS[1])
     );
 }
+
+/// Issue 15: pages whose `<head>` is broken came out with no text and no
+/// title. Each raw-text element left open is closed where markup resumes.
+#[test]
+fn broken_head_still_gives_text_and_title() {
+    let page = news_page(&PARAGRAPHS);
+    let title = "Treasury sanctions arms broker | Wire";
+    for (what, broken) in [
+        ("title", page.replacen("</title>", "", 1)),
+        ("script", page.replacen("</script>", "", 1)),
+        ("style", page.replacen("</style>", "", 1)),
+        (
+            "comment",
+            page.replacen("</title>", "</title><!-- analytics", 1),
+        ),
+        (
+            "textarea",
+            page.replacen("</title>", "</title><textarea>", 1),
+        ),
+        ("head", page.replacen("</head>\n<body>", "", 1)),
+    ] {
+        let cleaned = clean_str(&broken);
+        assert_eq!(cleaned.text, PARAGRAPHS.join("\n\n"), "unclosed {what}");
+        assert_eq!(cleaned.title.as_deref(), Some(title), "unclosed {what}");
+    }
+}
+
+/// Forms of broken markup, repeated: each search for a missing end runs
+/// once, not once per element.
+#[test]
+fn many_unclosed_raw_text_elements() {
+    for piece in [
+        "<script>x</head>",
+        "<script>\n",
+        "<title>",
+        "<textarea>",
+        "<style>",
+        "<!--",
+        "<!-- x --!",
+        "<iframe>",
+        "<svg>",
+    ] {
+        let page = piece.repeat(2_000_000 / piece.len()) + "<p>" + PARAGRAPHS[0] + "</p>";
+        let started = std::time::Instant::now();
+        let cleaned = clean_str(&page);
+        assert!(cleaned.text.len() <= page.len());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{piece:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
