@@ -8,6 +8,9 @@
 #                                      start (free port by default), wait until it
 #                                      answers, print KAFKA_BOOTSTRAP=127.0.0.1:P
 #   kafka.sh stop [--dir D]            stop the broker started with that dir
+#   kafka.sh kill [--dir D] [--signal TERM|KILL]
+#                                      signal it and wait until it is gone (faults)
+#   kafka.sh relaunch [--dir D]        start it again on its data and ports
 #
 # --secure adds two listeners on free loopback ports beside the plaintext one:
 # SSL (TLS, server certificate only) and SASL_SSL (TLS, then SASL SCRAM-SHA-512,
@@ -31,6 +34,7 @@ jar_dir="$cache_root/$pom_hash"
 run_dir="${WIREWATCH_KAFKA_DIR:-/tmp/wirewatch-kafka}"
 port=""
 secure=0
+signal=TERM
 sasl_user="wirewatch"
 
 log() { echo "kafka.sh: $*" >&2; }
@@ -85,6 +89,71 @@ make_certificates() {
     keytool -importcert -noprompt -alias ca -keystore "$dir/broker.p12" "${common[@]}" -file "$dir/ca.pem"
     keytool -importcert -noprompt -alias broker -keystore "$dir/broker.p12" "${common[@]}" -file "$dir/broker.pem"
   } >"$dir/keytool.log" 2>&1 || { log "making certificates failed:"; cat "$dir/keytool.log" >&2; exit 1; }
+}
+
+# How many times the broker's log says it started.
+started_count() {
+  local count
+  count="$(grep -c "Kafka Server started" "$run_dir/kafka.log" 2>/dev/null || true)"
+  echo "${count:-0}"
+}
+
+# Starts the JVM on $run_dir's properties and data and waits until every
+# port in $2.. answers: the tail of start, and all of relaunch.
+launch() {
+  local jars="$1"
+  shift
+  local open_ports=("$@")
+  local java_opts=(-Xms256m "-Xmx${KAFKA_HEAP:-512m}" -XX:+UseG1GC -Djava.awt.headless=true
+                   "-Dlog4j2.configurationFile=$run_dir/log4j2.properties")
+  local started_lines
+  started_lines="$(started_count)"
+  nohup java "${java_opts[@]}" -cp "$jars/*" kafka.Kafka "$run_dir/server.properties" \
+       >"$run_dir/stdout.log" 2>&1 &
+  echo $! > "$run_dir/kafka.pid"
+  local waited=0
+  until all_open "${open_ports[@]}" && [ "$(started_count)" -gt "$started_lines" ]; do
+    if ! kill -0 "$(cat "$run_dir/kafka.pid")" 2>/dev/null; then
+      log "broker exited during start; last lines:"
+      tail -n 30 "$run_dir/stdout.log" "$run_dir/kafka.log" >&2 2>/dev/null || true
+      exit 1
+    fi
+    if [ "$waited" -ge 120 ]; then
+      log "broker did not answer within 60 s"
+      stop
+      exit 1
+    fi
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+  log "broker up on 127.0.0.1:${open_ports[*]} (pid $(cat "$run_dir/kafka.pid"), logs in $run_dir)"
+}
+
+# The broker of $run_dir again, on its data and ports (after stop or kill):
+# for fault tests that take a broker away and bring it back.
+relaunch() {
+  local jars
+  jars="$(resolve_jars)"
+  [ -f "$run_dir/server.properties" ] || { log "no broker was started from $run_dir"; exit 1; }
+  if [ -f "$run_dir/kafka.pid" ] && kill -0 "$(cat "$run_dir/kafka.pid")" 2>/dev/null; then
+    log "the broker of $run_dir is running (pid $(cat "$run_dir/kafka.pid"))"
+    return 0
+  fi
+  local ports=()
+  mapfile -t ports < "$run_dir/ports"
+  launch "$jars" "${ports[@]}"
+}
+
+# Sends $signal (TERM or KILL) to the broker of $run_dir and waits until it
+# is gone.
+signal_broker() {
+  [ -f "$run_dir/kafka.pid" ] || { log "no broker pid in $run_dir"; exit 1; }
+  local pid
+  pid="$(cat "$run_dir/kafka.pid")"
+  kill "-$signal" "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$run_dir/kafka.pid"
+  log "broker sent SIG$signal and gone"
 }
 
 start() {
@@ -183,26 +252,9 @@ PROPS
        -t "$cluster_id" -c "$run_dir/server.properties" ${scram_args[@]+"${scram_args[@]}"} \
        >"$run_dir/format.log" 2>&1 \
     || { log "formatting storage failed:"; cat "$run_dir/format.log" >&2; exit 1; }
-  nohup java "${java_opts[@]}" -cp "$jars/*" kafka.Kafka "$run_dir/server.properties" \
-       >"$run_dir/stdout.log" 2>&1 &
-  echo $! > "$run_dir/kafka.pid"
+  printf '%s\n' "${open_ports[@]}" > "$run_dir/ports"
   echo "127.0.0.1:$port" > "$run_dir/bootstrap"
-  local waited=0
-  until all_open "${open_ports[@]}" && grep -q "Kafka Server started" "$run_dir/kafka.log" 2>/dev/null; do
-    if ! kill -0 "$(cat "$run_dir/kafka.pid")" 2>/dev/null; then
-      log "broker exited during start; last lines:"
-      tail -n 30 "$run_dir/stdout.log" "$run_dir/kafka.log" >&2 2>/dev/null || true
-      exit 1
-    fi
-    if [ "$waited" -ge 120 ]; then
-      log "broker did not answer within 60 s"
-      stop
-      exit 1
-    fi
-    sleep 0.5
-    waited=$((waited + 1))
-  done
-  log "broker up on 127.0.0.1:${open_ports[*]} (pid $(cat "$run_dir/kafka.pid"), logs in $run_dir)"
+  launch "$jars" "${open_ports[@]}"
   cat "$run_dir/endpoints"
 }
 
@@ -229,6 +281,7 @@ while [ $# -gt 0 ]; do
     --port) port="$2"; shift 2 ;;
     --dir) run_dir="$2"; shift 2 ;;
     --secure) secure=1; shift ;;
+    --signal) signal="$2"; shift 2 ;;
     *) log "unknown argument $1"; exit 2 ;;
   esac
 done
@@ -236,5 +289,7 @@ case "$command" in
   jars) resolve_jars ;;
   start) start ;;
   stop) stop ;;
-  *) echo "usage: kafka.sh jars|start|stop [--port P] [--dir D] [--secure]" >&2; exit 2 ;;
+  relaunch) relaunch ;;
+  kill) signal_broker ;;
+  *) echo "usage: kafka.sh jars|start|stop|relaunch|kill [--port P] [--dir D] [--secure] [--signal TERM|KILL]" >&2; exit 2 ;;
 esac
