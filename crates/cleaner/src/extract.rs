@@ -260,6 +260,24 @@ struct ClassSignal {
     positive: bool,
 }
 
+/// Whether a class token hides its element: one of [`HIDING_CLASSES`], or
+/// `*-hidden` unless the prefix names a part of the element or a property
+/// (Drupal's `field--label-hidden` hides the field's label, not the field;
+/// `overflow-hidden` clips; `lazy-hidden` is shown once loaded).
+fn hides(token: &str) -> bool {
+    if HIDING_CLASSES.contains(&token) {
+        return true;
+    }
+    let Some(prefix) = token.strip_suffix("-hidden") else {
+        return false;
+    };
+    let prefix = prefix.trim_end_matches('-');
+    !(prefix.ends_with("label")
+        || prefix.ends_with("title")
+        || prefix.starts_with("overflow")
+        || prefix.ends_with("lazy"))
+}
+
 fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
     let mut signal = ClassSignal {
         comments: false,
@@ -281,16 +299,21 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
         if STRONG_NEGATIVE.iter().any(|word| lower.contains(word)) {
             signal.strong_negative = true;
         }
-        if lower
-            .split_ascii_whitespace()
-            .any(|token| HIDING_CLASSES.contains(&token) || token.ends_with("-hidden"))
-        {
+        if lower.split_ascii_whitespace().any(hides) {
             signal.strong_negative = true;
         }
-        for word in lower.split(|c: char| c.is_ascii_whitespace() || c == '-' || c == '_') {
-            if NEGATIVE_WORDS.contains(&word) {
+        for token in lower.split_ascii_whitespace() {
+            // A BEM modifier (`block--modifier`) says how a block looks or
+            // what it may hold (`section--has-ads`), not what it is.
+            let name = token.split("--").next().unwrap_or(token);
+            if name
+                .split(['-', '_'])
+                .any(|word| NEGATIVE_WORDS.contains(&word))
+            {
                 signal.negative = true;
             }
+        }
+        for word in lower.split(|c: char| c.is_ascii_whitespace() || c == '-' || c == '_') {
             if POSITIVE.iter().any(|p| word.starts_with(p)) {
                 signal.positive = true;
             }
@@ -512,19 +535,27 @@ fn extract_inner(
 
     // Pass 3 (forwards): exclusion.
     let mut excluded = vec![false; count];
+    // Inside an `<article>`, a `<header>` is the article's own: headline,
+    // standfirst, byline (each judged on its own), not the site's banner.
+    let mut in_article = vec![false; count];
     for id in 1..count {
         let parent = doc.nodes[id].parent as usize;
         excluded[id] = excluded[parent];
+        in_article[id] = in_article[parent];
         let NodeKind::Element { tag, .. } = doc.nodes[id].kind else {
             continue;
         };
+        if tag == Tag::Article {
+            in_article[id] = true;
+        }
+        let soft_chrome = is_soft_chrome_tag(tag) && !(tag == Tag::Header && in_article[id]);
         let node = id as NodeId;
         if excluded[id] || matches!(tag, Tag::Body | Tag::Html) {
             continue;
         }
         let exclude = is_chrome_tag(tag)
             || is_hidden(doc, node) && !protected_strict(node)
-            || ((is_soft_chrome_tag(tag) || is_chrome_role(doc, node)) && !protected(node))
+            || ((soft_chrome || is_chrome_role(doc, node)) && !protected(node))
             || (!matches!(tag, Tag::Article | Tag::Main | Tag::A | Tag::P) && {
                 let signal = class_signal(doc, node);
                 if signal.comments {
@@ -713,12 +744,24 @@ fn extract_inner(
                 let density = analysis.link_density(sibling);
                 let text = doc.text_content(sibling);
                 (stats.len > 80 && density < 0.25)
-                    || (stats.len > 0
-                        && stats.len <= 80
-                        && density == 0.0
-                        && text
-                            .trim_end()
-                            .ends_with(['.', '!', '?', '。', '！', '？', '।', '؟', '…']))
+                    || (stats.len > 0 && stats.len <= 80 && density == 0.0 && ends_sentence(&text))
+            } else if sibling < top
+                && matches!(
+                    doc.tag(sibling),
+                    Some(Tag::Div | Tag::Section | Tag::Blockquote | Tag::Header)
+                )
+            {
+                // Before the container, a wrapper of plain paragraphs (an
+                // intro, the part of the body before a picture): prose that
+                // ends a sentence, no lists or forms.
+                let stats = analysis.stats[sibling as usize];
+                stats.paragraphs >= 1
+                    && stats.len > 80
+                    && ends_sentence(&doc.text_content(sibling))
+                    && analysis.link_density(sibling) < 0.2
+                    && stats.list_items == 0
+                    && stats.inputs == 0
+                    && stats.embeds == 0
             } else {
                 false
             };
@@ -799,6 +842,15 @@ fn extract_inner(
         text,
         container: Some(top),
     }
+}
+
+/// Whether text ends with a sentence-final mark (Latin, CJK, Devanagari,
+/// Arabic), closing quotes and brackets aside.
+fn ends_sentence(text: &str) -> bool {
+    text.trim_end_matches(|c: char| {
+        is_blank(c) || matches!(c, '"' | '\'' | '”' | '’' | '»' | '«' | ')' | '“' | '」')
+    })
+    .ends_with(['.', '!', '?', '。', '！', '？', '।', '؟', '…'])
 }
 
 fn initial_score(tag: Tag) -> f32 {
@@ -1072,6 +1124,8 @@ impl Writer<'_> {
                 match self.pending {
                     1 => self.out.push(' '),
                     2 => self.out.push('\n'),
+                    // Several roots: the previous one ended with a blank line.
+                    3 if self.out.ends_with("\n\n") => {}
                     3 => self.out.push_str("\n\n"),
                     _ => {}
                 }

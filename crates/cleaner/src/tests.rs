@@ -450,3 +450,25 @@ fn many_unclosed_raw_text_elements() {
         );
     }
 }
+
+/// Issue 15: a class naming a hidden part (Drupal's `field--label-hidden`)
+/// or a variant (`section--has-ads`) does not drop the block; a `<header>`
+/// inside the article holds its standfirst.
+#[test]
+fn names_of_parts_and_variants_do_not_drop_article_blocks() {
+    let standfirst = "The broker arranged shipments for more than a year, according to officials who spoke on Tuesday.";
+    let page = format!(
+        r#"<html><head><title>Broker sanctioned</title></head><body>
+<header class="site"><a href="/">Home</a> <a href="/world">World</a></header>
+<article><header><h1>Broker sanctioned</h1><p>{standfirst}</p></header>
+<div class="field field--name-intro field--label-hidden"><p>{}</p></div>
+<section class="story section--has-ads"><p>{}</p><p>{}</p></section>
+</article></body></html>"#,
+        PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(
+        cleaned.text,
+        [standfirst, PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]].join("\n\n")
+    );
+}
