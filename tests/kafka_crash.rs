@@ -27,7 +27,7 @@ use crate::support::{binary, json_lines, text, wirewatch, Scratch};
 const WAIT: Duration = Duration::from_secs(120);
 
 /// The dead member's session, as the bus configures it (session.timeout.ms).
-const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 
 fn spawn(config: &Path, stages: &str) -> Child {
     let mut command = binary();

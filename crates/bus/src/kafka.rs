@@ -48,7 +48,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::kafka_health::{broker_counts, HealthTracker, GRACE};
-use crate::kafka_repeats::{read_keys_before, RepeatedKeys};
+use crate::kafka_repeats::{read_keys_before, ReadBack, RepeatedKeys};
 use crate::{
     dead_letter, Bus, BusError, Handler, Health, Message, Origin, Shutdown, StageReport, StageSpec,
 };
@@ -125,7 +125,11 @@ impl KafkaOptions {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("isolation.level", "read_committed")
-            .set("session.timeout.ms", "10000")
+            // The broker's lowest allowed session (group.min.session.timeout.ms):
+            // a dead member that is not static holds its partitions this
+            // long, and a group reloaded by a restarted broker waits this
+            // long for members that do not come back.
+            .set("session.timeout.ms", "6000")
             .set("heartbeat.interval.ms", "1000")
             .set("partition.assignment.strategy", "cooperative-sticky")
             // Broker states for readiness (see kafka_health).
@@ -550,7 +554,7 @@ impl KafkaBus {
             if spec.skip_repeated_keys {
                 if let Some(key) = kafka_message.key() {
                     let key = String::from_utf8_lossy(key);
-                    self.load_repeats(&spec, &repeats, &origin);
+                    self.load_repeats(&spec, &repeats, &consumer, &origin);
                     let mut keys = repeats.lock().expect("repeated keys lock");
                     if let Some(earlier) =
                         keys.earlier(&origin.topic, origin.partition, &key, origin.offset)
@@ -769,7 +773,7 @@ impl KafkaBus {
                 .filter(|_| spec.skip_repeated_keys)
                 .map(|key| String::from_utf8_lossy(key).into_owned());
             if let Some(key) = &key {
-                self.load_repeats(spec, repeats, &origin);
+                self.load_repeats(spec, repeats, consumer, &origin);
                 let earlier = repeats
                     .lock()
                     .expect("repeated keys lock")
@@ -829,11 +833,19 @@ impl KafkaBus {
 }
 
 impl KafkaBus {
-    /// Reads back the keys handled on `origin`'s partition before its
-    /// offset, the first time the stage sees that partition since it was
-    /// assigned. A failed read leaves the window empty (logged): repeats
-    /// are then handled again, nothing is skipped wrongly.
-    fn load_repeats(&self, spec: &StageSpec, repeats: &Mutex<RepeatedKeys>, origin: &Origin) {
+    /// Reads back the keys handled before the committed offset on
+    /// `origin`'s partition, the first time the stage sees that partition
+    /// since it was assigned, and with it on every other assigned partition
+    /// not read yet (one reader for all). A failed read leaves the windows
+    /// empty (logged): repeats are then handled again, nothing is skipped
+    /// wrongly.
+    fn load_repeats(
+        &self,
+        spec: &StageSpec,
+        repeats: &Mutex<RepeatedKeys>,
+        consumer: &StreamConsumer<StageContext>,
+        origin: &Origin,
+    ) {
         if repeats
             .lock()
             .expect("repeated keys lock")
@@ -842,24 +854,49 @@ impl KafkaBus {
             return;
         }
         let started = Instant::now();
-        let read = blocking(|| {
-            read_keys_before(
-                &self.options,
-                &spec.group,
-                &origin.topic,
-                origin.partition,
-                origin.offset,
-            )
+        let mut wanted = vec![ReadBack {
+            topic: origin.topic.clone(),
+            partition: origin.partition,
+            before: origin.offset,
+        }];
+        let committed = blocking(|| consumer.committed(Duration::from_secs(5)));
+        if let Ok(committed) = committed {
+            let keys = repeats.lock().expect("repeated keys lock");
+            for element in committed.elements() {
+                let (topic, partition) = (element.topic(), element.partition());
+                let same = topic == origin.topic && partition == origin.partition;
+                if same || keys.is_loaded(topic, partition) {
+                    continue;
+                }
+                match element.offset() {
+                    Offset::Offset(before) => wanted.push(ReadBack {
+                        topic: topic.to_owned(),
+                        partition,
+                        before,
+                    }),
+                    // Nothing committed: consumption starts at the first
+                    // offset the partition holds, nothing was handled.
+                    _ => wanted.push(ReadBack {
+                        topic: topic.to_owned(),
+                        partition,
+                        before: 0,
+                    }),
+                }
+            }
+        }
+        let read = blocking(|| read_keys_before(&self.options, &spec.group, &wanted));
+        let mut found = read.unwrap_or_else(|error| {
+            tracing::warn!(stage = %spec.name, topic = %origin.topic, error = %error, "could not read back the keys handled before; repeats will be handled again");
+            HashMap::new()
         });
-        let keys = read.unwrap_or_else(|error| {
-            tracing::warn!(stage = %spec.name, topic = %origin.topic, partition = origin.partition, error = %error, "could not read back the keys handled before; repeats on this partition will be handled again");
-            Vec::new()
-        });
-        tracing::info!(stage = %spec.name, topic = %origin.topic, partition = origin.partition, keys = keys.len(), before = origin.offset, elapsed_ms = started.elapsed().as_millis() as u64, "read back the keys handled before the committed offset");
-        repeats
-            .lock()
-            .expect("repeated keys lock")
-            .load(&origin.topic, origin.partition, keys);
+        let total: usize = found.values().map(Vec::len).sum();
+        tracing::info!(stage = %spec.name, topic = %origin.topic, partitions = wanted.len(), keys = total, elapsed_ms = started.elapsed().as_millis() as u64, "read back the keys handled before the committed offsets");
+        let mut keys = repeats.lock().expect("repeated keys lock");
+        for each in wanted {
+            let place = (each.topic, each.partition);
+            let read = found.remove(&place).unwrap_or_default();
+            keys.load(&place.0, place.1, read);
+        }
     }
 }
 

@@ -104,18 +104,33 @@ impl RepeatedKeys {
     }
 }
 
-/// Reads the keys of the last [`WINDOW`] committed messages of one
-/// partition before `before` (the offset the stage resumes at), with their
-/// offsets. Blocking. Stops at `before`, at the end of the partition, or
-/// after [`READ_LIMIT`] (logged: the window is then partial, and a repeat
-/// older than what was read would be handled again).
+/// Per (topic, partition): the keys read back, with their offsets.
+pub type KeysRead = HashMap<(String, i32), Vec<(String, i64)>>;
+
+/// One partition to read back: its keys before `before`, the offset the
+/// stage resumes at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadBack {
+    pub topic: String,
+    pub partition: i32,
+    pub before: i64,
+}
+
+/// Reads, for each partition, the keys of the last [`WINDOW`] committed
+/// messages before its `before` offset, with their offsets: one consumer
+/// for all, the partitions fetched together. Blocking. A partition is done
+/// at `before`, or at its end; all stop after [`READ_LIMIT`] (logged: a
+/// window is then partial, and a repeat older than what was read would be
+/// handled again).
 pub fn read_keys_before(
     options: &KafkaOptions,
     group: &str,
-    topic: &str,
-    partition: i32,
-    before: i64,
-) -> Result<Vec<(String, i64)>, KafkaError> {
+    wanted: &[ReadBack],
+) -> Result<KeysRead, KafkaError> {
+    let mut keys: KeysRead = wanted
+        .iter()
+        .map(|each| ((each.topic.clone(), each.partition), Vec::new()))
+        .collect();
     let mut config = options.client_config();
     config
         // A group id is required of a consumer; this one never joins or
@@ -126,42 +141,57 @@ pub fn read_keys_before(
         .set("isolation.level", "read_committed")
         .set("enable.partition.eof", "true");
     let reader: BaseConsumer = options.with_properties(config).create()?;
-    let (low, _high) = reader.fetch_watermarks(topic, partition, Duration::from_secs(5))?;
-    let start = low.max(before.saturating_sub(WINDOW as i64));
-    if start >= before {
-        return Ok(Vec::new());
-    }
     let mut assignment = TopicPartitionList::new();
-    assignment.add_partition_offset(topic, partition, Offset::Offset(start))?;
+    let mut open: HashMap<(String, i32), i64> = HashMap::new();
+    for each in wanted {
+        let (low, _high) =
+            reader.fetch_watermarks(&each.topic, each.partition, Duration::from_secs(5))?;
+        let start = low.max(each.before.saturating_sub(WINDOW as i64));
+        if start < each.before {
+            assignment.add_partition_offset(&each.topic, each.partition, Offset::Offset(start))?;
+            open.insert((each.topic.clone(), each.partition), each.before);
+        }
+    }
+    if open.is_empty() {
+        return Ok(keys);
+    }
     reader.assign(&assignment)?;
     let started = Instant::now();
-    let mut keys = Vec::new();
-    while started.elapsed() < READ_LIMIT {
+    while !open.is_empty() && started.elapsed() < READ_LIMIT {
         match reader.poll(Duration::from_millis(200)) {
-            None => continue,
-            Some(Err(KafkaError::PartitionEOF(_))) => break,
-            Some(Err(error)) => {
-                if error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF) {
-                    break;
-                }
-                tracing::debug!(topic, partition, error = %error, "reading back keys");
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(partition))) => {
+                open.retain(|(_, number), _| *number != partition);
             }
+            Some(Err(error))
+                if error.rdkafka_error_code() != Some(RDKafkaErrorCode::PartitionEOF) =>
+            {
+                tracing::debug!(group, error = %error, "reading back keys");
+            }
+            Some(Err(_)) => {}
             Some(Ok(message)) => {
+                let place = (message.topic().to_owned(), message.partition());
+                let Some(before) = open.get(&place).copied() else {
+                    continue;
+                };
                 if message.offset() >= before {
-                    break;
+                    open.remove(&place);
+                    continue;
                 }
-                if let Some(key) = message.key() {
-                    keys.push((String::from_utf8_lossy(key).into_owned(), message.offset()));
+                if let (Some(key), Some(found)) = (message.key(), keys.get_mut(&place)) {
+                    found.push((String::from_utf8_lossy(key).into_owned(), message.offset()));
+                }
+                if message.offset() + 1 >= before {
+                    open.remove(&place);
                 }
             }
         }
     }
-    if started.elapsed() >= READ_LIMIT {
+    if !open.is_empty() {
         tracing::warn!(
-            topic,
-            partition,
-            read = keys.len(),
-            "reading back the keys handled before the committed offset took too long; going on with those read"
+            group,
+            partitions = open.len(),
+            "reading back the keys handled before the committed offsets took too long; going on with those read"
         );
     }
     Ok(keys)
