@@ -807,6 +807,7 @@ fn extract_inner(
     let mut seen_prose = false;
     for &root in &content {
         prune(&mut analysis, root, first, title, &mut seen_prose);
+        drop_link_lines(&mut analysis, root);
     }
     if let Some((needle, report)) = explain.as_mut() {
         let found =
@@ -1045,6 +1046,96 @@ fn prune(
     }
 }
 
+/// In text split by `<br>`s (old table layouts, forum posts), each line is a
+/// paragraph: a line made only of two or more links ("Print | E-mail this
+/// story") is navigation; one link alone may be a source or a reference. Lines are the
+/// inline content of a block between `<br>`s; a block whose every line is
+/// links is left to [`prune`].
+fn drop_link_lines(analysis: &mut Analysis<'_>, root: NodeId) {
+    let doc = analysis.doc;
+    let end = doc.subtree_end(root);
+    let mut block = root;
+    while block < end {
+        let stats = analysis.stats[block as usize];
+        let is_br_block = doc.tag(block).is_some_and(is_block)
+            && stats.own_breaks > 0
+            && stats.own_link_len > 0
+            && stats.own_link_len < stats.own_len;
+        if analysis.excluded[block as usize] || analysis.pruned[block as usize] {
+            block = doc.subtree_end(block);
+            continue;
+        }
+        if is_br_block {
+            drop_link_lines_of(analysis, block);
+        }
+        block += 1;
+    }
+}
+
+/// One block of [`drop_link_lines`]: its inline content in order, nested
+/// blocks skipped, links taken whole.
+fn drop_link_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
+    let doc = analysis.doc;
+    let end = doc.subtree_end(block);
+    // The current line: its units (text nodes and links), whether it has
+    // plain words, whether it has links.
+    let mut units: Vec<NodeId> = Vec::new();
+    let (mut plain, mut linked, mut links) = (false, false, 0usize);
+    let mut link_lines: Vec<NodeId> = Vec::new();
+    let mut lines = 0usize;
+    let mut id = block + 1;
+    loop {
+        let at_end = id >= end;
+        let tag = if at_end { None } else { doc.tag(id) };
+        if at_end || tag == Some(Tag::Br) {
+            if plain || linked {
+                lines += 1;
+            }
+            if linked && !plain && links >= 2 {
+                link_lines.append(&mut units);
+            }
+            units.clear();
+            (plain, linked, links) = (false, false, 0);
+            if at_end {
+                break;
+            }
+            id += 1;
+            continue;
+        }
+        match tag {
+            Some(tag) if is_block(tag) => {
+                id = doc.subtree_end(id);
+                continue;
+            }
+            Some(Tag::A) => {
+                if analysis.stats[id as usize].len > 0 {
+                    linked = true;
+                    links += 1;
+                    units.push(id);
+                }
+                id = doc.subtree_end(id);
+                continue;
+            }
+            Some(_) => {}
+            None => {
+                if doc
+                    .text(id)
+                    .is_some_and(|text| text.chars().any(char::is_alphanumeric))
+                {
+                    plain = true;
+                }
+                units.push(id);
+            }
+        }
+        id += 1;
+    }
+    if lines >= 2 {
+        for unit in link_lines {
+            analysis.pruned[unit as usize] = true;
+        }
+    }
+}
+
 /// Readability-style "clean conditionally": drops blocks inside the
 /// container whose make-up (links, images, list items, inputs, embeds) or
 /// name says they are not prose. A block holding most of the container's
@@ -1152,7 +1243,7 @@ fn write_text(analysis: &Analysis<'_>, root: NodeId, out: &mut String) {
         let index = id as usize;
         match doc.nodes[index].kind {
             NodeKind::Text { .. } => {
-                if !analysis.excluded[index] {
+                if !analysis.excluded[index] && !analysis.pruned[index] {
                     writer.text(doc.text(id).unwrap_or(""));
                 }
             }

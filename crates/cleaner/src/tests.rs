@@ -472,3 +472,25 @@ fn names_of_parts_and_variants_do_not_drop_article_blocks() {
         [standfirst, PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]].join("\n\n")
     );
 }
+
+/// Issue 15: in `<br>`-separated text (old table layouts), a line of two or
+/// more links is navigation; a line with one link, or with words between
+/// links, is text.
+#[test]
+fn br_lines_of_links_are_dropped() {
+    let page = format!(
+        r#"<html><head><title>Arms deal</title></head><body><table><tr>
+<td width=140><a href="/a">Local</a><br><a href="/b">Region</a><br><a href="/c">Weather</a></td>
+<td><font size=2>{}<br><br>{}<br><br>Source: <a href="/r">the Treasury's statement</a><br><br>{}<br><br>
+<a href="/print">Print this story</a> | <a href="/mail">E-mail this story</a></font></td></tr></table></body></html>"#,
+        PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(
+        cleaned.text,
+        format!(
+            "{}\n{}\nSource: the Treasury's statement\n{}",
+            PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]
+        )
+    );
+}
