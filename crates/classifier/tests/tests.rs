@@ -496,3 +496,97 @@ mod sanctions_list {
         );
     }
 }
+
+/// Issue 14: the classes of story the rules missed on unseen news, each in
+/// a sentence of our own, and the look-alikes that must stay unflagged.
+mod issue_14_unseen_news {
+    use super::*;
+
+    fn labels(title: &str, text: &str) -> Vec<String> {
+        let result = classify(title, text);
+        for evidence in &result.evidence {
+            let field = match evidence.field {
+                EvidenceField::Title => title,
+                EvidenceField::Text => text,
+            };
+            let span: String = field
+                .chars()
+                .skip(evidence.start)
+                .take(evidence.end - evidence.start)
+                .collect();
+            assert_eq!(span, evidence.text, "evidence offsets in {title:?}");
+        }
+        flagged(&result).into_iter().map(str::to_string).collect()
+    }
+
+    #[track_caller]
+    fn assert_labels(title: &str, text: &str, expected: &[&str]) {
+        assert_eq!(labels(title, text), expected, "{title} / {text}");
+    }
+
+    #[test]
+    fn sanctions_in_many_languages_are_flagged() {
+        let stories = [
+            ("عقوبات أمريكية جديدة على إيران", "فرضت وزارة الخزانة الأمريكية عقوبات على ثلاث شركات إيرانية."),
+            ("تحریم‌های تازه آمریکا علیه ایران", "وزارت خزانه‌داری آمریکا ده شرکت ایرانی را تحریم کرد."),
+            ("রাশিয়ার ওপর নতুন নিষেধাজ্ঞা", "যুক্তরাষ্ট্র রাশিয়ার ১০টি প্রতিষ্ঠানের ওপর নিষেধাজ্ঞা আরোপ করেছে।"),
+            ("અમેરિકાએ રશિયા પર નવા પ્રતિબંધ લાદ્યા", "અમેરિકાએ રશિયાની બેંકો પર પ્રતિબંધ લાદ્યા છે."),
+            ("امریکا نے ایرانی کمپنیوں پر پابندیاں عائد کردیں", "امریکی محکمہ خزانہ نے ایران کی پانچ کمپنیوں پر پابندیاں عائد کی ہیں۔"),
+            ("미국, 러시아 기업 10곳 제재", "미국 재무부가 러시아 기업 10곳에 대한 제재를 발표했다."),
+            ("La OFAC designa a cinco empresas venezolanas", "El Departamento del Tesoro designó a cinco empresas."),
+            ("Νέες κυρώσεις της ΕΕ κατά της Ρωσίας", "Η Ευρωπαϊκή Ένωση επέβαλε νέες κυρώσεις σε ρωσικές εταιρείες."),
+            ("EU slaps asset freeze and travel ban on junta leaders", "The European Union slapped an asset freeze and travel ban on eleven members of the junta."),
+            ("Commerce adds Chinese firms to Entity List", "The Commerce Department added 12 Chinese companies to the Entity List."),
+        ];
+        for (title, text) in stories {
+            assert_labels(title, text, &["SANCTIONS"]);
+        }
+    }
+
+    #[test]
+    fn arms_transfers_in_many_languages_are_flagged() {
+        let stories = [
+            ("صفقة أسلحة أمريكية للسعودية", "وافقت الولايات المتحدة على بيع صواريخ للسعودية."),
+            ("روسیه جنگنده‌های سوخو به ایران تحویل می‌دهد", "روسیه قرار است جنگنده‌ها را به ایران تحویل دهد."),
+            ("Sverige skickar stridsflygplan till Ukraina", "Regeringen meddelade att Sverige ska leverera Gripen-plan till Ukraina."),
+            ("Danmark donerer F-16-fly til Ukraine", "Danmark vil levere 19 F-16-kampfly til Ukraine."),
+            ("Eesti saadab Ukrainale haubitsaid", "Eesti valitsus otsustas saata Ukrainale relvi ja laskemoona."),
+            ("România livrează un sistem Patriot Ucrainei", "România va transfera Ucrainei un sistem de apărare aeriană."),
+            ("भारत ने फ्रांस से राफेल लड़ाकू विमान खरीदे", "भारत ने फ्रांस से 26 लड़ाकू विमान खरीदने का सौदा किया।"),
+            ("Türkiye, Endonezya'ya savaş uçağı satacak", "Türkiye, Endonezya'ya 48 savaş uçağı satmak için anlaşma imzaladı."),
+            // Military equipment that is not a weapon noun.
+            ("US approves sale of Link 16 data links to Poland", "The State Department approved the sale of Link 16 terminals and data links to Poland."),
+        ];
+        for (title, text) in stories {
+            assert_labels(title, text, &["ARMS_TRANSFER"]);
+        }
+    }
+
+    #[test]
+    fn un_panel_on_an_embargo_breach_carries_both_labels() {
+        assert_labels(
+            "UN experts say arms embargo on Libya violated",
+            "A UN panel of experts said weapons were shipped to Libya in violation of the arms embargo.",
+            &["ARMS_TRANSFER", "SANCTIONS"],
+        );
+    }
+
+    #[test]
+    fn look_alikes_stay_unflagged() {
+        assert_labels(
+            "Militias hand in weapons",
+            "Hundreds of militia fighters handed in their weapons to the government under the disarmament programme.",
+            &[],
+        );
+        assert_labels(
+            "Judge sanctions lawyers",
+            "A federal judge imposed sanctions on two attorneys for filing fake cases.",
+            &[],
+        );
+        assert_labels(
+            "Jets shot down near the border",
+            "Turkish F-16s shot down a Russian warplane that Turkey said violated its airspace.",
+            &[],
+        );
+    }
+}
