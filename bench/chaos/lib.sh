@@ -82,6 +82,9 @@ include = "all"
 [metrics]
 listen = "127.0.0.1:$metrics_port"
 TOML
+  # For a second process (a stage of its own): the same without the
+  # metrics listener, which only one process can bind.
+  sed '/^\[metrics\]/,$d' "$work/wirewatch.toml" > "$work/second.toml"
   "$bin" topics create --config "$work/wirewatch.toml" >/dev/null
   # /readyz once a second: epoch ms and status.
   (
@@ -93,12 +96,13 @@ TOML
   chaos_pids+=($!)
 }
 
-# Starts a wirewatch process (extra arguments: --stages ...); its pid in
+# Starts a wirewatch process on $work/$2 (wirewatch.toml, or second.toml
+# for a second process; extra arguments: --stages ...); its pid in
 # $started, its stderr appended to $work/$1.log.
 chaos_start() {
-  local log="$1"
-  shift
-  "$bin" run --config "$work/wirewatch.toml" "$@" 2>>"$work/$log.log" &
+  local log="$1" config="$2"
+  shift 2
+  "$bin" run --config "$work/$config" "$@" 2>>"$work/$log.log" &
   started=$!
   chaos_pids+=("$started")
 }

@@ -49,10 +49,10 @@ stop_after=$((warm + span + after))
 chaos_setup
 main_stages=()
 [ "$fault" = clean-kill ] && main_stages=(--stages fetch,classify)
-chaos_start daemon "${main_stages[@]}"
+chaos_start daemon wirewatch.toml "${main_stages[@]}"
 daemon="$started"
 if [ "$fault" = clean-kill ]; then
-  chaos_start cleaner --stages clean
+  chaos_start cleaner second.toml --stages clean
   cleaner="$started"
 fi
 
@@ -74,7 +74,7 @@ case "$fault" in
     for round in 1 2 3 4 5; do
       kill -9 "$daemon"
       wait "$daemon" 2>/dev/null || true
-      chaos_start daemon
+      chaos_start daemon wirewatch.toml
       daemon="$started"
       marks+=(--mark "restart_$round=$(now_ms)")
       sleep 8
@@ -83,7 +83,7 @@ case "$fault" in
   clean-kill)
     kill -9 "$cleaner"
     wait "$cleaner" 2>/dev/null || true
-    chaos_start cleaner --stages clean
+    chaos_start cleaner second.toml --stages clean
     cleaner="$started"
     marks+=(--mark "cleaner_restart=$(now_ms)")
     sleep "$span"

@@ -25,7 +25,7 @@ stop_after=$((minutes * 60))
 . bench/chaos/lib.sh
 
 chaos_setup
-chaos_start daemon
+chaos_start daemon wirewatch.toml
 daemon="$started"
 began="$(now_ms)"
 broker_at=$((stop_after / 3))
@@ -49,7 +49,7 @@ for minute in $(seq 1 "$minutes"); do
     if [ "$daemon_done" = 0 ] && [ "$elapsed" -ge "$daemon_at" ]; then
       kill -9 "$daemon"
       wait "$daemon" 2>/dev/null || true
-      chaos_start daemon
+      chaos_start daemon wirewatch.toml
       daemon="$started"
       marks+=(--mark "daemon_restart=$(now_ms)")
       daemon_done=1

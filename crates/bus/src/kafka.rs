@@ -423,11 +423,18 @@ impl ConsumerContext for StageContext {
     }
 }
 
+/// A publish not acknowledged after this long is logged (once per stall):
+/// the fetcher waits for the broker rather than lose the item, and
+/// librdkafka gives up only after message.timeout.ms (120 s).
+const PUBLISH_SLOW: Duration = Duration::from_secs(10);
+
 /// The Kafka transport.
 pub struct KafkaBus {
     options: KafkaOptions,
     producer: FutureProducer,
     health: Arc<HealthTracker>,
+    /// Since when publishes wait for acknowledgements, while they do.
+    publish_stalled_since: Mutex<Option<Instant>>,
 }
 
 impl KafkaBus {
@@ -445,7 +452,26 @@ impl KafkaBus {
             options,
             producer,
             health: Arc::default(),
+            publish_stalled_since: Mutex::new(None),
         })
+    }
+
+    fn publish_stalled(&self, topic: &str) {
+        let mut since = self.publish_stalled_since.lock().expect("stall lock");
+        if since.is_none() {
+            *since = Some(Instant::now() - PUBLISH_SLOW);
+            tracing::warn!(topic, waiting = self.producer.in_flight_count(), "publishing waits for the broker's acknowledgement (10 s so far); items are held, not dropped");
+        }
+    }
+
+    fn publish_resumed(&self) {
+        let mut since = self.publish_stalled_since.lock().expect("stall lock");
+        if let Some(started) = since.take() {
+            tracing::info!(
+                after_ms = started.elapsed().as_millis() as u64,
+                "publishing acknowledged again"
+            );
+        }
     }
 
     pub fn options(&self) -> &KafkaOptions {
@@ -954,11 +980,24 @@ async fn process(
 #[async_trait]
 impl Bus for KafkaBus {
     async fn publish(&self, topic: &str, message: Message) -> Result<(), BusError> {
-        self.producer
-            .send(record(topic, &message), Duration::from_secs(30))
-            .await
+        let send = self
+            .producer
+            .send(record(topic, &message), Duration::from_secs(30));
+        tokio::pin!(send);
+        let result = tokio::select! {
+            result = &mut send => result,
+            _ = tokio::time::sleep(PUBLISH_SLOW) => {
+                self.publish_stalled(topic);
+                send.await
+            }
+        };
+        let result = result
             .map(|_| self.health.acknowledged())
-            .map_err(|(error, _)| kafka_error(topic, error))
+            .map_err(|(error, _)| kafka_error(topic, error));
+        if result.is_ok() {
+            self.publish_resumed();
+        }
+        result
     }
 
     fn health(&self) -> Health {
