@@ -35,9 +35,9 @@ const PAIR: u64 = 2;
 /// Stems are indexed by at most this many leading bytes.
 const STEM_KEY_BYTES: usize = 4;
 
-/// Filter bits: 2^16 (8 KB), so that the filter stays in the first-level
+/// Filter bits: 2^17 (16 KB), so that the filter stays in the first-level
 /// cache while most words are rejected by it.
-const FILTER_BITS: u32 = 16;
+const FILTER_BITS: u32 = 17;
 const FILTER_WORDS: usize = (1 << FILTER_BITS) / 64;
 const FILTER_WORD_BITS: u32 = FILTER_WORDS.trailing_zeros();
 
