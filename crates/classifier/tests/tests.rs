@@ -563,6 +563,19 @@ mod issue_14_unseen_news {
     }
 
     #[test]
+    fn sales_of_equipment_that_is_not_a_weapon_noun_are_flagged() {
+        let stories = [
+            ("India clears purchase of engines for its fighters", "India approved the purchase of 99 F404 engines from the United States for its light combat aircraft."),
+            ("Indonesia to buy two second-hand submarines from South Korea", "Jakarta agreed to acquire two used submarines from Seoul."),
+            ("Two foreign firms bid for Canada's fighter contract", "Sweden's Saab and a US firm submitted bids to supply 88 fighter jets to the Royal Canadian Air Force."),
+            ("Tanker sale to Japan approved", "The US State Department approved a possible sale of four KC-46A tanker aircraft to Japan."),
+        ];
+        for (title, text) in stories {
+            assert_labels(title, text, &["ARMS_TRANSFER"]);
+        }
+    }
+
+    #[test]
     fn un_panel_on_an_embargo_breach_carries_both_labels() {
         assert_labels(
             "UN experts say arms embargo on Libya violated",
@@ -581,6 +594,11 @@ mod issue_14_unseen_news {
         assert_labels(
             "Judge sanctions lawyers",
             "A federal judge imposed sanctions on two attorneys for filing fake cases.",
+            &[],
+        );
+        assert_labels(
+            "Shares fall as arms scandal deepens",
+            "Stocks in Athens fell on Tuesday as the opposition demanded answers over a decades-old arms deal bribery scandal. Bond yields rose.",
             &[],
         );
         assert_labels(
