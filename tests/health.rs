@@ -1,4 +1,4 @@
-//! `/readyz` against a bus that cannot deliver: the daemon on the Kafka bus
+//! `/readyz` and `/metrics` against a bus that cannot deliver: the daemon on the Kafka bus
 //! with its brokers unreachable (an address nothing listens on) must turn
 //! not-ready with the reason, while `/healthz` stays 200.
 
@@ -62,9 +62,18 @@ stdout = false
         }
     }
     let healthz = http_get(metrics_port, "/healthz");
+    let metrics = http_get(metrics_port, "/metrics");
     let _ = child.kill();
     let _ = child.wait();
     assert!(not_ready, "readyz never reported the brokers: {last}");
     assert!(last.contains("stage clean"), "{last}");
     assert!(healthz.starts_with("HTTP/1.1 200"), "{healthz}");
+    assert!(metrics.contains("\nwirewatch_bus_ready 0\n"), "{metrics}");
+    let lost = metrics
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("wirewatch_bus_transitions_total{event=\"brokers_lost\"} ")
+        })
+        .and_then(|count| count.trim().parse::<u64>().ok());
+    assert!(lost.is_some_and(|count| count >= 1), "{metrics}");
 }

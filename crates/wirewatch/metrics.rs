@@ -190,7 +190,11 @@ pub async fn serve(
             let head = String::from_utf8_lossy(&request[..read]);
             let path = head.split_whitespace().nth(1).unwrap_or("/");
             let (status, body) = match path {
-                "/metrics" => ("200 OK", metrics.render(store.as_ref())),
+                "/metrics" => {
+                    let mut text = metrics.render(store.as_ref());
+                    render_bus(&mut text, bus.as_ref());
+                    ("200 OK", text)
+                }
                 "/healthz" => ("200 OK", "ok\n".to_owned()),
                 "/readyz" => readiness(&metrics, bus.as_ref()),
                 _ => ("404 Not Found", "not found\n".to_owned()),
@@ -201,6 +205,27 @@ pub async fn serve(
             );
             let _ = stream.write_all(response.as_bytes()).await;
         });
+    }
+}
+
+/// The bus's side of `/metrics`: whether it can deliver, and how often each
+/// change of its state happened.
+fn render_bus(out: &mut String, bus: &dyn Bus) {
+    let _ = writeln!(
+        out,
+        "# HELP wirewatch_bus_ready 1 when the bus can deliver (what /readyz reports), else 0\n# TYPE wirewatch_bus_ready gauge\nwirewatch_bus_ready {}",
+        u8::from(bus.health().is_ready())
+    );
+    let transitions = bus.transitions();
+    if transitions.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "# HELP wirewatch_bus_transitions_total changes of the bus's state (brokers lost and back, partitions assigned and revoked, commits failing and recovered, publishes stalled, repeated inputs skipped)\n# TYPE wirewatch_bus_transitions_total counter");
+    for (event, count) in transitions {
+        let _ = writeln!(
+            out,
+            "wirewatch_bus_transitions_total{{event=\"{event}\"}} {count}"
+        );
     }
 }
 

@@ -47,7 +47,7 @@ use rdkafka::{ClientContext, Message as KafkaMessage, Offset, TopicPartitionList
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::kafka_health::{broker_counts, HealthTracker, GRACE};
+use crate::kafka_health::{broker_counts, HealthTracker, Transition, GRACE};
 use crate::kafka_repeats::{read_keys_before, ReadBack, RepeatedKeys};
 use crate::{
     dead_letter, Bus, BusError, Handler, Health, Message, Origin, Shutdown, StageReport, StageSpec,
@@ -460,6 +460,7 @@ impl KafkaBus {
         let mut since = self.publish_stalled_since.lock().expect("stall lock");
         if since.is_none() {
             *since = Some(Instant::now() - PUBLISH_SLOW);
+            self.health.count(Transition::PublishStalled, 1);
             tracing::warn!(topic, waiting = self.producer.in_flight_count(), "publishing waits for the broker's acknowledgement (10 s so far); items are held, not dropped");
         }
     }
@@ -586,7 +587,7 @@ impl KafkaBus {
                         keys.earlier(&origin.topic, origin.partition, &key, origin.offset)
                     {
                         drop(keys);
-                        skip_repeat(&spec, &origin, &key, earlier);
+                        skip_repeat(&self.health, &spec, &origin, &key, earlier);
                         tracker.lock().expect("offset tracker lock").finish(
                             &origin.topic,
                             origin.partition,
@@ -815,7 +816,7 @@ impl KafkaBus {
                             .map(|(handled, _)| handled.offset)
                     });
                 if let Some(earlier) = earlier {
-                    skip_repeat(spec, &origin, key, earlier);
+                    skip_repeat(&self.health, spec, &origin, key, earlier);
                     batch_report.repeats_skipped += 1;
                     continue;
                 }
@@ -926,7 +927,8 @@ impl KafkaBus {
     }
 }
 
-fn skip_repeat(spec: &StageSpec, origin: &Origin, key: &str, earlier: i64) {
+fn skip_repeat(health: &HealthTracker, spec: &StageSpec, origin: &Origin, key: &str, earlier: i64) {
+    health.count(Transition::RepeatsSkipped, 1);
     tracing::info!(stage = %spec.name, origin = %origin, key, earlier_offset = earlier, "repeated key skipped: already handled on this partition");
 }
 
@@ -1003,6 +1005,10 @@ impl Bus for KafkaBus {
     fn health(&self) -> Health {
         let waiting = self.producer.in_flight_count().max(0) as u64;
         self.health.health(GRACE, waiting)
+    }
+
+    fn transitions(&self) -> Vec<(&'static str, u64)> {
+        self.health.counts()
     }
 
     async fn run_stage(

@@ -26,6 +26,50 @@ pub const GRACE: Duration = Duration::from_secs(10);
 #[derive(Default)]
 pub struct HealthTracker {
     inner: Mutex<Inner>,
+    /// How often each transition happened, for `/metrics`.
+    counts: Mutex<BTreeMap<Transition, u64>>,
+}
+
+/// The changes of state the tracker counts ([`Bus::transitions`]).
+///
+/// [`Bus::transitions`]: crate::Bus::transitions
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Transition {
+    BrokersLost,
+    BrokersBack,
+    PartitionsAssigned,
+    PartitionsRevoked,
+    CommitsFailing,
+    CommitsRecovered,
+    PublishStalled,
+    RepeatsSkipped,
+}
+
+impl Transition {
+    pub const ALL: [Transition; 8] = [
+        Transition::BrokersLost,
+        Transition::BrokersBack,
+        Transition::PartitionsAssigned,
+        Transition::PartitionsRevoked,
+        Transition::CommitsFailing,
+        Transition::CommitsRecovered,
+        Transition::PublishStalled,
+        Transition::RepeatsSkipped,
+    ];
+
+    /// The `event` label value in `/metrics`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transition::BrokersLost => "brokers_lost",
+            Transition::BrokersBack => "brokers_back",
+            Transition::PartitionsAssigned => "partitions_assigned",
+            Transition::PartitionsRevoked => "partitions_revoked",
+            Transition::CommitsFailing => "commits_failing",
+            Transition::CommitsRecovered => "commits_recovered",
+            Transition::PublishStalled => "publish_stalled",
+            Transition::RepeatsSkipped => "repeats_skipped",
+        }
+    }
 }
 
 struct Inner {
@@ -53,6 +97,29 @@ impl Default for Inner {
 }
 
 impl HealthTracker {
+    pub fn count(&self, transition: Transition, by: u64) {
+        *self
+            .counts
+            .lock()
+            .expect("health counts lock")
+            .entry(transition)
+            .or_insert(0) += by;
+    }
+
+    /// Every transition with how often it happened (0 included).
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        let counts = self.counts.lock().expect("health counts lock");
+        Transition::ALL
+            .iter()
+            .map(|transition| {
+                (
+                    transition.name(),
+                    counts.get(transition).copied().unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+
     /// A client's statistics said how many brokers it has up.
     pub fn brokers(&self, client: &str, up: usize, known: usize) {
         let mut inner = self.inner.lock().expect("health lock");
@@ -65,6 +132,8 @@ impl HealthTracker {
                     "kafka brokers lost: none of them is up"
                 );
                 *entry = Some(Instant::now());
+                drop(inner);
+                self.count(Transition::BrokersLost, 1);
             }
             (Some(since), true) => {
                 tracing::info!(
@@ -74,6 +143,8 @@ impl HealthTracker {
                     "kafka brokers back"
                 );
                 *entry = None;
+                drop(inner);
+                self.count(Transition::BrokersBack, 1);
             }
             _ => {}
         }
@@ -90,6 +161,8 @@ impl HealthTracker {
             entry.1 = None;
         }
         tracing::info!(stage, added, partitions = entry.0, "partitions assigned");
+        drop(inner);
+        self.count(Transition::PartitionsAssigned, added as u64);
     }
 
     pub fn revoked(&self, stage: &str, removed: usize) {
@@ -103,6 +176,8 @@ impl HealthTracker {
             entry.1 = Some(Instant::now());
         }
         tracing::info!(stage, removed, partitions = entry.0, "partitions revoked");
+        drop(inner);
+        self.count(Transition::PartitionsRevoked, removed as u64);
     }
 
     /// A stage's consumer started: it has no partition until assigned.
@@ -131,12 +206,16 @@ impl HealthTracker {
                     after_ms = since.elapsed().as_millis() as u64,
                     "offset commits succeed again"
                 );
+                drop(inner);
+                self.count(Transition::CommitsRecovered, 1);
             }
         } else if !inner.commits_failing.contains_key(stage) {
             tracing::warn!(stage, "offset commits failing");
             inner
                 .commits_failing
                 .insert(stage.to_owned(), Instant::now());
+            drop(inner);
+            self.count(Transition::CommitsFailing, 1);
         }
     }
 

@@ -179,6 +179,13 @@ pub trait Bus: Send + Sync {
     fn health(&self) -> Health {
         Health::default()
     }
+
+    /// How often each change of the transport's state happened (Kafka:
+    /// `brokers_lost`, `brokers_back`, `partitions_assigned`, ...), for
+    /// `/metrics`. The memory bus has none.
+    fn transitions(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }
 
 /// The bus's view of whether messages flow: `problems` is empty when they
