@@ -29,7 +29,7 @@ fi
 peer=/tmp/extract-rust/target/release/extract_peers
 if [ ! -x "$peer" ]; then
   mkdir -p /tmp/extract-rust && cp -r "$bench/peers/rust/." /tmp/extract-rust/
-  cargo build --release --manifest-path /tmp/extract-rust/Cargo.toml
+  nice cargo build --release --manifest-path /tmp/extract-rust/Cargo.toml --target-dir /tmp/extract-rust/target
 fi
 (cd "$repo" && nice cargo build --quiet --release -p wirewatch-cleaner --example batch)
 ours_bin="$CARGO_TARGET_DIR/release/examples/batch"

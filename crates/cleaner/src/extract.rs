@@ -24,6 +24,8 @@
 //! "parents before children" is a forward loop and "children before
 //! parents" a backward one.
 
+use std::collections::HashMap;
+
 use crate::dom::{AttrName, Document, NodeId, NodeKind, Tag, NONE};
 
 /// Text blocks shorter than this (characters) give no score.
@@ -252,6 +254,7 @@ const POSITIVE: &[&str] = &[
     "hentry", "page",
 ];
 
+#[derive(Clone, Copy, Default)]
 struct ClassSignal {
     /// Comment threads, named as such.
     comments: bool,
@@ -292,7 +295,11 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
         if value.is_empty() || value.len() > 512 {
             continue;
         }
-        let lower = value.to_ascii_lowercase();
+        let mut lower = value.to_ascii_lowercase();
+        // A commentary is an opinion article, not a comment thread.
+        if lower.contains("commentary") {
+            lower = lower.replace("commentary", "opinion");
+        }
         if COMMENTS.iter().any(|word| lower.contains(word)) {
             signal.comments = true;
         }
@@ -322,9 +329,30 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
     signal
 }
 
+/// [`class_signal`] of every node, computed once per distinct class and id
+/// pair: pages repeat the same few names on thousands of elements, and the
+/// substring tests are most of the cost of a signal.
+fn class_signals(doc: &Document) -> Vec<ClassSignal> {
+    let mut memo: HashMap<(&str, &str), ClassSignal> = HashMap::new();
+    (0..doc.nodes.len() as NodeId)
+        .map(|id| {
+            let class = doc.attr(id, AttrName::Class).unwrap_or("");
+            let name = doc.attr(id, AttrName::Id).unwrap_or("");
+            if class.is_empty() && name.is_empty() {
+                ClassSignal::default()
+            } else {
+                *memo
+                    .entry((class, name))
+                    .or_insert_with(|| class_signal(doc, id))
+            }
+        })
+        .collect()
+}
+
 /// Score bonus or malus from the class/id and semantic attributes.
-fn class_weight(doc: &Document, id: NodeId) -> f32 {
-    let signal = class_signal(doc, id);
+fn class_weight(analysis: &Analysis<'_>, id: NodeId) -> f32 {
+    let doc = analysis.doc;
+    let signal = analysis.signals[id as usize];
     let mut weight = 0.0;
     if signal.strong_negative || signal.negative {
         weight -= 25.0;
@@ -417,6 +445,7 @@ fn measure(text: &str) -> (u32, u32) {
 
 struct Analysis<'a> {
     doc: &'a Document,
+    signals: Vec<ClassSignal>,
     excluded: Vec<bool>,
     stats: Vec<Stats>,
     score: Vec<f32>,
@@ -534,6 +563,7 @@ fn extract_inner(
     };
 
     // Pass 3 (forwards): exclusion.
+    let signals = class_signals(doc);
     let mut excluded = vec![false; count];
     // Inside an `<article>`, a `<header>` is the article's own: headline,
     // standfirst, byline (each judged on its own), not the site's banner.
@@ -557,7 +587,7 @@ fn extract_inner(
             || is_hidden(doc, node) && !protected_strict(node)
             || ((soft_chrome || is_chrome_role(doc, node)) && !protected(node))
             || (!matches!(tag, Tag::Article | Tag::Main | Tag::A | Tag::P) && {
-                let signal = class_signal(doc, node);
+                let signal = signals[id];
                 if signal.comments {
                     !protected_strict(node)
                 } else {
@@ -629,6 +659,7 @@ fn extract_inner(
 
     let mut analysis = Analysis {
         doc,
+        signals,
         excluded,
         stats,
         score: vec![0.0; count],
@@ -662,7 +693,7 @@ fn extract_inner(
             // A `<div>` that holds the text itself is a container too.
             if !is_candidate[id] {
                 is_candidate[id] = true;
-                analysis.score[id] += initial_score(tag) + class_weight(doc, node);
+                analysis.score[id] += initial_score(tag) + class_weight(&analysis, node);
             }
             analysis.score[id] += points;
         }
@@ -675,7 +706,7 @@ fn extract_inner(
             if !is_candidate[ancestor as usize] {
                 is_candidate[ancestor as usize] = true;
                 analysis.score[ancestor as usize] +=
-                    initial_score(ancestor_tag) + class_weight(doc, ancestor);
+                    initial_score(ancestor_tag) + class_weight(&analysis, ancestor);
             }
             let divider = match level {
                 0 => 1.0,
@@ -807,7 +838,7 @@ fn extract_inner(
     let mut seen_prose = false;
     for &root in &content {
         prune(&mut analysis, root, first, title, &mut seen_prose);
-        drop_link_lines(&mut analysis, root);
+        drop_br_lines(&mut analysis, root);
     }
     if let Some((needle, report)) = explain.as_mut() {
         let found =
@@ -1014,7 +1045,7 @@ fn prune(
             text.is_empty()
                 || is_headline(&text, &title)
                 || (tag == Tag::H1 && !*seen_prose)
-                || class_weight(doc, id) < 0.0
+                || class_weight(analysis, id) < 0.0
         } else if matches!(
             tag,
             Tag::Div
@@ -1048,54 +1079,54 @@ fn prune(
 
 /// In text split by `<br>`s (old table layouts, forum posts), each line is a
 /// paragraph: a line made only of two or more links ("Print | E-mail this
-/// story") is navigation; one link alone may be a source or a reference. Lines are the
-/// inline content of a block between `<br>`s; a block whose every line is
-/// links is left to [`prune`].
-fn drop_link_lines(analysis: &mut Analysis<'_>, root: NodeId) {
+/// story") is navigation; one link alone may be a source or a reference.
+/// Lines are the inline content of a block between `<br>`s; a block of a
+/// single line, or of nothing but links, is left to [`prune`].
+fn drop_br_lines(analysis: &mut Analysis<'_>, root: NodeId) {
     let doc = analysis.doc;
     let end = doc.subtree_end(root);
     let mut block = root;
     while block < end {
-        let stats = analysis.stats[block as usize];
-        let is_br_block = doc.tag(block).is_some_and(is_block)
-            && stats.own_breaks > 0
-            && stats.own_link_len > 0
-            && stats.own_link_len < stats.own_len;
         if analysis.excluded[block as usize] || analysis.pruned[block as usize] {
             block = doc.subtree_end(block);
             continue;
         }
-        if is_br_block {
-            drop_link_lines_of(analysis, block);
+        let stats = analysis.stats[block as usize];
+        if doc.tag(block).is_some_and(is_block) && stats.own_breaks > 0 && stats.own_len > 0 {
+            drop_br_lines_of(analysis, block);
         }
         block += 1;
     }
 }
 
-/// One block of [`drop_link_lines`]: its inline content in order, nested
+/// One block of [`drop_br_lines`]: its inline content in order, nested
 /// blocks skipped, links taken whole.
-fn drop_link_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
+fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     let doc = analysis.doc;
     let end = doc.subtree_end(block);
+    // Links are navigation only among other text: a block of nothing but
+    // links is [`prune`]'s to judge.
+    let stats = analysis.stats[block as usize];
+    let links_may_go = stats.own_link_len > 0 && stats.own_link_len < stats.own_len;
     // The current line: its units (text nodes and links), whether it has
-    // plain words, whether it has links.
+    // plain words, how many links.
     let mut units: Vec<NodeId> = Vec::new();
-    let (mut plain, mut linked, mut links) = (false, false, 0usize);
-    let mut link_lines: Vec<NodeId> = Vec::new();
+    let (mut plain, mut links) = (false, 0usize);
+    let mut dropped: Vec<NodeId> = Vec::new();
     let mut lines = 0usize;
     let mut id = block + 1;
     loop {
         let at_end = id >= end;
         let tag = if at_end { None } else { doc.tag(id) };
         if at_end || tag == Some(Tag::Br) {
-            if plain || linked {
+            if plain || links > 0 {
+                if links_may_go && !plain && links >= 2 {
+                    dropped.extend_from_slice(&units);
+                }
                 lines += 1;
             }
-            if linked && !plain && links >= 2 {
-                link_lines.append(&mut units);
-            }
             units.clear();
-            (plain, linked, links) = (false, false, 0);
+            (plain, links) = (false, 0);
             if at_end {
                 break;
             }
@@ -1109,7 +1140,6 @@ fn drop_link_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
             }
             Some(Tag::A) => {
                 if analysis.stats[id as usize].len > 0 {
-                    linked = true;
                     links += 1;
                     units.push(id);
                 }
@@ -1118,10 +1148,8 @@ fn drop_link_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
             }
             Some(_) => {}
             None => {
-                if doc
-                    .text(id)
-                    .is_some_and(|text| text.chars().any(char::is_alphanumeric))
-                {
+                let text = doc.text(id).unwrap_or("");
+                if text.chars().any(char::is_alphanumeric) {
                     plain = true;
                 }
                 units.push(id);
@@ -1130,7 +1158,7 @@ fn drop_link_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
         id += 1;
     }
     if lines >= 2 {
-        for unit in link_lines {
+        for unit in dropped {
             analysis.pruned[unit as usize] = true;
         }
     }
@@ -1146,7 +1174,7 @@ fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag, root_len:
     if stats.len as f32 >= 0.5 * root_len as f32 && analysis.link_density(id) < 0.5 {
         return false;
     }
-    let weight = class_weight(doc, id);
+    let weight = class_weight(analysis, id);
     // A boilerplate name removes a block unless its content score (which
     // already includes the name's malus) says otherwise. A list's own
     // negative starting score is no reason to drop it.

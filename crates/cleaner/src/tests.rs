@@ -494,3 +494,17 @@ fn br_lines_of_links_are_dropped() {
         )
     );
 }
+
+/// Issue 15: "commentary" names an opinion article, not a comment thread.
+#[test]
+fn a_commentary_is_not_a_comment_thread() {
+    let page = format!(
+        r#"<html><body><div class="news commentary article"><p>{}</p><p>{}</p></div>
+<div class="comments"><p>{}</p></div></body></html>"#,
+        PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]
+    );
+    assert_eq!(
+        clean_str(&page).text,
+        format!("{}\n\n{}", PARAGRAPHS[0], PARAGRAPHS[1])
+    );
+}
