@@ -50,7 +50,9 @@ fn arguments() -> Result<Arguments, String> {
                 let (name, at) = value
                     .split_once('=')
                     .ok_or(format!("--mark {value}: NAME=EPOCH_MS"))?;
-                let at = at.parse().map_err(|_| format!("--mark {value}: EPOCH_MS"))?;
+                let at = at
+                    .parse()
+                    .map_err(|_| format!("--mark {value}: EPOCH_MS"))?;
                 parsed.marks.push((name.to_owned(), at));
             }
             _ => return Err(format!("unknown argument {flag}")),
