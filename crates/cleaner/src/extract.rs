@@ -1169,7 +1169,6 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
 /// name says they are not prose. A block holding most of the container's
 /// text is the article itself and is kept.
 fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag, root_len: u32) -> bool {
-    let doc = analysis.doc;
     let stats = analysis.stats[id as usize];
     if stats.len as f32 >= 0.5 * root_len as f32 && analysis.link_density(id) < 0.5 {
         return false;
