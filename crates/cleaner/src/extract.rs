@@ -24,8 +24,6 @@
 //! "parents before children" is a forward loop and "children before
 //! parents" a backward one.
 
-use std::collections::HashMap;
-
 use crate::dom::{AttrName, Document, NodeId, NodeKind, Tag, NONE};
 
 /// Text blocks shorter than this (characters) give no score.
@@ -281,6 +279,20 @@ fn hides(token: &str) -> bool {
         || prefix.ends_with("lazy"))
 }
 
+/// Whether any of `needles` occurs in `haystack`. Class values are short
+/// and the needles many: one pass over the haystack, trying only the
+/// needles that start with the byte at hand, is much cheaper than a
+/// substring search per needle (this was a third of the cleaner's time).
+fn contains_any(haystack: &str, needles: &[&str]) -> bool {
+    let haystack = haystack.as_bytes();
+    (0..haystack.len()).any(|at| {
+        let rest = &haystack[at..];
+        needles
+            .iter()
+            .any(|needle| needle.as_bytes()[0] == rest[0] && rest.starts_with(needle.as_bytes()))
+    })
+}
+
 fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
     let mut signal = ClassSignal {
         comments: false,
@@ -300,10 +312,10 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
         if lower.contains("commentary") {
             lower = lower.replace("commentary", "opinion");
         }
-        if COMMENTS.iter().any(|word| lower.contains(word)) {
+        if contains_any(&lower, COMMENTS) {
             signal.comments = true;
         }
-        if STRONG_NEGATIVE.iter().any(|word| lower.contains(word)) {
+        if contains_any(&lower, STRONG_NEGATIVE) {
             signal.strong_negative = true;
         }
         if lower.split_ascii_whitespace().any(hides) {
@@ -327,26 +339,6 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
         }
     }
     signal
-}
-
-/// [`class_signal`] of every node, computed once per distinct class and id
-/// pair: pages repeat the same few names on thousands of elements, and the
-/// substring tests are most of the cost of a signal.
-fn class_signals(doc: &Document) -> Vec<ClassSignal> {
-    let mut memo: HashMap<(&str, &str), ClassSignal> = HashMap::new();
-    (0..doc.nodes.len() as NodeId)
-        .map(|id| {
-            let class = doc.attr(id, AttrName::Class).unwrap_or("");
-            let name = doc.attr(id, AttrName::Id).unwrap_or("");
-            if class.is_empty() && name.is_empty() {
-                ClassSignal::default()
-            } else {
-                *memo
-                    .entry((class, name))
-                    .or_insert_with(|| class_signal(doc, id))
-            }
-        })
-        .collect()
 }
 
 /// Score bonus or malus from the class/id and semantic attributes.
@@ -563,7 +555,7 @@ fn extract_inner(
     };
 
     // Pass 3 (forwards): exclusion.
-    let signals = class_signals(doc);
+    let mut signals = vec![ClassSignal::default(); count];
     let mut excluded = vec![false; count];
     // Inside an `<article>`, a `<header>` is the article's own: headline,
     // standfirst, byline (each judged on its own), not the site's banner.
@@ -580,7 +572,12 @@ fn extract_inner(
         }
         let soft_chrome = is_soft_chrome_tag(tag) && !(tag == Tag::Header && in_article[id]);
         let node = id as NodeId;
-        if excluded[id] || matches!(tag, Tag::Body | Tag::Html) {
+        if excluded[id] {
+            continue;
+        }
+        // Only where something asks: excluded subtrees are never scored.
+        signals[id] = class_signal(doc, node);
+        if matches!(tag, Tag::Body | Tag::Html) {
             continue;
         }
         let exclude = is_chrome_tag(tag)
