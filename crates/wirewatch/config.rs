@@ -67,8 +67,12 @@ struct Source {
 }
 
 impl Source {
-    fn read(path: &Path) -> Result<Source, ConfigError> {
-        std::fs::read_to_string(path)
+    /// `path`'s text as `read` returned it, or the error that names it.
+    fn read(
+        path: &Path,
+        read: &mut impl FnMut(&Path) -> std::io::Result<String>,
+    ) -> Result<Source, ConfigError> {
+        read(path)
             .map(|text| Source {
                 path: path.to_owned(),
                 text,
@@ -98,7 +102,7 @@ impl Source {
 
     fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
         toml::from_str(&self.text).map_err(|error| ConfigError {
-            problems: vec![self.problem(error.span(), error.message().trim().to_owned())],
+            problems: vec![self.problem(error.span(), one_line(error.message()))],
         })
     }
 
@@ -107,6 +111,22 @@ impl Source {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+/// toml's syntax errors can run over lines ("invalid table header\nexpected
+/// `.`, `]`") or be empty (a lone `\r`): joined into one line that says
+/// something, so every line printed names file:line:col.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    if lines.is_empty() {
+        "invalid TOML syntax".to_owned()
+    } else {
+        lines.join(": ")
     }
 }
 
@@ -637,7 +657,17 @@ impl Checker<'_> {
 impl Config {
     /// Reads and validates `path` and the feed files it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let source = Source::read(path)?;
+        Config::load_with(path, |file| std::fs::read_to_string(file))
+    }
+
+    /// [`Config::load`] with the files' text from `read` instead of the
+    /// file system, so the parser can be driven from memory (the `config`
+    /// fuzz target). `read` is asked for `path`, then for each feed list.
+    pub fn load_with(
+        path: &Path,
+        mut read: impl FnMut(&Path) -> std::io::Result<String>,
+    ) -> Result<Config, ConfigError> {
+        let source = Source::read(path, &mut read)?;
         let raw: RawConfig = source.parse()?;
         let mut checker = Checker {
             source: &source,
@@ -647,7 +677,7 @@ impl Config {
         let mut problems = checker.problems;
         let mut feeds = Vec::new();
         for feed_file in &config.feed_files {
-            match load_feeds(feed_file, config.poll.min_interval, &config) {
+            match load_feeds(feed_file, config.poll.min_interval, &config, &mut read) {
                 Ok(mut loaded) => feeds.append(&mut loaded),
                 Err(error) => problems.extend(error.problems),
             }
@@ -1040,8 +1070,9 @@ fn load_feeds(
     path: &Path,
     min_interval: Duration,
     config: &Config,
+    read: &mut impl FnMut(&Path) -> std::io::Result<String>,
 ) -> Result<Vec<FeedSpec>, ConfigError> {
-    let source = Source::read(path)?;
+    let source = Source::read(path, read)?;
     let raw: RawFeedFile = source.parse()?;
     let mut checker = Checker {
         source: &source,
@@ -1212,6 +1243,21 @@ mod tests {
             "3650d"
         );
         assert_eq!(format_duration(Duration::ZERO), "0ms");
+    }
+
+    /// Found by the `config` fuzz target (issue 12): a syntax error's
+    /// message ran over two lines, and a lone `\r` gave an empty one.
+    #[test]
+    fn syntax_errors_are_one_line_naming_file_line_and_column() {
+        for input in [&b"[fetcher\nuser_agent = 1\n"[..], b"\r"] {
+            let text = String::from_utf8(input.to_vec()).unwrap();
+            let error = Config::load_with(Path::new("dir/wirewatch.toml"), |_| Ok(text.clone()))
+                .unwrap_err();
+            let shown = error.to_string();
+            assert_eq!(shown.lines().count(), 1, "{shown:?}");
+            assert!(shown.starts_with("dir/wirewatch.toml:1:"), "{shown:?}");
+            assert!(!error.problems[0].message.is_empty(), "{shown:?}");
+        }
     }
 
     #[test]
