@@ -2,11 +2,10 @@
 //! many points while article pages are in flight, restarted on the same
 //! state, and every story of the feed must reach the output exactly once.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::support::http::{Route, TestServer};
-use crate::support::{binary, json_lines, text, Scratch};
+use crate::support::{binary, guid_counts, text, Scratch};
 
 const STORIES: usize = 24;
 
@@ -36,19 +35,6 @@ fn feed(server: &TestServer) -> String {
     }
     xml.push_str("</channel></rss>\n");
     xml
-}
-
-/// Output lines per feed guid.
-fn guid_counts(path: &std::path::Path) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for record in json_lines(path) {
-        let guid = record["article"]["item"]["guid"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        *counts.entry(guid).or_insert(0) += 1;
-    }
-    counts
 }
 
 #[test]

@@ -4,7 +4,6 @@
 //! partitions, transactions, and a SIGKILL mid-stream.
 
 use std::collections::HashMap;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -16,43 +15,9 @@ use crate::support::http::{Route, TestServer};
 use crate::support::kafka::{
     bootstrap, consume_all, consume_until, produce, write_config, Record, TestTopics,
 };
-use crate::support::{binary, demo_file, text, wirewatch, Scratch};
+use crate::support::{create_topics, demo_file, spawn_run as spawn, terminate, Scratch};
 
 const WAIT: Duration = Duration::from_secs(90);
-
-fn spawn(config: &std::path::Path, stages: &str) -> Child {
-    let mut command = binary();
-    command.args(["run", "--config", config.to_str().unwrap()]);
-    if !stages.is_empty() {
-        command.args(["--stages", stages]);
-    }
-    command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting wirewatch")
-}
-
-/// SIGTERM, then the exit status and stderr.
-fn terminate(child: Child) -> (std::process::ExitStatus, String) {
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let output = child.wait_with_output().unwrap();
-    (output.status, text(&output.stderr))
-}
-
-fn create_topics(config: &std::path::Path) -> String {
-    let output = wirewatch(&["topics", "create", "--config", config.to_str().unwrap()]);
-    assert!(
-        output.status.success(),
-        "topics create: {}",
-        text(&output.stderr)
-    );
-    text(&output.stdout)
-}
 
 fn item(key: &str, link: Option<String>, title: &str, summary: &str) -> FeedItem {
     FeedItem {

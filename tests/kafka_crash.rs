@@ -10,9 +10,8 @@
 //! - static group membership: a restarted process takes its partitions
 //!   back at once instead of waiting out its dead predecessor's session.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::collections::HashMap;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -22,49 +21,18 @@ use crate::support::http::{Route, TestServer};
 use crate::support::kafka::{
     bootstrap, consume_all, consume_until, produce, write_config, Record, TestTopics,
 };
-use crate::support::{binary, json_lines, text, wirewatch, Scratch};
+use crate::support::{
+    binary, create_topics, guid_counts, spawn_run as spawn, terminate, text, Scratch,
+};
 
 const WAIT: Duration = Duration::from_secs(120);
 
 /// The dead member's session, as the bus configures it (session.timeout.ms).
 const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 
-fn spawn(config: &Path, stages: &str) -> Child {
-    let mut command = binary();
-    command.args(["run", "--config", config.to_str().unwrap()]);
-    if !stages.is_empty() {
-        command.args(["--stages", stages]);
-    }
-    command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting wirewatch")
-}
-
 fn sigkill(mut child: Child) {
     child.kill().unwrap();
     let _ = child.wait();
-}
-
-/// SIGTERM, then the exit status and stderr.
-fn terminate(child: Child) -> (std::process::ExitStatus, String) {
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let output = child.wait_with_output().unwrap();
-    (output.status, text(&output.stderr))
-}
-
-fn create_topics(config: &Path) {
-    let output = wirewatch(&["topics", "create", "--config", config.to_str().unwrap()]);
-    assert!(
-        output.status.success(),
-        "topics create: {}",
-        text(&output.stderr)
-    );
 }
 
 /// An item with no page: the clean stage classifies its summary.
@@ -216,19 +184,6 @@ fn feed(server: &TestServer, stories: usize) -> String {
     }
     xml.push_str("</channel></rss>\n");
     xml
-}
-
-/// Output lines per feed guid.
-fn guid_counts(path: &Path) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for record in json_lines(path) {
-        let guid = record["article"]["item"]["guid"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        *counts.entry(guid).or_insert(0) += 1;
-    }
-    counts
 }
 
 #[test]

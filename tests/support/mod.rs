@@ -97,3 +97,53 @@ pub fn flagged_labels(record: &serde_json::Value) -> Vec<String> {
 pub fn demo_file(relative: &str) -> String {
     std::fs::read_to_string(repo_root().join("demo").join(relative)).expect("demo file")
 }
+
+/// Output lines of a JSON-lines output per feed guid.
+pub fn guid_counts(path: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for record in json_lines(path) {
+        let guid = record["article"]["item"]["guid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        *counts.entry(guid).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// `wirewatch run --config CONFIG [--stages STAGES]`, stdout discarded,
+/// stderr piped.
+pub fn spawn_run(config: &Path, stages: &str) -> std::process::Child {
+    let mut command = binary();
+    command.args(["run", "--config", config.to_str().unwrap()]);
+    if !stages.is_empty() {
+        command.args(["--stages", stages]);
+    }
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting wirewatch")
+}
+
+/// SIGTERM, then the exit status and stderr.
+pub fn terminate(child: std::process::Child) -> (std::process::ExitStatus, String) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    (output.status, text(&output.stderr))
+}
+
+/// `wirewatch topics create --config CONFIG`, which must succeed; its stdout.
+pub fn create_topics(config: &Path) -> String {
+    let output = wirewatch(&["topics", "create", "--config", config.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "topics create: {}",
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
