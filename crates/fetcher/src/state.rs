@@ -200,6 +200,7 @@ impl StateStore {
                 format!("creating directory: {io}"),
             )
         })?;
+        create_whole(&path)?;
         let (database, integrity) = open_checked(&path)?;
         if integrity == Integrity::RolledBack {
             tracing::warn!(
@@ -539,6 +540,28 @@ pub fn repair(dir: &Path) -> Result<RepairReport, StateError> {
         damaged_file: Some(damaged_file),
         seen_entries: salvage.seen.len() as u64,
         feed_statuses: salvage.statuses.len() as u64,
+    })
+}
+
+/// A new state file is made beside `path` and renamed into place once redb
+/// has written it whole, so a process killed while creating it leaves no
+/// half-made file that every later start would refuse as damaged.
+fn create_whole(path: &Path) -> Result<(), StateError> {
+    if path.exists() {
+        return Ok(());
+    }
+    let fresh = path.with_extension("redb.new");
+    let made = (|| -> Result<(), String> {
+        let _ = std::fs::remove_file(&fresh);
+        drop(Database::create(&fresh).map_err(|error| error.to_string())?);
+        std::fs::rename(&fresh, path).map_err(|io| io.to_string())
+    })();
+    made.map_err(|message| {
+        StateError::new(
+            path,
+            StateErrorKind::Other,
+            format!("creating the state file: {message}"),
+        )
     })
 }
 
