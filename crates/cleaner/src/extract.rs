@@ -150,6 +150,7 @@ const STRONG_NEGATIVE: &[&str] = &[
     "share",
     "sharing",
     "social",
+    "messenger",
     "related",
     "recommend",
     "newsletter",
@@ -832,6 +833,9 @@ fn extract_inner(
         }
     }
 
+    content.extend(standfirst(&analysis, top, &content));
+    content.sort_unstable();
+
     let mut seen_prose = false;
     for &root in &content {
         prune(&mut analysis, root, first, title, &mut seen_prose);
@@ -872,6 +876,74 @@ fn extract_inner(
         container: Some(top),
     }
 }
+
+/// Standfirsts (the lead paragraph under the headline) often sit in the
+/// article's header, apart from the body the scoring found: paragraphs of
+/// prose between the start of the enclosing `<article>` and the first
+/// content root are more of the article. Only plain blocks: no nested
+/// blocks, few links, a finished sentence; headings, list items, and
+/// anything excluded are passed over.
+fn standfirst(analysis: &Analysis<'_>, top: NodeId, content: &[NodeId]) -> Vec<NodeId> {
+    let doc = analysis.doc;
+    let mut found = Vec::new();
+    let Some(&first_root) = content.iter().min() else {
+        return found;
+    };
+    let mut scope = doc.nodes[top as usize].parent;
+    let mut levels = 0;
+    while scope != NONE && levels < STANDFIRST_LEVELS {
+        match doc.tag(scope) {
+            Some(Tag::Article) => break,
+            Some(Tag::Body | Tag::Html) | None => return found,
+            _ => {}
+        }
+        scope = doc.nodes[scope as usize].parent;
+        levels += 1;
+    }
+    if scope == NONE || levels == STANDFIRST_LEVELS {
+        return found;
+    }
+    let mut id = scope + 1;
+    while id < first_root {
+        let index = id as usize;
+        let end = doc.subtree_end(id);
+        if analysis.excluded[index] {
+            id = end;
+            continue;
+        }
+        let Some(tag) = doc.tag(id) else {
+            id += 1;
+            continue;
+        };
+        if end > first_root {
+            // An ancestor of the content: look inside.
+            id += 1;
+            continue;
+        }
+        if matches!(tag, Tag::Li | Tag::Ul | Tag::Ol | Tag::Dl | Tag::Table) || tag.is_heading() {
+            id = end;
+            continue;
+        }
+        let stats = analysis.stats[index];
+        if matches!(tag, Tag::P | Tag::Div | Tag::Section | Tag::Blockquote)
+            && stats.own_len >= STANDFIRST_MIN_CHARS
+            && stats.own_len == stats.len
+            && (stats.link_len as f32) < 0.2 * stats.len as f32
+            && ends_sentence(&doc.text_content(id))
+        {
+            found.push(id);
+            id = end;
+            continue;
+        }
+        id += 1;
+    }
+    found
+}
+
+/// How far above the container an `<article>` may be for [`standfirst`].
+const STANDFIRST_LEVELS: usize = 8;
+/// Shortest standfirst, in characters.
+const STANDFIRST_MIN_CHARS: u32 = 80;
 
 /// Whether text ends with a sentence-final mark (Latin, CJK, Devanagari,
 /// Arabic), closing quotes and brackets aside.

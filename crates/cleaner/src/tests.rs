@@ -508,3 +508,34 @@ fn a_commentary_is_not_a_comment_thread() {
         format!("{}\n\n{}", PARAGRAPHS[0], PARAGRAPHS[1])
     );
 }
+
+#[test]
+fn standfirst_in_the_article_header_is_kept() {
+    // A German page: the lead sits in the article's header, the body in a
+    // sibling; a byline and a date in the header are not prose.
+    let html = format!(
+        r#"<html lang="de"><head><title>Autohäuser öffnen wieder</title></head><body>
+<nav><a href="/">Start</a> <a href="/wirtschaft">Wirtschaft</a></nav>
+<article><header><h1>Autohäuser öffnen wieder</h1>
+<div class="meta"><span>Von Anna Berg</span> <time>20. April 2020</time></div>
+<div class="summary"><p>Nach den Lockerungen dürfen die Autohäuser in Thüringen wieder öffnen, doch die Händler rechnen mit einem langsamen Neustart.</p></div>
+</header>
+<section><div class="article-body">{}</div>
+<ul><li><a href="/a">Mehr</a></li><li><a href="/b">Weiter</a></li></ul></section>
+</article></body></html>"#,
+        PARAGRAPHS.map(|p| format!("<p>{p}</p>")).join("\n")
+    );
+    let cleaned = clean_str(&html);
+    assert!(
+        cleaned.text.starts_with("Nach den Lockerungen dürfen"),
+        "{}",
+        cleaned.text
+    );
+    assert!(cleaned.text.ends_with(PARAGRAPHS[2]), "{}", cleaned.text);
+    assert!(!cleaned.text.contains("Anna Berg"), "{}", cleaned.text);
+    assert!(
+        !cleaned.text.contains("Autohäuser öffnen"),
+        "{}",
+        cleaned.text
+    );
+}
