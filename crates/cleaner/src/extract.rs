@@ -26,6 +26,10 @@
 
 use crate::dom::{AttrName, Document, NodeId, NodeKind, Tag, NONE};
 
+/// Prose (characters) left outside comment threads below which the threads
+/// are the page's content (a forum thread, a live blog).
+const COMMENTS_ARE_THE_PAGE: u32 = 300;
+
 /// Text blocks shorter than this (characters) give no score.
 const MIN_BLOCK_CHARS: u32 = 25;
 
@@ -530,11 +534,8 @@ fn extract_inner(
                     own.1 += measured.0;
                 }
             }
-            NodeKind::Element { tag, .. } if is_block(tag) => {
-                let (len, link_len) = raw_own[id];
-                if len >= 80 && (link_len as f32) < 0.3 * len as f32 {
-                    raw_prose[id] += len;
-                }
+            NodeKind::Element { tag, .. } if is_prose_block(tag, raw_own[id]) => {
+                raw_prose[id] += raw_own[id].0;
             }
             _ => {}
         }
@@ -555,45 +556,65 @@ fn extract_inner(
         raw_prose[id as usize] > 0 && (outside < 300 || (outside as f32) < 0.1 * page_prose as f32)
     };
 
-    // Pass 3 (forwards): exclusion.
+    // Pass 3 (forwards): exclusion. On a forum thread or a live blog every
+    // post is named a comment: when comment threads hold nearly all of the
+    // page's prose, they are the page, and the pass runs again keeping them.
     let mut signals = vec![ClassSignal::default(); count];
     let mut excluded = vec![false; count];
     // Inside an `<article>`, a `<header>` is the article's own: headline,
     // standfirst, byline (each judged on its own), not the site's banner.
     let mut in_article = vec![false; count];
-    for id in 1..count {
-        let parent = doc.nodes[id].parent as usize;
-        excluded[id] = excluded[parent];
-        in_article[id] = in_article[parent];
-        let NodeKind::Element { tag, .. } = doc.nodes[id].kind else {
-            continue;
-        };
-        if tag == Tag::Article {
-            in_article[id] = true;
+    for keep_comments in [false, true] {
+        let (mut comment_prose, mut kept_prose) = (0u32, 0u32);
+        for id in 1..count {
+            let parent = doc.nodes[id].parent as usize;
+            excluded[id] = excluded[parent];
+            in_article[id] = in_article[parent];
+            let NodeKind::Element { tag, .. } = doc.nodes[id].kind else {
+                continue;
+            };
+            if tag == Tag::Article {
+                in_article[id] = true;
+            }
+            let soft_chrome = is_soft_chrome_tag(tag) && !(tag == Tag::Header && in_article[id]);
+            let node = id as NodeId;
+            if excluded[id] {
+                continue;
+            }
+            // Only where something asks: excluded subtrees are never scored.
+            signals[id] = class_signal(doc, node);
+            if keep_comments && signals[id].comments {
+                // Posts, not boilerplate: their names weigh nothing.
+                signals[id].strong_negative = false;
+                signals[id].negative = false;
+            }
+            if matches!(tag, Tag::Body | Tag::Html) {
+                continue;
+            }
+            let by_tag = is_chrome_tag(tag)
+                || is_hidden(doc, node) && !protected_strict(node)
+                || ((soft_chrome || is_chrome_role(doc, node)) && !protected(node));
+            let by_name =
+                !by_tag && !matches!(tag, Tag::Article | Tag::Main | Tag::A | Tag::P) && {
+                    let signal = signals[id];
+                    if signal.comments {
+                        !keep_comments && !protected_strict(node)
+                    } else {
+                        (signal.strong_negative || (signal.negative && !signal.positive))
+                            && !protected(node)
+                    }
+                };
+            if by_name && signals[id].comments {
+                comment_prose += raw_prose[id];
+            }
+            excluded[id] = by_tag || by_name;
+            if !excluded[id] && is_prose_block(tag, raw_own[id]) {
+                kept_prose += raw_own[id].0;
+            }
         }
-        let soft_chrome = is_soft_chrome_tag(tag) && !(tag == Tag::Header && in_article[id]);
-        let node = id as NodeId;
-        if excluded[id] {
-            continue;
+        if keep_comments || comment_prose == 0 || kept_prose >= COMMENTS_ARE_THE_PAGE {
+            break;
         }
-        // Only where something asks: excluded subtrees are never scored.
-        signals[id] = class_signal(doc, node);
-        if matches!(tag, Tag::Body | Tag::Html) {
-            continue;
-        }
-        let exclude = is_chrome_tag(tag)
-            || is_hidden(doc, node) && !protected_strict(node)
-            || ((soft_chrome || is_chrome_role(doc, node)) && !protected(node))
-            || (!matches!(tag, Tag::Article | Tag::Main | Tag::A | Tag::P) && {
-                let signal = signals[id];
-                if signal.comments {
-                    !protected_strict(node)
-                } else {
-                    (signal.strong_negative || (signal.negative && !signal.positive))
-                        && !protected(node)
-                }
-            });
-        excluded[id] = exclude;
     }
 
     // Pass 4 (backwards): statistics over what is left.
@@ -879,7 +900,7 @@ fn extract_inner(
 
 /// Standfirsts (the lead paragraph under the headline) often sit in the
 /// article's header, apart from the body the scoring found: paragraphs of
-/// prose between the start of the enclosing `<article>` and the first
+/// prose between the start of the enclosing `<article>` (or `<main>`) and the first
 /// content root are more of the article. Only plain blocks: no nested
 /// blocks, few links, a finished sentence; headings, list items, and
 /// anything excluded are passed over.
@@ -893,7 +914,7 @@ fn standfirst(analysis: &Analysis<'_>, top: NodeId, content: &[NodeId]) -> Vec<N
     let mut levels = 0;
     while scope != NONE && levels < STANDFIRST_LEVELS {
         match doc.tag(scope) {
-            Some(Tag::Article) => break,
+            Some(Tag::Article | Tag::Main) => break,
             Some(Tag::Body | Tag::Html) | None => return found,
             _ => {}
         }
@@ -952,6 +973,11 @@ fn ends_sentence(text: &str) -> bool {
         is_blank(c) || matches!(c, '"' | '\'' | '”' | '’' | '»' | '«' | ')' | '“' | '」')
     })
     .ends_with(['.', '!', '?', '。', '！', '？', '।', '؟', '…'])
+}
+
+/// A block whose own text (length, link length) is a paragraph of prose.
+fn is_prose_block(tag: Tag, (len, link_len): (u32, u32)) -> bool {
+    is_block(tag) && len >= 80 && (link_len as f32) < 0.3 * len as f32
 }
 
 fn initial_score(tag: Tag) -> f32 {

@@ -539,3 +539,31 @@ fn standfirst_in_the_article_header_is_kept() {
         cleaned.text
     );
 }
+
+#[test]
+fn a_forum_thread_of_posts_named_comments_is_the_page() {
+    // Every post of this (Polish) forum thread is a "comment": with nothing
+    // else on the page, the posts are its text, not a thread to drop.
+    let posts = [
+        "Witam, od aktualizacji systemu telefon nie łączy się z siecią komórkową, choć w domu przez wifi wszystko działa bez problemu.",
+        "Miałem to samo po ostatniej aktualizacji, pomogło dopiero ponowne uruchomienie telefonu i ręczny wybór operatora sieci.",
+        "U mnie problem zniknął po tygodniu, wygląda na to, że operator coś zmienił po swojej stronie, bo nic nie ruszałem.",
+        "Warto też sprawdzić ustawienia APN, bo aktualizacja potrafi je wyzerować, a bez nich dane komórkowe po prostu nie działają.",
+    ];
+    let html = format!(
+        r#"<html lang="pl"><head><title>Brak sieci po aktualizacji</title></head><body>
+<nav><a href="/">Forum</a> <a href="/nowe">Nowe</a></nav>
+<main><h1>Brak sieci po aktualizacji</h1>{}</main>
+<footer><a href="/regulamin">Regulamin</a></footer></body></html>"#,
+        posts
+            .map(|p| format!(
+                r#"<div class="comment"><span class="comment-author">jan</span><div class="comment-text">{p}</div></div>"#
+            ))
+            .join("\n")
+    );
+    let cleaned = clean_str(&html);
+    assert_eq!(cleaned.method, "scored");
+    for post in posts {
+        assert!(cleaned.text.contains(post), "{}", cleaned.text);
+    }
+}
