@@ -77,12 +77,9 @@ fn config_errors_name_file_line_and_column() {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs ../shared/ beside the repository")]
 fn classify_flags_the_seed_article_with_both_labels() {
-    let Some(shared) = shared_dir() else {
-        eprintln!("SKIPPED: ../shared is not beside the repository");
-        return;
-    };
-    let seed = shared.join("data/seed-article.txt");
+    let seed = shared_dir().join("data/seed-article.txt");
     let output = wirewatch(&["classify", seed.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let classification: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

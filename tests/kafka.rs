@@ -355,8 +355,11 @@ fn two_cleaner_processes_share_the_partitions() {
     assert_eq!(first_count + second_count, 80);
 }
 
+/// No fault is injected here: this checks the transactional path's plain
+/// run (each article classified once, the poison record to the dead-letter
+/// topic). Kills and repeats are `kafka_crash.rs`.
 #[test]
-fn transactional_classify_is_exactly_once_for_read_committed_readers() {
+fn transactional_classify_writes_each_article_once_and_a_poison_record_to_the_dlq() {
     let Some(brokers) = bootstrap() else { return };
     let scratch = Scratch::new("kafka-txn");
     let topics = TestTopics::new("txn");

@@ -300,20 +300,34 @@ fn an_unreachable_page_falls_back_to_the_feed_summary() {
         .contains("404"));
 }
 
+/// SIGTERM arrives while a page is being fetched (its server holds the
+/// answer for 3 s): the daemon finishes that story, writes it, and exits 0.
 #[test]
 fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
     let server = TestServer::start();
     serve_demo_pages(&server);
+    let slow_page = "/pages/slow/eu-sanctions-package.html";
+    server.route(
+        slow_page,
+        Route::ok(
+            "text/html; charset=utf-8",
+            demo_file("pages/eu-sanctions-package.html"),
+        )
+        .with_delay(Duration::from_secs(3)),
+    );
     server.route(
         "/feed.xml",
         Route::ok(
             "application/rss+xml",
             feed(
                 &server,
-                &[(
-                    "Moscow wants North Korean munitions",
-                    "/pages/russia-dprk-arms-for-food.html",
-                )],
+                &[
+                    (
+                        "Moscow wants North Korean munitions",
+                        "/pages/russia-dprk-arms-for-food.html",
+                    ),
+                    ("EU adopts a new sanctions package", slow_page),
+                ],
             ),
         ),
     );
@@ -356,15 +370,27 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("wirewatch_flagged_total{label=\"SANCTIONS\"} 1"),
-        "{metrics}"
-    );
-    assert!(
         metrics.contains("wirewatch_feed_consecutive_failures{feed=\""),
         "{metrics}"
     );
     assert!(http_get(metrics_port, "/readyz").starts_with("HTTP/1.1 200"));
     assert!(http_get(metrics_port, "/healthz").starts_with("HTTP/1.1 200"));
+    // The slow page has been asked for and not yet answered: in flight.
+    while !server.arrived().iter().any(|path| path == slow_page) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the slow page was never requested"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|request| request.path == slow_page),
+        "the slow page was answered before SIGTERM: nothing in flight"
+    );
+    assert_eq!(json_lines(&output_file).len(), 1);
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -387,6 +413,15 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
         text(&output.stderr).contains("wirewatch stopped"),
         "{}",
         text(&output.stderr)
+    );
+    let titles: Vec<String> = json_lines(&output_file)
+        .iter()
+        .map(|record| record["article"]["title"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(titles.len(), 2, "{titles:?}\n{}", text(&output.stderr));
+    assert!(
+        titles.iter().any(|title| title.contains("sanctions")),
+        "the in-flight story was not written: {titles:?}"
     );
 }
 

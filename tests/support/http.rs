@@ -52,6 +52,7 @@ pub struct Request {
 struct State {
     routes: HashMap<String, Route>,
     requests: Vec<Request>,
+    arrived: Vec<String>,
 }
 
 pub struct TestServer {
@@ -84,6 +85,12 @@ impl TestServer {
 
     pub fn requests(&self) -> Vec<Request> {
         self.state.lock().unwrap().requests.clone()
+    }
+
+    /// The paths of the requests received so far, answered or not (a
+    /// delayed route's request is here while its answer is still due).
+    pub fn arrived(&self) -> Vec<String> {
+        self.state.lock().unwrap().arrived.clone()
     }
 }
 
@@ -118,7 +125,11 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
                 headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
             }
         }
-        let route = state.lock().unwrap().routes.get(&path).cloned();
+        let route = {
+            let mut state = state.lock().unwrap();
+            state.arrived.push(path.clone());
+            state.routes.get(&path).cloned()
+        };
         if let Some(delay) = route.as_ref().and_then(|route| route.delay) {
             std::thread::sleep(delay);
         }

@@ -13,10 +13,17 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/` beside the repository, when present.
-pub fn shared_dir() -> Option<PathBuf> {
+/// `../shared/` beside the repository. The tests that call this are
+/// `#[ignore]`d unless `cfg(shared_data)` (`build/shared_data.rs`); under
+/// `CI` they run, and a missing folder fails them here.
+pub fn shared_dir() -> PathBuf {
     let dir = repo_root().join("../shared");
-    dir.is_dir().then_some(dir)
+    assert!(
+        dir.is_dir(),
+        "{} is missing (CI needs ../shared/ beside the repository)",
+        dir.display()
+    );
+    dir
 }
 
 /// A fresh, empty directory under the system temp dir, removed on drop.

@@ -1217,33 +1217,63 @@ mod tests {
     /// In-word terms are only looked for in the words where one of them
     /// occurs: searched from each such word to the next, the first starts
     /// land in exactly the words that hold any occurrence (overlapping ones
-    /// included), in text with none, with one late, with several, and in
-    /// the dev corpus (when `../shared` is beside the repository); and a
+    /// included), in text with none, with one late and with several; and a
     /// term late in a long article is still found.
     #[test]
     fn in_word_terms_looked_for_in_the_words_that_hold_one() {
-        let taxonomy = Taxonomy::builtin();
-        let engine = Engine::new(&taxonomy);
-        let (_, whole) = in_word_terms(&taxonomy);
         let late = format!(
             "{} Später kamen die Waffenlieferungen.",
             "Ein langer Bericht ohne das Stichwort. ".repeat(40)
         );
-        let mut texts = vec![
+        let texts = [
             "Nothing here but long words: international development.".to_string(),
             late.clone(),
             "Kleinwaffen, dann Rüstungsexporte und Panzerhaubitzen.".to_string(),
         ];
-        let corpus = crate::dev_corpus("in_word_terms_looked_for_in_the_words_that_hold_one");
-        texts.extend(
-            corpus
-                .iter()
-                .flatten()
-                .map(|item| item["text"].as_str().unwrap_or("").to_string()),
+        assert!(
+            in_word_starts_agree(&texts) >= 2,
+            "too few texts with in-word terms"
         );
+        let taxonomy = Taxonomy::builtin();
+        let engine = Engine::new(&taxonomy);
+        let mut scratch = Scratch::default();
+        scratch.text.build("", &late);
+        engine.find_hits(&mut scratch);
+        let position = scratch.text.norm.find("waffenlieferungen").unwrap() as u32;
+        assert!(
+            scratch
+                .hits
+                .iter()
+                .any(|hit| hit.norm_start <= position && position < hit.norm_end),
+            "no hit on the late compound"
+        );
+    }
+
+    /// The same on every article of the shared dev corpus.
+    #[test]
+    #[cfg_attr(not(shared_data), ignore = "needs ../shared/ beside the repository")]
+    fn in_word_terms_looked_for_in_the_words_that_hold_one_on_the_dev_corpus() {
+        let texts: Vec<String> = crate::dev_corpus()
+            .iter()
+            .map(|item| item["text"].as_str().unwrap_or("").to_string())
+            .collect();
+        let with_terms = in_word_starts_agree(&texts);
+        assert!(
+            with_terms > 20,
+            "only {with_terms} articles with in-word terms"
+        );
+    }
+
+    /// Walks the in-word starts of each text and asserts they land in
+    /// exactly the words holding an occurrence; returns how many texts
+    /// held any.
+    fn in_word_starts_agree(texts: &[String]) -> usize {
+        let taxonomy = Taxonomy::builtin();
+        let engine = Engine::new(&taxonomy);
+        let (_, whole) = in_word_terms(&taxonomy);
         let mut scratch = Scratch::default();
         let mut with_terms = 0;
-        for source in &texts {
+        for source in texts {
             scratch.text.build("", source);
             let text = &scratch.text;
             let norm = text.norm.as_str();
@@ -1262,20 +1292,7 @@ mod tests {
             assert_eq!(visited, holding, "in {source:?}");
             with_terms += usize::from(!holding.is_empty());
         }
-        assert!(
-            with_terms >= 2,
-            "only {with_terms} texts with in-word terms"
-        );
-        scratch.text.build("", &late);
-        engine.find_hits(&mut scratch);
-        let position = scratch.text.norm.find("waffenlieferungen").unwrap() as u32;
-        assert!(
-            scratch
-                .hits
-                .iter()
-                .any(|hit| hit.norm_start <= position && position < hit.norm_end),
-            "no hit on the late compound"
-        );
+        with_terms
     }
 }
 
@@ -1386,14 +1403,11 @@ mod word_index_tests {
     }
 
     /// The same on every item of the shared dev corpus, in all its
-    /// languages (when `../shared` is beside the repository).
+    /// languages.
     #[test]
+    #[cfg_attr(not(shared_data), ignore = "needs ../shared/ beside the repository")]
     fn word_index_finds_what_the_walk_finds_on_the_dev_corpus() {
-        let Some(corpus) =
-            crate::dev_corpus("word_index_finds_what_the_walk_finds_on_the_dev_corpus")
-        else {
-            return;
-        };
+        let corpus = crate::dev_corpus();
         let taxonomy = Taxonomy::builtin();
         let engine = Engine::new(&taxonomy);
         let mut text = NormText::default();

@@ -423,25 +423,22 @@ struct CharOffsets<'a> {
 }
 
 /// The items of the shared dev corpus (`../shared/data/classify/dev.jsonl`)
-/// for the tests that check a fast path against a plain one on real text;
-/// `None`, said loudly on behalf of `test`, when `../shared` is not beside
-/// the repository.
+/// for the tests that check a fast path against a plain one on real text.
+/// Those tests are `#[ignore]`d unless `cfg(shared_data)` (see
+/// `build/shared_data.rs`); under `CI` they run, and a missing corpus fails.
 #[cfg(test)]
-pub(crate) fn dev_corpus(test: &str) -> Option<Vec<serde_json::Value>> {
+pub(crate) fn dev_corpus() -> Vec<serde_json::Value> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/data/classify/dev.jsonl"
     );
-    let Ok(corpus) = std::fs::read_to_string(path) else {
-        eprintln!("\n!!! SKIPPING {test} on the dev corpus: {path} not found\n");
-        return None;
-    };
-    Some(
-        corpus
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("dev.jsonl holds JSON lines"))
-            .collect(),
-    )
+    let corpus = std::fs::read_to_string(path).unwrap_or_else(|error| {
+        panic!("{path}: {error} (CI needs ../shared/ beside the repository)")
+    });
+    corpus
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("dev.jsonl holds JSON lines"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -1310,14 +1310,11 @@ mod tests {
         }
     }
 
-    /// The same on the real articles of the shared data, when present.
+    /// The same on the real articles of the shared dev corpus.
     #[test]
+    #[cfg_attr(not(shared_data), ignore = "needs ../shared/ beside the repository")]
     fn plain_runs_agree_with_the_character_path_on_real_text() {
-        let Some(corpus) =
-            crate::dev_corpus("plain_runs_agree_with_the_character_path_on_real_text")
-        else {
-            return;
-        };
+        let corpus = crate::dev_corpus();
         let mut checked = 0;
         for record in &corpus {
             let field = |name: &str| record[name].as_str().unwrap_or("").to_string();

@@ -20,11 +20,6 @@ async fn site() -> Server {
             &[("Location", "/private/story")],
             b"",
         )),
-        "/metadata" => Reply::Raw(response(
-            "302 Found",
-            &[("Location", "http://169.254.169.254/latest/meta-data/")],
-            b"",
-        )),
         "/big" => Reply::Raw(response("200 OK", &[], &vec![b'x'; 2 * 1024 * 1024])),
         _ => Reply::Raw(response(
             "200 OK",
@@ -98,14 +93,42 @@ async fn a_missing_robots_txt_allows_everything() {
     })
     .await;
     let http = HttpClient::new(test_http_options()).unwrap();
-    http.fetch_page(&server.url("/private/story"))
+    let page = http
+        .fetch_page(&server.url("/private/story"))
         .await
         .unwrap();
+    assert_eq!(page.body, b"<p>ok</p>");
+    assert_eq!(robots_requests(&server), 1, "robots.txt was not asked for");
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/robots.txt", "/private/story"]);
 }
 
 #[tokio::test]
 async fn private_addresses_are_refused_unless_allowed_at_every_hop() {
-    let server = site().await;
+    // A second site on another loopback address, 127.0.0.2, which the
+    // options below do not allow: a redirect there must not reach it.
+    let internal = Server::start_on(
+        "127.0.0.2:0",
+        std::sync::Arc::new(|_: &support::Request| {
+            Reply::Raw(response("200 OK", &[], b"<p>internal</p>"))
+        }),
+    )
+    .await;
+    let to_internal = internal.url("/admin");
+    let server = Server::start(move |request| match request.path.as_str() {
+        "/internal" => Reply::Raw(response(
+            "302 Found",
+            &[("Location", to_internal.as_str())],
+            b"",
+        )),
+        "/metadata" => Reply::Raw(response(
+            "302 Found",
+            &[("Location", "http://169.254.169.254/latest/meta-data/")],
+            b"",
+        )),
+        _ => Reply::Raw(response("200 OK", &[], b"<p>story</p>")),
+    })
+    .await;
     let strict = HttpClient::new(HttpOptions {
         allowed_private_addresses: vec![],
         ..test_http_options()
@@ -113,19 +136,26 @@ async fn private_addresses_are_refused_unless_allowed_at_every_hop() {
     .unwrap();
     let refused = strict.fetch_page(&server.url("/news/1")).await.unwrap_err();
     assert!(matches!(refused, FetchError::Refused { .. }), "{refused}");
-    // Allowed loopback, but a redirect to the metadata service is refused.
+    assert!(
+        server.requests().is_empty(),
+        "a refused address was sent a request"
+    );
+    // Loopback 127.0.0.1 allowed: its page is fetched, but a redirect to
+    // 127.0.0.2 or to the metadata service is refused before connecting.
     let http = HttpClient::new(test_http_options()).unwrap();
+    http.fetch_page(&server.url("/news/1")).await.unwrap();
+    let hop = http.fetch_page(&server.url("/internal")).await.unwrap_err();
+    assert!(matches!(hop, FetchError::Refused { .. }), "{hop}");
+    assert!(hop.to_string().contains("127.0.0.2"), "{hop}");
+    assert!(
+        internal.requests().is_empty(),
+        "the redirect reached 127.0.0.2: {:?}",
+        internal.requests()
+    );
     let metadata = http.fetch_page(&server.url("/metadata")).await.unwrap_err();
     assert!(
         metadata.to_string().contains("169.254.169.254"),
         "{metadata}"
-    );
-    assert!(
-        server.requests().is_empty()
-            || server
-                .requests()
-                .iter()
-                .all(|r| r.path != "/latest/meta-data/")
     );
 }
 

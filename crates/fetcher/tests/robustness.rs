@@ -71,7 +71,11 @@ async fn malformed_xml_is_a_failure() {
         ))
     })
     .await;
-    assert!(error_of(&status).contains("feed") || error_of(&status).contains("xml"));
+    // After "<url>: " the reason: not a feed, and why.
+    let error = error_of(&status);
+    let (_, reason) = error.split_once(": ").expect("url: reason");
+    assert!(reason.starts_with("not a feed: "), "{error}");
+    assert!(reason.len() > "not a feed: ".len(), "{error}");
 }
 
 #[tokio::test]
