@@ -263,7 +263,11 @@ struct ClassSignal {
     comments: bool,
     negative: bool,
     strong_negative: bool,
+    /// Names the article container (a score bonus).
     positive: bool,
+    /// Has a content word, even in a part's name (`entry-header`): enough
+    /// to outweigh a weak negative word when excluding.
+    content_word: bool,
 }
 
 /// Whether a class token hides its element: one of [`HIDING_CLASSES`], or
@@ -298,12 +302,63 @@ fn contains_any(haystack: &str, needles: &[&str]) -> bool {
     })
 }
 
+/// Words that, ending a class name, make it a part of the article
+/// (`article-meta`, `articleMeta`, `post-date`, `entry-title`), not the
+/// article.
+const PART_WORDS: &[&str] = &[
+    "meta",
+    "date",
+    "time",
+    "info",
+    "author",
+    "byline",
+    "title",
+    "header",
+    "head",
+    "footer",
+    "tags",
+    "tag",
+    "category",
+    "categories",
+    "label",
+    "teaser",
+    "image",
+    "img",
+    "photo",
+    "media",
+    "caption",
+    "credit",
+    "nav",
+    "list",
+    "share",
+];
+
+/// Whether a class token names the article container: a word starting
+/// with one of [`POSITIVE`], unless the token ends with one of
+/// [`PART_WORDS`] (as a word of its own or run on: `articlemeta`).
+fn names_content(token: &str) -> bool {
+    let mut words = token.split(['-', '_']).filter(|word| !word.is_empty());
+    let Some(last) = words.clone().next_back() else {
+        return false;
+    };
+    if PART_WORDS.contains(&last) {
+        return false;
+    }
+    words.any(|word| {
+        POSITIVE.iter().any(|p| {
+            word.strip_prefix(p)
+                .is_some_and(|rest| !PART_WORDS.contains(&rest))
+        })
+    })
+}
+
 fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
     let mut signal = ClassSignal {
         comments: false,
         negative: false,
         strong_negative: false,
         positive: false,
+        content_word: false,
     };
     for value in [doc.attr(id, AttrName::Class), doc.attr(id, AttrName::Id)]
         .into_iter()
@@ -337,9 +392,15 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
                 signal.negative = true;
             }
         }
-        for word in lower.split(|c: char| c.is_ascii_whitespace() || c == '-' || c == '_') {
-            if POSITIVE.iter().any(|p| word.starts_with(p)) {
+        for token in lower.split_ascii_whitespace() {
+            if names_content(token) {
                 signal.positive = true;
+            }
+            if token
+                .split(['-', '_'])
+                .any(|word| POSITIVE.iter().any(|p| word.starts_with(p)))
+            {
+                signal.content_word = true;
             }
         }
     }
@@ -350,11 +411,13 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
 fn class_weight(analysis: &Analysis<'_>, id: NodeId) -> f32 {
     let doc = analysis.doc;
     let signal = analysis.signals[id as usize];
+    let negative = signal.strong_negative || signal.negative;
     let mut weight = 0.0;
-    if signal.strong_negative || signal.negative {
+    if negative {
         weight -= 25.0;
     }
-    if signal.positive {
+    // A part's name (`entry-header`) cancels a malus but earns no bonus.
+    if signal.positive || (negative && signal.content_word) {
         weight += 25.0;
     }
     if let Some(prop) = doc.attr(id, AttrName::Itemprop) {
@@ -600,7 +663,7 @@ fn extract_inner(
                     if signal.comments {
                         !keep_comments && !protected_strict(node)
                     } else {
-                        (signal.strong_negative || (signal.negative && !signal.positive))
+                        (signal.strong_negative || (signal.negative && !signal.content_word))
                             && !protected(node)
                     }
                 };
@@ -1403,5 +1466,32 @@ fn write_text(analysis: &Analysis<'_>, root: NodeId, out: &mut String) {
     writer.brk(3);
     if !writer.out.is_empty() && !writer.out.ends_with("\n\n") {
         writer.out.push_str("\n\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_names_earn_no_container_bonus() {
+        for token in [
+            "article-body",
+            "entry-content",
+            "articletext",
+            "post",
+            "main-content",
+        ] {
+            assert!(names_content(token), "{token}");
+        }
+        for token in [
+            "articlemeta",
+            "post-date",
+            "entry-title",
+            "article__header",
+            "content-image",
+        ] {
+            assert!(!names_content(token), "{token}");
+        }
     }
 }
