@@ -958,6 +958,17 @@ pub fn parse(html: &str) -> Document {
                 }
                 i = resume;
             }
+            Tag::Noscript
+                if builder.open_counts[Tag::Head as usize] == 0
+                    && ends.find(bytes, i, b"noscript") < len =>
+            {
+                // A browser without scripts, which is what the cleaner is,
+                // shows a body's `<noscript>` as markup: some pages keep the
+                // article there for it (the script copy is a template). The
+                // element is kept for the extractor to judge; an unclosed one
+                // is left out, so it cannot swallow the page.
+                builder.start_tag(tag, &name_buf, &attrs);
+            }
             Tag::Style
             | Tag::Noscript
             | Tag::Iframe
@@ -1111,6 +1122,19 @@ mod tests {
         let doc =
             parse("<script>if (a<b) { x = '<p>no</p>' }</script><textarea><p>no</p></textarea>ok");
         assert_eq!(doc.text_content(0), "ok");
+    }
+
+    #[test]
+    fn a_closed_noscript_in_the_body_is_markup() {
+        let doc = parse(
+            "<head><noscript><link rel=x></noscript></head><body>\
+             <noscript><p>Shells</p></noscript><p>fell</p>",
+        );
+        let noscript = (0..doc.nodes.len() as NodeId)
+            .find(|&id| doc.tag(id) == Some(Tag::Noscript))
+            .expect("the body's noscript is an element");
+        assert_eq!(doc.text_content(noscript), "Shells");
+        assert_eq!(doc.text_content(0), "Shellsfell");
     }
 
     #[test]

@@ -143,7 +143,9 @@ fn is_chrome_tag(tag: Tag) -> bool {
 
 /// Tags that are chrome unless they hold most of the page's text.
 fn is_soft_chrome_tag(tag: Tag) -> bool {
-    matches!(tag, Tag::Footer | Tag::Header | Tag::Form)
+    // `<noscript>`: usually "turn on JavaScript" or a tracking pixel; now
+    // and then the only copy of the article.
+    matches!(tag, Tag::Footer | Tag::Header | Tag::Form | Tag::Noscript)
 }
 
 /// Words in class/id values that mark boilerplate. Matched as substrings,
