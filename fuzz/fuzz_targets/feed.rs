@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wirewatch_fetcher::parse::{parse_feed, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
+use wirewatch_feed::{parse_feed, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
 
 fuzz_target!(|data: &[u8]| {
     let (content_type, body) = match data.split_first() {

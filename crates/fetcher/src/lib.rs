@@ -1,7 +1,7 @@
 //! The fetcher: polls feeds, finds new items, fetches article pages.
 //!
-//! - [`parse`]: feed bytes -> [`parse::ParsedFeed`] (RSS, Atom, JSON Feed;
-//!   charset detection and repair of broken documents). Pure, no I/O.
+//! - [`parse`]: the feed reader, crate `wirewatch-feed` (feed bytes ->
+//!   [`parse::ParsedFeed`]), re-exported under the name the fetcher uses.
 //! - [`http`]: HTTP and `file://` fetching with timeouts, size limits,
 //!   conditional GET, and the address guard on every untrusted hop.
 //! - [`guard`]: which addresses untrusted URLs may reach, checked on the
@@ -16,8 +16,8 @@
 
 pub mod guard;
 pub mod http;
-pub mod parse;
 pub mod poll;
+pub use wirewatch_feed as parse;
 pub mod robots;
 pub mod schedule;
 pub mod state;

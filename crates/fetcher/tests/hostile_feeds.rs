@@ -8,7 +8,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use support::{feed, poller, response, test_http_options, CollectingSink, Reply, Server};
-use wirewatch_fetcher::parse::{
+use wirewatch_feed::{
     parse_feed, FeedParseError, ParsedFeed, ENTITY_EXPANSION_ALLOWANCE, ENTITY_EXPANSION_FACTOR,
     MAX_NAMES, MAX_NAME_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
 };

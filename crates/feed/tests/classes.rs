@@ -4,7 +4,7 @@
 
 use chrono::{TimeZone, Utc};
 use url::Url;
-use wirewatch_fetcher::parse::{conformance_record, parse_feed, FeedParseError, ParsedFeed};
+use wirewatch_feed::{conformance_record, parse_feed, FeedParseError, ParsedFeed};
 
 fn parse(body: &[u8]) -> ParsedFeed {
     parse_feed(body, None, None).unwrap_or_else(|error| panic!("expected a feed, got {error}"))

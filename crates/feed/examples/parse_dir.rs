@@ -2,8 +2,8 @@
 //! file in the conformance format (see `bench/feeds/compare.py`).
 //!
 //! ```text
-//! cargo run --release -p wirewatch-fetcher --example parse_dir -- DIR > ours.jsonl
-//! cargo run --release -p wirewatch-fetcher --example parse_dir -- --plain DIR > plain.jsonl
+//! cargo run --release -p wirewatch-feed --example parse_dir -- DIR > ours.jsonl
+//! cargo run --release -p wirewatch-feed --example parse_dir -- --plain DIR > plain.jsonl
 //! ```
 //!
 //! `--plain` runs feed-rs as it comes (`feed_rs::parser::parse` on the raw
@@ -14,9 +14,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use wirewatch_fetcher::parse::{
-    conformance_record, parse_feed, FeedParseError, ParsedEntry, ParsedFeed,
-};
+use wirewatch_feed::{conformance_record, parse_feed, FeedParseError, ParsedEntry, ParsedFeed};
 
 fn main() {
     let mut plain = false;

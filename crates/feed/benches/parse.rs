@@ -1,6 +1,6 @@
 //! Feed parsing throughput over the shared dev corpus (bytes per second).
 //!
-//! `cargo bench -p wirewatch-fetcher --bench parse`. `parse_feed` is
+//! `cargo bench -p wirewatch-feed --bench parse`. `parse_feed` is
 //! measured next to plain feed-rs on the same bytes. Uses
 //! `../shared/data/feeds/dev` when present; otherwise a small built-in feed,
 //! so the bench always runs.
@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use wirewatch_fetcher::parse::parse_feed;
+use wirewatch_feed::parse_feed;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/feeds/dev");

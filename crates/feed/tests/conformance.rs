@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use wirewatch_fetcher::parse::{conformance_record, parse_feed};
+use wirewatch_feed::{conformance_record, parse_feed};
 
 /// Longest any single document may take (debug build, shared machine).
 const PER_FILE_LIMIT: Duration = Duration::from_secs(5);
