@@ -203,56 +203,26 @@ fn name_variants(name: &str) -> Vec<String> {
     variants
 }
 
-/// Splits CSV text into records, each with the 1-based line it starts on.
-/// Handles quoted fields with commas, doubled quotes and line breaks.
+/// Splits CSV text into records, each with the 1-based line it starts on
+/// (RFC 4180 as the `csv` crate reads it: quoted fields with commas,
+/// doubled quotes and line breaks; rows may differ in length).
 fn parse_csv(text: &str) -> Vec<(usize, Result<Vec<String>, String>)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut records = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1;
-    while chars.peek().is_some() {
-        let start_line = line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false;
-        let mut error = None;
-        loop {
-            let Some(character) = chars.next() else {
-                if quoted {
-                    error = Some("unterminated quoted field".to_string());
-                }
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line() as usize;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => records.push((line, Ok(record.iter().map(str::to_string).collect()))),
+            Err(error) => {
+                records.push((line, Err(error.to_string())));
                 break;
-            };
-            if quoted {
-                match character {
-                    '"' if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        field.push('"');
-                    }
-                    '"' => quoted = false,
-                    '\n' => {
-                        line += 1;
-                        field.push('\n');
-                    }
-                    other => field.push(other),
-                }
-                continue;
-            }
-            match character {
-                '"' if field.trim().is_empty() => {
-                    field.clear();
-                    quoted = true;
-                }
-                ',' => fields.push(std::mem::take(&mut field)),
-                '\r' => {}
-                '\n' => {
-                    line += 1;
-                    break;
-                }
-                other => field.push(other),
             }
         }
-        fields.push(field);
-        records.push((start_line, error.map_or(Ok(fields), Err)));
     }
     records
 }
@@ -281,6 +251,15 @@ mod tests {
             error.starts_with("sdn.csv:2: expected at least 4 columns"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_short_row_after_a_quoted_line_break_names_the_line_it_starts_on() {
+        let csv = "1,\"A CORP\",-0- ,\"SDGT\",\"remarks over\ntwo lines\"\n2,\"B\"\n";
+        let error = SanctionsList::parse_ofac_csv(csv, "sdn.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("sdn.csv:3: "), "{error}");
     }
 
     #[test]
