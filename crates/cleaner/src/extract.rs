@@ -59,6 +59,9 @@ struct Stats {
     inputs: u32,
     embeds: u32,
     heading_len: u32,
+    /// Characters in paragraphs of prose (own text of 80+ characters, few
+    /// links) in the subtree.
+    prose: u32,
 }
 
 fn is_block(tag: Tag) -> bool {
@@ -588,11 +591,13 @@ fn extract_inner(
     let mut text_measure = vec![(0u32, 0u32); count];
     let mut raw_own = vec![(0u32, 0u32); count];
     let mut raw_prose = vec![0u32; count];
+    let mut raw_len = vec![0u32; count];
     for id in (1..count).rev() {
         match doc.nodes[id].kind {
             NodeKind::Text { .. } => {
                 let measured = measure(doc.text(id as NodeId).unwrap_or(""));
                 text_measure[id] = measured;
+                raw_len[id] = measured.0;
                 let own = &mut raw_own[block_of[id] as usize];
                 own.0 += measured.0;
                 if in_link[id] {
@@ -606,6 +611,7 @@ fn extract_inner(
         }
         let parent = doc.nodes[id].parent as usize;
         raw_prose[parent] += raw_prose[id];
+        raw_len[parent] += raw_len[id];
     }
     let body = (0..count as NodeId)
         .find(|&id| doc.tag(id) == Some(Tag::Body))
@@ -641,7 +647,11 @@ fn extract_inner(
             if tag == Tag::Article {
                 in_article[id] = true;
             }
-            let soft_chrome = is_soft_chrome_tag(tag) && !(tag == Tag::Header && in_article[id]);
+            // So is a header that is mostly prose: a banner is links.
+            let soft_chrome = is_soft_chrome_tag(tag)
+                && !(tag == Tag::Header
+                    && (in_article[id]
+                        || raw_prose[id] > 0 && raw_prose[id] as f32 >= 0.5 * raw_len[id] as f32));
             let node = id as NodeId;
             if excluded[id] {
                 continue;
@@ -713,6 +723,9 @@ fn extract_inner(
                     stats[block_of[id] as usize].own_breaks += 1;
                 }
                 let here = &mut stats[id];
+                if is_prose_block(tag, (here.own_len, here.own_link_len)) {
+                    here.prose += here.own_len;
+                }
                 if is_block(tag) && here.own_len >= MIN_BLOCK_CHARS {
                     // A block of text is a paragraph, or several when
                     // `<br>`s split it.
@@ -739,6 +752,7 @@ fn extract_inner(
         up.inputs += child.inputs;
         up.embeds += child.embeds;
         up.heading_len += child.heading_len;
+        up.prose += child.prose;
     }
 
     let mut analysis = Analysis {
@@ -1324,6 +1338,10 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     }
 }
 
+/// Prose (characters) that makes a block a passage of the article whatever
+/// else it holds.
+const PASSAGE_CHARS: u32 = 200;
+
 /// Readability-style "clean conditionally": drops blocks inside the
 /// container whose make-up (links, images, list items, inputs, embeds) or
 /// name says they are not prose. A block holding most of the container's
@@ -1357,7 +1375,9 @@ fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag, root_len:
         stats.heading_len as f32 / len as f32
     };
     let in_figure = tag == Tag::Figure;
-    (images > 1.0 && paragraphs / images < 0.5 && !in_figure)
+    // Pictures around a real paragraph are an illustrated passage, not a
+    // gallery.
+    (images > 1.0 && paragraphs / images < 0.5 && !in_figure && stats.prose < PASSAGE_CHARS)
         || (!is_list && list_items > paragraphs)
         || (inputs > (paragraphs / 3.0).floor())
         || (!is_list
@@ -1474,6 +1494,26 @@ fn write_text(analysis: &Analysis<'_>, root: NodeId, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pictures_around_a_paragraph_are_not_a_gallery() {
+        let paragraph =
+            "Zwar waren nach der Schließung des Ateliers einige Kino- und TV-Produktionen \
+            in Göttingen entstanden, darunter zwei Fernsehfilme, doch all diese Bemühungen \
+            führten am Ende zu keinem nachhaltigen Ergebnis für die Filmstadt.";
+        let picture = r#"<div class="col"><a href="/b.jpg"><img src="b.jpg"></a></div>"#;
+        let html = format!(
+            "<body><article><div class=\"text\"><p>{paragraph}</p><p>{paragraph}</p>\
+             <div class=\"row\">{picture}{picture}{picture}<p>{paragraph} Zuletzt.</p></div>\
+             <p>{paragraph}</p></div></article></body>"
+        );
+        let doc = crate::dom::parse(&html);
+        let text = extract(&doc, None).text;
+        assert!(
+            text.contains("Ergebnis für die Filmstadt. Zuletzt."),
+            "{text}"
+        );
+    }
 
     #[test]
     fn part_names_earn_no_container_bonus() {

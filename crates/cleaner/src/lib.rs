@@ -121,6 +121,8 @@ pub fn clean(input: &PageInput<'_>) -> Cleaned {
     if text.is_empty() {
         warnings.push("no article text found".into());
     }
+    let text = composed(text);
+    let title = title.map(composed);
 
     let resolve = |link: Option<String>| link.map(|link| resolve_url(input.url, &link));
     let lang = metadata
@@ -140,6 +142,17 @@ pub fn clean(input: &PageInput<'_>) -> Cleaned {
         text,
         method: method.into(),
         warnings,
+    }
+}
+
+/// Text in Unicode normal form C. Some pages spell accented letters as a
+/// base letter and a combining mark ("u" + U+0308 for "ü"); composed, they
+/// match what a reader types or a lexicon holds. Unchanged text (nearly
+/// all of it) is not copied.
+fn composed(text: String) -> String {
+    match icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(normalized) => normalized,
     }
 }
 

@@ -567,3 +567,39 @@ fn a_forum_thread_of_posts_named_comments_is_the_page() {
         assert!(cleaned.text.contains(post), "{}", cleaned.text);
     }
 }
+
+#[test]
+fn decomposed_letters_come_out_composed() {
+    // "Babyschalen geprüft" with "u" + U+0308, as some pages spell it.
+    let decomposed = "Besonders bei Babyschalen sollte gepru\u{0308}ft werden, ob der Sitz zum Fahrzeug passt und richtig befestigt ist.";
+    let cleaned = clean_str(&news_page(&[decomposed, PARAGRAPHS[1], PARAGRAPHS[2]]));
+    assert!(
+        cleaned
+            .text
+            .starts_with("Besonders bei Babyschalen sollte geprüft werden"),
+        "{}",
+        cleaned.text
+    );
+}
+
+#[test]
+fn a_header_of_prose_outside_the_article_is_not_a_banner() {
+    // A French page whose standfirst sits in a `<header>` beside the body,
+    // inside `<main>`; the site's banner (links) stays out.
+    let html = format!(
+        r#"<html lang="fr"><head><title>Le port rouvre</title></head><body>
+<header class="site"><a href="/">Accueil</a> <a href="/monde">Monde</a> <a href="/eco">Économie</a></header>
+<main><header class="intro"><h1>Le port rouvre</h1>
+<p>Après trois semaines de grève, le port de Marseille a rouvert lundi matin, et les premiers navires ont été déchargés.</p></header>
+<div class="corps">{}</div><ul><li><a href="/a">Lire aussi</a></li><li><a href="/b">À voir</a></li></ul>
+</main></body></html>"#,
+        PARAGRAPHS.map(|p| format!("<p>{p}</p>")).join("\n")
+    );
+    let cleaned = clean_str(&html);
+    assert!(
+        cleaned.text.starts_with("Après trois semaines de grève"),
+        "{}",
+        cleaned.text
+    );
+    assert!(!cleaned.text.contains("Accueil"), "{}", cleaned.text);
+}
