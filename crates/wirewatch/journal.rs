@@ -344,19 +344,19 @@ mod tests {
         .expect("a feed item")
     }
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("wirewatch-journal-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("wirewatch-journal-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
     fn items_not_done_are_returned_in_order_and_a_torn_record_is_ignored() {
-        let dir = scratch("replay");
+        let tmp = scratch("replay");
+        let dir = tmp.path();
         {
-            let (journal, replay) = Journal::open(&dir).unwrap();
+            let (journal, replay) = Journal::open(dir).unwrap();
             assert!(replay.is_empty());
             for index in 0..5 {
                 journal.add(&item(index)).unwrap();
@@ -369,7 +369,7 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(b"+{\"id\":\"id9\",\"fe").unwrap();
         drop(file);
-        let (journal, replay) = Journal::open(&dir).unwrap();
+        let (journal, replay) = Journal::open(dir).unwrap();
         let ids: Vec<&str> = replay.iter().map(|item| item.id.as_str()).collect();
         assert_eq!(ids, ["id0", "id2", "id4"]);
         assert_eq!(journal.pending(), 3);
@@ -380,15 +380,16 @@ mod tests {
             journal.done(id).unwrap();
         }
         drop(journal);
-        let (_, replay) = Journal::open(&dir).unwrap();
+        let (_, replay) = Journal::open(dir).unwrap();
         assert!(replay.is_empty());
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
     fn the_journal_compacts_when_done_records_pile_up() {
-        let dir = scratch("compact");
-        let (journal, _) = Journal::open(&dir).unwrap();
+        let tmp = scratch("compact");
+        let dir = tmp.path();
+        let (journal, _) = Journal::open(dir).unwrap();
         for index in 0..JOURNAL_COMPACT_AT {
             journal.add(&item(index)).unwrap();
             journal.done(&format!("id{index}")).unwrap();
@@ -405,15 +406,16 @@ mod tests {
             "{lines} journal lines after compaction"
         );
         drop(journal);
-        let (_, replay) = Journal::open(&dir).unwrap();
+        let (_, replay) = Journal::open(dir).unwrap();
         assert_eq!(replay.len(), 1);
         assert_eq!(replay[0].id.as_str(), "id999999");
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
     fn written_ids_persist_and_the_output_tail_counts_as_written() {
-        let dir = scratch("written");
+        let tmp = scratch("written");
+        let dir = tmp.path();
         let record = dir.join("output-written.ids");
         let output = dir.join("out.jsonl");
         {
@@ -432,6 +434,6 @@ mod tests {
         assert!(written.contains("a"));
         assert!(written.contains("b"));
         assert!(!written.contains("c"));
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

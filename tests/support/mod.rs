@@ -6,7 +6,6 @@ pub mod kafka;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> PathBuf {
@@ -26,22 +25,23 @@ pub fn shared_dir() -> PathBuf {
     dir
 }
 
-/// A fresh, empty directory under the system temp dir, removed on drop.
+/// A fresh, empty directory under the system temp dir, removed on drop,
+/// except when the test panicked: then it is kept for a look.
 pub struct Scratch {
     pub path: PathBuf,
+    dir: Option<tempfile::TempDir>,
 }
 
 impl Scratch {
     pub fn new(name: &str) -> Scratch {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "wirewatch-test-{name}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("creating scratch dir");
-        Scratch { path }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("wirewatch-test-{name}-"))
+            .tempdir()
+            .expect("creating scratch dir");
+        Scratch {
+            path: dir.path().to_path_buf(),
+            dir: Some(dir),
+        }
     }
 
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
@@ -56,8 +56,10 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.path);
+        if let Some(dir) = self.dir.take() {
+            if std::thread::panicking() {
+                eprintln!("kept {} for a look", dir.keep().display());
+            }
         }
     }
 }

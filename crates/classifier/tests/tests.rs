@@ -309,24 +309,11 @@ mod taxonomy {
     use super::*;
 
     /// A fresh directory under the system temp dir, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> TempDir {
-            let path = std::env::temp_dir().join(format!(
-                "wirewatch-classifier-{name}-{}",
-                std::process::id()
-            ));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).unwrap();
-            TempDir(path)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
+    fn temp_dir(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("wirewatch-classifier-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     fn copy_builtin(dir: &Path) {
@@ -347,10 +334,10 @@ mod taxonomy {
 
     #[test]
     fn user_added_label_works_without_recompiling() {
-        let dir = TempDir::new("added-label");
-        copy_builtin(&dir.0);
+        let dir = temp_dir("added-label");
+        copy_builtin(dir.path());
         std::fs::write(
-            dir.0.join("nuclear_proliferation.toml"),
+            dir.path().join("nuclear_proliferation.toml"),
             r#"
 [label]
 name = "NUCLEAR_PROLIFERATION"
@@ -375,7 +362,7 @@ weight = 0.3
 "#,
         )
         .unwrap();
-        let taxonomy = Taxonomy::load_dir(&dir.0).unwrap();
+        let taxonomy = Taxonomy::load_dir(dir.path()).unwrap();
         assert_eq!(
             taxonomy.labels().collect::<Vec<_>>(),
             ["ARMS_TRANSFER", "NUCLEAR_PROLIFERATION", "SANCTIONS"]
@@ -396,11 +383,11 @@ weight = 0.3
 
     #[test]
     fn malformed_file_names_file_line_and_column() {
-        let dir = TempDir::new("malformed");
-        copy_builtin(&dir.0);
-        let broken = dir.0.join("broken.toml");
+        let dir = temp_dir("malformed");
+        copy_builtin(dir.path());
+        let broken = dir.path().join("broken.toml");
         std::fs::write(&broken, "[label]\nname = \"BROKEN\"\nthreshold = = 0.5\n").unwrap();
-        let error = Taxonomy::load_dir(&dir.0).unwrap_err();
+        let error = Taxonomy::load_dir(dir.path()).unwrap_err();
         let message = error.to_string();
         let expected = format!("{}:3:13: ", broken.display());
         assert!(message.starts_with(&expected), "{message}");
@@ -416,15 +403,15 @@ weight = 0.3
 
     #[test]
     fn unknown_keys_and_bad_weights_are_rejected_with_positions() {
-        let dir = TempDir::new("invalid");
-        copy_builtin(&dir.0);
-        let extra = dir.0.join("extra.toml");
+        let dir = temp_dir("invalid");
+        copy_builtin(dir.path());
+        let extra = dir.path().join("extra.toml");
         std::fs::write(
             &extra,
             "[label]\nname = \"EXTRA\"\nthreshold = 0.5\n\n[[rule]]\nid = \"a\"\nall = [\"weapon\"]\nweight = 2.0\n",
         )
         .unwrap();
-        let message = Taxonomy::load_dir(&dir.0).unwrap_err().to_string();
+        let message = Taxonomy::load_dir(dir.path()).unwrap_err().to_string();
         assert!(
             message.contains(&format!(
                 "{}:8:10: weight 2 is outside [0, 1]",
@@ -437,7 +424,7 @@ weight = 0.3
             "[label]\nname = \"EXTRA\"\nthreshold = 0.5\ncolour = \"red\"\n",
         )
         .unwrap();
-        let message = Taxonomy::load_dir(&dir.0).unwrap_err().to_string();
+        let message = Taxonomy::load_dir(dir.path()).unwrap_err().to_string();
         assert!(
             message.starts_with(&format!("{}:4:1: unknown field `colour`", extra.display())),
             "{message}"

@@ -851,21 +851,19 @@ fn contained<T>(body: impl FnOnce() -> T) -> Result<T, String> {
 mod tests {
     use super::*;
 
-    fn temporary_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "wirewatch-state-{name}-{}-{}",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn temporary_dir(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("wirewatch-state-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
     fn seen_set_and_feed_status_survive_reopening() {
-        let dir = temporary_dir("reopen");
+        let tmp = temporary_dir("reopen");
+        let dir = tmp.path();
         {
-            let store = StateStore::open(&dir).unwrap();
+            let store = StateStore::open(dir).unwrap();
             store.mark_seen(&["a", "feed\u{0}g1"], Utc::now()).unwrap();
             let status = FeedStatus {
                 validators: Validators {
@@ -876,7 +874,7 @@ mod tests {
             };
             store.set_feed_status("https://f", &status).unwrap();
         }
-        let store = StateStore::open(&dir).unwrap();
+        let store = StateStore::open(dir).unwrap();
         assert!(store.is_seen(&["zzz", "a"]).unwrap());
         assert!(!store.is_seen(&["zzz"]).unwrap());
         assert_eq!(
@@ -895,10 +893,11 @@ mod tests {
     /// sound file it must find every entry, or a redb upgrade moved it.
     #[test]
     fn the_page_scan_finds_every_entry_of_a_sound_file() {
-        let dir = temporary_dir("scan");
+        let tmp = temporary_dir("scan");
+        let dir = tmp.path();
         let now = Utc::now();
         {
-            let store = StateStore::open(&dir).unwrap();
+            let store = StateStore::open(dir).unwrap();
             for batch in 0..10 {
                 let keys: Vec<String> = (0..300).map(|n| format!("story-{batch}-{n}")).collect();
                 let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -914,7 +913,7 @@ mod tests {
                 .unwrap();
             store.flush().unwrap();
         }
-        let bytes = std::fs::read(state_file(&dir)).unwrap();
+        let bytes = std::fs::read(state_file(dir)).unwrap();
         let salvage = Salvage::scan_pages(&bytes, now.timestamp());
         assert_eq!(salvage.seen.len(), 3000);
         assert_eq!(salvage.seen["story-7-123"], now.timestamp());
@@ -933,8 +932,9 @@ mod tests {
 
     #[test]
     fn pruning_drops_only_old_entries() {
-        let dir = temporary_dir("prune");
-        let store = StateStore::open(&dir).unwrap();
+        let tmp = temporary_dir("prune");
+        let dir = tmp.path();
+        let store = StateStore::open(dir).unwrap();
         let now = Utc::now();
         store
             .mark_seen(&["old"], now - chrono::Duration::days(40))

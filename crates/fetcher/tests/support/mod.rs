@@ -220,14 +220,14 @@ impl ItemSink for CollectingSink {
     }
 }
 
+/// A fresh directory under the system temp dir for a poller's state. It is
+/// kept (the poller holds its store open for the rest of the test).
 pub fn temporary_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wirewatch-fetcher-{name}-{}-{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tempfile::Builder::new()
+        .prefix(&format!("wirewatch-fetcher-{name}-"))
+        .tempdir()
+        .unwrap()
+        .keep()
 }
 
 /// Options for tests: short timeouts, small body limit, no host delay.
