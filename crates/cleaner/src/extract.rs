@@ -1243,6 +1243,8 @@ fn prune(
         let holds_best = id <= best && best < doc.subtree_end(id);
         let remove = if holds_best {
             false
+        } else if is_captioned_picture(analysis, id, tag) {
+            true
         } else if tag.is_heading() {
             // The headline is metadata, not body; so are empty or
             // boilerplate-named headings.
@@ -1282,6 +1284,35 @@ fn prune(
             id += 1;
         }
     }
+}
+
+/// Longest caption (characters) of [`is_captioned_picture`].
+const CAPTION_CHARS: u32 = 200;
+
+/// A picture and its caption or credit outside `<figcaption>` (`<div><a><img></a>
+/// <span>Lee Elder in 1975. © Getty Images</span></div>`): a wrapper whose first
+/// child with anything in it is a picture without text, followed by a short
+/// text.
+fn is_captioned_picture(analysis: &Analysis<'_>, id: NodeId, tag: Tag) -> bool {
+    let doc = analysis.doc;
+    let stats = analysis.stats[id as usize];
+    if !matches!(tag, Tag::Div | Tag::Figure | Tag::Span)
+        || stats.images == 0
+        || stats.len == 0
+        || stats.len >= CAPTION_CHARS
+        || stats.heading_len > 0
+        || stats.list_items > 0
+    {
+        return false;
+    }
+    let first = doc.children(id).find(|&child| {
+        !analysis.excluded[child as usize]
+            && (doc.tag(child).is_some() || analysis.stats[child as usize].len > 0)
+    });
+    first.is_some_and(|child| {
+        let child_stats = analysis.stats[child as usize];
+        doc.tag(child).is_some() && child_stats.images > 0 && child_stats.len == 0
+    })
 }
 
 /// In text split by `<br>`s (old table layouts, forum posts), each line is a
@@ -1546,6 +1577,22 @@ mod tests {
             text.contains("Ergebnis für die Filmstadt. Zuletzt."),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_picture_with_its_credit_is_not_text() {
+        let paragraph = "Marco Odermatt besitzt eine schnelle Auffassungsgabe, es werden seine \
+            ersten Olympischen Spiele, und 2018 holte er bei der Junioren-WM fünfmal Gold.";
+        let html = format!(
+            "<body><article><div class=\"text\"><p>{paragraph}</p>\
+             <div class=\"img-inline\"><a href=\"/o.jpg\"><img src=\"o.jpg\"></a>\
+             <p class=\"imagedescription\">Marco Odermatt, Ski-Star. © AFP</p></div>\
+             <p>{paragraph}</p><p>{paragraph}</p></div></article></body>"
+        );
+        let doc = crate::dom::parse(&html);
+        let text = extract(&doc, None).text;
+        assert!(!text.contains("AFP"), "{text}");
+        assert_eq!(text.matches("fünfmal Gold").count(), 3, "{text}");
     }
 
     #[test]
