@@ -974,6 +974,7 @@ fn extract_inner(
         prune(&mut analysis, root, first, title, &mut seen_prose);
         drop_br_lines(&mut analysis, root);
     }
+    drop_trailing_headings(&mut analysis, &content);
     if let Some((needle, report)) = explain.as_mut() {
         let found =
             (0..count as NodeId).find(|&id| doc.text(id).is_some_and(|t| t.contains(*needle)));
@@ -1286,6 +1287,46 @@ fn prune(
     }
 }
 
+/// Headings after the last text kept ("Further reading", "Mehr zum Thema")
+/// introduced what was pruned: they go too.
+fn drop_trailing_headings(analysis: &mut Analysis<'_>, content: &[NodeId]) {
+    let doc = analysis.doc;
+    let mut last_text = None;
+    let mut headings = Vec::new();
+    for &root in content {
+        let end = doc.subtree_end(root);
+        let mut id = root;
+        while id < end {
+            let index = id as usize;
+            if analysis.excluded[index] || analysis.pruned[index] {
+                id = doc.subtree_end(id);
+                continue;
+            }
+            match doc.tag(id) {
+                // A heading as long as a paragraph is one (some pages set
+                // their prose in heading tags).
+                Some(tag) if tag.is_heading() && analysis.stats[index].len < 80 => {
+                    headings.push(id);
+                    id = doc.subtree_end(id);
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    if doc.text(id).is_some_and(|text| !text.trim().is_empty()) {
+                        last_text = Some(id);
+                    }
+                }
+            }
+            id += 1;
+        }
+    }
+    for heading in headings {
+        if last_text.is_none_or(|text| heading > text) {
+            analysis.pruned[heading as usize] = true;
+        }
+    }
+}
+
 /// Longest caption (characters) of [`is_captioned_picture`].
 const CAPTION_CHARS: u32 = 200;
 
@@ -1593,6 +1634,22 @@ mod tests {
         let text = extract(&doc, None).text;
         assert!(!text.contains("AFP"), "{text}");
         assert_eq!(text.matches("fünfmal Gold").count(), 3, "{text}");
+    }
+
+    #[test]
+    fn a_heading_over_pruned_links_goes_with_them() {
+        let paragraph = "Le marché du travail reste tendu, selon les chiffres publiés jeudi, \
+            et les entreprises peinent toujours à recruter dans plusieurs secteurs.";
+        let html = format!(
+            "<body><article><div class=\"texte\"><h2>Les chiffres</h2><p>{paragraph}</p>\
+             <p>{paragraph}</p><p>{paragraph}</p><h3>À lire aussi</h3>\
+             <ul><li><a href=\"/a\">Un autre article sur le chômage</a></li>\
+             <li><a href=\"/b\">Encore un article sur l'emploi</a></li></ul></div></article></body>"
+        );
+        let doc = crate::dom::parse(&html);
+        let text = extract(&doc, None).text;
+        assert!(text.starts_with("Les chiffres"), "{text}");
+        assert!(!text.contains("À lire aussi"), "{text}");
     }
 
     #[test]
