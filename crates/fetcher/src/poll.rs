@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use url::Url;
 use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
 
-use crate::http::{FeedResponse, HttpClient};
+use crate::http::{FeedResponse, FetchError, HttpClient};
 use crate::parse::{parse_feed, ParsedEntry, ParsedFeed};
 use crate::schedule::{self, Bounds};
 use crate::state::{FeedStatus, StateError, StateStore};
@@ -175,54 +175,93 @@ impl Poller {
     pub async fn poll_once(&self, feed: &FeedSpec) -> Result<PollOutcome, PollError> {
         let feed_key = feed.url.as_str();
         let mut status = self.store.feed_status(feed_key)?;
-        let fetched = {
-            // The server's permit first: a task waiting for a busy or hung
-            // server must not sit on a global permit meanwhile, or one bad
-            // server with many feeds would starve every other feed.
-            let host = self.host_permits(&feed.url);
-            let mut stopping = self.stopping.subscribe();
-            let permits = async {
-                let host_permit = host.acquire().await.expect("semaphore open");
-                let global_permit = self.requests.acquire().await.expect("semaphore open");
-                (host_permit, global_permit)
-            };
-            // Shutting down: a poll still waiting for its turn does not start
-            // (and leaves the feed's status as it was).
-            let _permits = tokio::select! {
-                permits = permits => permits,
-                _ = stopping.wait_for(|stop| *stop) => return Ok(PollOutcome::default()),
-            };
-            self.http
-                .fetch_feed(&feed.url, &status.validators, &feed.headers)
-                .await
+        // Shutting down: a poll still waiting for its turn does not start
+        // (and leaves the feed's status as it was).
+        let Some(fetched) = self.fetch_when_permitted(feed, &status).await else {
+            return Ok(PollOutcome::default());
         };
         let now = Utc::now();
-        status.last_fetch = Some(now);
         let mut outcome = PollOutcome::default();
-        let advertised_interval;
-        let mut moved_to = None;
-        let result = match fetched {
+        let polled = self
+            .read_response(feed, fetched, &mut status, &mut outcome)
+            .await;
+        let settled = settle(
+            feed_key,
+            &mut status,
+            polled,
+            feed.interval,
+            now,
+            &self.policy(),
+        );
+        settled.log(feed_key, &status);
+        outcome.error = settled.error;
+        outcome.next_in = settled.next_in;
+        self.store.set_feed_status(feed_key, &status)?;
+        Ok(outcome)
+    }
+
+    /// The feed's request, once its server's permit and a global one are
+    /// held; `None` when the poller is stopping first.
+    async fn fetch_when_permitted(
+        &self,
+        feed: &FeedSpec,
+        status: &FeedStatus,
+    ) -> Option<Result<FeedResponse, FetchError>> {
+        // The server's permit first: a task waiting for a busy or hung
+        // server must not sit on a global permit meanwhile, or one bad
+        // server with many feeds would starve every other feed.
+        let host = self.host_permits(&feed.url);
+        let mut stopping = self.stopping.subscribe();
+        let permits = async {
+            let host_permit = host.acquire().await.expect("semaphore open");
+            let global_permit = self.requests.acquire().await.expect("semaphore open");
+            (host_permit, global_permit)
+        };
+        let _permits = tokio::select! {
+            permits = permits => permits,
+            _ = stopping.wait_for(|stop| *stop) => return None,
+        };
+        Some(
+            self.http
+                .fetch_feed(&feed.url, &status.validators, &feed.headers)
+                .await,
+        )
+    }
+
+    /// Parses a fetched feed and hands its new items on (updating the
+    /// seen-set, the item counters and, when every item was accepted, the
+    /// validators); says what the poll came to.
+    async fn read_response(
+        &self,
+        feed: &FeedSpec,
+        fetched: Result<FeedResponse, FetchError>,
+        status: &mut FeedStatus,
+        outcome: &mut PollOutcome,
+    ) -> Polled {
+        let feed_key = feed.url.as_str();
+        match fetched {
             Ok(FeedResponse::NotModified {
                 fresh_for,
-                moved_to: moved,
+                moved_to,
             }) => {
                 outcome.not_modified = true;
-                advertised_interval = fresh_for;
-                moved_to = moved;
-                Ok(())
+                Polled {
+                    result: Ok(()),
+                    advertised_interval: fresh_for,
+                    moved_to: moved_to.map(String::from),
+                }
             }
             Ok(FeedResponse::Fetched(fetched)) => {
-                moved_to = fetched.moved_to.clone();
+                let moved_to = fetched.moved_to.as_ref().map(|url| url.to_string());
                 match parse_feed(
                     &fetched.body,
                     fetched.content_type.as_deref(),
                     Some(&fetched.final_url),
                 ) {
                     Ok(parsed) => {
-                        advertised_interval = fetched.fresh_for.max(feed_interval(&parsed));
                         let mut notes = ItemNotes::default();
                         let emitted = self
-                            .emit_new(feed, &parsed, &mut status, &mut outcome, &mut notes)
+                            .emit_new(feed, &parsed, status, outcome, &mut notes)
                             .await;
                         notes.log(feed_key);
                         // Keep the old validators when an item was refused, so
@@ -230,67 +269,25 @@ impl Poller {
                         if emitted.is_ok() {
                             status.validators = fetched.validators.clone();
                         }
-                        emitted
+                        Polled {
+                            result: emitted,
+                            advertised_interval: fetched.fresh_for.max(feed_interval(&parsed)),
+                            moved_to,
+                        }
                     }
-                    Err(error) => {
-                        advertised_interval = None;
-                        Err(format!("{feed_key}: {error}"))
-                    }
+                    Err(error) => Polled {
+                        result: Err(format!("{feed_key}: {error}")),
+                        advertised_interval: None,
+                        moved_to,
+                    },
                 }
             }
-            Err(error) => {
-                advertised_interval = error.retry_after();
-                Err(error.to_string())
-            }
-        };
-        let moved_to = moved_to.map(String::from);
-        if moved_to.is_some() && moved_to != status.moved_to {
-            tracing::warn!(feed = %feed_key, moved_to = moved_to.as_deref().unwrap_or_default(), "feed moved permanently; update the feed list");
+            Err(error) => Polled {
+                advertised_interval: error.retry_after(),
+                result: Err(error.to_string()),
+                moved_to: None,
+            },
         }
-        if moved_to.is_some() || result.is_ok() {
-            status.moved_to = moved_to;
-        }
-        match result {
-            Ok(()) => {
-                if status.consecutive_failures > 0 {
-                    tracing::info!(feed = %feed_key, failures = status.consecutive_failures, "feed recovered");
-                }
-                status.consecutive_failures = 0;
-                status.last_error = None;
-                status.last_success = Some(now);
-                outcome.next_in = schedule::after_success(
-                    feed.interval,
-                    advertised_interval,
-                    &status.recent_item_times,
-                    now,
-                    self.bounds(),
-                );
-            }
-            Err(message) => {
-                if status.consecutive_failures == 0 {
-                    tracing::warn!(feed = %feed_key, error = %message, "feed poll failed; backing off");
-                } else {
-                    tracing::debug!(feed = %feed_key, error = %message, failures = status.consecutive_failures + 1, "feed still failing");
-                }
-                status.consecutive_failures += 1;
-                status.total_failures += 1;
-                status.last_error = Some(message.clone());
-                outcome.error = Some(message);
-                outcome.next_in = schedule::after_failure(
-                    feed.interval,
-                    status.consecutive_failures,
-                    advertised_interval,
-                    self.bounds(),
-                );
-            }
-        }
-        let jittered = schedule::jitter(outcome.next_in, self.options.jitter, feed_key);
-        outcome.next_in = jittered;
-        status.next_poll = chrono::Duration::from_std(jittered)
-            .ok()
-            .map(|delay| now + delay);
-        self.store.set_feed_status(feed_key, &status)?;
-        Ok(outcome)
     }
 
     async fn emit_new(
@@ -434,11 +431,14 @@ impl Poller {
             .map_err(|error| error.to_string())
     }
 
-    fn bounds(&self) -> Bounds {
-        Bounds {
-            min_interval: self.options.min_interval,
-            max_interval: self.options.max_interval,
-            max_backoff: self.options.max_backoff,
+    fn policy(&self) -> Policy {
+        Policy {
+            bounds: Bounds {
+                min_interval: self.options.min_interval,
+                max_interval: self.options.max_interval,
+                max_backoff: self.options.max_backoff,
+            },
+            jitter: self.options.jitter,
         }
     }
 
@@ -603,9 +603,223 @@ pub fn feed_item(feed: &FeedSpec, parsed: &ParsedFeed, entry: &ParsedEntry) -> F
     }
 }
 
+/// What one poll came to, before the feed's status is updated.
+#[derive(Debug)]
+struct Polled {
+    /// Done, or why not (the message names the feed).
+    result: Result<(), String>,
+    /// The interval the server or the feed asked for (Cache-Control,
+    /// Expires, Retry-After, ttl, sy:update*).
+    advertised_interval: Option<Duration>,
+    /// Where a permanent redirect pointed, if one did.
+    moved_to: Option<String>,
+}
+
+/// The scheduling rules every feed shares.
+#[derive(Clone, Copy, Debug)]
+struct Policy {
+    bounds: Bounds,
+    jitter: f64,
+}
+
+/// What a poll changed, for the poller's return value and its log.
+#[derive(Debug, PartialEq)]
+struct Settled {
+    next_in: Duration,
+    error: Option<String>,
+    /// The failure streak that this success ended.
+    recovered_after: Option<u32>,
+    /// A new permanent move, to tell the operator about.
+    newly_moved: bool,
+}
+
+impl Settled {
+    fn log(&self, feed_key: &str, status: &FeedStatus) {
+        if self.newly_moved {
+            tracing::warn!(feed = %feed_key, moved_to = status.moved_to.as_deref().unwrap_or_default(), "feed moved permanently; update the feed list");
+        }
+        if let Some(failures) = self.recovered_after {
+            tracing::info!(feed = %feed_key, failures, "feed recovered");
+        }
+        if let Some(message) = &self.error {
+            if status.consecutive_failures == 1 {
+                tracing::warn!(feed = %feed_key, error = %message, "feed poll failed; backing off");
+            } else {
+                tracing::debug!(feed = %feed_key, error = %message, failures = status.consecutive_failures, "feed still failing");
+            }
+        }
+    }
+}
+
+/// The feed's status after a poll, and when to poll next: the failure
+/// streak, last error or success, the recorded move, and the schedule.
+/// Pure: no I/O, the clock comes in as `now`.
+fn settle(
+    feed_key: &str,
+    status: &mut FeedStatus,
+    polled: Polled,
+    interval: Duration,
+    now: chrono::DateTime<Utc>,
+    policy: &Policy,
+) -> Settled {
+    status.last_fetch = Some(now);
+    let newly_moved = polled.moved_to.is_some() && polled.moved_to != status.moved_to;
+    // A move is forgotten only by a success that did not move.
+    if polled.moved_to.is_some() || polled.result.is_ok() {
+        status.moved_to = polled.moved_to;
+    }
+    let (next_in, error, recovered_after) = match polled.result {
+        Ok(()) => {
+            let recovered_after =
+                (status.consecutive_failures > 0).then_some(status.consecutive_failures);
+            status.consecutive_failures = 0;
+            status.last_error = None;
+            status.last_success = Some(now);
+            let next_in = schedule::after_success(
+                interval,
+                polled.advertised_interval,
+                &status.recent_item_times,
+                now,
+                policy.bounds,
+            );
+            (next_in, None, recovered_after)
+        }
+        Err(message) => {
+            status.consecutive_failures += 1;
+            status.total_failures += 1;
+            status.last_error = Some(message.clone());
+            let next_in = schedule::after_failure(
+                interval,
+                status.consecutive_failures,
+                polled.advertised_interval,
+                policy.bounds,
+            );
+            (next_in, Some(message), None)
+        }
+    };
+    let next_in = schedule::jitter(next_in, policy.jitter, feed_key);
+    status.next_poll = chrono::Duration::from_std(next_in)
+        .ok()
+        .map(|delay| now + delay);
+    Settled {
+        next_in,
+        error,
+        recovered_after,
+        newly_moved,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    fn policy() -> Policy {
+        Policy {
+            bounds: Bounds {
+                min_interval: MINUTE,
+                max_interval: 60 * MINUTE,
+                max_backoff: 30 * MINUTE,
+            },
+            jitter: 0.0,
+        }
+    }
+
+    fn failed(message: &str) -> Polled {
+        Polled {
+            result: Err(message.to_owned()),
+            advertised_interval: None,
+            moved_to: None,
+        }
+    }
+
+    fn succeeded(moved_to: Option<&str>) -> Polled {
+        Polled {
+            result: Ok(()),
+            advertised_interval: None,
+            moved_to: moved_to.map(String::from),
+        }
+    }
+
+    /// Failures lengthen a streak and back off (doubling up to the cap);
+    /// a success ends the streak, says how long it was, clears the error,
+    /// and goes back to the configured interval; the next poll time is
+    /// always `now` plus the delay returned.
+    #[test]
+    fn settle_backs_off_on_a_failure_streak_and_resets_on_success() {
+        let mut status = FeedStatus::default();
+        let now = Utc::now();
+        let delays: Vec<Duration> = (1..=6)
+            .map(|_| {
+                let settled = settle(
+                    "f",
+                    &mut status,
+                    failed("f: 503"),
+                    5 * MINUTE,
+                    now,
+                    &policy(),
+                );
+                assert_eq!(settled.error.as_deref(), Some("f: 503"));
+                assert_eq!(settled.recovered_after, None);
+                assert_eq!(
+                    status.next_poll,
+                    Some(now + chrono::Duration::from_std(settled.next_in).unwrap())
+                );
+                settled.next_in
+            })
+            .collect();
+        assert_eq!(
+            delays,
+            [5, 10, 20, 30, 30, 30].map(|minutes| minutes * MINUTE)
+        );
+        assert_eq!(status.consecutive_failures, 6);
+        assert_eq!(status.total_failures, 6);
+        assert_eq!(status.last_error.as_deref(), Some("f: 503"));
+        assert_eq!(status.last_success, None);
+        assert_eq!(status.last_fetch, Some(now));
+
+        let later = now + chrono::Duration::minutes(30);
+        let settled = settle(
+            "f",
+            &mut status,
+            succeeded(None),
+            5 * MINUTE,
+            later,
+            &policy(),
+        );
+        assert_eq!(settled.recovered_after, Some(6));
+        assert_eq!(settled.error, None);
+        assert_eq!(settled.next_in, 5 * MINUTE);
+        assert_eq!(status.consecutive_failures, 0);
+        assert_eq!(status.total_failures, 6);
+        assert_eq!(status.last_error, None);
+        assert_eq!(status.last_success, Some(later));
+    }
+
+    /// A permanent move is recorded (and reported once), kept through a
+    /// failure that says nothing about it, and forgotten by a success that
+    /// did not move.
+    #[test]
+    fn settle_records_a_move_until_a_success_without_one() {
+        let mut status = FeedStatus::default();
+        let now = Utc::now();
+        let moved = Some("https://example.org/new.xml");
+        assert!(settle("f", &mut status, succeeded(moved), MINUTE, now, &policy()).newly_moved);
+        assert!(!settle("f", &mut status, succeeded(moved), MINUTE, now, &policy()).newly_moved);
+        assert_eq!(status.moved_to.as_deref(), moved);
+        settle(
+            "f",
+            &mut status,
+            failed("f: timeout"),
+            MINUTE,
+            now,
+            &policy(),
+        );
+        assert_eq!(status.moved_to.as_deref(), moved);
+        settle("f", &mut status, succeeded(None), MINUTE, now, &policy());
+        assert_eq!(status.moved_to, None);
+    }
 
     #[test]
     fn same_link_gives_same_id_whatever_the_tracking() {
