@@ -26,9 +26,9 @@
 
 use crate::dom::{AttrName, Document, NodeId, NodeKind, Tag, NONE};
 
-/// Prose (characters) left outside comment threads below which the threads
-/// are the page's content (a forum thread, a live blog).
-const COMMENTS_ARE_THE_PAGE: u32 = 300;
+/// Prose (characters) left after exclusion by class and id below which the
+/// names misled (see pass 3).
+const NAMES_LEFT_TOO_LITTLE: u32 = 300;
 
 /// Text blocks shorter than this (characters) give no score.
 const MIN_BLOCK_CHARS: u32 = 25;
@@ -661,15 +661,16 @@ fn extract_inner(
     };
 
     // Pass 3 (forwards): exclusion. On a forum thread or a live blog every
-    // post is named a comment: when comment threads hold nearly all of the
-    // page's prose, they are the page, and the pass runs again keeping them.
+    // post is named a comment, and page builders name every block a widget:
+    // when names exclude nearly all of the page's prose, they misled, and
+    // the pass runs again without them.
     let mut signals = vec![ClassSignal::default(); count];
     let mut excluded = vec![false; count];
     // Inside an `<article>`, a `<header>` is the article's own: headline,
     // standfirst, byline (each judged on its own), not the site's banner.
     let mut in_article = vec![false; count];
-    for keep_comments in [false, true] {
-        let (mut comment_prose, mut kept_prose) = (0u32, 0u32);
+    for names_misled in [false, true] {
+        let (mut named_prose, mut kept_prose) = (0u32, 0u32);
         for id in 1..count {
             let parent = doc.nodes[id].parent as usize;
             excluded[id] = excluded[parent];
@@ -691,8 +692,8 @@ fn extract_inner(
             }
             // Only where something asks: excluded subtrees are never scored.
             signals[id] = class_signal(doc, node);
-            if keep_comments && signals[id].comments {
-                // Posts, not boilerplate: their names weigh nothing.
+            if names_misled {
+                // Posts or sections, not boilerplate: names weigh nothing.
                 signals[id].strong_negative = false;
                 signals[id].negative = false;
             }
@@ -702,25 +703,27 @@ fn extract_inner(
             let by_tag = is_chrome_tag(tag)
                 || is_hidden(doc, node) && !protected_strict(node)
                 || ((soft_chrome || is_chrome_role(doc, node)) && !protected(node));
-            let by_name =
-                !by_tag && !matches!(tag, Tag::Article | Tag::Main | Tag::A | Tag::P) && {
+            let by_name = !names_misled
+                && !by_tag
+                && !matches!(tag, Tag::Article | Tag::Main | Tag::A | Tag::P)
+                && {
                     let signal = signals[id];
                     if signal.comments {
-                        !keep_comments && !protected_strict(node)
+                        !protected_strict(node)
                     } else {
                         (signal.strong_negative || (signal.negative && !signal.content_word))
                             && !protected(node)
                     }
                 };
-            if by_name && signals[id].comments {
-                comment_prose += raw_prose[id];
+            if by_name {
+                named_prose += raw_prose[id];
             }
             excluded[id] = by_tag || by_name;
             if !excluded[id] && is_prose_block(tag, raw_own[id]) {
                 kept_prose += raw_own[id].0;
             }
         }
-        if keep_comments || comment_prose == 0 || kept_prose >= COMMENTS_ARE_THE_PAGE {
+        if names_misled || named_prose == 0 || kept_prose >= NAMES_LEFT_TOO_LITTLE {
             break;
         }
     }
