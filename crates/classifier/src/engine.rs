@@ -917,12 +917,18 @@ impl Engine {
                 }
                 // Two entries naming the same kind want two different
                 // things ("country" twice: a supplier and a recipient).
+                // Entities differ by entity, not by start: in a script
+                // without spaces every in-word hit is widened to the
+                // whole run, so "俄罗斯向印度交付" holds two countries that
+                // start at the same byte.
                 let duplicate = chosen.iter().any(|&other| {
                     let other = &hits[other as usize];
-                    other.norm_start == hit.norm_start && other.concept == hit.concept
-                        || (hit.entity != NO_ENTITY
-                            && other.concept == hit.concept
-                            && other.entity == hit.entity)
+                    other.concept == hit.concept
+                        && if hit.entity != NO_ENTITY {
+                            other.entity == hit.entity
+                        } else {
+                            other.norm_start == hit.norm_start
+                        }
                 });
                 if duplicate {
                     continue;

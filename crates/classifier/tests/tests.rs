@@ -567,8 +567,77 @@ mod issue_14_unseen_news {
         );
     }
 
+    /// Regression: in a script without spaces every in-word hit covers the
+    /// whole run, and two countries in one run were taken for one, so the
+    /// two-party rule never fired in Chinese or Japanese.
+    #[test]
+    fn two_parties_in_one_unspaced_run_are_two_parties() {
+        assert_labels(
+            "俄罗斯向印度交付S-400",
+            "俄罗斯已向印度交付第三套S-400防空导弹系统。",
+            &["ARMS_TRANSFER"],
+        );
+        assert_labels(
+            "米国、日本へのトマホーク売却を承認",
+            "米国務省は日本へのトマホーク巡航ミサイル400発の売却を承認した。",
+            &["ARMS_TRANSFER"],
+        );
+    }
+
+    #[test]
+    fn transfers_told_with_receiving_and_handing_verbs_are_flagged() {
+        let stories = [
+            (
+                "Brasil recebe primeiros caças Gripen",
+                "A Força Aérea Brasileira recebeu os primeiros caças Gripen fabricados na Suécia.",
+            ),
+            (
+                "Colombia adquiere cazas suecos",
+                "El Gobierno colombiano firmó la adquisición de 17 aviones Gripen a la sueca Saab.",
+            ),
+            (
+                "Η Ελλάδα παραλαμβάνει Rafale",
+                "Η Πολεμική Αεροπορία παρέλαβε τα πρώτα μαχητικά Rafale από τη Γαλλία.",
+            ),
+            (
+                "Suomi ostaa F-35-hävittäjiä",
+                "Suomi ostaa Yhdysvalloilta 64 F-35-monitoimihävittäjää.",
+            ),
+        ];
+        for (title, text) in stories {
+            assert_labels(title, text, &["ARMS_TRANSFER"]);
+        }
+    }
+
+    /// Guns smuggled across a border are an arms transfer; "illegal" alone
+    /// is no breach of sanctions or export law.
+    #[test]
+    fn smuggled_guns_are_an_arms_transfer_not_sanctions() {
+        assert_labels(
+            "Police seize smuggled guns",
+            "Police in Mexico seized 40 rifles illegally smuggled from the United States.",
+            &["ARMS_TRANSFER"],
+        );
+    }
+
     #[test]
     fn look_alikes_stay_unflagged() {
+        assert_labels(
+            "Sanctions-hit Russia's economy grows",
+            "Russia's economy grew 3 percent last year despite Western sanctions, the statistics agency said.",
+            &[],
+        );
+        assert_labels(
+            "Gericht verhängt Sanktionen gegen Anwalt",
+            "Das Gericht verhängte Sanktionen gegen den Anwalt wegen wiederholter Verfahrensverstöße.",
+            &[],
+        );
+        assert_labels(
+            "Армия получила новые танки",
+            "Российская армия получила от Уралвагонзавода новую партию танков Т-90М.",
+            &[],
+        );
+
         assert_labels(
             "Militias hand in weapons",
             "Hundreds of militia fighters handed in their weapons to the government under the disarmament programme.",
