@@ -1483,6 +1483,9 @@ fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag, root_len:
         stats.heading_len as f32 / len as f32
     };
     let in_figure = tag == Tag::Figure;
+    // A list is navigation when links are most of it; a list of points may
+    // link a word or two in each.
+    let link_density_limit = if is_list { 0.35 } else { 0.2 };
     // Pictures around a real paragraph are an illustrated passage, not a
     // gallery.
     (images > 1.0 && paragraphs / images < 0.5 && !in_figure && stats.prose < PASSAGE_CHARS)
@@ -1492,7 +1495,7 @@ fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag, root_len:
             && len < MIN_BLOCK_CHARS
             && (images == 0.0 || images > 2.0)
             && heading_density < 0.9)
-        || (weight < 25.0 && density > 0.2 && len < 2000)
+        || (weight < 25.0 && density > link_density_limit && len < 2000)
         || (weight >= 25.0 && density > 0.5)
         || (stats.embeds == 1 && len < 75)
         || stats.embeds > 1
