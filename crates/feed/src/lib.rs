@@ -27,6 +27,7 @@ mod dom;
 mod entities;
 mod json;
 mod lenient;
+pub mod opml;
 mod repair;
 mod resolve;
 mod text;
@@ -37,6 +38,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 pub use entities::{ENTITY_EXPANSION_ALLOWANCE, ENTITY_EXPANSION_FACTOR};
+pub use opml::{parse_opml, write_opml, FeedList, ListedFeed, OpmlError, OpmlProblem};
 
 /// What a feed document says, normalized across RSS, Atom and JSON Feed.
 #[derive(Clone, Debug, Default, PartialEq)]
