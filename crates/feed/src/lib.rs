@@ -23,6 +23,7 @@
 
 mod date;
 mod decode;
+pub mod discover;
 mod dom;
 mod entities;
 mod json;
