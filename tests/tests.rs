@@ -6,6 +6,7 @@ mod support;
 
 mod cli;
 mod crash;
+mod feeds;
 mod health;
 mod kafka;
 mod kafka_crash;

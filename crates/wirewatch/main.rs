@@ -3,6 +3,7 @@
 //! together on the configured bus (see `pipeline.rs` for the data flow).
 
 mod config;
+mod feeds_cli;
 mod journal;
 mod metrics;
 mod pipeline;
@@ -92,6 +93,11 @@ enum Command {
         #[arg(long, default_value = "config/wirewatch.toml")]
         config: PathBuf,
     },
+    /// Feed lists: import or export OPML, discover a site's feeds, add one
+    Feeds {
+        #[command(subcommand)]
+        action: FeedsAction,
+    },
     /// Manage Kafka topics
     Topics {
         #[command(subcommand)]
@@ -101,6 +107,39 @@ enum Command {
     State {
         #[command(subcommand)]
         action: StateAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedsAction {
+    /// Read an OPML file (as Miniflux, FreshRSS and other readers export)
+    /// and print its feeds as [[feed]] tables, or append them to a feed file
+    Import {
+        opml: PathBuf,
+        /// Feed file to append to (made if missing); feeds it lists are skipped
+        #[arg(long, value_name = "FEEDS_TOML")]
+        into: Option<PathBuf>,
+    },
+    /// Print the configured feeds as OPML 2.0
+    Export {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
+    },
+    /// Find the feeds a site offers (announced by the page, else at the
+    /// usual paths), check each, and print them as [[feed]] tables
+    Discover {
+        url: String,
+        /// Use this config's HTTP settings (user agent, limits, allowances)
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Discover a site's feed and append the first one to a feed file
+    Add {
+        url: String,
+        #[arg(long, value_name = "FEEDS_TOML")]
+        into: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -236,6 +275,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { config } => {
             let config = load_config(&config)?;
             run::print_status(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Feeds { action } => {
+            match action {
+                FeedsAction::Import { opml, into } => feeds_cli::import(&opml, into.as_deref())?,
+                FeedsAction::Export { config } => feeds_cli::export(&config)?,
+                FeedsAction::Discover { url, config } => {
+                    let found =
+                        runtime()?.block_on(feeds_cli::discover(&url, config.as_deref()))?;
+                    feeds_cli::print_discovered(&url, &found)?;
+                }
+                FeedsAction::Add { url, into, config } => {
+                    runtime()?.block_on(feeds_cli::add(&url, &into, config.as_deref()))?
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Topics {
