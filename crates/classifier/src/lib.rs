@@ -19,6 +19,9 @@
 //!   into the title or text) of every rule that fired, and the entities.
 //!   [`Classifier::explain`] renders that for a human.
 //! - [`classify_jsonl`]: the batch loop behind `wirewatch classify --jsonl`.
+//! - [`SemanticHead`] (module [`semantic`]): the optional semantic layer,
+//!   sentence embeddings (from a server the caller asks) scored by a linear
+//!   head and combined with the rules' score; off unless configured.
 //!
 //! How a label is scored: each rule names concepts (word lists or entity
 //! kinds) that must occur together, within a few words in one sentence, in
@@ -35,6 +38,7 @@ mod entities;
 mod explain;
 mod jsonl;
 mod sanctions_list;
+pub mod semantic;
 mod taxonomy;
 mod text;
 mod word_index;
@@ -50,6 +54,7 @@ use crate::taxonomy::Label;
 
 pub use crate::jsonl::{classify_jsonl, JsonlError};
 pub use crate::sanctions_list::{SanctionsList, SanctionsListError};
+pub use crate::semantic::{SemanticError, SemanticHead};
 pub use crate::taxonomy::{Taxonomy, TaxonomyError};
 
 /// The text to classify.
