@@ -13,3 +13,4 @@ mod kafka_crash;
 mod kafka_security;
 mod pipeline;
 mod robustness;
+mod semantic;

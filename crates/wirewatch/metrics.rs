@@ -24,6 +24,11 @@ pub struct Metrics {
     pub articles_fetched: AtomicU64,
     pub articles_feed_only: AtomicU64,
     pub articles_classified: AtomicU64,
+    /// Articles the semantic layer scored (`[classifier.embeddings]`).
+    pub semantic_applied: AtomicU64,
+    /// Articles left with the rules' verdict because the embeddings
+    /// backend failed or timed out.
+    pub semantic_fallbacks: AtomicU64,
     pub outputs_written: AtomicU64,
     /// Articles the local output had already written (redelivered, replayed).
     pub outputs_repeated: AtomicU64,
@@ -71,6 +76,16 @@ impl Metrics {
                 "wirewatch_articles_classified_total",
                 "articles classified",
                 &self.articles_classified,
+            ),
+            (
+                "wirewatch_semantic_applied_total",
+                "articles scored by rules and embeddings",
+                &self.semantic_applied,
+            ),
+            (
+                "wirewatch_semantic_fallbacks_total",
+                "articles classified by the rules alone because the embeddings backend failed",
+                &self.semantic_fallbacks,
             ),
             (
                 "wirewatch_outputs_written_total",

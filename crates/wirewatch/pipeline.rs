@@ -25,6 +25,7 @@ use wirewatch_model::{
 };
 
 use crate::config::{OutputInclude, Topics};
+use crate::embeddings::SemanticLayer;
 use crate::journal::{Journal, WrittenIds};
 use crate::metrics::Metrics;
 
@@ -248,6 +249,9 @@ impl Handler for CleanStage {
 /// Articles -> classified (every article) and flagged.<label> (per label).
 pub struct ClassifyStage {
     pub classifier: Arc<Classifier>,
+    /// `[classifier.embeddings]`: rules and embeddings combined, the rules
+    /// alone while the backend is down. `None`: the rules alone.
+    pub semantic: Option<Arc<SemanticLayer>>,
     pub topics: Topics,
     pub metrics: Arc<Metrics>,
 }
@@ -272,7 +276,19 @@ impl ClassifyStage {
 impl Handler for ClassifyStage {
     async fn handle(&self, input: &Message, _: &Origin) -> Result<Vec<Output>, HandlerError> {
         let article: Article = decode(input, "article")?;
-        let classified = self.classify(article);
+        let mut classified = self.classify(article);
+        if let Some(semantic) = &self.semantic {
+            let article = &classified.article;
+            let document = Document {
+                id: &article.id,
+                title: article.title.as_deref().unwrap_or_default(),
+                text: &article.text,
+                lang: article.lang.as_deref(),
+            };
+            semantic
+                .apply(&document, &mut classified.classification)
+                .await;
+        }
         let key = classified.article.id.as_str().to_owned();
         let message = encode(&key, &classified, &classified.article.item.feed.url);
         let mut outputs = vec![Output {

@@ -169,8 +169,10 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     let mut classifiers = None;
     if stages.classify {
         let classifier = Arc::new(crate::build_classifier(Some(&config))?);
+        let semantic = crate::build_semantic(&config, &classifier, Arc::clone(&metrics))?;
         let handler = Arc::new(ClassifyStage {
             classifier,
+            semantic,
             topics: topics.clone(),
             metrics: Arc::clone(&metrics),
         });
