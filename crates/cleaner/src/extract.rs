@@ -33,6 +33,12 @@ const NAMES_LEFT_TOO_LITTLE: u32 = 300;
 /// Text blocks shorter than this (characters) give no score.
 const MIN_BLOCK_CHARS: u32 = 25;
 
+/// Share of the best candidate's score that blocks named alike must each
+/// reach to be taken as sections of one article.
+const REPEATED_SECTION_SHARE: f32 = 0.3;
+/// How many of the best candidates are looked at for such sections.
+const REPEATED_SECTION_CANDIDATES: usize = 40;
+
 /// What the extractor found.
 pub struct Extracted {
     pub text: String,
@@ -967,6 +973,59 @@ fn extract_inner(
             content.extend(extra);
             content.sort_unstable();
         }
+    }
+
+    // Page builders and CMS blocks cut an article into sibling sections
+    // that share one name ("headline-with-text", "text-block") under no
+    // strong common parent: two or more blocks of one name, each scored
+    // about as well as the best and mostly prose, are more of the article.
+    let strong = analysis.score[first as usize] * REPEATED_SECTION_SHARE;
+    let mut repeated: Vec<(Option<Tag>, &str, Vec<NodeId>)> = Vec::new();
+    // Only the best few: cost stays linear on pages of thousands of blocks.
+    for &candidate in candidates.iter().take(REPEATED_SECTION_CANDIDATES) {
+        if analysis.score[candidate as usize] < strong {
+            break;
+        }
+        let Some(class) = doc
+            .attr(candidate, AttrName::Class)
+            .filter(|c| !c.trim().is_empty())
+        else {
+            continue;
+        };
+        // Teaser cards are named alike too, but their blurbs trail off
+        // without a full stop; a section of prose ends a sentence.
+        if class == best_class
+            || analysis.link_density(candidate) >= 0.25
+            || !ends_sentence(&doc.text_content(candidate))
+            || (analysis.stats[candidate as usize].prose as f32)
+                < 0.5 * analysis.stats[candidate as usize].len as f32
+        {
+            continue;
+        }
+        let tag = doc.tag(candidate);
+        match repeated
+            .iter_mut()
+            .find(|(t, c, _)| *t == tag && *c == class)
+        {
+            Some((_, _, members)) => members.push(candidate),
+            None => repeated.push((tag, class, vec![candidate])),
+        }
+    }
+    for (_, _, members) in &repeated {
+        if members.len() < 2 {
+            continue;
+        }
+        for &member in members {
+            let member_end = doc.subtree_end(member);
+            let overlaps = content.iter().any(|&root| {
+                let root_end = doc.subtree_end(root);
+                (root <= member && member < root_end) || (member <= root && root < member_end)
+            });
+            if !overlaps {
+                content.push(member);
+            }
+        }
+        content.sort_unstable();
     }
 
     content.extend(standfirst(&analysis, top, &content));

@@ -603,3 +603,31 @@ fn a_header_of_prose_outside_the_article_is_not_a_banner() {
     );
     assert!(!cleaned.text.contains("Accueil"), "{}", cleaned.text);
 }
+
+#[test]
+fn sections_named_alike_without_a_common_parent_are_one_article() {
+    // A page builder: each section of the article sits deep in its own
+    // row, beside rows of other things; only the sections' name repeats.
+    let section = |inner: &str, paragraphs: &[&str]| {
+        let paragraphs: String = paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect();
+        format!(
+            "<div class=\"row\"><div class=\"col\"><div class=\"cell\"><div class=\"box\">\
+             <section class=\"text-section\"><div class=\"{inner}\">{paragraphs}</div></section>\
+             </div></div></div></div>"
+        )
+    };
+    let first = "Die Bundesregierung hat am Dienstag neue Ausfuhrgenehmigungen für Rüstungsgüter erteilt, wie aus einem Schreiben an den Ausschuss hervorgeht.";
+    let second = "Nach Angaben des Ministeriums betreffen die Genehmigungen vor allem Fahrzeuge und Munition, die an Partnerländer geliefert werden sollen.";
+    let third = "Die Opposition kritisierte die Entscheidung scharf und verlangte, dass der Bundestag künftig vor jeder Genehmigung unterrichtet wird.";
+    let page = format!(
+        "<html lang=de><body><div class=\"page\">\
+         <div class=\"more\"><ul class=\"tabs\"><li><a href=/x>Jetzt abonnieren</a></li><li><a href=/y>Teilen</a></li></ul>{}</div>\
+         <div class=\"next\">{}</div></div></body></html>",
+        section("intro-copy", &[first, second, first]),
+        section("body-copy", &[third, third])
+    );
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.contains(first), "{}", cleaned.text);
+    assert!(cleaned.text.contains(third), "{}", cleaned.text);
+    assert!(!cleaned.text.contains("abonnieren"), "{}", cleaned.text);
+}
