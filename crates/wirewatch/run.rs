@@ -302,8 +302,8 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
                 poll_all_once(&poller, &feeds).await;
             }));
         } else {
-            let watch = shutdown.watch();
-            poller_task = Some(tokio::spawn(async move { poller.run(feeds, watch).await }));
+            let token = shutdown.token();
+            poller_task = Some(tokio::spawn(async move { poller.run(feeds, token).await }));
         }
     }
 

@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
 
@@ -128,7 +129,7 @@ pub struct Poller {
     sink: Arc<dyn ItemSink>,
     requests: Arc<Semaphore>,
     /// Set when `run` is told to stop: polls waiting for permits give up.
-    stopping: watch::Sender<bool>,
+    stopping: CancellationToken,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
@@ -147,7 +148,7 @@ impl Poller {
             sink,
             requests,
             hosts: Mutex::default(),
-            stopping: watch::Sender::new(false),
+            stopping: CancellationToken::new(),
         }
     }
 
@@ -211,7 +212,6 @@ impl Poller {
         // server must not sit on a global permit meanwhile, or one bad
         // server with many feeds would starve every other feed.
         let host = self.host_permits(&feed.url);
-        let mut stopping = self.stopping.subscribe();
         let permits = async {
             let host_permit = host.acquire().await.expect("semaphore open");
             let global_permit = self.requests.acquire().await.expect("semaphore open");
@@ -219,7 +219,7 @@ impl Poller {
         };
         let _permits = tokio::select! {
             permits = permits => permits,
-            _ = stopping.wait_for(|stop| *stop) => return None,
+            _ = self.stopping.cancelled() => return None,
         };
         Some(
             self.http
@@ -444,7 +444,7 @@ impl Poller {
 
     /// Polls every feed until `shutdown` becomes true; returns when every
     /// feed task has stopped (in-flight polls finish first).
-    pub async fn run(self: Arc<Self>, feeds: Vec<FeedSpec>, shutdown: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, feeds: Vec<FeedSpec>, shutdown: CancellationToken) {
         let mut tasks = JoinSet::new();
         let retention = chrono::Duration::from_std(self.options.seen_retention).ok();
         if let Some(retention) = retention {
@@ -456,16 +456,16 @@ impl Poller {
         }
         {
             let poller = Arc::clone(&self);
-            let mut shutdown = shutdown.clone();
+            let shutdown = shutdown.clone();
             tasks.spawn(async move {
-                // Ends with the shutdown signal, or when its sender is gone.
-                let _ = shutdown.wait_for(|stop| *stop).await;
-                poller.stopping.send_replace(true);
+                // Polls waiting for their permits give up too.
+                shutdown.cancelled().await;
+                poller.stopping.cancel();
             });
         }
         for feed in feeds {
             let poller = Arc::clone(&self);
-            let mut shutdown = shutdown.clone();
+            let shutdown = shutdown.clone();
             tasks.spawn(async move {
                 // Resume the schedule stored by the last run.
                 let mut delay = poller
@@ -479,9 +479,9 @@ impl Poller {
                 loop {
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.wait_for(|stop| *stop) => return,
+                        _ = shutdown.cancelled() => return,
                     }
-                    if *shutdown.borrow() {
+                    if shutdown.is_cancelled() {
                         return;
                     }
                     delay = match poller.poll_once(&feed).await {

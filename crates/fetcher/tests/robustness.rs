@@ -275,7 +275,7 @@ async fn a_hung_feed_does_not_delay_another_feeds_items() {
         ..test_poll_options()
     };
     let poller = poller_with("hung", http, options, Arc::clone(&sink));
-    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let shutdown = tokio_util::sync::CancellationToken::new();
     // Many hung feeds on one server, more than its concurrency permits and
     // the global ones, on the same address as the good one (another port:
     // another server).
@@ -284,7 +284,7 @@ async fn a_hung_feed_does_not_delay_another_feeds_items() {
         .collect();
     feeds.push(feed(good.url("/feed")));
     let started = Instant::now();
-    let running = tokio::spawn(Arc::clone(&poller).run(feeds, shutdown));
+    let running = tokio::spawn(Arc::clone(&poller).run(feeds, shutdown.clone()));
     while sink.titles().is_empty() {
         assert!(
             started.elapsed() < Duration::from_secs(2),
@@ -293,7 +293,7 @@ async fn a_hung_feed_does_not_delay_another_feeds_items() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(sink.titles(), vec!["good".to_string()]);
-    stop.send(true).unwrap();
+    shutdown.cancel();
     // In-flight polls of the hung feeds end at their 3 s timeout; those
     // still waiting for the server's permits do not start.
     tokio::time::timeout(Duration::from_secs(10), running)
