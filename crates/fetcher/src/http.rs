@@ -211,7 +211,11 @@ impl HttpClient {
         };
         let trusted = builder().build().map_err(build_error)?;
         let resolver = GuardedResolver::new(lookup, &options.allowed_private_addresses);
+        // No proxy for untrusted requests, whatever HTTP_PROXY and friends
+        // say: through a proxy the proxy resolves the name, and the guard
+        // would check the proxy's address instead of the one connected to.
         let guarded = builder()
+            .no_proxy()
             .dns_resolver(Arc::new(resolver))
             .build()
             .map_err(build_error)?;
