@@ -1067,9 +1067,59 @@ fn extract_inner(
     for &root in &content {
         write_text(&analysis, root, &mut text);
     }
+    drop_trailing_calls_to_follow(&mut text);
     Extracted {
         text,
         container: Some(top),
+    }
+}
+
+/// Names that, in a short closing paragraph, ask the reader to follow,
+/// subscribe or share: brand names, the same in every language.
+const FOLLOW_NAMES: &[&str] = &[
+    "facebook",
+    "twitter",
+    "instagram",
+    "whatsapp",
+    "telegram",
+    "newsletter",
+    "youtube",
+    "tiktok",
+    "linkedin",
+];
+
+/// Longest closing paragraph (characters) that [`drop_trailing_calls_to_follow`]
+/// drops.
+const FOLLOW_CHARS: usize = 300;
+
+/// The last paragraphs of an article are often the site's calls to follow
+/// it ("Follow us on Twitter and Instagram @site", "Abonnieren Sie den
+/// Newsletter"): short closing paragraphs that name networks or a
+/// newsletter are dropped, at most three.
+fn drop_trailing_calls_to_follow(text: &mut String) {
+    for _ in 0..3 {
+        let trimmed = text.trim_end().len();
+        let start = text[..trimmed].rfind("\n\n").map_or(0, |at| at + 2);
+        let last = &text[start..trimmed];
+        if start == 0 || last.chars().count() >= FOLLOW_CHARS {
+            return;
+        }
+        // One network named in passing is news ("Twitter seemed confused
+        // by the campaign:"); a call names several, a newsletter, or an
+        // address to follow.
+        let lower = last.to_lowercase();
+        let names = FOLLOW_NAMES
+            .iter()
+            .filter(|name| lower.contains(*name))
+            .count();
+        let calls =
+            names >= 2 || (names == 1 && (lower.contains("newsletter") || lower.contains('@')));
+        if !calls {
+            return;
+        }
+        text.truncate(start);
+        let kept = text.trim_end().len();
+        text.truncate(kept);
     }
 }
 

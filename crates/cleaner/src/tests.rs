@@ -631,3 +631,27 @@ fn sections_named_alike_without_a_common_parent_are_one_article() {
     assert!(cleaned.text.contains(third), "{}", cleaned.text);
     assert!(!cleaned.text.contains("abonnieren"), "{}", cleaned.text);
 }
+
+#[test]
+fn closing_calls_to_follow_are_dropped_but_not_news_of_a_network() {
+    let call_pl = "Obserwuj nas na Facebooku i Instagramie: @wirewatch.";
+    let call_de = "Abonnieren Sie kostenlos unseren Newsletter und verpassen Sie nichts mehr.";
+    let page = news_page(&[
+        PARAGRAPHS[0],
+        PARAGRAPHS[1],
+        PARAGRAPHS[2],
+        call_pl,
+        call_de,
+    ]);
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, PARAGRAPHS.join("\n\n"));
+
+    let news = "Twitter seemed a bit confused by the campaign:";
+    let cleaned = clean_str(&news_page(&[
+        PARAGRAPHS[0],
+        PARAGRAPHS[1],
+        PARAGRAPHS[2],
+        news,
+    ]));
+    assert!(cleaned.text.ends_with(news), "{}", cleaned.text);
+}
