@@ -156,3 +156,53 @@ fn fetch_once_prints_items_from_the_demo_feeds() {
         .iter()
         .all(|item| item["link"].as_str().unwrap().starts_with("file://")));
 }
+
+/// librdkafka's log lines reach the log when the filter names them, and are
+/// off otherwise (every client repeats them at each reconnect during an
+/// outage, which the bus already reports once). The broker here is a closed
+/// port, so librdkafka has connection failures to log.
+#[test]
+fn librdkafka_logs_reach_the_log_only_when_the_filter_asks() {
+    let scratch = Scratch::new("librdkafka-log");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    scratch.write("feeds.toml", "");
+    let config = scratch.write(
+        "wirewatch.toml",
+        &format!(
+            "feeds = [\"feeds.toml\"]\nstate_dir = \"state\"\n[bus]\nkind = \"kafka\"\n\
+             [bus.kafka]\nbrokers = \"127.0.0.1:{closed}\"\n"
+        ),
+    );
+    let run_for_a_while = |filter: &str| {
+        let child = crate::support::binary()
+            .args([
+                "run",
+                "--config",
+                config.to_str().unwrap(),
+                "--stages",
+                "clean",
+            ])
+            .env("WIREWATCH_LOG", filter)
+            .env_remove("KAFKA_BOOTSTRAP")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        let (status, stderr) = crate::support::terminate(child);
+        assert!(status.success(), "{stderr}");
+        stderr
+    };
+    let quiet = run_for_a_while("info");
+    assert!(!quiet.contains("librdkafka:"), "{quiet}");
+    assert!(quiet.contains("kafka brokers not reachable yet"), "{quiet}");
+    let asked = run_for_a_while("info,librdkafka=warn");
+    assert!(
+        asked.contains("librdkafka: FAIL") && asked.contains(&format!("127.0.0.1:{closed}")),
+        "{asked}"
+    );
+}

@@ -56,7 +56,18 @@ impl StageSet {
 }
 
 pub fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WIREWATCH_LOG")
+    // librdkafka's own log lines reach tracing (target `librdkafka`, and
+    // `rdkafka::client` for its error callback). During an outage every
+    // client repeats them at each reconnect, and the bus already reports the
+    // outage once, so they are off unless the filter names them
+    // (`info,librdkafka=info`).
+    let directives = std::env::var("WIREWATCH_LOG").unwrap_or_else(|_| config.log_level.clone());
+    let directives = if directives.contains("rdkafka") {
+        directives
+    } else {
+        format!("{directives},librdkafka=off,rdkafka=off")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
