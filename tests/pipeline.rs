@@ -436,3 +436,89 @@ pub fn http_get(port: u16, path: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
 }
+
+/// SIGHUP re-reads the feed list: a feed dropped from the file stops being
+/// polled, one added starts, and an invalid file is refused with its
+/// problem logged (file:line:col) while the daemon keeps running the list
+/// it had. SIGHUP never stops the daemon.
+#[test]
+fn sighup_reloads_the_feed_list_and_refuses_an_invalid_one() {
+    let server = TestServer::start();
+    let empty = feed(&server, &[]);
+    server.route("/a.xml", Route::ok("application/rss+xml", empty.clone()));
+    server.route("/b.xml", Route::ok("application/rss+xml", empty));
+    let scratch = Scratch::new("sighup");
+    let config = config(&scratch, &server.url("/a.xml"));
+    let feed_file = |urls: &[&str]| {
+        let tables: Vec<String> = urls
+            .iter()
+            .map(|url| format!("[[feed]]\nurl = \"{url}\"\ninterval = \"1s\"\n"))
+            .collect();
+        scratch.write("feeds.toml", &tables.join("\n"));
+    };
+    feed_file(&[&server.url("/a.xml")]);
+    let mut child = binary()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let polls = |path: &str| {
+        server
+            .requests()
+            .iter()
+            .filter(|request| request.path == path)
+            .count()
+    };
+    let wait_until = |what: &str, done: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !done() {
+            assert!(started.elapsed() < Duration::from_secs(20), "{what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let hangup = || {
+        let sent = std::process::Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    wait_until("a.xml was never polled", &|| polls("/a.xml") >= 2);
+
+    feed_file(&[&server.url("/b.xml")]);
+    hangup();
+    wait_until("b.xml was not polled after the reload", &|| {
+        polls("/b.xml") >= 2
+    });
+    let a_after = polls("/a.xml");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        polls("/a.xml"),
+        a_after,
+        "a.xml still polled after it was dropped"
+    );
+
+    scratch.write(
+        "feeds.toml",
+        &format!(
+            "[[feed]]\nurl = \"{}\"\ninterval = \"soon\"\n",
+            server.url("/a.xml")
+        ),
+    );
+    hangup();
+    let b_before = polls("/b.xml");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the daemon stopped on SIGHUP"
+    );
+    assert!(polls("/b.xml") > b_before, "the running list was not kept");
+    assert_eq!(polls("/a.xml"), a_after, "the refused list was applied");
+
+    let (status, stderr) = crate::support::terminate(child);
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("feed list reloaded"), "{stderr}");
+    assert!(stderr.contains("reload refused"), "{stderr}");
+    assert!(stderr.contains("feeds.toml:3:12"), "{stderr}");
+}

@@ -80,6 +80,68 @@ pub fn init_logging(config: &Config) {
     };
 }
 
+/// SIGHUP, as a stream of signals (on Unix; elsewhere nothing arrives).
+struct Hangups {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Hangups {
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
+}
+
+fn hangups() -> anyhow::Result<Hangups> {
+    Ok(Hangups {
+        #[cfg(unix)]
+        signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("installing the SIGHUP handler")?,
+    })
+}
+
+/// On each SIGHUP, reads the config and its feed files again. A valid one
+/// hands its feed list to the poller (feeds added start, removed stop,
+/// changed ones restart); an invalid one is refused with every problem
+/// logged, and the running list is kept. Other settings take effect at
+/// the next start, which the log says.
+async fn reload_on_hangup(
+    mut hangups: Hangups,
+    path: std::path::PathBuf,
+    polling: bool,
+    feed_lists: tokio::sync::watch::Sender<Vec<wirewatch_fetcher::FeedSpec>>,
+    mut shutdown: Shutdown,
+) {
+    loop {
+        tokio::select! {
+            _ = hangups.next() => {}
+            _ = shutdown.wait() => return,
+        }
+        if !polling {
+            tracing::info!("SIGHUP: this process does not poll feeds; nothing to reload");
+            continue;
+        }
+        match Config::load(&path) {
+            Ok(config) => {
+                tracing::info!(
+                    config = %path.display(),
+                    feeds = config.feeds.len(),
+                    "SIGHUP: reloading the feed list (other settings apply at the next start)"
+                );
+                feed_lists.send_replace(config.feeds);
+            }
+            Err(error) => {
+                for line in error.to_string().lines() {
+                    tracing::error!(problem = %line, "SIGHUP: reload refused; the running configuration is kept");
+                }
+            }
+        }
+    }
+}
+
 /// Resolves on SIGINT or SIGTERM.
 async fn termination_signal() {
     let interrupt = tokio::signal::ctrl_c();
@@ -146,8 +208,11 @@ fn kafka_bus(_: &Config) -> anyhow::Result<Arc<dyn Bus>> {
 
 /// Runs the configured stages until a termination signal (or one round).
 pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result<()> {
+    // Installed first: from here on SIGHUP reloads instead of killing.
+    let hangups = hangups()?;
     let bus = build_bus(&config, stages)?;
     let (trigger, shutdown) = Shutdown::new();
+    let (feed_lists, lists) = tokio::sync::watch::channel(config.feeds.clone());
     let http = HttpClient::new(config.http.clone())?;
     let group_prefix = config.kafka.group_prefix.clone();
     let topics = config.topics.clone();
@@ -314,15 +379,26 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             }));
         } else {
             let token = shutdown.token();
-            poller_task = Some(tokio::spawn(async move { poller.run(feeds, token).await }));
+            drop(feeds);
+            poller_task = Some(tokio::spawn(async move {
+                poller.run_with_reloads(lists, token).await
+            }));
         }
     }
+    let reloads = tokio::spawn(reload_on_hangup(
+        hangups,
+        config.path.clone(),
+        stages.fetch && !once,
+        feed_lists,
+        shutdown.clone(),
+    ));
 
     metrics
         .ready
         .store(true, std::sync::atomic::Ordering::Relaxed);
     wait_for_end(&mut poller_task, once && stages.fetch).await;
     trigger.fire();
+    let _ = reloads.await;
     if let Some(task) = poller_task {
         task.await.context("poller task")?;
     }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -442,9 +442,24 @@ impl Poller {
         }
     }
 
-    /// Polls every feed until `shutdown` becomes true; returns when every
+    /// Polls every feed until `shutdown` is cancelled; returns when every
     /// feed task has stopped (in-flight polls finish first).
     pub async fn run(self: Arc<Self>, feeds: Vec<FeedSpec>, shutdown: CancellationToken) {
+        let (_keep, lists) = watch::channel(feeds);
+        self.run_with_reloads(lists, shutdown).await;
+    }
+
+    /// [`Poller::run`] over a feed list that can change while it runs: each
+    /// new list on `lists` starts the feeds it adds, stops those it drops
+    /// (after a poll in progress has finished and handed its items on), and
+    /// restarts those whose spec changed (interval, headers, title, tags),
+    /// keeping their stored schedule. Feeds that did not change are left
+    /// alone.
+    pub async fn run_with_reloads(
+        self: Arc<Self>,
+        mut lists: watch::Receiver<Vec<FeedSpec>>,
+        shutdown: CancellationToken,
+    ) {
         let mut tasks = JoinSet::new();
         let retention = chrono::Duration::from_std(self.options.seen_retention).ok();
         if let Some(retention) = retention {
@@ -454,56 +469,121 @@ impl Poller {
                 Err(error) => tracing::warn!(error = %error, "pruning the seen-set failed"),
             }
         }
-        {
-            let poller = Arc::clone(&self);
-            let shutdown = shutdown.clone();
-            tasks.spawn(async move {
-                // Polls waiting for their permits give up too.
-                shutdown.cancelled().await;
-                poller.stopping.cancel();
-            });
+        let mut running: HashMap<String, (FeedSpec, CancellationToken)> = HashMap::new();
+        let initial = lists.borrow_and_update().clone();
+        for feed in initial {
+            let token = shutdown.child_token();
+            tasks.spawn(Arc::clone(&self).feed_loop(feed.clone(), token.clone()));
+            running.insert(feed.url.to_string(), (feed, token));
         }
-        for feed in feeds {
-            let poller = Arc::clone(&self);
-            let shutdown = shutdown.clone();
-            tasks.spawn(async move {
-                // Resume the schedule stored by the last run.
-                let mut delay = poller
-                    .store
-                    .feed_status(feed.url.as_str())
-                    .ok()
-                    .and_then(|status| status.next_poll)
-                    .and_then(|next| (next - Utc::now()).to_std().ok())
-                    .unwrap_or(Duration::ZERO)
-                    .min(poller.options.max_interval);
-                loop {
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.cancelled() => return,
+        let mut lists_open = true;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                changed = lists.changed(), if lists_open => {
+                    if changed.is_err() {
+                        lists_open = false;
+                        continue;
                     }
-                    if shutdown.is_cancelled() {
-                        return;
-                    }
-                    delay = match poller.poll_once(&feed).await {
-                        Ok(outcome) => {
-                            if outcome.emitted > 0 {
-                                tracing::info!(feed = %feed.url, new_items = outcome.emitted, "new items");
-                            }
-                            outcome.next_in
-                        }
-                        Err(error) => {
-                            tracing::error!(feed = %feed.url, error = %error, "state store failure");
-                            poller.options.max_backoff.min(Duration::from_secs(60))
-                        }
-                    };
+                    let list = lists.borrow_and_update().clone();
+                    let change = self.apply_list(&mut running, list, &shutdown, &mut tasks);
+                    tracing::info!(
+                        added = change.added,
+                        removed = change.removed,
+                        changed = change.changed,
+                        feeds = running.len(),
+                        "feed list reloaded"
+                    );
                 }
-            });
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
         }
+        // Polls waiting for their permits give up too.
+        self.stopping.cancel();
         while tasks.join_next().await.is_some() {}
         if let Err(error) = self.store.flush() {
             tracing::warn!(error = %error, "writing the last feed statuses failed");
         }
     }
+
+    /// Brings the running feed tasks in line with `list`.
+    fn apply_list(
+        self: &Arc<Self>,
+        running: &mut HashMap<String, (FeedSpec, CancellationToken)>,
+        list: Vec<FeedSpec>,
+        shutdown: &CancellationToken,
+        tasks: &mut JoinSet<()>,
+    ) -> ListChange {
+        let mut change = ListChange::default();
+        let wanted: HashMap<String, FeedSpec> = list
+            .into_iter()
+            .map(|feed| (feed.url.to_string(), feed))
+            .collect();
+        running.retain(|url, (_, token)| {
+            let keep = wanted.contains_key(url);
+            if !keep {
+                token.cancel();
+                change.removed += 1;
+            }
+            keep
+        });
+        for (url, feed) in wanted {
+            match running.get(&url) {
+                Some((spec, _)) if *spec == feed => continue,
+                Some((_, token)) => {
+                    token.cancel();
+                    change.changed += 1;
+                }
+                None => change.added += 1,
+            }
+            let token = shutdown.child_token();
+            tasks.spawn(Arc::clone(self).feed_loop(feed.clone(), token.clone()));
+            running.insert(url, (feed, token));
+        }
+        change
+    }
+
+    /// One feed's task: poll, wait as the schedule says, until `stop`.
+    async fn feed_loop(self: Arc<Self>, feed: FeedSpec, stop: CancellationToken) {
+        // Resume the schedule stored by the last run.
+        let mut delay = self
+            .store
+            .feed_status(feed.url.as_str())
+            .ok()
+            .and_then(|status| status.next_poll)
+            .and_then(|next| (next - Utc::now()).to_std().ok())
+            .unwrap_or(Duration::ZERO)
+            .min(self.options.max_interval);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stop.cancelled() => return,
+            }
+            if stop.is_cancelled() {
+                return;
+            }
+            delay = match self.poll_once(&feed).await {
+                Ok(outcome) => {
+                    if outcome.emitted > 0 {
+                        tracing::info!(feed = %feed.url, new_items = outcome.emitted, "new items");
+                    }
+                    outcome.next_in
+                }
+                Err(error) => {
+                    tracing::error!(feed = %feed.url, error = %error, "state store failure");
+                    self.options.max_backoff.min(Duration::from_secs(60))
+                }
+            };
+        }
+    }
+}
+
+/// How a reload changed the running feeds.
+#[derive(Debug, Default)]
+struct ListChange {
+    added: usize,
+    removed: usize,
+    changed: usize,
 }
 
 /// What happened to single items during one poll of one feed, logged as
