@@ -522,3 +522,48 @@ fn sighup_reloads_the_feed_list_and_refuses_an_invalid_one() {
     assert!(stderr.contains("reload refused"), "{stderr}");
     assert!(stderr.contains("feeds.toml:3:12"), "{stderr}");
 }
+
+/// `output.stdout_format = "text"`: one short line per flagged story on
+/// stdout (when, labels with scores, title, link, feed), while the JSON
+/// lines file keeps the whole record.
+#[test]
+fn text_stdout_format_prints_one_short_line_per_story() {
+    let server = TestServer::start();
+    serve_demo_pages(&server);
+    server.route(
+        "/feed.xml",
+        Route::ok(
+            "application/rss+xml",
+            feed(
+                &server,
+                &[(
+                    "Moscow wants North Korean munitions",
+                    "/pages/russia-dprk-arms-for-food.html",
+                )],
+            ),
+        ),
+    );
+    let scratch = Scratch::new("text-stdout");
+    let config = config(&scratch, &server.url("/feed.xml"));
+    let with_text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("stdout = true", "stdout = true\nstdout_format = \"text\"");
+    std::fs::write(&config, with_text).unwrap();
+    let output = wirewatch(&["run", "--config", config.to_str().unwrap(), "--once"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let line = lines[0];
+    assert!(!line.starts_with('{'), "{line}");
+    assert!(line.contains("SANCTIONS 0."), "{line}");
+    assert!(
+        line.contains("Moscow wants North Korean munitions"),
+        "{line}"
+    );
+    assert!(line.ends_with("[Test desk]"), "{line}");
+    let records = json_lines(&scratch.path.join("out/flagged.jsonl"));
+    assert_eq!(records.len(), 1);
+    let url = records[0]["article"]["url"].as_str().unwrap();
+    assert!(line.contains(&format!("  {url}  ")), "{line}");
+}

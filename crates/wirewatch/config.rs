@@ -427,6 +427,7 @@ struct RawTopics {
 #[serde(deny_unknown_fields)]
 struct RawOutput {
     stdout: Option<bool>,
+    stdout_format: Option<Spanned<String>>,
     jsonl: Option<String>,
     include: Option<Spanned<String>>,
 }
@@ -470,6 +471,16 @@ pub enum LogFormat {
 pub enum BusKind {
     Memory,
     Kafka,
+}
+
+/// How stories are written to stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StdoutFormat {
+    /// One short line per story for a person when stdout is a terminal,
+    /// JSON lines otherwise.
+    Auto,
+    Json,
+    Text,
 }
 
 /// What the local sinks write.
@@ -574,6 +585,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct OutputConfig {
     pub stdout: bool,
+    pub stdout_format: StdoutFormat,
     pub jsonl: Option<PathBuf>,
     pub include: OutputInclude,
 }
@@ -1124,8 +1136,28 @@ impl Config {
                 OutputInclude::Flagged
             }
         };
+        let stdout_format = match raw
+            .output
+            .stdout_format
+            .as_ref()
+            .map(|format| (format.get_ref().as_str(), format.span()))
+        {
+            None | Some(("auto", _)) => StdoutFormat::Auto,
+            Some(("json", _)) => StdoutFormat::Json,
+            Some(("text", _)) => StdoutFormat::Text,
+            Some((other, span)) => {
+                checker.problems.push(checker.source.problem(
+                    Some(span),
+                    format!(
+                        "output.stdout_format must be \"auto\", \"json\" or \"text\", found {other:?}"
+                    ),
+                ));
+                StdoutFormat::Auto
+            }
+        };
         let output = OutputConfig {
             stdout: raw.output.stdout.unwrap_or(true),
+            stdout_format,
             jsonl: raw.output.jsonl.as_deref().map(|file| checker.path(file)),
             include,
         };

@@ -316,6 +316,8 @@ impl Handler for ClassifyStage {
 pub struct OutputSink {
     pub metrics: Arc<Metrics>,
     pub stdout: bool,
+    /// Stdout gets one short line per story instead of its JSON.
+    pub stdout_text: bool,
     pub file: Option<Mutex<std::fs::File>>,
     pub include: OutputInclude,
     pub written: WrittenIds,
@@ -326,6 +328,7 @@ impl OutputSink {
     /// `written_ids` is where the record of written ids lives.
     pub fn open(
         stdout: bool,
+        stdout_text: bool,
         path: Option<&PathBuf>,
         include: OutputInclude,
         written_ids: &std::path::Path,
@@ -352,6 +355,7 @@ impl OutputSink {
         Ok(OutputSink {
             metrics,
             stdout,
+            stdout_text,
             file,
             include,
             written,
@@ -359,10 +363,14 @@ impl OutputSink {
         })
     }
 
-    fn write_line(&self, line: &[u8]) -> std::io::Result<()> {
+    fn write_line(&self, line: &[u8], classified: &ClassifiedArticle) -> std::io::Result<()> {
         if self.stdout {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(line)?;
+            if self.stdout_text {
+                stdout.write_all(story_line(classified).as_bytes())?;
+            } else {
+                stdout.write_all(line)?;
+            }
             stdout.write_all(b"\n")?;
             stdout.flush()?;
         }
@@ -390,7 +398,7 @@ impl Handler for OutputSink {
                 tracing::debug!(article = %id, "already written; skipping the repeat");
                 Metrics::count(&self.metrics.outputs_repeated);
             } else {
-                self.write_line(&input.payload)
+                self.write_line(&input.payload, &classified)
                     .map_err(|error| HandlerError(format!("writing output: {error}")))?;
                 self.written.record(id).map_err(|error| {
                     HandlerError(format!("recording the written article id: {error}"))
@@ -405,6 +413,48 @@ impl Handler for OutputSink {
         }
         Ok(vec![])
     }
+}
+
+/// One story as a person watching a terminal wants it: when, the flagged
+/// labels with scores, the title, the link and the feed. Control
+/// characters from the feed or page are escaped.
+pub fn story_line(classified: &ClassifiedArticle) -> String {
+    let article = &classified.article;
+    let labels: Vec<String> = classified
+        .classification
+        .labels
+        .iter()
+        .filter(|label| label.flagged)
+        .map(|label| format!("{} {:.2}", label.label, label.score))
+        .collect();
+    let labels = if labels.is_empty() {
+        "(not flagged)".to_owned()
+    } else {
+        labels.join(", ")
+    };
+    let title = article
+        .title
+        .as_deref()
+        .or(article.item.title.as_deref())
+        .unwrap_or("(no title)");
+    let feed = article
+        .item
+        .feed
+        .title
+        .as_deref()
+        .unwrap_or(article.item.feed.url.as_str());
+    let when = article
+        .published
+        .or(article.item.published)
+        .unwrap_or(article.fetched_at)
+        .format("%Y-%m-%d %H:%M");
+    wirewatch_model::printable(&format!(
+        "{when}  {labels}  {}  {}  [{}]",
+        title.split_whitespace().collect::<Vec<_>>().join(" "),
+        article.url,
+        feed
+    ))
+    .into_owned()
 }
 
 /// Appends dead letters (memory bus) to a JSON-lines file with their headers,

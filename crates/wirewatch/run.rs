@@ -280,8 +280,16 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     // On the memory bus the output stage always runs: it is where a story
     // is done in the journal, even with nothing to write.
     if stages.classify && (wants_output || is_memory) {
+        let stdout_text = match config.output.stdout_format {
+            crate::config::StdoutFormat::Text => true,
+            crate::config::StdoutFormat::Json => false,
+            crate::config::StdoutFormat::Auto => {
+                std::io::IsTerminal::is_terminal(&std::io::stdout())
+            }
+        };
         let sink = OutputSink::open(
             config.output.stdout,
+            stdout_text,
             config.output.jsonl.as_ref(),
             config.output.include,
             &config.state_dir.join("output-written.ids"),
