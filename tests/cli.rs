@@ -206,3 +206,76 @@ fn librdkafka_logs_reach_the_log_only_when_the_filter_asks() {
         "{asked}"
     );
 }
+
+/// `wirewatch status` while the daemon runs (and holds the state file):
+/// asked through the daemon's `[metrics] listen` address it prints the same
+/// report; without that address it says what to set.
+#[test]
+fn status_asks_the_running_daemon_for_its_feeds() {
+    let server = crate::support::http::TestServer::start();
+    server.route(
+        "/feed.xml",
+        crate::support::http::Route::ok(
+            "application/rss+xml",
+            "<rss version=\"2.0\"><channel><title>t</title></channel></rss>",
+        ),
+    );
+    let scratch = Scratch::new("status-running");
+    scratch.write(
+        "feeds.toml",
+        &format!("[[feed]]\nurl = \"{}\"\n", server.url("/feed.xml")),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = "feeds = [\"feeds.toml\"]\nstate_dir = \"state\"\n[fetcher]\nallow_private_addresses = [\"127.0.0.1\"]\n";
+    let config = scratch.write(
+        "wirewatch.toml",
+        &format!("{base}[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
+    let without_listen = scratch.write("no-listen.toml", base);
+    let child = crate::support::binary()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ready first: a status run before the daemon holds the state file
+    // would hold it itself, and the daemon would refuse to start.
+    let started = std::time::Instant::now();
+    while !crate::pipeline::http_get_if_up(port, "/readyz").starts_with("HTTP/1.1 200") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the daemon never became ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let report = loop {
+        let output = wirewatch(&["status", "--config", config.to_str().unwrap()]);
+        let report = text(&output.stdout);
+        if output.status.success() && report.contains("last_success=2") {
+            break report;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no status from the daemon: {report} {}",
+            text(&output.stderr)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(report.contains(&server.url("/feed.xml")), "{report}");
+    assert!(report.contains("failures_in_a_row=0"), "{report}");
+    assert!(report.contains("seen-set entries: 0"), "{report}");
+    let refused = wirewatch(&["status", "--config", without_listen.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("in use by another process")
+            && text(&refused.stderr).contains("set [metrics] listen"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let (status, stderr) = crate::support::terminate(child);
+    assert!(status.success(), "{stderr}");
+}

@@ -425,6 +425,14 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
     );
 }
 
+/// [`http_get`], or an empty string while nothing listens on `port`.
+pub fn http_get_if_up(port: u16, path: &str) -> String {
+    if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        return String::new();
+    }
+    http_get(port, path)
+}
+
 /// A plain GET over a socket; the whole response, head and body.
 pub fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};

@@ -211,6 +211,7 @@ pub async fn serve(
                     ("200 OK", text)
                 }
                 "/healthz" => ("200 OK", "ok\n".to_owned()),
+                "/status.json" => status_json(store.as_ref()),
                 "/readyz" => readiness(&metrics, bus.as_ref()),
                 _ => ("404 Not Found", "not found\n".to_owned()),
             };
@@ -220,6 +221,32 @@ pub async fn serve(
             );
             let _ = stream.write_all(response.as_bytes()).await;
         });
+    }
+}
+
+/// Every feed's status and the seen-set size, as JSON, for `wirewatch
+/// status` while this daemon holds the state file.
+fn status_json(store: Option<&StateStore>) -> (&'static str, String) {
+    let Some(store) = store else {
+        return (
+            "404 Not Found",
+            "this process does not poll feeds (no state store)\n".to_owned(),
+        );
+    };
+    let statuses = store.all_feed_statuses().map(|statuses| {
+        statuses
+            .into_iter()
+            .collect::<std::collections::BTreeMap<String, wirewatch_fetcher::FeedStatus>>()
+    });
+    match (statuses, store.seen_count()) {
+        (Ok(feeds), Ok(seen)) => (
+            "200 OK",
+            serde_json::json!({ "feeds": feeds, "seen": seen }).to_string(),
+        ),
+        (Err(error), _) | (_, Err(error)) => (
+            "500 Internal Server Error",
+            format!("reading the state store: {error}\n"),
+        ),
     }
 }
 

@@ -539,10 +539,69 @@ pub async fn clean_one(target: &str) -> anyhow::Result<()> {
 }
 
 /// `wirewatch status`: one line per feed.
+///
+/// While a daemon holds the state file, the statuses come from its
+/// `/status.json` on the `[metrics] listen` address instead.
 pub fn print_status(config: &Config) -> anyhow::Result<()> {
-    let store = StateStore::open(&config.state_dir)?;
-    let statuses: std::collections::HashMap<_, _> =
-        store.all_feed_statuses()?.into_iter().collect();
+    let (statuses, seen) = match StateStore::open(&config.state_dir) {
+        Ok(store) => (
+            store.all_feed_statuses()?.into_iter().collect(),
+            store.seen_count()?,
+        ),
+        Err(error) if error.kind == wirewatch_fetcher::state::StateErrorKind::InUse => {
+            let Some(listen) = config.metrics_listen else {
+                bail!("{error}; set [metrics] listen in the config so `wirewatch status` can ask the running daemon");
+            };
+            status_from_daemon(listen)
+                .with_context(|| format!("{error}; asking the daemon at {listen} failed"))?
+        }
+        Err(error) => return Err(error.into()),
+    };
+    print_statuses(config, &statuses, seen);
+    Ok(())
+}
+
+/// The running daemon's feed statuses and seen-set size, from its
+/// `/status.json`.
+fn status_from_daemon(
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<(
+    std::collections::HashMap<String, wirewatch_fetcher::FeedStatus>,
+    u64,
+)> {
+    use std::io::{Read, Write};
+    let timeout = std::time::Duration::from_secs(5);
+    let mut stream = std::net::TcpStream::connect_timeout(&listen, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream
+        .write_all(b"GET /status.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let response = String::from_utf8_lossy(&response);
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .context("a response without a head")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        bail!(
+            "{}: {}",
+            head.lines().next().unwrap_or_default(),
+            body.trim()
+        );
+    }
+    #[derive(serde::Deserialize)]
+    struct Report {
+        feeds: std::collections::HashMap<String, wirewatch_fetcher::FeedStatus>,
+        seen: u64,
+    }
+    let report: Report = serde_json::from_str(body).context("reading /status.json")?;
+    Ok((report.feeds, report.seen))
+}
+
+fn print_statuses(
+    config: &Config,
+    statuses: &std::collections::HashMap<String, wirewatch_fetcher::FeedStatus>,
+    seen: u64,
+) {
     for feed in &config.feeds {
         let key = wirewatch_model::printable(feed.url.as_str());
         match statuses.get(feed.url.as_str()) {
@@ -558,8 +617,7 @@ pub fn print_status(config: &Config) -> anyhow::Result<()> {
             ),
         }
     }
-    println!("seen-set entries: {}", store.seen_count()?);
-    Ok(())
+    println!("seen-set entries: {seen}");
 }
 
 /// `wirewatch topics create`.
