@@ -552,6 +552,22 @@ fn classify_one(
     let mut stdout = std::io::stdout().lock();
     if explain {
         writeln!(stdout, "{}", classifier.explain(&document, &classification))?;
+        if let Some(semantic) = semantic {
+            // The explanation above prints the taxonomy's thresholds; with
+            // the semantic layer the scores are the combined ones and the
+            // head's thresholds decide.
+            let thresholds: Vec<String> = semantic
+                .head()
+                .labels
+                .iter()
+                .map(|label| format!("{} {}", label.name, label.threshold))
+                .collect();
+            writeln!(
+                stdout,
+                "semantic layer: scores combine rules and embeddings; the head's thresholds apply: {}",
+                thresholds.join(", ")
+            )?;
+        }
     } else {
         serde_json::to_writer_pretty(&mut stdout, &classification)?;
         writeln!(stdout)?;
