@@ -575,3 +575,115 @@ fn text_stdout_format_prints_one_short_line_per_story() {
     let url = records[0]["article"]["url"].as_str().unwrap();
     assert!(line.contains(&format!("  {url}  ")), "{line}");
 }
+
+/// SIGHUP also replaces the classifier between two articles: a story
+/// classified before the reload is flagged, the same story under a new URL
+/// after a reload that raised the threshold is not; a reload whose
+/// threshold is out of range is refused and says where.
+#[test]
+fn sighup_replaces_the_classifier_between_two_articles() {
+    let server = TestServer::start();
+    serve_demo_pages(&server);
+    let page = demo_file("pages/eu-sanctions-package.html");
+    server.route(
+        "/pages/again/eu-sanctions-package.html",
+        Route::ok("text/html; charset=utf-8", page),
+    );
+    let story = |paths: &[&str]| {
+        let items: Vec<(&str, &str)> = paths
+            .iter()
+            .map(|path| ("EU adopts new sanctions listings", *path))
+            .collect();
+        Route::ok("application/rss+xml", feed(&server, &items))
+    };
+    server.route("/feed.xml", story(&["/pages/eu-sanctions-package.html"]));
+    let scratch = Scratch::new("sighup-classifier");
+    let config = config(&scratch, &server.url("/feed.xml"));
+    scratch.write(
+        "feeds.toml",
+        &format!(
+            "[[feed]]\nurl = \"{}\"\ninterval = \"1s\"\n",
+            server.url("/feed.xml")
+        ),
+    );
+    let base = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("stdout = true", "stdout = false\ninclude = \"all\"");
+    std::fs::write(&config, &base).unwrap();
+    let mut child = binary()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output_file = scratch.path.join("out/flagged.jsonl");
+    let wait_for_records = |count: usize| {
+        let started = Instant::now();
+        loop {
+            let records = json_lines(&output_file);
+            if records.len() >= count {
+                return records;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{} records, wanted {count}",
+                records.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let hangup = |child: &std::process::Child| {
+        let sent = std::process::Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    let before = wait_for_records(1);
+    assert!(
+        flagged_labels(&before[0]).contains(&"SANCTIONS".to_string()),
+        "{}",
+        before[0]
+    );
+
+    std::fs::write(
+        &config,
+        format!("{base}\n[classifier.thresholds]\nSANCTIONS = 1.0\n"),
+    )
+    .unwrap();
+    hangup(&child);
+    std::thread::sleep(Duration::from_millis(1000));
+    server.route(
+        "/feed.xml",
+        story(&[
+            "/pages/eu-sanctions-package.html",
+            "/pages/again/eu-sanctions-package.html",
+        ]),
+    );
+    let after = wait_for_records(2);
+    assert!(
+        !flagged_labels(&after[1]).contains(&"SANCTIONS".to_string()),
+        "{}",
+        after[1]
+    );
+
+    std::fs::write(
+        &config,
+        format!("{base}\n[classifier.thresholds]\nSANCTIONS = 2.0\n"),
+    )
+    .unwrap();
+    hangup(&child);
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the daemon stopped on SIGHUP"
+    );
+    let (status, stderr) = crate::support::terminate(child);
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("taxonomy, thresholds and sanctions list reloaded"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reload refused"), "{stderr}");
+    assert!(stderr.contains("wirewatch.toml:"), "{stderr}");
+}

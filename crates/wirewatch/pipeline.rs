@@ -247,18 +247,43 @@ impl Handler for CleanStage {
 }
 
 /// Articles -> classified (every article) and flagged.<label> (per label).
-pub struct ClassifyStage {
-    pub classifier: Arc<Classifier>,
+/// What classifies: the rules, and the semantic layer when configured.
+pub struct Classifiers {
+    pub rules: Classifier,
     /// `[classifier.embeddings]`: rules and embeddings combined, the rules
     /// alone while the backend is down. `None`: the rules alone.
     pub semantic: Option<Arc<SemanticLayer>>,
+}
+
+/// The classifiers in use. A reload (SIGHUP) replaces them whole; each
+/// article is classified by the ones current when it started, so a new
+/// taxonomy takes over between two articles.
+#[derive(Clone)]
+pub struct ClassifierSlot(Arc<std::sync::RwLock<Arc<Classifiers>>>);
+
+impl ClassifierSlot {
+    pub fn new(classifiers: Classifiers) -> ClassifierSlot {
+        ClassifierSlot(Arc::new(std::sync::RwLock::new(Arc::new(classifiers))))
+    }
+
+    pub fn current(&self) -> Arc<Classifiers> {
+        Arc::clone(&self.0.read().expect("classifier slot lock"))
+    }
+
+    pub fn replace(&self, classifiers: Classifiers) {
+        *self.0.write().expect("classifier slot lock") = Arc::new(classifiers);
+    }
+}
+
+pub struct ClassifyStage {
+    pub classifiers: ClassifierSlot,
     pub topics: Topics,
     pub metrics: Arc<Metrics>,
 }
 
 impl ClassifyStage {
-    pub fn classify(&self, article: Article) -> ClassifiedArticle {
-        let classification = self.classifier.classify(&Document {
+    fn classify(classifier: &Classifier, article: Article) -> ClassifiedArticle {
+        let classification = classifier.classify(&Document {
             id: &article.id,
             title: article.title.as_deref().unwrap_or_default(),
             text: &article.text,
@@ -276,8 +301,9 @@ impl ClassifyStage {
 impl Handler for ClassifyStage {
     async fn handle(&self, input: &Message, _: &Origin) -> Result<Vec<Output>, HandlerError> {
         let article: Article = decode(input, "article")?;
-        let mut classified = self.classify(article);
-        if let Some(semantic) = &self.semantic {
+        let classifiers = self.classifiers.current();
+        let mut classified = ClassifyStage::classify(&classifiers.rules, article);
+        if let Some(semantic) = &classifiers.semantic {
             let article = &classified.article;
             let document = Document {
                 id: &article.id,

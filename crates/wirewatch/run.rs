@@ -14,7 +14,8 @@ use crate::config::{BusKind, Config, LogFormat};
 use crate::journal::Journal;
 use crate::metrics::Metrics;
 use crate::pipeline::{
-    spawn_stage, stage_spec, BusItemSink, ClassifyStage, CleanStage, DeadLetterFile, OutputSink,
+    spawn_stage, stage_spec, BusItemSink, ClassifierSlot, Classifiers, ClassifyStage, CleanStage,
+    DeadLetterFile, OutputSink,
 };
 
 /// Which stages this process runs.
@@ -103,16 +104,32 @@ fn hangups() -> anyhow::Result<Hangups> {
     })
 }
 
-/// On each SIGHUP, reads the config and its feed files again. A valid one
-/// hands its feed list to the poller (feeds added start, removed stop,
-/// changed ones restart); an invalid one is refused with every problem
-/// logged, and the running list is kept. Other settings take effect at
-/// the next start, which the log says.
+/// The rules and, when configured, the semantic layer, as the config says.
+fn build_classifiers(config: &Config, metrics: &Arc<Metrics>) -> anyhow::Result<Classifiers> {
+    let rules = crate::build_classifier(Some(config))?;
+    let semantic = crate::build_semantic(config, &rules, Arc::clone(metrics))?;
+    Ok(Classifiers { rules, semantic })
+}
+
+/// What a SIGHUP can replace in this process.
+struct Reloadable {
+    /// The poller's feed list (when this process polls).
+    feed_lists: Option<tokio::sync::watch::Sender<Vec<wirewatch_fetcher::FeedSpec>>>,
+    /// The classify stage's classifiers (when this process classifies).
+    classifiers: Option<(ClassifierSlot, Arc<Metrics>)>,
+}
+
+/// On each SIGHUP, reads the config, its feed files and the taxonomy
+/// again. A valid config hands its feed list to the poller (feeds added
+/// start, removed stop, changed ones restart) and its taxonomy, thresholds,
+/// sanctions list and semantic layer to the classify stage (between two
+/// articles). An invalid one is refused with every problem logged, and
+/// what runs is kept. Other settings take effect at the next start, which
+/// the log says.
 async fn reload_on_hangup(
     mut hangups: Hangups,
     path: std::path::PathBuf,
-    polling: bool,
-    feed_lists: tokio::sync::watch::Sender<Vec<wirewatch_fetcher::FeedSpec>>,
+    reloadable: Reloadable,
     mut shutdown: Shutdown,
 ) {
     loop {
@@ -120,24 +137,42 @@ async fn reload_on_hangup(
             _ = hangups.next() => {}
             _ = shutdown.wait() => return,
         }
-        if !polling {
-            tracing::info!("SIGHUP: this process does not poll feeds; nothing to reload");
+        if reloadable.feed_lists.is_none() && reloadable.classifiers.is_none() {
+            tracing::info!(
+                "SIGHUP: this process neither polls feeds nor classifies; nothing to reload"
+            );
             continue;
         }
-        match Config::load(&path) {
-            Ok(config) => {
-                tracing::info!(
-                    config = %path.display(),
-                    feeds = config.feeds.len(),
-                    "SIGHUP: reloading the feed list (other settings apply at the next start)"
-                );
-                feed_lists.send_replace(config.feeds);
-            }
+        let config = match Config::load(&path) {
+            Ok(config) => config,
             Err(error) => {
                 for line in error.to_string().lines() {
                     tracing::error!(problem = %line, "SIGHUP: reload refused; the running configuration is kept");
                 }
+                continue;
             }
+        };
+        // The classifiers first: a taxonomy that does not load refuses the
+        // whole reload, feed list included.
+        if let Some((slot, metrics)) = &reloadable.classifiers {
+            match build_classifiers(&config, metrics) {
+                Ok(classifiers) => {
+                    slot.replace(classifiers);
+                    tracing::info!("SIGHUP: taxonomy, thresholds and sanctions list reloaded");
+                }
+                Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "SIGHUP: reload refused; the running configuration is kept");
+                    continue;
+                }
+            }
+        }
+        if let Some(feed_lists) = &reloadable.feed_lists {
+            tracing::info!(
+                config = %path.display(),
+                feeds = config.feeds.len(),
+                "SIGHUP: reloading the feed list (other settings apply at the next start)"
+            );
+            feed_lists.send_replace(config.feeds);
         }
     }
 }
@@ -243,12 +278,12 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         ));
     }
     let mut classifiers = None;
+    let mut classifier_slot = None;
     if stages.classify {
-        let classifier = Arc::new(crate::build_classifier(Some(&config))?);
-        let semantic = crate::build_semantic(&config, &classifier, Arc::clone(&metrics))?;
+        let slot = ClassifierSlot::new(build_classifiers(&config, &metrics)?);
+        classifier_slot = Some(slot.clone());
         let handler = Arc::new(ClassifyStage {
-            classifier,
-            semantic,
+            classifiers: slot,
             topics: topics.clone(),
             metrics: Arc::clone(&metrics),
         });
@@ -396,8 +431,10 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     let reloads = tokio::spawn(reload_on_hangup(
         hangups,
         config.path.clone(),
-        stages.fetch && !once,
-        feed_lists,
+        Reloadable {
+            feed_lists: (stages.fetch && !once).then_some(feed_lists),
+            classifiers: classifier_slot.map(|slot| (slot, Arc::clone(&metrics))),
+        },
         shutdown.clone(),
     ));
 
