@@ -495,7 +495,10 @@ fn sighup_reloads_the_feed_list_and_refuses_an_invalid_one() {
     wait_until("a.xml was never polled", &|| polls("/a.xml") >= 2);
 
     feed_file(&[&server.url("/b.xml")]);
-    hangup();
+    // `wirewatch reload` finds the daemon through the state directory.
+    let reload = wirewatch(&["reload", "--config", config.to_str().unwrap()]);
+    assert!(reload.status.success(), "{}", text(&reload.stderr));
+    assert!(text(&reload.stderr).contains("asked 1 wirewatch process"));
     wait_until("b.xml was not polled after the reload", &|| {
         polls("/b.xml") >= 2
     });
@@ -529,6 +532,14 @@ fn sighup_reloads_the_feed_list_and_refuses_an_invalid_one() {
     assert!(stderr.contains("feed list reloaded"), "{stderr}");
     assert!(stderr.contains("reload refused"), "{stderr}");
     assert!(stderr.contains("feeds.toml:3:12"), "{stderr}");
+    feed_file(&[&server.url("/b.xml")]);
+    let after = wirewatch(&["reload", "--config", config.to_str().unwrap()]);
+    assert!(!after.status.success());
+    assert!(
+        text(&after.stderr).contains("no wirewatch daemon runs on"),
+        "{}",
+        text(&after.stderr)
+    );
 }
 
 /// `output.stdout_format = "text"`: one short line per flagged story on

@@ -117,6 +117,12 @@ enum Command {
         #[arg(long, default_value = "config/wirewatch.toml")]
         config: PathBuf,
     },
+    /// Ask the running daemons on this config's state directory to reload
+    /// (SIGHUP): feed list, taxonomy, thresholds
+    Reload {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
+    },
     /// Feed lists: import or export OPML, discover a site's feeds, add one
     Feeds {
         #[command(subcommand)]
@@ -334,6 +340,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { config } => {
             let config = load_config(&config)?;
             run::print_status(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reload { config } => {
+            let config = load_config(&config)?;
+            let signalled = run::signal_reload(&config)?;
+            eprintln!(
+                "asked {signalled} wirewatch process(es) to reload; their logs say what changed"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Feeds { action } => {

@@ -104,6 +104,79 @@ fn hangups() -> anyhow::Result<Hangups> {
     })
 }
 
+/// This process's entry in `<state_dir>/pids/`, which `wirewatch reload`
+/// reads to find the daemons to signal; removed when the run ends.
+struct PidFile(std::path::PathBuf);
+
+impl PidFile {
+    fn create(state_dir: &std::path::Path) -> anyhow::Result<PidFile> {
+        let dir = state_dir.join("pids");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(std::process::id().to_string());
+        std::fs::write(&path, format!("{}\n", std::process::id()))
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(PidFile(path))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `wirewatch reload`: sends SIGHUP to every wirewatch daemon that runs on
+/// this config's state directory (as found in `<state_dir>/pids/`); entries
+/// of processes that are gone (a kill -9) are removed. Returns how many were
+/// signalled.
+pub fn signal_reload(config: &Config) -> anyhow::Result<usize> {
+    let dir = config.state_dir.join("pids");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            bail!(
+                "no wirewatch daemon runs on {} (no {})",
+                config.state_dir.display(),
+                dir.display()
+            )
+        }
+        Err(error) => return Err(error).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut signalled = 0;
+    for entry in entries {
+        let path = entry?.path();
+        let Some(pid) = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // Only a live wirewatch process: a pid reused by another program
+        // after a kill -9 must not get the signal.
+        let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let is_wirewatch = command
+            .split(|&byte| byte == 0)
+            .next()
+            .is_some_and(|program| program.ends_with(b"wirewatch"));
+        if !is_wirewatch {
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
+        let sent = std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .context("running kill")?;
+        if sent.success() {
+            signalled += 1;
+        }
+    }
+    if signalled == 0 {
+        bail!("no wirewatch daemon runs on {}", config.state_dir.display());
+    }
+    Ok(signalled)
+}
+
 /// The rules and, when configured, the semantic layer, as the config says.
 fn build_classifiers(config: &Config, metrics: &Arc<Metrics>) -> anyhow::Result<Classifiers> {
     let rules = crate::build_classifier(Some(config))?;
@@ -245,6 +318,7 @@ fn kafka_bus(_: &Config) -> anyhow::Result<Arc<dyn Bus>> {
 pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result<()> {
     // Installed first: from here on SIGHUP reloads instead of killing.
     let hangups = hangups()?;
+    let _pid_file = PidFile::create(&config.state_dir)?;
     let bus = build_bus(&config, stages)?;
     let (trigger, shutdown) = Shutdown::new();
     let (feed_lists, lists) = tokio::sync::watch::channel(config.feeds.clone());
