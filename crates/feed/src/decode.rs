@@ -1,18 +1,17 @@
 //! Bytes to UTF-8 text, before any XML parser sees them.
 //!
-//! Order of evidence: a byte order mark (unambiguous), the HTTP `charset`
-//! parameter, the XML declaration's `encoding`, then the bytes themselves.
-//! A declaration is believed only if the bytes decode cleanly with it;
-//! otherwise we try UTF-8 and then let a statistical detector pick among the
-//! legacy encodings (feeds in Shift_JIS or KOI8-R that declare nothing, or
-//! declare the wrong thing, are common in the wild).
-//!
-//! Bytes that are mostly UTF-8 ([`mostly_utf8`]) are read as UTF-8 even
-//! when a few sequences are broken: one stray byte in a UTF-8 feed costs
-//! one replacement character, not a re-read of the whole feed in a legacy
-//! encoding that turns every `ü` into `Ã¼`.
+//! Order of evidence: a byte order mark (unambiguous), UTF-16 or UTF-32
+//! without one (an XML document starts with `<`, so its zero bytes give it
+//! away), then the HTTP `charset` parameter and the XML declaration's
+//! `encoding`, checked against the bytes by the rules the cleaner shares
+//! ([`wirewatch_text::charset`]: UTF-8-looking bytes are UTF-8, a
+//! declaration must decode cleanly, then a detector for feeds in Shift_JIS
+//! or KOI8-R that declare nothing or the wrong thing). One stray byte in a
+//! UTF-8 feed costs one replacement character, not a re-read of the whole
+//! feed in a legacy encoding.
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
+use encoding_rs::{UTF_16BE, UTF_16LE};
+use wirewatch_text::charset;
 
 /// The document as text, and the encoding it was read with.
 pub(crate) struct Decoded {
@@ -49,81 +48,25 @@ pub(crate) fn decode(body: &[u8], content_type: Option<&str>, host: Option<&str>
     decode_legacy(body, content_type, host)
 }
 
-/// An ASCII-compatible document: declared encoding if the bytes agree with
-/// it, else UTF-8 if they are UTF-8, else the detector's guess.
+/// An ASCII-compatible document: the HTTP charset or the XML declaration,
+/// checked against the bytes by the shared rules ([`wirewatch_text::charset`]).
 fn decode_legacy(body: &[u8], content_type: Option<&str>, host: Option<&str>) -> Decoded {
     let declared = content_type
-        .and_then(charset_param)
-        .and_then(|label| Encoding::for_label(label.as_bytes()))
-        .or_else(|| prolog_encoding(body).and_then(|label| Encoding::for_label(label.as_bytes())))
-        // Without a BOM or 16-bit-looking bytes a UTF-16 label is a lie
-        // (the document is plainly ASCII-compatible).
-        .filter(|encoding| *encoding != UTF_16LE && *encoding != UTF_16BE);
-
-    if let Some(encoding) = declared {
-        if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(body) {
-            if encoding != UTF_8 && looks_like_utf8_mislabelled(body, encoding) {
-                return utf8(body);
-            }
-            return Decoded {
-                text: text.into_owned(),
-                encoding: encoding.name(),
-            };
-        }
-    }
-    // Declared UTF-8 (or nothing) and broken in a few places: still UTF-8.
-    // A declared legacy encoding that fails to decode gets the same test,
-    // since its label may be as stale as a missing one.
-    if std::str::from_utf8(body).is_ok() || mostly_utf8(body) {
-        return utf8(body);
-    }
-    let mut detector = chardetng::EncodingDetector::new();
-    detector.feed(body, true);
+        .and_then(charset::charset_param)
+        .and_then(charset::encoding_for_label)
+        .or_else(|| {
+            prolog_encoding(body)
+                .as_deref()
+                .and_then(charset::encoding_for_label)
+        });
     // The detector weighs its candidates by region; the feed's declared
     // language says more about that than the host name, so it goes first.
     let hint = language_hint(body).or_else(|| host.and_then(top_level_domain));
-    let guess = detector.guess(hint.as_deref().map(str::as_bytes), false);
-    let (text, _) = guess.decode_without_bom_handling(body);
+    let decoded = charset::decode(body, declared, hint.as_deref());
     Decoded {
-        text: text.into_owned(),
-        encoding: guess.name(),
+        text: decoded.text.into_owned(),
+        encoding: decoded.encoding.name(),
     }
-}
-
-fn utf8(body: &[u8]) -> Decoded {
-    Decoded {
-        text: String::from_utf8_lossy(body).into_owned(),
-        encoding: "UTF-8",
-    }
-}
-
-/// A single-byte declaration (ISO-8859-1 and friends) never fails to decode,
-/// so it cannot be checked that way. Non-ASCII bytes that are valid UTF-8
-/// are, in practice, UTF-8 with a stale declaration: even one multi-byte
-/// sequence decides it, since in legacy text a lead byte followed by exactly
-/// the right continuation bytes (`â‚¬` for `€`) is practically never meant.
-fn looks_like_utf8_mislabelled(body: &[u8], declared: &'static Encoding) -> bool {
-    declared.is_single_byte()
-        && !body.is_ascii()
-        && (std::str::from_utf8(body).is_ok() || mostly_utf8(body))
-}
-
-/// Whether bytes that are not valid UTF-8 are still UTF-8 with a few broken
-/// sequences: well-formed multi-byte characters outnumber the invalid
-/// sequences. Legacy text has almost no well-formed multi-byte sequences
-/// (see [`looks_like_utf8_mislabelled`]) and an invalid one at nearly every
-/// non-ASCII byte, so it stays far below; a UTF-8 feed with a stray byte or
-/// a truncated character stays far above.
-fn mostly_utf8(body: &[u8]) -> bool {
-    let mut multibyte_chars = 0usize;
-    let mut invalid_sequences = 0usize;
-    for chunk in body.utf8_chunks() {
-        multibyte_chars += chunk.valid().bytes().filter(|byte| *byte >= 0xC0).count();
-        if !chunk.invalid().is_empty() {
-            invalid_sequences += 1;
-        }
-    }
-    multibyte_chars > invalid_sequences
 }
 
 fn wide_bom(body: &[u8]) -> Option<(Wide, usize)> {
@@ -237,18 +180,6 @@ fn top_level_domain(host: &str) -> Option<String> {
     let tld = host.rsplit('.').next()?;
     (tld.len() >= 2 && tld.bytes().all(|byte| byte.is_ascii_alphabetic()))
         .then(|| tld.to_ascii_lowercase())
-}
-
-/// `charset` from a `Content-Type` header value.
-fn charset_param(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        if !name.trim().eq_ignore_ascii_case("charset") {
-            return None;
-        }
-        let value = value.trim().trim_matches(['"', '\'']).trim();
-        (!value.is_empty()).then(|| value.to_string())
-    })
 }
 
 /// The `encoding` pseudo-attribute of an XML declaration at the start of
