@@ -9,7 +9,7 @@ fn main() {
     };
     let body =
         std::fs::read(file).unwrap_or_else(|error| panic!("cannot read html file {file}: {error}"));
-    let decoded = wirewatch_cleaner::charset::decode(&body, None);
+    let decoded = wirewatch_cleaner::charset::decode(&body, None, None);
     let document = wirewatch_cleaner::dom::parse(&decoded.text);
     let metadata = wirewatch_cleaner::meta::collect(&document);
     let title = metadata.title.or(metadata.html_title);

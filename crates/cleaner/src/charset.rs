@@ -1,18 +1,21 @@
 //! Bytes to text: which charset a page is in.
 //!
-//! Order: a byte-order mark, then the HTTP `Content-Type` charset, then a
-//! `<meta charset>` / `http-equiv` declaration in the first KiB of the page,
-//! then UTF-8 if the bytes are valid UTF-8, else windows-1252 (what browsers
-//! assume for undeclared Western pages). One exception to the order: when a
-//! declared charset is a legacy one but the bytes are valid UTF-8 with
-//! non-ASCII characters, UTF-8 wins, because pages re-encoded by a CMS, a
-//! proxy or a crawler keep their old declaration far more often than text
-//! in a legacy encoding (single- or multi-byte) happens to be valid UTF-8.
+//! A byte-order mark wins. Otherwise the page's declaration, the HTTP
+//! `Content-Type` charset or else a `<meta charset>` / `http-equiv` in the
+//! first 4 KiB, goes to the rules the feed reader shares
+//! ([`wirewatch_text::charset`]): UTF-8-looking bytes are UTF-8 whatever a
+//! legacy declaration says (pages re-encoded by a CMS, a proxy or a crawler
+//! keep their old declaration), a declaration is believed when the bytes
+//! decode cleanly with it, mostly-UTF-8 stays UTF-8, and the rest goes to a
+//! detector (undeclared Shift_JIS, KOI8-R, windows-1251 and GBK pages are
+//! read as what they are, not as windows-1252), hinted by the page's
+//! country-code domain.
 
 use std::borrow::Cow;
 
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use encoding_rs::Encoding;
 use memchr::memmem;
+use wirewatch_text::charset;
 
 /// How far into the page to look for a `<meta>` declaration. Browsers use
 /// 1024 bytes; pages with long `<head>` preambles put it later, so look a
@@ -26,8 +29,9 @@ pub struct Decoded<'a> {
     pub warning: Option<String>,
 }
 
-/// Decodes `body` using the rules in the module docs.
-pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
+/// Decodes `body` using the rules in the module docs; `host` (the page's)
+/// hints the detector.
+pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>, host: Option<&str>) -> Decoded<'a> {
     if let Some((encoding, bom_len)) = Encoding::for_bom(body) {
         let (text, _) = encoding.decode_without_bom_handling(&body[bom_len..]);
         return Decoded {
@@ -38,69 +42,42 @@ pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
     }
     let mut warning = None;
     let declared = content_type
-        .and_then(charset_param)
+        .and_then(charset::charset_param)
         .and_then(|label| lookup(label, &mut warning))
         .or_else(|| {
             prescan_meta(&body[..body.len().min(PRESCAN_BYTES)])
                 .and_then(|label| lookup(&label, &mut warning))
         });
-    let encoding = match declared {
-        Some(encoding) if encoding == UTF_8 => UTF_8,
-        Some(_) if looks_like_utf8(body) => UTF_8,
-        Some(encoding) => encoding,
-        None if std::str::from_utf8(body).is_ok() => UTF_8,
-        None => {
-            // Undeclared and not UTF-8: mostly-valid UTF-8 with a few bad
-            // bytes is still UTF-8; otherwise assume windows-1252.
-            if mostly_utf8(body) {
-                UTF_8
-            } else {
-                WINDOWS_1252
-            }
-        }
-    };
-    let (text, _, had_errors) = encoding.decode(body);
-    if had_errors && warning.is_none() {
-        warning = Some(format!("invalid {} bytes replaced", encoding.name()));
+    let region = host.and_then(top_level_domain);
+    let decoded = charset::decode(body, declared, region);
+    if decoded.replaced && warning.is_none() {
+        warning = Some(format!(
+            "invalid {} bytes replaced",
+            decoded.encoding.name()
+        ));
     }
     Decoded {
-        text,
-        encoding: encoding.name(),
+        text: decoded.text,
+        encoding: decoded.encoding.name(),
         warning,
     }
 }
 
+/// The encoding a label names; an unknown one is ignored with a warning (a
+/// UTF-16 label on a byte-oriented page is ignored silently: always wrong).
 fn lookup(label: &str, warning: &mut Option<String>) -> Option<&'static Encoding> {
-    let label = label.trim().trim_matches(|c| c == '"' || c == '\'');
-    // Labels encoding_rs does not know but that pages use.
-    let label = match label.to_ascii_lowercase().as_str() {
-        "iso8859_1" | "latin-1" => "iso-8859-1",
-        "utf8" => "utf-8",
-        "win-1251" | "cp-1251" => "windows-1251",
-        _ => label,
-    };
-    let found = Encoding::for_label(label.as_bytes());
-    if found.is_none() {
-        *warning = Some(format!("unknown charset {label:?} ignored"));
+    let found = charset::encoding_for_label(label);
+    if found.is_none() && Encoding::for_label(label.trim().as_bytes()).is_none() {
+        *warning = Some(format!("unknown charset {:?} ignored", label.trim()));
     }
-    // UTF-16 declared in a byte-oriented page is always wrong (WHATWG).
-    found.map(|e| {
-        if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
-            UTF_8
-        } else {
-            e
-        }
-    })
+    found
 }
 
-/// The `charset=` parameter of a Content-Type value.
-fn charset_param(content_type: &str) -> Option<&str> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (key, value) = param.split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim())
-    })
+/// The last label of a host name when it is a country or generic domain
+/// ("jp", "ru", "com"): the detector's region hint.
+fn top_level_domain(host: &str) -> Option<&str> {
+    let tld = host.rsplit('.').next()?;
+    (tld.len() >= 2 && tld.bytes().all(|byte| byte.is_ascii_alphabetic())).then_some(tld)
 }
 
 /// Finds `charset=` inside a `<meta` tag near the start of the page.
@@ -133,32 +110,6 @@ fn prescan_meta(head: &[u8]) -> Option<String> {
     None
 }
 
-/// UTF-8 with multi-byte sequences, allowing a rare bad byte (pages cut or
-/// stitched together by a CMS).
-fn looks_like_utf8(body: &[u8]) -> bool {
-    !body.is_ascii() && (std::str::from_utf8(body).is_ok() || mostly_utf8(body))
-}
-
-/// At most one invalid sequence per 1000 non-ASCII bytes.
-fn mostly_utf8(body: &[u8]) -> bool {
-    let mut invalid = 0usize;
-    let mut rest = body;
-    while let Err(error) = std::str::from_utf8(rest) {
-        invalid += 1;
-        let skip = error.valid_up_to()
-            + error
-                .error_len()
-                .unwrap_or(rest.len() - error.valid_up_to())
-                .max(1);
-        rest = &rest[skip.min(rest.len())..];
-        if invalid > 64 {
-            return false;
-        }
-    }
-    let non_ascii = body.iter().filter(|b| !b.is_ascii()).count();
-    invalid * 1000 <= non_ascii
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +118,7 @@ mod tests {
     fn meta_charset_windows_1251() {
         let (bytes, _, _) =
             encoding_rs::WINDOWS_1251.encode("<meta charset=\"windows-1251\"><p>Привет, мир</p>");
-        let decoded = decode(&bytes, None);
+        let decoded = decode(&bytes, None, None);
         assert_eq!(decoded.encoding, "windows-1251");
         assert!(decoded.text.contains("Привет, мир"));
     }
@@ -178,8 +129,8 @@ mod tests {
         let mut page =
             b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\">".to_vec();
         page.extend_from_slice(&bytes);
-        assert!(decode(&page, None).text.contains("日本語のテキスト"));
-        assert!(decode(&bytes, Some("text/html; charset=shift_jis"))
+        assert!(decode(&page, None, None).text.contains("日本語のテキスト"));
+        assert!(decode(&bytes, Some("text/html; charset=shift_jis"), None)
             .text
             .contains("日本語のテキスト"));
     }
@@ -188,7 +139,7 @@ mod tests {
     fn bom_wins_over_declarations() {
         let mut page = vec![0xEF, 0xBB, 0xBF];
         page.extend_from_slice("<meta charset=iso-8859-1><p>Ελληνικά</p>".as_bytes());
-        let decoded = decode(&page, Some("text/html; charset=iso-8859-1"));
+        let decoded = decode(&page, Some("text/html; charset=iso-8859-1"), None);
         assert_eq!(decoded.encoding, "UTF-8");
         assert!(decoded.text.contains("Ελληνικά"));
         let (utf16, _, _) = encoding_rs::UTF_16LE.encode("x");
@@ -197,19 +148,19 @@ mod tests {
         for unit in "<p>Ωμέγα</p>".encode_utf16() {
             page16.extend_from_slice(&unit.to_le_bytes());
         }
-        assert!(decode(&page16, None).text.contains("Ωμέγα"));
+        assert!(decode(&page16, None, None).text.contains("Ωμέγα"));
     }
 
     #[test]
     fn stale_latin1_declaration_on_utf8_bytes() {
         let page = "<meta charset=iso-8859-1><p>café déjà vu</p>".as_bytes();
-        assert!(decode(page, None).text.contains("café déjà vu"));
+        assert!(decode(page, None, None).text.contains("café déjà vu"));
     }
 
     #[test]
     fn stale_multibyte_declaration_on_utf8_bytes() {
         let page = "<meta charset=gb2312><p>美国财政部宣布制裁</p>".as_bytes();
-        assert!(decode(page, Some("text/html; charset=shift_jis"))
+        assert!(decode(page, Some("text/html; charset=shift_jis"), None)
             .text
             .contains("美国财政部宣布制裁"));
     }
@@ -221,7 +172,7 @@ mod tests {
             page.extend_from_slice("Zürich, café, naïve. ".as_bytes());
         }
         page.push(0xFF);
-        let decoded = decode(&page, None);
+        let decoded = decode(&page, None, None);
         assert_eq!(decoded.encoding, "UTF-8");
         assert!(decoded.text.contains("Zürich, café"));
     }
@@ -229,8 +180,37 @@ mod tests {
     #[test]
     fn undeclared_latin1_falls_back_to_windows_1252() {
         let page = b"<p>caf\xe9 \x93quoted\x94</p>";
-        assert!(decode(page, None)
+        assert!(decode(page, None, None)
             .text
             .contains("caf\u{e9} \u{201c}quoted\u{201d}"));
+    }
+
+    #[test]
+    fn undeclared_shift_jis_and_koi8_r_pages_are_read_as_what_they_are() {
+        let japanese = "<html><body><p>日本政府は北朝鮮に対する制裁を延長した。武器の輸出も禁止された。</p></body></html>";
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(japanese);
+        let decoded = decode(&bytes, Some("text/html"), Some("www.example.jp"));
+        assert_eq!(decoded.encoding, "Shift_JIS");
+        assert!(
+            decoded.text.contains("北朝鮮に対する制裁"),
+            "{}",
+            decoded.text
+        );
+        let russian = "<html><body><p>Евросоюз ввёл новые санкции против поставщиков оружия и боеприпасов.</p></body></html>";
+        let (bytes, _, _) = encoding_rs::KOI8_R.encode(russian);
+        let decoded = decode(&bytes, None, Some("news.example.ru"));
+        // KOI8-U reads Russian text the same; either is right here.
+        assert!(decoded.encoding.starts_with("KOI8"), "{}", decoded.encoding);
+        assert!(decoded.text.contains("новые санкции"), "{}", decoded.text);
+    }
+
+    #[test]
+    fn an_unknown_charset_is_ignored_with_a_warning() {
+        let decoded = decode(b"<p>plain</p>", Some("text/html; charset=x-klingon"), None);
+        assert_eq!(decoded.encoding, "UTF-8");
+        assert_eq!(
+            decoded.warning.as_deref(),
+            Some("unknown charset \"x-klingon\" ignored")
+        );
     }
 }

@@ -81,7 +81,11 @@ const JSON_LD_PREFERENCE: f32 = 1.5;
 /// Extracts the article from a page. Never fails; see the crate docs for
 /// the fallbacks. Cost is linear in the page size.
 pub fn clean(input: &PageInput<'_>) -> Cleaned {
-    let decoded = charset::decode(input.body, input.content_type);
+    let decoded = charset::decode(
+        input.body,
+        input.content_type,
+        input.url.and_then(|url| url.host_str()),
+    );
     let mut warnings: Vec<String> = decoded.warning.into_iter().collect();
     let document = dom::parse(&decoded.text);
     if document.depth_capped {
