@@ -21,7 +21,7 @@
 //! [`conformance_record`] renders a result in the JSON-lines format the
 //! conformance comparison reads.
 
-mod date;
+use wirewatch_text::date;
 mod decode;
 pub mod discover;
 mod dom;

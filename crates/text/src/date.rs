@@ -11,7 +11,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 /// Parses a feed date; `None` when no day can be read from it.
-pub(crate) fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if text.is_empty() || text.len() > 120 {
         return None;
