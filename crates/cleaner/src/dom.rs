@@ -369,6 +369,9 @@ struct Builder {
     /// than hiding what follows it.
     head_seen: bool,
     other_names: HashMap<Box<[u8]>, u32>,
+    /// Bytes of text outside `<head>` and `<title>`: how much a parse kept
+    /// of the page, to tell whether a recovering one kept more.
+    body_text_bytes: usize,
 }
 
 impl Builder {
@@ -411,6 +414,9 @@ impl Builder {
             && !raw.bytes().all(is_space)
         {
             self.pop();
+        }
+        if self.open_counts[Tag::Head as usize] == 0 && self.open_counts[Tag::Title as usize] == 0 {
+            self.body_text_bytes += raw.len();
         }
         // Merge with a preceding text node when its bytes end the buffer.
         let parent = self.current();
@@ -634,9 +640,34 @@ impl Memo {
 struct EndTags {
     memos: Vec<(&'static [u8], Memo)>,
     head_or_body: Memo,
+    /// The recovering parse: a comment or raw-text element that swallows
+    /// the head/body boundary ends where an unclosed one would.
+    lenient: bool,
+    /// A comment or raw-text element swallowed the boundary.
+    swallowed: bool,
 }
 
+/// A comment or raw-text element that runs over a sixteenth of the page and
+/// across `</head>` or `<body>` was most likely left open by its author
+/// (an unclosed `<!--` in the head that ends at the last comment of the
+/// page): HTML5 shows a blank page there; a re-parse that ends it early
+/// recovers the page, as lxml and the peers do.
+const SWALLOW_SHARE: usize = 16;
+
 impl EndTags {
+    /// Whether the construct whose content is `bytes[from..end]` swallows
+    /// the head/body boundary (and is long enough to matter). Records it.
+    fn swallows(&mut self, bytes: &[u8], from: usize, end: usize) -> bool {
+        // Only constructs this long search, and at most SWALLOW_SHARE of
+        // them fit in a page: the check stays linear.
+        if (end - from) * SWALLOW_SHARE < bytes.len() {
+            return false;
+        }
+        let swallows = self.head_or_body(bytes, from) < end;
+        self.swallowed |= swallows;
+        swallows
+    }
+
     fn find(&mut self, bytes: &[u8], from: usize, name: &'static [u8]) -> usize {
         let index = match self.memos.iter().position(|(known, _)| *known == name) {
             Some(index) => index,
@@ -729,7 +760,10 @@ fn raw_text_end(
     ends: &mut EndTags,
 ) -> (usize, usize) {
     let end = ends.find(bytes, from, name);
-    let closed = end < bytes.len();
+    let swallows = end < bytes.len()
+        && matches!(tag, Tag::Script | Tag::Style | Tag::Textarea | Tag::Xmp)
+        && ends.swallows(bytes, from, end);
+    let closed = end < bytes.len() && !(swallows && ends.lenient);
     if tag == Tag::Title && (!closed || end - from > MAX_TITLE_BYTES) {
         let cut = first_tag(bytes, from, end);
         if cut < end || !closed {
@@ -778,7 +812,27 @@ fn skip_past_gt(bytes: &[u8], from: usize) -> usize {
 }
 
 /// Parses `html` into a [`Document`]. Linear in the input; never fails.
+///
+/// When a comment or raw-text element swallowed the head/body boundary
+/// (see [`SWALLOW_SHARE`]), the page is parsed once more with those ended
+/// early, and that parse is kept when it holds clearly more text: at most
+/// two passes, each linear.
 pub fn parse(html: &str) -> Document {
+    let (document, body_text_bytes, swallowed) = parse_pass(html, false);
+    if !swallowed {
+        return document;
+    }
+    let (recovered, recovered_text_bytes, _) = parse_pass(html, true);
+    if recovered_text_bytes > 2 * body_text_bytes + 256 {
+        recovered
+    } else {
+        document
+    }
+}
+
+/// One pass of the parser: the document, the bytes of body text it holds,
+/// and whether a construct swallowed the head/body boundary.
+fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
     let bytes = html.as_bytes();
     let mut builder = Builder {
         doc: Document {
@@ -793,6 +847,7 @@ pub fn parse(html: &str) -> Document {
         skipped_depth: 0,
         head_seen: false,
         other_names: HashMap::new(),
+        body_text_bytes: 0,
     };
     builder.doc.nodes.push(Node {
         parent: NONE,
@@ -810,6 +865,8 @@ pub fn parse(html: &str) -> Document {
     let mut ends = EndTags {
         memos: Vec::new(),
         head_or_body: Memo::EMPTY,
+        lenient,
+        swallowed: false,
     };
     let len = bytes.len();
     let mut i = 0;
@@ -844,12 +901,21 @@ pub fn parse(html: &str) -> Document {
                         .find(&bytes[from..])
                         .map_or(len, |o| from + o)
                 });
-                i = if dashes < len && dashes <= bang {
-                    dashes + 3
+                let (end, resume) = if dashes < len && dashes <= bang {
+                    (dashes, dashes + 3)
                 } else if bang < len {
-                    bang + 4
+                    (bang, bang + 4)
                 } else {
+                    (len, len)
+                };
+                i = if end == len {
                     skip_past_gt(bytes, from)
+                } else if ends.swallows(bytes, from, end) && ends.lenient {
+                    // Recovering: the comment ends where markup resumes, so
+                    // a `<title>` right after it is kept.
+                    first_tag(bytes, from, len)
+                } else {
+                    resume
                 };
             } else if bytes[lt..].starts_with(b"<![CDATA[") {
                 // Outside SVG and MathML (skipped whole), CDATA is a bogus
@@ -1003,7 +1069,7 @@ pub fn parse(html: &str) -> Document {
             }
         }
     }
-    builder.doc
+    (builder.doc, builder.body_text_bytes, ends.swallowed)
 }
 
 #[cfg(test)]

@@ -1687,6 +1687,10 @@ fn write_text(analysis: &Analysis<'_>, root: NodeId, out: &mut String) {
                     continue;
                 }
                 match tag {
+                    // A line break; two in a row (nothing but blanks
+                    // between) end a paragraph, as older pages and
+                    // table layouts write them.
+                    Tag::Br if writer.pending == 2 => writer.brk(3),
                     Tag::Br => writer.brk(2),
                     Tag::Img | Tag::Picture | Tag::Svg => {}
                     _ => {
