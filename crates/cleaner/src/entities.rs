@@ -1,11 +1,8 @@
 //! HTML character references (`&amp;`, `&#8212;`, `&#x41;`), decoded with
-//! the full HTML5 table that html5ever also uses.
+//! the HTML standard's full table ([`wirewatch_text::entities`]).
 
-use markup5ever::data::NAMED_ENTITIES;
 use memchr::memchr;
-
-/// Longest entity name in the HTML5 table, with its `;`.
-const MAX_NAME: usize = 32;
+use wirewatch_text::entities::MAX_NAME;
 
 /// Windows-1252 meanings of the C1 range, which browsers apply to numeric
 /// references such as `&#150;`.
@@ -111,10 +108,7 @@ fn decode_one(raw: &str, start: usize, in_attribute: bool) -> Option<(Decoded, u
 }
 
 fn lookup(name: &str) -> Option<Decoded> {
-    let &(first, second) = NAMED_ENTITIES.get(name)?;
-    // The table also lists every prefix of a name, mapped to (0, 0).
-    let first = char::from_u32(first).filter(|_| first != 0)?;
-    Some((first, char::from_u32(second).filter(|_| second != 0)))
+    wirewatch_text::entities::lookup(name)
 }
 
 #[cfg(test)]

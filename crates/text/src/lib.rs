@@ -5,8 +5,10 @@
 //! - [`charset`]: an ASCII-compatible document's bytes to text, given the
 //!   charset its headers or markup declare (each reader finds its own
 //!   declaration: an XML prolog, a `<meta charset>`).
+//! - [`entities`]: the HTML standard's named character references.
 //! - [`date`]: dates as feeds and pages write them (RFC 3339 and 822, and
 //!   the dozens of other orders people use), read by token shape.
 
 pub mod charset;
 pub mod date;
+pub mod entities;
