@@ -79,7 +79,7 @@ fn br_separated_text_keeps_line_breaks() {
     let cleaned = clean_str(&page);
     assert_eq!(
         cleaned.text,
-        format!("{}\n{}\n{}", PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2])
+        format!("{}\n\n{}\n{}", PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2])
     );
 }
 
@@ -424,6 +424,124 @@ fn broken_head_still_gives_text_and_title() {
     }
 }
 
+/// Issue 15: an unclosed `<!--` in the head ends, by HTML5, at the first
+/// `-->` of the page, often its last line: a browser shows nothing. The
+/// page is parsed again with the comment ended where markup resumes. The
+/// text is German, French and Polish: nothing here reads words.
+#[test]
+fn comment_left_open_in_the_head_does_not_empty_the_page() {
+    let german = [
+        "Die Bundesregierung hat am Dienstag neue Sanktionen gegen einen Waffenhändler verhängt, der Lieferungen aus Nordkorea nach Russland vermittelt haben soll.",
+        "Nach Angaben des Finanzministeriums wurden die Geschäfte über Scheinfirmen in drei Ländern abgewickelt, die Konten sind inzwischen eingefroren.",
+        "Der Händler bestreitet die Vorwürfe; sein Anwalt kündigte an, gegen die Entscheidung vor Gericht zu ziehen, notfalls bis zur letzten Instanz.",
+    ];
+    let french = [
+        "Le gouvernement a annoncé mardi de nouvelles sanctions contre un courtier accusé d'avoir organisé des livraisons d'armes vers la Russie.",
+        "Selon le ministère, les paiements transitaient par des sociétés écrans établies dans trois pays, dont les comptes ont été gelés cette semaine.",
+        "L'avocat du courtier conteste ces accusations et entend saisir la justice dans les prochains jours, a-t-il déclaré à la presse.",
+    ];
+    let polish = [
+        "Rząd ogłosił we wtorek nowe sankcje wobec pośrednika oskarżonego o organizowanie dostaw broni z Korei Północnej do Rosji w zamian za żywność.",
+        "Według ministerstwa płatności przechodziły przez spółki fasadowe zarejestrowane w trzech krajach, a ich rachunki zostały już zamrożone.",
+        "Pełnomocnik pośrednika zaprzecza zarzutom i zapowiada odwołanie się od decyzji do sądu, jeśli będzie trzeba, aż do ostatniej instancji.",
+    ];
+    for paragraphs in [german, french, polish] {
+        let page = news_page(&paragraphs);
+        let with_last_comment = page.replace(
+            "</body></html>",
+            "<!-- generated in 12 ms --></body></html>",
+        );
+        for (what, broken) in [
+            (
+                "comment before the title",
+                with_last_comment.replacen("<head>", "<head><!-- unclosed ", 1),
+            ),
+            (
+                "comment after the title",
+                with_last_comment.replacen(
+                    "</title>",
+                    "</title><!--[if IE]><link rel=stylesheet href=ie.css>",
+                    1,
+                ),
+            ),
+            (
+                "style closed only in the body",
+                with_last_comment
+                    .replacen("</style>", "", 1)
+                    .replace("</footer>", "</footer><style>.x{}</style>"),
+            ),
+        ] {
+            let cleaned = clean_str(&broken);
+            assert_eq!(cleaned.text, paragraphs.join("\n\n"), "{what}");
+            assert_eq!(
+                cleaned.title.as_deref(),
+                Some("Treasury sanctions arms broker | Wire"),
+                "{what}"
+            );
+        }
+    }
+}
+
+/// A comment that is closed and holds a stretch of old markup in the body
+/// stays a comment: only one that swallows the head/body boundary is
+/// recovered.
+#[test]
+fn commented_out_markup_in_the_body_stays_out() {
+    let old = "<p>An older version of this story, commented out by the editors, that should not be shown to readers of the page.</p>".repeat(20);
+    let page = news_page(&PARAGRAPHS).replace(
+        "<div class=\"article-body\">",
+        &format!("<div class=\"article-body\"><!-- {old} -->"),
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, PARAGRAPHS.join("\n\n"));
+}
+
+/// Issue 15: an old table layout, the article one `<td>` among navigation,
+/// advertising and footer cells, its paragraphs `<br><br>`-separated text
+/// in `<font>`: the text cell is chosen and split at each double break.
+#[test]
+fn table_layout_text_cell_split_at_double_breaks() {
+    let german = [
+        "Der Stadtrat hat am Montagabend mit knapper Mehrheit beschlossen, das alte Hallenbad bis zum Herbst zu schließen und durch einen Neubau zu ersetzen.",
+        "Die Kosten für den Neubau werden auf rund zwölf Millionen Euro geschätzt, ein Drittel davon soll aus Fördermitteln des Landes kommen.",
+        "Vereine und Schulen müssen in der Zwischenzeit auf die Bäder der Nachbargemeinden ausweichen, die Fahrtkosten übernimmt die Stadt.",
+    ];
+    let polish = [
+        "Rada miasta zdecydowała w poniedziałek wieczorem niewielką większością głosów o zamknięciu starego krytego basenu do jesieni tego roku.",
+        "Koszt budowy nowego obiektu szacuje się na około dwanaście milionów euro, z czego jedna trzecia ma pochodzić z funduszy wojewódzkich.",
+        "Kluby i szkoły będą w tym czasie korzystać z basenów w sąsiednich gminach, a koszty dojazdu pokryje miasto z własnego budżetu.",
+    ];
+    for paragraphs in [german, polish] {
+        let page = format!(
+            r##"<html><head><title>Hallenbad</title></head><body><table width="760" border=0 cellpadding=0>
+<tr><td colspan=3><a href="/"><img src="/logo.gif"></a></td></tr>
+<tr><td width=140 valign=top bgcolor="#eeeeee"><a href="/lokales">Lokales</a><br><a href="/sport">Sport</a><br><a href="/kultur">Kultur</a><br><a href="/wetter">Wetter</a><br><a href="/archiv">Archiv</a></td>
+<td width=480 valign=top><font face="Verdana" size=2><b>Hallenbad schließt</b><br><br>
+{}<br><br>
+{}<br>
+<br>
+{}<br><br><a href="/druck">Drucken</a> | <a href="/senden">Senden</a></font></td>
+<td width=140 valign=top><a href="https://ads.example/c?1"><img src="/banner1.gif"></a><br>Anzeige<br><a href="https://ads.example/c?2"><img src="/banner2.gif"></a></td></tr>
+<tr><td colspan=3><font size=1>&copy; 2006 Stadtanzeiger | <a href="/impressum">Impressum</a> | <a href="/kontakt">Kontakt</a></font></td></tr>
+</table></body></html>"##,
+            paragraphs[0], paragraphs[1], paragraphs[2]
+        );
+        let cleaned = clean_str(&page);
+        assert!(
+            cleaned.text.contains(&paragraphs.join("\n\n")),
+            "{:?}",
+            cleaned.text
+        );
+        for junk in ["Lokales", "Archiv", "Anzeige", "Impressum", "Drucken"] {
+            assert!(
+                !cleaned.text.contains(junk),
+                "{junk:?} leaked into {:?}",
+                cleaned.text
+            );
+        }
+    }
+}
+
 /// Forms of broken markup, repeated: each search for a missing end runs
 /// once, not once per element.
 #[test]
@@ -489,7 +607,7 @@ fn br_lines_of_links_are_dropped() {
     assert_eq!(
         cleaned.text,
         format!(
-            "{}\n{}\nSource: the Treasury's statement\n{}",
+            "{}\n\n{}\n\nSource: the Treasury's statement\n\n{}",
             PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2]
         )
     );
