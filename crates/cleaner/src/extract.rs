@@ -1449,7 +1449,7 @@ const CAPTION_CHARS: u32 = 200;
 fn is_captioned_picture(analysis: &Analysis<'_>, id: NodeId, tag: Tag) -> bool {
     let doc = analysis.doc;
     let stats = analysis.stats[id as usize];
-    if !matches!(tag, Tag::Div | Tag::Figure | Tag::Span)
+    if !matches!(tag, Tag::Div | Tag::Figure | Tag::Span | Tag::Td)
         || stats.images == 0
         || stats.len == 0
         || stats.len >= CAPTION_CHARS
