@@ -577,6 +577,33 @@ fn many_unclosed_raw_text_elements() {
     }
 }
 
+/// The recovering re-parse runs at most once and stays linear, even when
+/// every one of many constructs swallows the head/body boundary.
+#[test]
+fn recovery_from_a_swallowed_head_is_bounded() {
+    for piece in ["<script>\n", "<style>", "<textarea>", "<!-- x "] {
+        let closer = match piece {
+            "<script>\n" => "</script>",
+            "<style>" => "</style>",
+            "<textarea>" => "</textarea>",
+            _ => "-->",
+        };
+        let page = format!(
+            "<html><head>{}<body><p>{}</p>{closer}<!-- -->",
+            piece.repeat(2_000_000 / piece.len()),
+            PARAGRAPHS[0]
+        );
+        let started = std::time::Instant::now();
+        let cleaned = clean_str(&page);
+        assert!(cleaned.text.len() <= page.len());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{piece:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
 /// Issue 15: a class naming a hidden part (Drupal's `field--label-hidden`)
 /// or a variant (`section--has-ads`) does not drop the block; a `<header>`
 /// inside the article holds its standfirst.
