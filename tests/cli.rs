@@ -279,3 +279,19 @@ fn status_asks_the_running_daemon_for_its_feeds() {
     let (status, stderr) = crate::support::terminate(child);
     assert!(status.success(), "{stderr}");
 }
+
+/// `--stages` takes only the stage names, and says which they are.
+#[test]
+fn an_unknown_stage_is_refused_with_the_possible_values() {
+    let output = wirewatch(&["run", "--stages", "fetch,bogus"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("invalid value 'bogus' for '--stages"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[possible values: fetch, clean, classify]"),
+        "{stderr}"
+    );
+}

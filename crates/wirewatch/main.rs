@@ -46,8 +46,8 @@ enum Command {
         once: bool,
         /// Stages to run in this process: any of fetch, clean, classify
         /// (comma separated); all by default
-        #[arg(long, value_delimiter = ',')]
-        stages: Vec<String>,
+        #[arg(long, value_delimiter = ',', value_enum)]
+        stages: Vec<run::Stage>,
     },
     /// Validate a config and its feed files
     Check {
@@ -236,7 +236,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = load_config(&config)?;
             run::init_logging(&config);
-            let stages = run::StageSet::parse(&stages)?;
+            let stages = run::StageSet::of(&stages);
             runtime()?.block_on(run::run(config, stages, once))?;
             Ok(ExitCode::SUCCESS)
         }

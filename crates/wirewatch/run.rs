@@ -26,29 +26,23 @@ pub struct StageSet {
     pub classify: bool,
 }
 
+/// One stage, as `--stages` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Stage {
+    Fetch,
+    Clean,
+    Classify,
+}
+
 impl StageSet {
-    pub fn parse(names: &[String]) -> anyhow::Result<StageSet> {
-        if names.is_empty() {
-            return Ok(StageSet {
-                fetch: true,
-                clean: true,
-                classify: true,
-            });
+    /// The stages named; all of them when none is.
+    pub fn of(stages: &[Stage]) -> StageSet {
+        let all = stages.is_empty();
+        StageSet {
+            fetch: all || stages.contains(&Stage::Fetch),
+            clean: all || stages.contains(&Stage::Clean),
+            classify: all || stages.contains(&Stage::Classify),
         }
-        let mut set = StageSet {
-            fetch: false,
-            clean: false,
-            classify: false,
-        };
-        for name in names {
-            match name.trim() {
-                "fetch" => set.fetch = true,
-                "clean" => set.clean = true,
-                "classify" => set.classify = true,
-                other => bail!("unknown stage {other:?} (expected fetch, clean or classify)"),
-            }
-        }
-        Ok(set)
     }
 
     fn all(&self) -> bool {
