@@ -295,3 +295,28 @@ fn an_unknown_stage_is_refused_with_the_possible_values() {
         "{stderr}"
     );
 }
+
+/// A log filter tracing cannot read is a config error at its position, not
+/// a directive dropped without a word; a good one passes.
+#[test]
+fn a_log_level_that_is_not_a_tracing_filter_is_a_config_error() {
+    let scratch = Scratch::new("log-level");
+    scratch.write("feeds.toml", "");
+    let bad = scratch.write(
+        "bad.toml",
+        "feeds = [\"feeds.toml\"]\n[log]\nlevel = \"info,wirewatch=verbose\"\n",
+    );
+    let output = wirewatch(&["check", "--config", bad.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("bad.toml:3:9: log.level is not a tracing filter"),
+        "{stderr}"
+    );
+    let good = scratch.write(
+        "good.toml",
+        "feeds = [\"feeds.toml\"]\n[log]\nlevel = \"info,wirewatch_fetcher=debug\"\n",
+    );
+    let output = wirewatch(&["check", "--config", good.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}

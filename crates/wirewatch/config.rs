@@ -325,7 +325,7 @@ struct RawLog {
     #[serde(default)]
     format: Option<Spanned<String>>,
     #[serde(default)]
-    level: Option<String>,
+    level: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -980,6 +980,23 @@ impl Config {
             }
         };
 
+        // tracing drops a directive it cannot read without a word, so a
+        // typo ("inf", "wirewatch=verbose") would log less than asked.
+        let log_level = match &raw.log.level {
+            None => "info".to_owned(),
+            Some(level) => {
+                if let Err(error) = tracing_subscriber::EnvFilter::try_new(level.get_ref()) {
+                    checker.problems.push(checker.source.problem(
+                        Some(level.span()),
+                        format!(
+                            "log.level is not a tracing filter ({error}): use a level such as \"info\" or directives such as \"info,wirewatch_fetcher=debug\""
+                        ),
+                    ));
+                }
+                level.get_ref().clone()
+            }
+        };
+
         let mut thresholds = BTreeMap::new();
         for (label, threshold) in &raw.classifier.thresholds {
             if !(0.0..=1.0).contains(threshold.get_ref()) {
@@ -1194,7 +1211,7 @@ impl Config {
             feeds: Vec::new(),
             state_dir: checker.path(raw.state_dir.get_ref()),
             log_format,
-            log_level: raw.log.level.clone().unwrap_or_else(|| "info".into()),
+            log_level,
             http,
             poll,
             default_interval,
