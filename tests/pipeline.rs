@@ -21,6 +21,14 @@ fn feed(server: &TestServer, items: &[(&str, &str)]) -> String {
     xml
 }
 
+/// Serves `items` as the RSS feed at `/feed.xml`.
+fn serve_feed(server: &TestServer, items: &[(&str, &str)]) {
+    server.route(
+        "/feed.xml",
+        Route::ok("application/rss+xml", feed(server, items)),
+    );
+}
+
 fn config(scratch: &Scratch, feed_url: &str) -> std::path::PathBuf {
     scratch.write(
         "feeds.toml",
@@ -247,24 +255,18 @@ fn a_changed_feed_with_old_and_new_items_emits_only_the_new_one() {
         .status
         .success());
     // Same story again (now with a tracking parameter) plus a new one.
-    server.route(
-        "/feed.xml",
-        Route::ok(
-            "application/rss+xml",
-            feed(
-                &server,
-                &[
-                    (
-                        "EU Council adopts new sanctions listings",
-                        "/pages/eu-sanctions-package.html?utm_source=rss",
-                    ),
-                    (
-                        "Moscow wants North Korean munitions",
-                        "/pages/russia-dprk-arms-for-food.html",
-                    ),
-                ],
+    serve_feed(
+        &server,
+        &[
+            (
+                "EU Council adopts new sanctions listings",
+                "/pages/eu-sanctions-package.html?utm_source=rss",
             ),
-        ),
+            (
+                "Moscow wants North Korean munitions",
+                "/pages/russia-dprk-arms-for-food.html",
+            ),
+        ],
     );
     let second = wirewatch(&["run", "--config", config, "--once"]);
     assert!(second.status.success(), "{}", text(&second.stderr));
@@ -315,21 +317,15 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
         )
         .with_delay(Duration::from_secs(3)),
     );
-    server.route(
-        "/feed.xml",
-        Route::ok(
-            "application/rss+xml",
-            feed(
-                &server,
-                &[
-                    (
-                        "Moscow wants North Korean munitions",
-                        "/pages/russia-dprk-arms-for-food.html",
-                    ),
-                    ("EU adopts a new sanctions package", slow_page),
-                ],
+    serve_feed(
+        &server,
+        &[
+            (
+                "Moscow wants North Korean munitions",
+                "/pages/russia-dprk-arms-for-food.html",
             ),
-        ),
+            ("EU adopts a new sanctions package", slow_page),
+        ],
     );
     let scratch = Scratch::new("sigterm");
     let config = config(&scratch, &server.url("/feed.xml"));
@@ -549,18 +545,12 @@ fn sighup_reloads_the_feed_list_and_refuses_an_invalid_one() {
 fn text_stdout_format_prints_one_short_line_per_story() {
     let server = TestServer::start();
     serve_demo_pages(&server);
-    server.route(
-        "/feed.xml",
-        Route::ok(
-            "application/rss+xml",
-            feed(
-                &server,
-                &[(
-                    "Moscow wants North Korean munitions",
-                    "/pages/russia-dprk-arms-for-food.html",
-                )],
-            ),
-        ),
+    serve_feed(
+        &server,
+        &[(
+            "Moscow wants North Korean munitions",
+            "/pages/russia-dprk-arms-for-food.html",
+        )],
     );
     let scratch = Scratch::new("text-stdout");
     let config = config(&scratch, &server.url("/feed.xml"));
