@@ -40,7 +40,7 @@ fn config_errors_name_file_line_and_column() {
     );
     let config = scratch.write(
         "wirewatch.toml",
-        "feeds = [\"feeds.toml\"]\n\n[fetcher]\njitter = 0.9\nmax_item_age = \"3 weeks\"\n",
+        "feeds = [\"feeds.toml\"]\n\n[fetcher]\njitter = 0.9\nmax_item_age = \"3 weeks\"\nadaptive = \"slower\"\n",
     );
     let output = wirewatch(&["check", "--config", config.to_str().unwrap()]);
     assert!(!output.status.success());
@@ -48,6 +48,11 @@ fn config_errors_name_file_line_and_column() {
     assert!(stderr.contains("wirewatch.toml:4:10"), "{stderr}");
     assert!(stderr.contains("jitter"), "{stderr}");
     assert!(stderr.contains("wirewatch.toml:5:16"), "{stderr}");
+    assert!(
+        stderr.contains("wirewatch.toml:6:12")
+            && stderr.contains(r#"fetcher.adaptive must be one of "off", "faster", "both""#),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("feeds.toml:3:12"),
         "all problems at once: {stderr}"

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
+use wirewatch_fetcher::schedule::Adaptive;
 use wirewatch_fetcher::{FeedSpec, HttpOptions, PollOptions};
 
 /// One problem in one file.
@@ -337,6 +338,7 @@ struct RawFetcher {
     max_interval: Option<Spanned<String>>,
     max_backoff: Option<Spanned<String>>,
     jitter: Option<Spanned<f64>>,
+    adaptive: Option<Spanned<String>>,
     max_item_age: Option<Spanned<String>>,
     seen_retention: Option<Spanned<String>>,
     connect_timeout: Option<Spanned<String>>,
@@ -652,6 +654,36 @@ impl Checker<'_> {
     }
 
     /// A count setting, checked against its range.
+    /// One of a fixed set of words; anything else is a problem naming the
+    /// words, and the default stands.
+    fn choice<T: Copy>(
+        &mut self,
+        value: &Option<Spanned<String>>,
+        default: T,
+        choices: &[(&str, T)],
+        name: &str,
+    ) -> T {
+        let Some(value) = value else {
+            return default;
+        };
+        if let Some((_, chosen)) = choices.iter().find(|(word, _)| word == value.get_ref()) {
+            return *chosen;
+        }
+        let words: Vec<String> = choices
+            .iter()
+            .map(|(word, _)| format!("{word:?}"))
+            .collect();
+        self.problems.push(self.source.problem(
+            Some(value.span()),
+            format!(
+                "{name} must be one of {}, found {:?}",
+                words.join(", "),
+                value.get_ref()
+            ),
+        ));
+        default
+    }
+
     fn count<T>(
         &mut self,
         value: &Option<Spanned<T>>,
@@ -940,6 +972,16 @@ impl Config {
             "fetcher.max_backoff",
         );
         poll.jitter = jitter;
+        poll.adaptive = checker.choice(
+            &fetcher.adaptive,
+            defaults.adaptive,
+            &[
+                ("off", Adaptive::Off),
+                ("faster", Adaptive::Faster),
+                ("both", Adaptive::Both),
+            ],
+            "fetcher.adaptive",
+        );
         poll.max_item_age = (!max_item_age.is_zero()).then_some(max_item_age);
         // Upper bounds keep a typo from asking tokio for more permits than
         // a semaphore holds (a panic) or spawning millions of workers.

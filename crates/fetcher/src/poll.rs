@@ -24,7 +24,7 @@ use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
 
 use crate::http::{FeedResponse, FetchError, HttpClient};
 use crate::parse::{parse_feed, ParsedEntry, ParsedFeed};
-use crate::schedule::{self, Bounds};
+use crate::schedule::{self, Adaptive, Bounds};
 use crate::state::{FeedStatus, StateError, StateStore};
 
 /// One feed to poll, validated.
@@ -46,8 +46,11 @@ pub struct PollOptions {
     pub max_interval: Duration,
     /// Longest wait after repeated failures.
     pub max_backoff: Duration,
-    /// Fraction of the interval added or removed at random (0.1 = ±10%).
+    /// Fraction of the interval removed at random (0.1 = up to 10% sooner).
     pub jitter: f64,
+    /// Whether the observed publishing rate may shorten or stretch a
+    /// feed's interval.
+    pub adaptive: Adaptive,
     /// Items published longer ago than this are recorded as seen without
     /// being emitted (keeps the first poll of a new feed from flooding).
     pub max_item_age: Option<Duration>,
@@ -86,6 +89,7 @@ impl Default for PollOptions {
             max_interval: Duration::from_secs(6 * 3600),
             max_backoff: Duration::from_secs(6 * 3600),
             jitter: 0.1,
+            adaptive: Adaptive::default(),
             max_item_age: Some(Duration::from_secs(7 * 24 * 3600)),
             max_concurrent_requests: 64,
             max_concurrent_requests_per_host: 2,
@@ -439,6 +443,7 @@ impl Poller {
                 max_backoff: self.options.max_backoff,
             },
             jitter: self.options.jitter,
+            adaptive: self.options.adaptive,
         }
     }
 
@@ -700,6 +705,7 @@ struct Polled {
 struct Policy {
     bounds: Bounds,
     jitter: f64,
+    adaptive: Adaptive,
 }
 
 /// What a poll changed, for the poller's return value and its log.
@@ -761,6 +767,7 @@ fn settle(
                 &status.recent_item_times,
                 now,
                 policy.bounds,
+                policy.adaptive,
             );
             (next_in, None, recovered_after)
         }
@@ -803,6 +810,7 @@ mod tests {
                 max_backoff: 30 * MINUTE,
             },
             jitter: 0.0,
+            adaptive: Adaptive::Faster,
         }
     }
 

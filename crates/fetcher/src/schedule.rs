@@ -2,11 +2,17 @@
 //! so every rule is unit-tested without a clock or a server.
 //!
 //! After a success the interval starts from the feed's configured interval,
-//! adapted to the publishing rate observed in its recent items, then raised
-//! to whatever the server or document asks for (`Cache-Control: max-age`,
-//! `Expires`, RSS `<ttl>`, `sy:updatePeriod`), then kept within the global
-//! bounds. After a failure it backs off exponentially from the configured
-//! interval up to a cap, and never sooner than a `Retry-After`.
+//! adapted to the publishing rate observed in its recent items (by default
+//! only ever shorter: see [`Adaptive`]), then raised to whatever the server
+//! or document asks for (`Cache-Control: max-age`, `Expires`, RSS `<ttl>`,
+//! `sy:updatePeriod`), then kept within the global bounds. After a failure
+//! it backs off exponentially from the configured interval up to a cap, and
+//! never sooner than a `Retry-After`. Jitter only ever shortens a wait.
+//!
+//! The latency contract that follows: a healthy feed that asks for nothing
+//! is polled again at most its configured interval after the last poll, so
+//! a new item waits at most that long (plus the poll itself and any
+//! per-host spacing) before it is fetched.
 
 use std::time::Duration;
 
@@ -24,6 +30,20 @@ impl Bounds {
     fn clamp(&self, interval: Duration) -> Duration {
         interval.clamp(self.min_interval, self.max_interval.max(self.min_interval))
     }
+}
+
+/// How the observed publishing rate may move a feed's interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Adaptive {
+    /// The configured interval, always.
+    Off,
+    /// Busy feeds are polled up to four times more often; none is polled
+    /// less often than configured (the latency contract holds).
+    #[default]
+    Faster,
+    /// Also stretch quiet feeds' intervals up to four times (fewer
+    /// requests, slower stories from feeds that wake up): opt in.
+    Both,
 }
 
 /// How far adaptive polling may stray from the configured interval: a feed
@@ -69,12 +89,19 @@ pub fn after_success(
     recent: &[DateTime<Utc>],
     now: DateTime<Utc>,
     bounds: Bounds,
+    mode: Adaptive,
 ) -> Duration {
+    let longest = match mode {
+        Adaptive::Off => configured,
+        Adaptive::Faster => configured,
+        Adaptive::Both => configured.saturating_mul(ADAPTIVE_RANGE),
+    };
+    let shortest = match mode {
+        Adaptive::Off => configured,
+        Adaptive::Faster | Adaptive::Both => configured / ADAPTIVE_RANGE,
+    };
     let adaptive = match observed_gap(recent, now) {
-        Some(gap) => (gap / POLLS_PER_GAP).clamp(
-            configured / ADAPTIVE_RANGE,
-            configured.saturating_mul(ADAPTIVE_RANGE),
-        ),
+        Some(gap) => (gap / POLLS_PER_GAP).clamp(shortest, longest),
         None => configured,
     };
     // A server or document asking for a longer interval is honoured, within
@@ -101,8 +128,9 @@ pub fn after_failure(
 }
 
 /// Spreads polls so feeds configured together do not fire together: the
-/// interval moves by up to `fraction` either way. Derived from the feed URL
-/// and the clock's nanoseconds rather than a global RNG.
+/// interval is shortened by up to `fraction` (never lengthened, so jitter
+/// cannot break the latency contract). Derived from the feed URL and the
+/// clock's nanoseconds rather than a global RNG.
 pub fn jitter(interval: Duration, fraction: f64, feed_key: &str) -> Duration {
     if fraction <= 0.0 || interval.is_zero() {
         return interval;
@@ -116,7 +144,7 @@ pub fn jitter(interval: Duration, fraction: f64, feed_key: &str) -> Duration {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     let unit = (hash % 10_000) as f64 / 10_000.0; // [0, 1)
-    let factor = 1.0 + fraction * (2.0 * unit - 1.0);
+    let factor = 1.0 - fraction * unit;
     interval.mul_f64(factor.max(0.0))
 }
 
@@ -143,11 +171,18 @@ mod tests {
     fn without_history_the_configured_interval_is_used() {
         let now = Utc::now();
         assert_eq!(
-            after_success(15 * MINUTE, None, &[], now, bounds()),
+            after_success(15 * MINUTE, None, &[], now, bounds(), Adaptive::Faster),
             15 * MINUTE
         );
         assert_eq!(
-            after_success(15 * MINUTE, None, &every(MINUTE, 2, now), now, bounds()),
+            after_success(
+                15 * MINUTE,
+                None,
+                &every(MINUTE, 2, now),
+                now,
+                bounds(),
+                Adaptive::Faster
+            ),
             15 * MINUTE
         );
     }
@@ -155,44 +190,42 @@ mod tests {
     #[test]
     fn busy_feeds_are_polled_faster_and_quiet_ones_slower_within_range() {
         let now = Utc::now();
+        let interval = |gap: Duration, mode| {
+            after_success(15 * MINUTE, None, &every(gap, 10, now), now, bounds(), mode)
+        };
         // An item every 8 minutes: polled every 2 minutes... but no faster
         // than a quarter of the configured 15 (3m45s).
-        let busy = after_success(
-            15 * MINUTE,
-            None,
-            &every(8 * MINUTE, 10, now),
-            now,
-            bounds(),
-        );
-        assert_eq!(busy, 15 * MINUTE / 4);
+        assert_eq!(interval(8 * MINUTE, Adaptive::Both), 15 * MINUTE / 4);
         // An item every 2 hours: every 30 minutes.
-        let steady = after_success(
-            15 * MINUTE,
-            None,
-            &every(120 * MINUTE, 10, now),
-            now,
-            bounds(),
-        );
-        assert_eq!(steady, 30 * MINUTE);
+        assert_eq!(interval(120 * MINUTE, Adaptive::Both), 30 * MINUTE);
         // One a day: capped at four times the configured interval.
-        let slow = after_success(
-            15 * MINUTE,
-            None,
-            &every(1440 * MINUTE, 10, now),
-            now,
-            bounds(),
-        );
-        assert_eq!(slow, 60 * MINUTE);
+        assert_eq!(interval(1440 * MINUTE, Adaptive::Both), 60 * MINUTE);
     }
 
     #[test]
-    fn a_feed_gone_quiet_slows_down() {
+    fn by_default_no_feed_is_polled_less_often_than_configured() {
+        let now = Utc::now();
+        let interval = |gap: Duration, mode| {
+            after_success(15 * MINUTE, None, &every(gap, 10, now), now, bounds(), mode)
+        };
+        assert_eq!(interval(8 * MINUTE, Adaptive::Faster), 15 * MINUTE / 4);
+        assert_eq!(interval(120 * MINUTE, Adaptive::Faster), 15 * MINUTE);
+        assert_eq!(interval(1440 * MINUTE, Adaptive::Faster), 15 * MINUTE);
+        // Off: the configured interval whatever the rate.
+        assert_eq!(interval(8 * MINUTE, Adaptive::Off), 15 * MINUTE);
+        assert_eq!(interval(1440 * MINUTE, Adaptive::Off), 15 * MINUTE);
+        assert_eq!(Adaptive::default(), Adaptive::Faster);
+    }
+
+    #[test]
+    fn a_feed_gone_quiet_slows_down_only_when_asked_to() {
         let now = Utc::now();
         let burst_long_ago = every(10 * MINUTE, 10, now - chrono::Duration::hours(10));
         let gap = observed_gap(&burst_long_ago, now).unwrap();
         assert!(gap > 4 * 60 * MINUTE / 2, "{gap:?}");
-        let interval = after_success(15 * MINUTE, None, &burst_long_ago, now, bounds());
-        assert_eq!(interval, 60 * MINUTE);
+        let quiet = |mode| after_success(15 * MINUTE, None, &burst_long_ago, now, bounds(), mode);
+        assert_eq!(quiet(Adaptive::Both), 60 * MINUTE);
+        assert_eq!(quiet(Adaptive::Faster), 15 * MINUTE);
     }
 
     #[test]
@@ -200,22 +233,50 @@ mod tests {
         let now = Utc::now();
         // max-age of a day: honoured up to the global maximum.
         assert_eq!(
-            after_success(15 * MINUTE, Some(1440 * MINUTE), &[], now, bounds()),
+            after_success(
+                15 * MINUTE,
+                Some(1440 * MINUTE),
+                &[],
+                now,
+                bounds(),
+                Adaptive::Faster
+            ),
             360 * MINUTE
         );
         // <ttl>60</ttl>
         assert_eq!(
-            after_success(15 * MINUTE, Some(60 * MINUTE), &[], now, bounds()),
+            after_success(
+                15 * MINUTE,
+                Some(60 * MINUTE),
+                &[],
+                now,
+                bounds(),
+                Adaptive::Faster
+            ),
             60 * MINUTE
         );
         // no-cache (zero) does not make us poll more often.
         assert_eq!(
-            after_success(15 * MINUTE, Some(Duration::ZERO), &[], now, bounds()),
+            after_success(
+                15 * MINUTE,
+                Some(Duration::ZERO),
+                &[],
+                now,
+                bounds(),
+                Adaptive::Faster
+            ),
             15 * MINUTE
         );
         // Configured below the global minimum: raised to it.
         assert_eq!(
-            after_success(Duration::from_secs(5), None, &[], now, bounds()),
+            after_success(
+                Duration::from_secs(5),
+                None,
+                &[],
+                now,
+                bounds(),
+                Adaptive::Faster
+            ),
             MINUTE
         );
     }
@@ -252,10 +313,10 @@ mod tests {
     }
 
     #[test]
-    fn jitter_stays_within_its_fraction() {
+    fn jitter_only_shortens_and_stays_within_its_fraction() {
         for index in 0..100 {
             let delay = jitter(Duration::from_secs(100), 0.1, &format!("feed{index}"));
-            assert!(delay >= Duration::from_secs(90) && delay <= Duration::from_secs(110));
+            assert!(delay >= Duration::from_secs(90) && delay <= Duration::from_secs(100));
         }
         assert_eq!(
             jitter(Duration::from_secs(100), 0.0, "f"),
