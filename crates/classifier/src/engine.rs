@@ -813,6 +813,14 @@ impl Engine {
         if !rule.all.iter().all(present) {
             return None;
         }
+        // Article-wide conditions do not depend on where the match is, so
+        // they are settled once, before the search.
+        if !rule.in_article.is_empty() && !self.article_holds(scratch, &rule.in_article) {
+            return None;
+        }
+        if !rule.none_in_article.is_empty() && self.article_holds(scratch, &rule.none_in_article) {
+            return None;
+        }
         let hits = &scratch.hits;
         let mut best: Option<Vec<u32>> = None;
         chosen.clear();
@@ -879,6 +887,39 @@ impl Engine {
             return None;
         }
         best
+    }
+
+    /// Whether the article holds a hit for every entry, different hits for
+    /// entries of the same concept (two countries are two entities). Hits
+    /// are taken first come for each entry in turn, which is exact for the
+    /// lists rules use (one concept per entry, or one kind repeated).
+    fn article_holds(&self, scratch: &Scratch, entries: &[Vec<u16>]) -> bool {
+        let hits = &scratch.hits;
+        let mut taken: Vec<u32> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let found = entry.iter().find_map(|&concept| {
+                self.concept_hits(scratch, concept)
+                    .iter()
+                    .copied()
+                    .find(|&index| {
+                        let hit = &hits[index as usize];
+                        !taken.iter().any(|&other| {
+                            let other = &hits[other as usize];
+                            other.concept == hit.concept
+                                && if hit.entity != NO_ENTITY {
+                                    other.entity == hit.entity
+                                } else {
+                                    other.norm_start == hit.norm_start
+                                }
+                        })
+                    })
+            });
+            match found {
+                Some(index) => taken.push(index),
+                None => return false,
+            }
+        }
+        true
     }
 
     /// The hit of one of `concepts` closest to `anchor` that the rule's scope

@@ -462,6 +462,69 @@ mod tests {
         })
     }
 
+    /// A rule with `in_article` wants its concepts anywhere in the article,
+    /// a kind named twice two different entities; `none_in_article`
+    /// cancels a rule (here a negative) when all its concepts are there.
+    #[test]
+    fn article_wide_conditions_count_entities_anywhere() {
+        let source = r#"
+[lexicon]
+verb = ["buy*"]
+
+[[country]]
+name = "Philippines"
+terms = ["philippines", "manila"]
+
+[[country]]
+name = "Sweden"
+terms = ["sweden"]
+
+[[weapon]]
+name = "fighter jet"
+terms = ["fighter jet*"]
+
+[label]
+name = "X"
+threshold = 0.5
+
+[[rule]]
+id = "buys-weapon-two-states-in-article"
+all = ["verb", "weapon"]
+in_article = ["country", "country"]
+weight = 0.6
+
+[[rule]]
+id = "buys-weapon"
+all = ["verb", "weapon"]
+weight = 0.6
+
+[[negative]]
+id = "no-second-state"
+all = ["verb", "weapon"]
+none_in_article = ["country", "country"]
+weight = 0.5
+"#;
+        let taxonomy = Taxonomy::from_sources([("t.toml".to_string(), source.to_string())])
+            .expect("test taxonomy loads");
+        let classifier = Classifier::new(taxonomy, ClassifierOptions::default()).unwrap();
+        let score = |title: &str, text: &str| {
+            let id = ArticleId::from_key("test");
+            classifier.scores(&Document {
+                id: &id,
+                title,
+                text,
+                lang: Some("en"),
+            })[0]
+                .score
+        };
+        // Two rules of 0.6, no negative: 1 - 0.4 * 0.4.
+        let two_states = score("Manila buys fighter jets", "The jets are made in Sweden.");
+        assert!((two_states - 0.84).abs() < 1e-4, "{two_states}");
+        // One state named twice is one entity: one rule, halved.
+        let one_state = score("Manila buys fighter jets", "The Philippines needs them.");
+        assert!((one_state - 0.3).abs() < 1e-4, "{one_state}");
+    }
+
     #[test]
     fn evidence_offsets_are_characters() {
         let text = "«Привет» — the EU imposed new sanctions on Russia's banks.";

@@ -14,6 +14,12 @@
 //! A trailing `*` lets the term match the start of a longer word
 //! (`sanction*` matches "sanctioned"), a leading `*` the end of one
 //! (`*waffen` matches "Kleinwaffen"), for inflected and compounding languages.
+//!
+//! A rule's `all` concepts are looked for together (within `window` words
+//! of one sentence, in the title, or anywhere); its `in_article` concepts
+//! anywhere in the article, and `none_in_article` ones cancel it when all
+//! are there, so "no second state named anywhere" can be written as
+//! `none_in_article = ["country", "country"]`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -118,6 +124,15 @@ struct RawRule {
     /// Concepts that must not be present within the window of the match.
     #[serde(default)]
     none: Vec<Spanned<String>>,
+    /// Concepts that must all be found somewhere in the article (title
+    /// included), not only near the match: "a second state named in
+    /// another sentence". A kind named twice wants two different entities.
+    #[serde(default)]
+    in_article: Vec<Spanned<String>>,
+    /// Concepts that, all found somewhere in the article, cancel the rule
+    /// ("no second state named anywhere" is `["country", "country"]`).
+    #[serde(default)]
+    none_in_article: Vec<Spanned<String>>,
     #[serde(default = "default_window")]
     window: Spanned<u32>,
     #[serde(default)]
@@ -139,6 +154,11 @@ pub(crate) struct Rule {
     /// Each entry is a set of alternative concept ids.
     pub all: Vec<Vec<u16>>,
     pub none: Vec<u16>,
+    /// Each entry is a set of alternative concept ids; all must be in the
+    /// article.
+    pub in_article: Vec<Vec<u16>>,
+    /// As `in_article`; when all are in the article the rule does not match.
+    pub none_in_article: Vec<Vec<u16>>,
     pub window: u32,
     pub scope: Scope,
     pub min_sentences: u32,
@@ -635,10 +655,26 @@ impl Builder {
                 None => ok = false,
             }
         }
+        let mut in_article = Vec::new();
+        for entry in &raw.in_article {
+            match self.resolve(path, source, entry) {
+                Some(ids) => in_article.push(ids),
+                None => ok = false,
+            }
+        }
+        let mut none_in_article = Vec::new();
+        for entry in &raw.none_in_article {
+            match self.resolve(path, source, entry) {
+                Some(ids) => none_in_article.push(ids),
+                None => ok = false,
+            }
+        }
         ok.then(|| Rule {
             id: raw.id.get_ref().clone(),
             all,
             none,
+            in_article,
+            none_in_article,
             window,
             scope: raw.scope,
             min_sentences,
