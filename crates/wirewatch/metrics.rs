@@ -1,7 +1,8 @@
 //! Prometheus metrics and health endpoints (`[metrics] listen = "host:port"`).
 //!
-//! `/metrics` serves the counters below plus per-feed gauges read from the
-//! state store at scrape time; `/healthz` answers 200 while the process runs;
+//! `/metrics` serves the counters below, the latency histograms
+//! ([`Latencies`], kept by `prometheus-client`) and per-feed gauges read
+//! from the state store at scrape time; `/healthz` answers 200 while the process runs;
 //! `/readyz` answers 200 once every stage has started and while the bus can
 //! deliver (503 with the reasons, one per line, otherwise). The server is a few
 //! lines over a TCP listener: it needs no HTTP framework.
@@ -11,6 +12,10 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::{Registry, Unit};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wirewatch_bus::{Bus, Shutdown};
@@ -37,6 +42,116 @@ pub struct Metrics {
     pub dead_letters: AtomicU64,
     /// label -> articles flagged with it.
     pub flagged: Mutex<BTreeMap<String, u64>>,
+    pub latencies: Latencies,
+}
+
+/// A stage whose time is measured per article.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum Stage {
+    /// Fetching the article's page (success or failure).
+    PageFetch,
+    /// Cleaning the page to text.
+    Clean,
+    /// Classifying (rules, and the semantic layer when on).
+    Classify,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageLabels {
+    stage: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LabelLabels {
+    label: String,
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// Latency histograms, in seconds: each stage's time per article, and the
+/// time from an item's discovery in its feed to its classification, per
+/// flagged label (`none` for articles flagged with nothing). The labels'
+/// values are bounded: three stages, and the taxonomy's labels.
+pub struct Latencies {
+    registry: Registry,
+    stages: Histograms<StageLabels>,
+    discovered_to_classified: Histograms<LabelLabels>,
+}
+
+impl Default for Latencies {
+    fn default() -> Latencies {
+        // 0.5 ms to about a minute.
+        fn stage_histogram() -> Histogram {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 18))
+        }
+        // 5 ms to about 45 minutes (a poll interval and a backoff).
+        fn delay_histogram() -> Histogram {
+            Histogram::new(exponential_buckets(0.005, 2.0, 20))
+        }
+        let stages: Histograms<StageLabels> = Family::new_with_constructor(stage_histogram);
+        let discovered_to_classified: Histograms<LabelLabels> =
+            Family::new_with_constructor(delay_histogram);
+        let mut registry = Registry::with_prefix("wirewatch");
+        registry.register_with_unit(
+            "stage",
+            "time per article in each stage",
+            Unit::Seconds,
+            stages.clone(),
+        );
+        registry.register_with_unit(
+            "discovered_to_classified",
+            "from the item's discovery in its feed to its classification, per flagged label",
+            Unit::Seconds,
+            discovered_to_classified.clone(),
+        );
+        Latencies {
+            registry,
+            stages,
+            discovered_to_classified,
+        }
+    }
+}
+
+impl Latencies {
+    pub fn stage(&self, stage: Stage, took: std::time::Duration) {
+        let stage = match stage {
+            Stage::PageFetch => "page_fetch",
+            Stage::Clean => "clean",
+            Stage::Classify => "classify",
+        };
+        self.stages
+            .get_or_create(&StageLabels { stage })
+            .observe(took.as_secs_f64());
+    }
+
+    /// One observation per flagged label, or one under `none`.
+    pub fn classified<'a>(
+        &self,
+        labels: impl IntoIterator<Item = &'a str>,
+        delay: chrono::TimeDelta,
+    ) {
+        let seconds = delay.as_seconds_f64().max(0.0);
+        let mut any = false;
+        for label in labels {
+            any = true;
+            self.discovered_to_classified
+                .get_or_create(&LabelLabels {
+                    label: label.to_owned(),
+                })
+                .observe(seconds);
+        }
+        if !any {
+            self.discovered_to_classified
+                .get_or_create(&LabelLabels {
+                    label: "none".to_owned(),
+                })
+                .observe(seconds);
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = prometheus_client::encoding::prometheus_text::encode(out, &self.registry);
+    }
 }
 
 impl Metrics {
@@ -159,6 +274,7 @@ impl Metrics {
                 let _ = writeln!(out, "# HELP wirewatch_seen_entries stories in the seen-set\n# TYPE wirewatch_seen_entries gauge\nwirewatch_seen_entries {seen}");
             }
         }
+        self.latencies.render(&mut out);
         out
     }
 }
@@ -301,5 +417,30 @@ mod tests {
         let text = metrics.render(None);
         assert!(text.contains("wirewatch_articles_classified_total 1"));
         assert!(text.contains("wirewatch_flagged_total{label=\"SANCTIONS\"} 2"));
+    }
+
+    #[test]
+    fn renders_latency_histograms_per_stage_and_label() {
+        let metrics = Metrics::default();
+        let latencies = &metrics.latencies;
+        latencies.stage(Stage::Clean, std::time::Duration::from_millis(3));
+        latencies.classified(["SANCTIONS"], chrono::TimeDelta::milliseconds(40));
+        latencies.classified([], chrono::TimeDelta::seconds(2));
+        let text = metrics.render(None);
+        assert!(
+            text.contains("# TYPE wirewatch_stage_seconds histogram"),
+            "{text}"
+        );
+        assert!(text.contains("wirewatch_stage_seconds_count{stage=\"clean\"} 1"));
+        // 40 ms falls in the 0.04 bucket (0.005 * 2^3), not the one below.
+        let bucket = |le: &str| {
+            format!("wirewatch_discovered_to_classified_seconds_bucket{{label=\"SANCTIONS\",le=\"{le}\"}}")
+        };
+        assert!(text.contains(&format!("{} 0", bucket("0.02"))), "{text}");
+        assert!(text.contains(&format!("{} 1", bucket("0.04"))), "{text}");
+        assert!(
+            text.contains("wirewatch_discovered_to_classified_seconds_count{label=\"none\"} 1"),
+            "{text}"
+        );
     }
 }

@@ -13,13 +13,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use wirewatch_bus::{Bus, Handler, HandlerError, Message, Origin, Output, Shutdown, StageSpec};
 use wirewatch_classifier::{Classifier, Document};
 use wirewatch_cleaner::{clean, PageInput};
-use wirewatch_fetcher::{HttpClient, ItemSink};
+use wirewatch_fetcher::{FetchError, Fetched, HttpClient, ItemSink};
 use wirewatch_model::{
     headers, Article, ArticleStatus, ClassifiedArticle, Extraction, FeedItem, SCHEMA_VERSION,
 };
@@ -27,7 +28,7 @@ use wirewatch_model::{
 use crate::config::{OutputInclude, Topics};
 use crate::embeddings::SemanticLayer;
 use crate::journal::{Journal, WrittenIds};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Stage};
 
 /// Encodes a message with the standard headers.
 pub fn encode<T: serde::Serialize>(key: &str, value: &T, source_feed: &str) -> Message {
@@ -144,6 +145,14 @@ pub struct CleanStage {
 }
 
 impl CleanStage {
+    async fn fetch_page(&self, link: &url::Url) -> Result<Fetched, FetchError> {
+        let fetching = Instant::now();
+        let page = self.http.fetch_page(link).await;
+        let latencies = &self.metrics.latencies;
+        latencies.stage(Stage::PageFetch, fetching.elapsed());
+        page
+    }
+
     pub async fn article(&self, item: FeedItem) -> Article {
         let fetched_at = Utc::now();
         let link = item
@@ -152,7 +161,7 @@ impl CleanStage {
             .and_then(|link| url::Url::parse(link).ok());
         let mut warnings = Vec::new();
         let page = match &link {
-            Some(link) => match self.http.fetch_page(link).await {
+            Some(link) => match self.fetch_page(link).await {
                 Ok(page) => Some(page),
                 Err(error) => {
                     if let Some(suppressed) = PAGE_FAILURE_LOG.admit() {
@@ -170,11 +179,14 @@ impl CleanStage {
             }
         };
         if let Some(page) = page {
+            let cleaning = Instant::now();
             let cleaned = clean(&PageInput {
                 body: &page.body,
                 content_type: page.content_type.as_deref(),
                 url: Some(&page.final_url),
             });
+            let latencies = &self.metrics.latencies;
+            latencies.stage(Stage::Clean, cleaning.elapsed());
             if cleaned.text.chars().count() >= self.min_text_chars {
                 let mut extraction_warnings = cleaned.warnings;
                 extraction_warnings.extend(warnings);
@@ -301,6 +313,7 @@ impl ClassifyStage {
 impl Handler for ClassifyStage {
     async fn handle(&self, input: &Message, _: &Origin) -> Result<Vec<Output>, HandlerError> {
         let article: Article = decode(input, "article")?;
+        let classifying = Instant::now();
         let classifiers = self.classifiers.current();
         let mut classified = ClassifyStage::classify(&classifiers.rules, article);
         if let Some(semantic) = &classifiers.semantic {
@@ -321,6 +334,12 @@ impl Handler for ClassifyStage {
             topic: self.topics.classified.clone(),
             message: message.clone(),
         }];
+        let latencies = &self.metrics.latencies;
+        latencies.stage(Stage::Classify, classifying.elapsed());
+        latencies.classified(
+            classified.classification.flagged_labels(),
+            classified.classification.classified_at - classified.article.item.discovered_at,
+        );
         Metrics::count(&self.metrics.articles_classified);
         for label in classified.classification.flagged_labels() {
             self.metrics.flag(label);
