@@ -135,6 +135,9 @@ pub struct Poller {
     /// Set when `run` is told to stop: polls waiting for permits give up.
     stopping: CancellationToken,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Keys emitted by polls still running, not yet committed to the
+    /// seen-set: a story in two feeds polled at once is emitted once.
+    uncommitted: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Poller {
@@ -152,6 +155,7 @@ impl Poller {
             sink,
             requests,
             hosts: Mutex::default(),
+            uncommitted: Mutex::default(),
             stopping: CancellationToken::new(),
         }
     }
@@ -310,86 +314,86 @@ impl Poller {
             .map(|age| now - age);
         // Feeds list newest first; emit oldest first so downstream sees
         // stories in the order they were published.
-        for entry in parsed.entries.iter().rev() {
-            // The parser keeps empty entries (an `<item/>`) so counts match
-            // the document; there is no story in them to emit.
-            let is_empty = [&entry.link, &entry.title, &entry.summary]
-                .iter()
-                .all(|field| field.as_deref().is_none_or(|text| text.trim().is_empty()));
-            if is_empty {
-                continue;
-            }
-            let mut item = feed_item(feed, parsed, entry);
-            let guid_key = entry
-                .id
-                .as_deref()
-                .map(|guid| format!("guid\u{0}{}\u{0}{guid}", feed.url));
-            let mut owned_keys = vec![item.id.as_str().to_owned()];
-            owned_keys.extend(guid_key);
-            match self.seen_count(&owned_keys)? {
-                0 => {}
-                count => {
-                    // Known under another key (a new guid on a known link,
-                    // a known guid with a new link): remember this one too,
-                    // so the story stays known whichever key changes next.
-                    if count < owned_keys.len() {
-                        let keys: Vec<&str> = owned_keys.iter().map(String::as_str).collect();
-                        self.store
-                            .mark_seen(&keys, now)
-                            .map_err(|error| error.to_string())?;
-                    }
+        // Keys seen in this poll are committed together at its end (one
+        // fsync per poll, not per item); each item is handed to the sink
+        // before its keys are queued, so a crash in between emits it again
+        // rather than losing it.
+        let mut seen_now = SeenThisPoll::default();
+        let emitted: Result<(), String> = async {
+            for entry in parsed.entries.iter().rev() {
+                // The parser keeps empty entries (an `<item/>`) so counts match
+                // the document; there is no story in them to emit.
+                let is_empty = [&entry.link, &entry.title, &entry.summary]
+                    .iter()
+                    .all(|field| field.as_deref().is_none_or(|text| text.trim().is_empty()));
+                if is_empty {
                     continue;
                 }
-            }
-            // A link through a redirector says nothing about the story: the
-            // same story reached directly from another feed must get the
-            // same id. Resolved only for items not seen yet.
-            if let Some(resolved) = self.resolve_redirector(&item, notes).await {
-                let resolved_id = ArticleId::from_url(&resolved);
-                if resolved_id != item.id {
-                    owned_keys.push(resolved_id.as_str().to_owned());
-                    item.id = resolved_id;
-                    item.link = Some(resolved.to_string());
-                    if self.seen_count(&owned_keys[owned_keys.len() - 1..])? > 0 {
-                        let keys: Vec<&str> = owned_keys.iter().map(String::as_str).collect();
-                        self.store
-                            .mark_seen(&keys, now)
-                            .map_err(|error| error.to_string())?;
+                let mut item = feed_item(feed, parsed, entry);
+                let guid_key = entry
+                    .id
+                    .as_deref()
+                    .map(|guid| format!("guid\u{0}{}\u{0}{guid}", feed.url));
+                let mut owned_keys = vec![item.id.as_str().to_owned()];
+                owned_keys.extend(guid_key);
+                match self.seen_count(&owned_keys)? {
+                    0 => {}
+                    count => {
+                        // Known under another key (a new guid on a known link,
+                        // a known guid with a new link): remember this one too,
+                        // so the story stays known whichever key changes next.
+                        if count < owned_keys.len() {
+                            self.note_seen(&mut seen_now, &owned_keys);
+                        }
                         continue;
                     }
                 }
-            }
-            let keys: Vec<&str> = owned_keys.iter().map(String::as_str).collect();
-            let when = item.published.or(item.updated);
-            if let (Some(cutoff), Some(when)) = (oldest_wanted, when) {
-                if when < cutoff {
-                    self.store
-                        .mark_seen(&keys, now)
-                        .map_err(|error| error.to_string())?;
-                    outcome.skipped_old += 1;
-                    continue;
+                // A link through a redirector says nothing about the story: the
+                // same story reached directly from another feed must get the
+                // same id. Resolved only for items not seen yet.
+                if let Some(resolved) = self.resolve_redirector(&item, notes).await {
+                    let resolved_id = ArticleId::from_url(&resolved);
+                    if resolved_id != item.id {
+                        owned_keys.push(resolved_id.as_str().to_owned());
+                        item.id = resolved_id;
+                        item.link = Some(resolved.to_string());
+                        if self.seen_count(&owned_keys[owned_keys.len() - 1..])? > 0 {
+                            self.note_seen(&mut seen_now, &owned_keys);
+                            continue;
+                        }
+                    }
+                }
+                let when = item.published.or(item.updated);
+                if let (Some(cutoff), Some(when)) = (oldest_wanted, when) {
+                    if when < cutoff {
+                        self.note_seen(&mut seen_now, &owned_keys);
+                        outcome.skipped_old += 1;
+                        continue;
+                    }
+                }
+                if !entry.truncated.is_empty() {
+                    notes.truncated.note(|| {
+                        let which = entry.link.as_deref().or(entry.id.as_deref());
+                        format!(
+                            "{} ({})",
+                            example(which.unwrap_or("an item without link or id")),
+                            entry.truncated.join(", ")
+                        )
+                    });
+                }
+                self.sink.accept(item.clone()).await?;
+                self.note_seen(&mut seen_now, &owned_keys);
+                outcome.emitted += 1;
+                status.items_emitted += 1;
+                if let Some(when) = when {
+                    status.recent_item_times.push(when);
                 }
             }
-            if !entry.truncated.is_empty() {
-                notes.truncated.note(|| {
-                    let which = entry.link.as_deref().or(entry.id.as_deref());
-                    format!(
-                        "{} ({})",
-                        example(which.unwrap_or("an item without link or id")),
-                        entry.truncated.join(", ")
-                    )
-                });
-            }
-            self.sink.accept(item.clone()).await?;
-            self.store
-                .mark_seen(&keys, now)
-                .map_err(|error| error.to_string())?;
-            outcome.emitted += 1;
-            status.items_emitted += 1;
-            if let Some(when) = when {
-                status.recent_item_times.push(when);
-            }
+            Ok(())
         }
+        .await;
+        let committed = self.commit_seen(&seen_now, now);
+        emitted.and(committed)?;
         let keep_from = status.recent_item_times.len().saturating_sub(20);
         status.recent_item_times.drain(..keep_from);
         Ok(())
@@ -428,11 +432,51 @@ impl Poller {
         None
     }
 
+    /// How many of `keys` are in the seen-set or emitted by a running poll.
     fn seen_count(&self, keys: &[String]) -> Result<usize, String> {
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        self.store
-            .seen_count_of(&keys)
-            .map_err(|error| error.to_string())
+        let (this_poll, stored): (Vec<&String>, Vec<&String>) = {
+            let uncommitted = self.uncommitted.lock().expect("uncommitted keys lock");
+            keys.iter().partition(|key| uncommitted.contains(*key))
+        };
+        let stored: Vec<&str> = stored.into_iter().map(String::as_str).collect();
+        let in_store = self
+            .store
+            .seen_count_of(&stored)
+            .map_err(|error| error.to_string())?;
+        Ok(this_poll.len() + in_store)
+    }
+
+    /// Commits the keys one poll saw, in one durable write.
+    fn commit_seen(
+        &self,
+        seen_now: &SeenThisPoll,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(), String> {
+        if seen_now.keys.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<&str> = seen_now.keys.iter().map(String::as_str).collect();
+        let committed = self
+            .store
+            .mark_seen(&keys, now)
+            .map_err(|error| error.to_string());
+        // Committed, or failed (the poll then fails and the next one emits
+        // these again): either way no longer this poll's to hold.
+        let mut uncommitted = self.uncommitted.lock().expect("uncommitted keys lock");
+        for key in &seen_now.keys {
+            uncommitted.remove(key);
+        }
+        committed
+    }
+
+    /// Queues `keys` for the poll's commit, visible to other polls now.
+    fn note_seen(&self, seen_now: &mut SeenThisPoll, keys: &[String]) {
+        let mut uncommitted = self.uncommitted.lock().expect("uncommitted keys lock");
+        for key in keys {
+            if seen_now.keys.insert(key.clone()) {
+                uncommitted.insert(key.clone());
+            }
+        }
     }
 
     fn policy(&self) -> Policy {
@@ -698,6 +742,12 @@ struct Polled {
     advertised_interval: Option<Duration>,
     /// Where a permanent redirect pointed, if one did.
     moved_to: Option<String>,
+}
+
+/// The seen-set keys of one poll, committed at its end.
+#[derive(Default)]
+struct SeenThisPoll {
+    keys: std::collections::HashSet<String>,
 }
 
 /// The scheduling rules every feed shares.

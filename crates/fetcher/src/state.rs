@@ -141,7 +141,42 @@ struct Inner {
     database: Database,
     /// Feed statuses not yet committed, by feed URL (serialized).
     pending: Mutex<PendingStatuses>,
+    /// Seen keys waiting for their commit (group commit).
+    seen_queue: Mutex<SeenQueue>,
+    /// Held by the caller committing a group of seen keys.
+    committing: Mutex<()>,
+    /// Durable commits of seen keys so far (each one an fsync).
+    seen_commits: std::sync::atomic::AtomicU64,
 }
+
+/// Group commit of the seen-set: every caller queues its keys, then one
+/// of the callers waiting commits the whole queue in one durable
+/// transaction (one fsync) while the others wait for it and return with
+/// its result. Concurrent polls of many feeds then share their fsyncs.
+struct SeenQueue {
+    keys: Vec<(String, i64)>,
+    /// The group now filling; the keys above will be committed with it.
+    filling: u64,
+    /// Groups up to this one are committed (or failed).
+    done: u64,
+    /// The last few groups whose commit failed, with the error.
+    failures: std::collections::VecDeque<(u64, String)>,
+}
+
+impl Default for SeenQueue {
+    fn default() -> SeenQueue {
+        SeenQueue {
+            keys: Vec::new(),
+            filling: 1,
+            done: 0,
+            failures: std::collections::VecDeque::new(),
+        }
+    }
+}
+
+/// Failed groups remembered for callers still to learn of them (callers
+/// of one group wait on the same lock, so a few are plenty).
+const REMEMBERED_FAILURES: usize = 16;
 
 #[derive(Default)]
 struct PendingStatuses {
@@ -224,6 +259,9 @@ impl StateStore {
             inner: std::sync::Arc::new(Inner {
                 database,
                 pending: Mutex::default(),
+                seen_queue: Mutex::default(),
+                committing: Mutex::default(),
+                seen_commits: std::sync::atomic::AtomicU64::new(0),
             }),
             path: path.clone(),
         };
@@ -365,21 +403,64 @@ impl StateStore {
         Ok(count)
     }
 
-    /// Records `keys` as seen at `when`.
+    /// Records `keys` as seen at `when`, durably: returns once they are
+    /// committed (with other callers' keys queued meanwhile, in one commit).
     pub fn mark_seen(&self, keys: &[&str], when: DateTime<Utc>) -> Result<(), StateError> {
+        let queue = || self.inner.seen_queue.lock().expect("seen queue lock");
+        let group = {
+            let mut queue = queue();
+            let seconds = when.timestamp();
+            queue
+                .keys
+                .extend(keys.iter().map(|key| ((*key).to_owned(), seconds)));
+            queue.filling
+        };
+        let _committer = self.inner.committing.lock().expect("seen commit lock");
+        let (keys, committing) = {
+            let mut queue = queue();
+            if queue.done >= group {
+                // Another caller committed our group while we waited.
+                return match queue.failures.iter().find(|(failed, _)| *failed == group) {
+                    Some((_, message)) => Err(self.error(message)),
+                    None => Ok(()),
+                };
+            }
+            let group = queue.filling;
+            queue.filling += 1;
+            (std::mem::take(&mut queue.keys), group)
+        };
         let pending =
             std::mem::take(&mut *self.inner.pending.lock().expect("pending statuses lock"));
-        self.write(|transaction| {
+        let result = self.write(|transaction| {
             let mut table = transaction.open_table(SEEN)?;
-            for key in keys {
-                table.insert(*key, when.timestamp())?;
+            for (key, seconds) in &keys {
+                table.insert(key.as_str(), *seconds)?;
             }
             let mut feeds = transaction.open_table(FEEDS)?;
             for (feed_url, bytes) in &pending.statuses {
                 feeds.insert(feed_url.as_str(), bytes.as_slice())?;
             }
             Ok(())
-        })
+        });
+        self.inner
+            .seen_commits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut queue = queue();
+        queue.done = committing;
+        if let Err(error) = &result {
+            if queue.failures.len() == REMEMBERED_FAILURES {
+                queue.failures.pop_front();
+            }
+            queue.failures.push_back((committing, error.to_string()));
+        }
+        result
+    }
+
+    /// How many durable commits of seen keys this store has made.
+    pub fn seen_commits(&self) -> u64 {
+        self.inner
+            .seen_commits
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Drops seen entries recorded before `cutoff`; returns how many.
@@ -868,6 +949,34 @@ mod tests {
             .prefix(&format!("wirewatch-state-{name}-"))
             .tempdir()
             .unwrap()
+    }
+
+    #[test]
+    fn concurrent_marks_share_commits_and_every_key_is_durable() {
+        let tmp = temporary_dir("group");
+        let threads = 8;
+        let per_thread = 50;
+        {
+            let store = StateStore::open(tmp.path()).unwrap();
+            std::thread::scope(|scope| {
+                for thread in 0..threads {
+                    let store = store.clone();
+                    scope.spawn(move || {
+                        for index in 0..per_thread {
+                            let key = format!("t{thread}-{index}");
+                            store.mark_seen(&[key.as_str()], Utc::now()).unwrap();
+                            // Returned: durable, so readable now.
+                            assert!(store.is_seen(&[key.as_str()]).unwrap());
+                        }
+                    });
+                }
+            });
+            let commits = store.seen_commits();
+            assert!(commits >= 1 && commits <= (threads * per_thread) as u64);
+            eprintln!("{} marks in {commits} commits", threads * per_thread);
+        }
+        let store = StateStore::open(tmp.path()).unwrap();
+        assert_eq!(store.seen_count().unwrap(), (threads * per_thread) as u64);
     }
 
     #[test]

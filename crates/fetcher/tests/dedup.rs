@@ -184,3 +184,72 @@ async fn empty_entries_are_not_emitted() {
     let items = sink.items.lock().unwrap();
     assert_eq!(items[0].title.as_deref(), Some("Real story"));
 }
+
+/// One poll's new items are committed to the seen-set together (one fsync),
+/// not one commit per item.
+#[tokio::test]
+async fn one_poll_of_many_new_items_commits_the_seen_set_once() {
+    let (server, document) = changing_feed().await;
+    let links: Vec<(String, String)> = (0..30)
+        .map(|index| {
+            (
+                format!("g{index}"),
+                format!("http://example.invalid/{index}"),
+            )
+        })
+        .collect();
+    let items: Vec<(&str, &str)> = links
+        .iter()
+        .map(|(guid, link)| (guid.as_str(), link.as_str()))
+        .collect();
+    *document.lock().unwrap() = rss(&items);
+    let sink = Arc::new(CollectingSink::default());
+    let poller = poller("onecommit", test_http_options(), Arc::clone(&sink));
+    let before = poller.store().seen_commits();
+    let outcome = poller.poll_once(&feed(server.url("/feed"))).await.unwrap();
+    assert_eq!(outcome.emitted, 30);
+    assert_eq!(poller.store().seen_commits() - before, 1);
+    // Every key made it: the next poll emits nothing.
+    assert_eq!(
+        poller
+            .poll_once(&feed(server.url("/feed")))
+            .await
+            .unwrap()
+            .emitted,
+        0
+    );
+}
+
+/// While one feed's poll is still running (its seen keys not committed
+/// yet), another feed carrying the same story does not emit it again.
+#[tokio::test]
+async fn a_story_emitted_by_a_running_poll_is_not_emitted_by_another_feed() {
+    let (first, first_document) = changing_feed().await;
+    let (second, second_document) = changing_feed().await;
+    // Emitted oldest (last listed) first: the story, then the held item.
+    *first_document.lock().unwrap() = rss(&[
+        ("hold", "http://example.invalid/held"),
+        ("a-1", "http://example.invalid/story"),
+    ]);
+    *second_document.lock().unwrap() = rss(&[("b-1", "http://example.invalid/story")]);
+    let sink = Arc::new(CollectingSink::default());
+    *sink.hold_title.lock().unwrap() = Some("hold".into());
+    let poller = poller("running", test_http_options(), Arc::clone(&sink));
+    let running = {
+        let poller = Arc::clone(&poller);
+        let spec = feed(first.url("/feed"));
+        tokio::spawn(async move { poller.poll_once(&spec).await })
+    };
+    for _ in 0..500 {
+        if !sink.titles().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(sink.titles(), vec!["a-1".to_string()]);
+    let second_poll = poller.poll_once(&feed(second.url("/feed"))).await.unwrap();
+    assert_eq!(second_poll.emitted, 0);
+    sink.release.notify_one();
+    assert_eq!(running.await.unwrap().unwrap().emitted, 2);
+    assert_eq!(sink.titles(), vec!["a-1".to_string(), "hold".to_string()]);
+}

@@ -191,11 +191,14 @@ pub fn rss(items: &[(&str, &str)]) -> Vec<u8> {
     body.into_bytes()
 }
 
-/// Collects what the poller emits; optionally refuses everything.
+/// Collects what the poller emits; optionally refuses everything, or
+/// holds the item titled `hold_title` until `release` is notified.
 #[derive(Default)]
 pub struct CollectingSink {
     pub items: Mutex<Vec<FeedItem>>,
     pub refuse: std::sync::atomic::AtomicBool,
+    pub hold_title: Mutex<Option<String>>,
+    pub release: tokio::sync::Notify,
 }
 
 impl CollectingSink {
@@ -214,6 +217,10 @@ impl ItemSink for CollectingSink {
     async fn accept(&self, item: FeedItem) -> Result<(), String> {
         if self.refuse.load(std::sync::atomic::Ordering::SeqCst) {
             return Err("downstream unavailable".into());
+        }
+        let held = self.hold_title.lock().unwrap().clone();
+        if held.is_some() && held == item.title {
+            self.release.notified().await;
         }
         self.items.lock().unwrap().push(item);
         Ok(())
