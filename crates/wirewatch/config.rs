@@ -997,6 +997,7 @@ impl Config {
             1..=100,
             "fetcher.max_concurrent_requests_per_host",
         );
+        http.max_idle_per_host = poll.max_concurrent_requests_per_host;
         poll.seen_retention = seen_retention;
         let page_concurrency = checker.count(
             &fetcher.page_concurrency,

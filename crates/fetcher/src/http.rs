@@ -57,6 +57,10 @@ pub struct HttpOptions {
     /// Honour robots.txt for article pages (feeds are configured by hand and
     /// are always fetched).
     pub respect_robots_txt: bool,
+    /// Idle connections kept per host: as many as requests may run at once
+    /// on one host (`fetcher.max_concurrent_requests_per_host`), so a
+    /// host's next requests reuse them instead of opening new ones.
+    pub max_idle_per_host: usize,
 }
 
 impl Default for HttpOptions {
@@ -76,6 +80,7 @@ impl Default for HttpOptions {
             allow_file_urls: false,
             min_host_delay: Duration::from_secs(1),
             respect_robots_txt: true,
+            max_idle_per_host: 2,
         }
     }
 }
@@ -202,8 +207,9 @@ impl HttpClient {
                 // Followed by hand in `send`: see the module docs.
                 .redirect(reqwest::redirect::Policy::none())
                 .pool_idle_timeout(Duration::from_secs(30))
-                // Thousands of feed hosts: keep one idle connection each at most.
-                .pool_max_idle_per_host(1)
+                // Up to the host's concurrency: with one, about every second
+                // request to a busy host opened a new connection.
+                .pool_max_idle_per_host(options.max_idle_per_host.max(1))
         };
         let build_error = |error: reqwest::Error| FetchError::Transport {
             url: String::new(),
