@@ -12,7 +12,9 @@ taken as the article. After --stop-after seconds no story is added, so the
 daemon can drain.
 
 The truth file gets one JSON line per story the first time a feed response
-lists it: {"guid": "f3-k7", "served_ms": <epoch ms>}. A story that left a
+lists it: {"guid": "f3-k7", "served_ms": <epoch ms>, "appeared_ms": <epoch
+ms>}, where appeared_ms is when the story joined its feed (bench/e2e
+measures latency from it). A story that left a
 feed before anyone read it was never published, and is not in the truth.
 """
 
@@ -66,7 +68,17 @@ class Stories:
             self.served[feed] = newest
             now_ms = int(time.time() * 1000)
             for index in range(max(before + 1, lowest), newest + 1):
-                self.truth.write(json.dumps({"guid": f"f{feed}-k{index}", "served_ms": now_ms}) + "\n")
+                appeared = self.start + (feed / self.feeds) * self.period + index * self.period
+                self.truth.write(
+                    json.dumps(
+                        {
+                            "guid": f"f{feed}-k{index}",
+                            "served_ms": now_ms,
+                            "appeared_ms": int(appeared * 1000),
+                        }
+                    )
+                    + "\n"
+                )
 
 
 class Handler(BaseHTTPRequestHandler):
