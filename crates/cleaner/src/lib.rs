@@ -125,8 +125,8 @@ pub fn clean(input: &PageInput<'_>) -> Cleaned {
     if text.is_empty() {
         warnings.push("no article text found".into());
     }
-    let text = composed(text);
-    let title = title.map(composed);
+    let text = composed(without_soft_hyphens(text));
+    let title = title.map(|title| composed(without_soft_hyphens(title)));
 
     let resolve = |link: Option<String>| link.map(|link| resolve_url(input.url, &link));
     let lang = metadata
@@ -157,6 +157,18 @@ fn composed(text: String) -> String {
     match icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(&text) {
         std::borrow::Cow::Borrowed(_) => text,
         std::borrow::Cow::Owned(normalized) => normalized,
+    }
+}
+
+/// Text without soft hyphens (U+00AD). They only say where a word may be
+/// broken at a line end and are invisible otherwise; some CMSs put one in
+/// every long word ("Wäh\u{ad}rend"), which then matches no word a reader
+/// types. Text without any (nearly all) is not copied.
+fn without_soft_hyphens(text: String) -> String {
+    if text.contains('\u{ad}') {
+        text.replace('\u{ad}', "")
+    } else {
+        text
     }
 }
 

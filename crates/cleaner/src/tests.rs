@@ -736,6 +736,28 @@ fn decomposed_letters_come_out_composed() {
 }
 
 #[test]
+fn soft_hyphens_are_dropped_from_text_and_title() {
+    // Soft hyphens in every long word, as some CMSs hyphenate for narrow
+    // screens: invisible on the page, so gone from the text.
+    let hyphenated = "Wäh\u{ad}rend Sie über den Markt schlen\u{ad}dern, pro\u{ad}bieren Ihre Kinder aller\u{ad}lei feine Köst\u{ad}lich\u{ad}kei\u{ad}ten.";
+    let page = news_page(&[hyphenated, PARAGRAPHS[1], PARAGRAPHS[2]])
+        .replace("<title>Treasury", "<title>Trea\u{ad}sury");
+    let cleaned = clean_str(&page);
+    assert!(
+        cleaned
+            .text
+            .starts_with("Während Sie über den Markt schlendern, probieren"),
+        "{}",
+        cleaned.text
+    );
+    assert!(!cleaned.text.contains('\u{ad}'), "{}", cleaned.text);
+    assert_eq!(
+        cleaned.title.as_deref(),
+        Some("Treasury sanctions arms broker | Wire")
+    );
+}
+
+#[test]
 fn a_header_of_prose_outside_the_article_is_not_a_banner() {
     // A French page whose standfirst sits in a `<header>` beside the body,
     // inside `<main>`; the site's banner (links) stays out.
