@@ -30,6 +30,11 @@ use crate::dom::{AttrName, Document, NodeId, NodeKind, Tag, NONE};
 /// names misled (see pass 3).
 const NAMES_LEFT_TOO_LITTLE: u32 = 300;
 
+/// Positive class weight a candidate keeps however little its text earns
+/// (pass 5): enough to break ties between containers of one article, not
+/// to make a blurb under a good name the article.
+const NAME_WEIGHT_FLOOR: f32 = 15.0;
+
 /// Text blocks shorter than this (characters) give no score.
 const MIN_BLOCK_CHARS: u32 = 25;
 
@@ -808,6 +813,10 @@ fn extract_inner(
 
     // Pass 5: block scores flow to ancestors.
     let mut is_candidate = vec![false; count];
+    // A candidate's class weight and the points its text gives it, apart
+    // until all are in (see below).
+    let mut name_weight = vec![0.0f32; count];
+    let mut content_points = vec![0.0f32; count];
     for id in 1..count {
         let node = id as NodeId;
         if analysis.excluded[id] {
@@ -833,9 +842,11 @@ fn extract_inner(
             // A `<div>` that holds the text itself is a container too.
             if !is_candidate[id] {
                 is_candidate[id] = true;
-                analysis.score[id] += initial_score(tag) + class_weight(&analysis, node);
+                analysis.score[id] += initial_score(tag);
+                name_weight[id] = class_weight(&analysis, node);
             }
             analysis.score[id] += points;
+            content_points[id] += points;
         }
         let mut ancestor = doc.nodes[id].parent;
         let mut level = 0;
@@ -845,8 +856,8 @@ fn extract_inner(
             };
             if !is_candidate[ancestor as usize] {
                 is_candidate[ancestor as usize] = true;
-                analysis.score[ancestor as usize] +=
-                    initial_score(ancestor_tag) + class_weight(&analysis, ancestor);
+                analysis.score[ancestor as usize] += initial_score(ancestor_tag);
+                name_weight[ancestor as usize] = class_weight(&analysis, ancestor);
             }
             let divider = match level {
                 0 => 1.0,
@@ -854,6 +865,7 @@ fn extract_inner(
                 _ => level as f32 * 3.0,
             };
             analysis.score[ancestor as usize] += points / divider;
+            content_points[ancestor as usize] += points / divider;
             if ancestor_tag == Tag::Body {
                 break;
             }
@@ -863,6 +875,16 @@ fn extract_inner(
     }
     for (id, candidate) in is_candidate.iter().enumerate() {
         if *candidate {
+            // A name that promises the article ("content", "entry") adds
+            // no more than the candidate's text earns it, or
+            // NAME_WEIGHT_FLOOR: a footer named `futer_content` around
+            // one blurb is no article.
+            let weight = name_weight[id];
+            analysis.score[id] += if weight > 0.0 {
+                weight.min(content_points[id].max(NAME_WEIGHT_FLOOR))
+            } else {
+                weight
+            };
             analysis.score[id] *= 1.0 - analysis.link_density(id as NodeId);
         }
     }

@@ -830,3 +830,27 @@ fn closing_calls_to_follow_are_dropped_but_not_news_of_a_network() {
     ]));
     assert!(cleaned.text.ends_with(news), "{}", cleaned.text);
 }
+
+#[test]
+fn a_content_name_around_one_blurb_does_not_outweigh_the_article() {
+    // The article: one `<p>` of `<br>`-separated paragraphs in unnamed
+    // divs; below it, the site's blurb in a block whose name has
+    // "content" in it (the footer's own spelling, unknown as a footer).
+    let paragraphs = [
+        "Sur le stand du constructeur, la nouvelle version électrique du fourgon aménagé a attiré les visiteurs, curieux de voir le toit relevable.",
+        "Juste à côté, un modèle plus petit, avec une tente de toit, un coffre modulable et une cuisine, montrait que l'on peut voyager léger.",
+        "Le salon a fermé ses portes dimanche soir, et les organisateurs ont annoncé une fréquentation record pour cette édition.",
+        "Les exposants, eux, comptent déjà les commandes, et plusieurs annoncent des délais de livraison de plus de six mois.",
+    ];
+    let article = paragraphs.join("<br><br>");
+    let blurb = "Le magazine des professionnels de l'automobile, avec ses suppléments techniques et son édition carrosserie, paraît chaque mois depuis trente ans.";
+    let page = format!(
+        "<html lang=fr><body><div class=\"wrap\"><div class=\"col\"><div class=\"row\"><p>{article}</p></div></div></div>\
+         <div class=\"bottom\"><div class=\"site_content\"><div class=\"line\"><div class=\"cell\"><div class=\"desc\">{blurb}</div></div></div></div></div>\
+         </body></html>"
+    );
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.contains(paragraphs[0]), "{}", cleaned.text);
+    assert!(cleaned.text.contains(paragraphs[3]), "{}", cleaned.text);
+    assert!(!cleaned.text.contains("trente ans"), "{}", cleaned.text);
+}
