@@ -661,8 +661,12 @@ fn extract_inner(
         .find(|&id| doc.tag(id) == Some(Tag::Body))
         .unwrap_or(0);
     let page_prose = raw_prose[body as usize];
-    let protected =
-        |id: NodeId| page_prose > 0 && raw_prose[id as usize] as f32 >= 0.3 * page_prose as f32;
+    // Shares are of the prose a reader sees: a hidden copy of the article
+    // (for screen readers, or microdata) would halve every visible part's.
+    let visible_prose = page_prose - hidden_prose(doc, &raw_prose);
+    let protected = |id: NodeId| {
+        visible_prose > 0 && raw_prose[id as usize] as f32 >= 0.3 * visible_prose as f32
+    };
     // Comment sections are prose too, often more than the article, and
     // hidden elements may hold a full copy of it: they are protected only
     // when excluding them would leave almost nothing.
@@ -1060,8 +1064,12 @@ fn extract_inner(
     }
     drop_trailing_headings(&mut analysis, &content);
     if let Some((needle, report)) = explain.as_mut() {
-        let found =
-            (0..count as NodeId).find(|&id| doc.text(id).is_some_and(|t| t.contains(*needle)));
+        // The first copy kept, else the first (hidden copies come first
+        // on some pages).
+        let holds = |id: NodeId| doc.text(id).is_some_and(|t| t.contains(*needle));
+        let found = (0..count as NodeId)
+            .find(|&id| holds(id) && !analysis.excluded[id as usize])
+            .or_else(|| (0..count as NodeId).find(|&id| holds(id)));
         let mut ancestor = found.map_or(NONE, |id| doc.nodes[id as usize].parent);
         while ancestor != NONE {
             let index = ancestor as usize;
@@ -1304,6 +1312,25 @@ fn widen(analysis: &Analysis<'_>, first: NodeId, candidates: &[NodeId]) -> NodeI
         top = parent;
     }
     top
+}
+
+/// Prose in hidden subtrees (outermost hidden elements only).
+fn hidden_prose(doc: &Document, raw_prose: &[u32]) -> u32 {
+    let mut hidden = 0;
+    let mut id = 1;
+    while (id as usize) < doc.nodes.len() {
+        if raw_prose[id as usize] == 0 {
+            id = doc.subtree_end(id);
+            continue;
+        }
+        if doc.tag(id).is_some() && is_hidden(doc, id) {
+            hidden += raw_prose[id as usize];
+            id = doc.subtree_end(id);
+            continue;
+        }
+        id += 1;
+    }
+    hidden
 }
 
 /// Whether a heading repeats the page title (which often carries the

@@ -854,3 +854,48 @@ fn a_content_name_around_one_blurb_does_not_outweigh_the_article() {
     assert!(cleaned.text.contains(paragraphs[3]), "{}", cleaned.text);
     assert!(!cleaned.text.contains("trente ans"), "{}", cleaned.text);
 }
+
+#[test]
+fn a_hidden_copy_of_the_article_does_not_unprotect_its_visible_parts() {
+    // A Polish article split by a picture block whose name says gallery
+    // (a weak boilerplate word): it holds most of the prose a reader sees.
+    // A hidden microdata copy of the whole article, as some CMSs add,
+    // must not halve that share and let the name drop the block.
+    let sentences = [
+        "Rada miasta przyjęła w czwartek nowy plan transportowy, który ma ograniczyć ruch samochodowy w centrum do końca dekady.",
+        "Według urzędników, pierwsze zmiany obejmą dwie główne ulice, na których powstaną buspasy i szersze chodniki dla pieszych.",
+        "Mieszkańcy będą mogli zgłaszać uwagi do projektu przez najbliższe sześć tygodni, także podczas spotkań w dzielnicach.",
+        "Przedsiębiorcy z centrum obawiają się, że mniejszy ruch oznacza mniej klientów, i domagają się nowych parkingów na obrzeżach.",
+        "Radni opozycji zapowiedzieli poprawki, a ich zdaniem plan jest zbyt kosztowny i nie uwzględnia potrzeb starszych osób.",
+        "Prezydent miasta odpowiada, że koszty pokryją w większości fundusze unijne, a pierwsze prace ruszą wiosną przyszłego roku.",
+        "Podobne plany przyjęło wcześniej kilka innych dużych miast w kraju, gdzie liczba pasażerów komunikacji miejskiej wzrosła.",
+        "Eksperci od transportu podkreślają, że kluczowe będzie częstsze kursowanie tramwajów, zwłaszcza wieczorem i w weekendy.",
+        "Ostateczne głosowanie nad planem, po uwzględnieniu uwag mieszkańców, zaplanowano na jesień, jeszcze przed budżetem miasta.",
+    ];
+    let paragraphs = |range: std::ops::Range<usize>| -> String {
+        sentences[range]
+            .iter()
+            .map(|s| format!("<p>{s}</p>"))
+            .collect()
+    };
+    let page = format!(
+        "<html lang=pl><body><main><article><div class=\"story\">\
+         <div class=\"textblock\">{}</div>\
+         <div class=\"media js-lightbox-gallery\"><div class=\"media-img\"><img src=\"a.jpg\"></div>\
+         <div class=\"media-body\">{}</div></div></div>\
+         <div style=\"display:none\"><span itemprop=\"articleBody\">{}</span></div>\
+         </article></main></body></html>",
+        paragraphs(0..4),
+        paragraphs(4..9),
+        paragraphs(0..9)
+    );
+    let cleaned = clean_str(&page);
+    for sentence in sentences {
+        assert_eq!(
+            cleaned.text.matches(sentence).count(),
+            1,
+            "{}",
+            cleaned.text
+        );
+    }
+}
