@@ -27,7 +27,9 @@ pub struct Metadata {
     pub site_name: Option<String>,
     pub lead_image: Option<String>,
     pub description: Option<String>,
-    /// `articleBody` of the JSON-LD article object, if any.
+    /// The article's text as JSON-LD gives it: the article object's
+    /// `articleBody`, else a how-to's or recipe's description, ingredients
+    /// and steps.
     pub article_body: Option<String>,
     pub json_ld_errors: usize,
 }
@@ -238,6 +240,35 @@ fn is_article_type(value: &Value) -> bool {
     }
 }
 
+fn is_instructions_type(value: &Value) -> bool {
+    let matches = |t: &str| matches!(t, "HowTo" | "Recipe");
+    match value.get("@type") {
+        Some(Value::String(t)) => matches(t),
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).any(matches),
+        _ => false,
+    }
+}
+
+/// The texts of a how-to's or recipe's steps, in order: plain strings, a
+/// step's `text`, or the steps of a section (`itemListElement`).
+fn step_texts(value: &Value, out: &mut Vec<String>, depth: usize) {
+    if depth > 4 {
+        return;
+    }
+    match value {
+        Value::String(text) => out.push(text.clone()),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| step_texts(item, out, depth + 1)),
+        Value::Object(map) => match (map.get("text"), map.get("itemListElement")) {
+            (Some(Value::String(text)), _) => out.push(text.clone()),
+            (_, Some(items)) => step_texts(items, out, depth + 1),
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
 fn string_of(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) => Some(s.clone()),
@@ -323,6 +354,23 @@ fn read_json_ld(value: &Value, meta: &mut Metadata, depth: usize) {
                 if meta.article_body.is_none() {
                     if let Some(Value::String(body)) = map.get("articleBody") {
                         meta.article_body = Some(body.clone());
+                    }
+                }
+            } else if is_instructions_type(value) {
+                // A how-to or a recipe has no articleBody: its text is its
+                // description and its steps.
+                if meta.article_body.is_none() {
+                    let mut parts: Vec<String> = Vec::new();
+                    if let Some(Value::String(description)) = map.get("description") {
+                        parts.push(description.clone());
+                    }
+                    for key in ["recipeIngredient", "step", "recipeInstructions"] {
+                        if let Some(steps) = map.get(key) {
+                            step_texts(steps, &mut parts, 0);
+                        }
+                    }
+                    if !parts.is_empty() {
+                        meta.article_body = Some(parts.join("\n"));
                     }
                 }
             } else if let Some(Value::String(t)) = map.get("@type") {

@@ -899,3 +899,25 @@ fn a_hidden_copy_of_the_article_does_not_unprotect_its_visible_parts() {
         );
     }
 }
+
+#[test]
+fn a_how_to_whose_page_is_rendered_by_script_gives_its_json_ld_steps() {
+    // The page is drawn by a script; only JSON-LD holds the text: a
+    // description and steps, one in a section, with HTML inside.
+    let page = r#"<html lang=es><head><script type="application/ld+json">
+{"@context":"https://schema.org","@type":"HowTo","name":"Cómo hacer un mantel redondo",
+"description":"<p>Un mantel redondo se hace en una tarde, con una sábana vieja y unas tijeras, sin máquina de coser.</p>",
+"step":[{"@type":"HowToStep","name":"Medir","itemListElement":{"@type":"HowToDirection","text":"<p>Mide el diámetro de la mesa, de un borde al otro, pasando por el centro.</p>"}},
+{"@type":"HowToSection","name":"Cortar","itemListElement":[{"@type":"HowToStep","text":"Dobla la tela en cuatro y marca un cuarto de círculo con un cordel."},
+{"@type":"HowToStep","text":"Corta por la marca y despliega la tela sobre la mesa."}]}]}
+</script></head><body><div id="app"><p>Cargando la página.</p></div></body></html>"#;
+    let cleaned = clean_str(page);
+    assert_eq!(cleaned.method, "json_ld");
+    assert_eq!(
+        cleaned.text,
+        "Un mantel redondo se hace en una tarde, con una sábana vieja y unas tijeras, sin máquina de coser.\n\n\
+         Mide el diámetro de la mesa, de un borde al otro, pasando por el centro.\n\n\
+         Dobla la tela en cuatro y marca un cuarto de círculo con un cordel.\n\n\
+         Corta por la marca y despliega la tela sobre la mesa."
+    );
+}
