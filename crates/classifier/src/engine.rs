@@ -830,10 +830,15 @@ impl Engine {
         // Outside sentence scope a `none` concept vetoes every match alike,
         // so it is checked once rather than per anchor.
         if rule.scope != Scope::Sentence
-            && rule.none.iter().any(|&concept| match rule.scope {
+            && (rule.none.iter().any(|&concept| match rule.scope {
                 Scope::Title => self.hits_of(scratch, concept).any(|hit| hit.in_title),
                 _ => !self.concept_hits(scratch, concept).is_empty(),
-            })
+            }) || rule.none_twice.iter().any(|&concept| {
+                two_different(
+                    self.hits_of(scratch, concept)
+                        .filter(|hit| rule.scope != Scope::Title || hit.in_title),
+                )
+            }))
         {
             return None;
         }
@@ -985,7 +990,7 @@ impl Engine {
 
     fn vetoed(&self, scratch: &Scratch, rule: &Rule, chosen: &[u32]) -> bool {
         // Other scopes were checked once in `eval_rule`.
-        if rule.none.is_empty() || rule.scope != Scope::Sentence {
+        if (rule.none.is_empty() && rule.none_twice.is_empty()) || rule.scope != Scope::Sentence {
             return false;
         }
         let hits = &scratch.hits;
@@ -1000,29 +1005,28 @@ impl Engine {
             .map(|&index| hits[index as usize].tok_end)
             .max()
             .unwrap_or(0);
-        rule.none.iter().any(|&concept| {
-            let candidates = match rule.scope {
-                Scope::Sentence => self.concept_hits_near(
-                    scratch,
-                    concept,
-                    low.saturating_sub(rule.window),
-                    high + rule.window,
-                ),
-                Scope::Title | Scope::Document => self.concept_hits(scratch, concept),
-            };
-            candidates.iter().any(|&index| {
-                let hit = &hits[index as usize];
-                match rule.scope {
-                    Scope::Sentence => {
-                        hit.sentence == first.sentence
-                            && hit.tok_end + rule.window >= low
-                            && hit.tok_start <= high + rule.window
-                    }
-                    Scope::Title => hit.in_title,
-                    Scope::Document => true,
-                }
+        let in_reach = |concept: u16| {
+            self.concept_hits_near(
+                scratch,
+                concept,
+                low.saturating_sub(rule.window),
+                high + rule.window,
+            )
+            .iter()
+            .map(|&index| &hits[index as usize])
+            .filter(|hit| {
+                hit.sentence == first.sentence
+                    && hit.tok_end + rule.window >= low
+                    && hit.tok_start <= high + rule.window
             })
-        })
+        };
+        rule.none
+            .iter()
+            .any(|&concept| in_reach(concept).next().is_some())
+            || rule
+                .none_twice
+                .iter()
+                .any(|&concept| two_different(in_reach(concept)))
     }
 
     /// Hits of `concept`, in text order.
@@ -1035,6 +1039,21 @@ impl Engine {
             .iter()
             .map(move |&index| &scratch.hits[index as usize])
     }
+}
+
+/// Whether `hits` (of one concept) hold two different things: two entities,
+/// or two hits at different places for a plain lexicon.
+fn two_different<'a>(mut hits: impl Iterator<Item = &'a Hit>) -> bool {
+    let Some(first) = hits.next() else {
+        return false;
+    };
+    hits.any(|hit| {
+        if hit.entity != NO_ENTITY {
+            hit.entity != first.entity
+        } else {
+            hit.norm_start != first.norm_start
+        }
+    })
 }
 
 /// Sorts hits into text order, longest first at each start, drops

@@ -525,6 +525,61 @@ weight = 0.5
         assert!((one_state - 0.3).abs() < 1e-4, "{one_state}");
     }
 
+    /// A kind named twice in `none` cancels a match only when two
+    /// different entities of it are in reach: the buyer alone does not.
+    #[test]
+    fn none_named_twice_wants_two_entities() {
+        let source = r#"
+[lexicon]
+verb = ["buy*"]
+
+[[country]]
+name = "Philippines"
+terms = ["philippines", "manila"]
+
+[[country]]
+name = "Sweden"
+terms = ["sweden"]
+
+[[weapon]]
+name = "fighter jet"
+terms = ["fighter jet*"]
+
+[label]
+name = "X"
+threshold = 0.5
+
+[[rule]]
+id = "buys-weapon"
+all = ["verb", "weapon"]
+weight = 0.8
+
+[[negative]]
+id = "buyer-alone"
+all = ["verb", "weapon"]
+window = 8
+none = ["country", "country"]
+weight = 0.5
+"#;
+        let taxonomy = Taxonomy::from_sources([("t.toml".to_string(), source.to_string())])
+            .expect("test taxonomy loads");
+        let classifier = Classifier::new(taxonomy, ClassifierOptions::default()).unwrap();
+        let score = |text: &str| {
+            let id = ArticleId::from_key("test");
+            classifier.scores(&Document {
+                id: &id,
+                title: "",
+                text,
+                lang: Some("en"),
+            })[0]
+                .score
+        };
+        let buyer_alone = score("Manila buys fighter jets for the Philippines air force.");
+        assert!((buyer_alone - 0.4).abs() < 1e-4, "{buyer_alone}");
+        let two_states = score("Manila buys fighter jets from Sweden.");
+        assert!((two_states - 0.8).abs() < 1e-4, "{two_states}");
+    }
+
     #[test]
     fn evidence_offsets_are_characters() {
         let text = "«Привет» — the EU imposed new sanctions on Russia's banks.";

@@ -121,7 +121,9 @@ struct RawRule {
     /// Concepts that must all be present; an entry may offer alternatives
     /// separated by `|`.
     all: Spanned<Vec<Spanned<String>>>,
-    /// Concepts that must not be present within the window of the match.
+    /// Concepts that must not be present within the window of the match; a
+    /// concept named twice cancels only with two different entities there
+    /// ("country", "country": a second state in reach).
     #[serde(default)]
     none: Vec<Spanned<String>>,
     /// Concepts that must all be found somewhere in the article (title
@@ -154,6 +156,9 @@ pub(crate) struct Rule {
     /// Each entry is a set of alternative concept ids.
     pub all: Vec<Vec<u16>>,
     pub none: Vec<u16>,
+    /// Concepts named twice in `none`: they cancel the match only with two
+    /// different entities (or hits) in reach.
+    pub none_twice: Vec<u16>,
     /// Each entry is a set of alternative concept ids; all must be in the
     /// article.
     pub in_article: Vec<Vec<u16>>,
@@ -655,6 +660,16 @@ impl Builder {
                 None => ok = false,
             }
         }
+        // A concept named twice wants two different entities to cancel.
+        let mut none_twice = Vec::new();
+        for &concept in &none {
+            if none.iter().filter(|&&other| other == concept).count() > 1
+                && !none_twice.contains(&concept)
+            {
+                none_twice.push(concept);
+            }
+        }
+        none.retain(|concept| !none_twice.contains(concept));
         let mut in_article = Vec::new();
         for entry in &raw.in_article {
             match self.resolve(path, source, entry) {
@@ -673,6 +688,7 @@ impl Builder {
             id: raw.id.get_ref().clone(),
             all,
             none,
+            none_twice,
             in_article,
             none_in_article,
             window,
