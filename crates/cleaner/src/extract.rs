@@ -197,7 +197,6 @@ const STRONG_NEGATIVE: &[&str] = &[
     "nav-",
     "-nav",
     "menu",
-    "widget",
     "banner",
     "skip-link",
     "sr-only",
@@ -260,7 +259,12 @@ const NEGATIVE_WORDS: &[&str] = &[
     "share",
     "promo",
     "bio",
+    "widget",
+    "widgets",
 ];
+
+/// Last words of a class token that name a wrapper, not what it wraps.
+const WRAPPER_WORDS: &[&str] = &["wrap", "wrapper", "container", "inner", "holder"];
 
 /// Class tokens that hide an element (also any `*-hidden`). Only whole
 /// tokens: responsive frameworks' `hidden-xs` or `hidden-print` hide
@@ -440,9 +444,16 @@ fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
             // A BEM modifier (`block--modifier`) says how a block looks or
             // what it may hold (`section--has-ads`), not what it is.
             let name = token.split("--").next().unwrap_or(token);
-            if name
-                .split(['-', '_'])
-                .any(|word| NEGATIVE_WORDS.contains(&word))
+            // A wrapper of a thing (`widget-container`, `header-wrap`) is
+            // page structure: page builders wrap every block so.
+            let wrapper = name
+                .rsplit(['-', '_'])
+                .next()
+                .is_some_and(|last| WRAPPER_WORDS.contains(&last));
+            if !wrapper
+                && name
+                    .split(['-', '_'])
+                    .any(|word| NEGATIVE_WORDS.contains(&word))
             {
                 signal.negative = true;
             }

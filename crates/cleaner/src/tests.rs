@@ -921,3 +921,38 @@ fn a_how_to_whose_page_is_rendered_by_script_gives_its_json_ld_steps() {
          Corta por la marca y despliega la tela sobre la mesa."
     );
 }
+
+#[test]
+fn page_builder_widget_wrappers_keep_their_text() {
+    // A Dutch article whose second half a page builder put in a text
+    // "widget" (wrapped in `*-widget-wrap` and `*-widget-container`);
+    // beside it, a real widget of links.
+    let sentences = [
+        "De gemeenteraad heeft donderdag ingestemd met een nieuw plan voor de binnenstad, waarin fietsers en voetgangers voorrang krijgen.",
+        "Volgens de wethouder worden de eerste straten volgend voorjaar heringericht, met bredere stoepen en meer bomen.",
+        "Winkeliers zijn verdeeld: sommigen verwachten meer klanten, anderen vrezen dat bezoekers met de auto wegblijven.",
+        "De oppositie wil eerst een onderzoek naar de kosten, die volgens eerdere ramingen flink kunnen oplopen.",
+        "Bewoners kunnen tot eind volgende maand reageren op het plan, ook tijdens avonden in de wijkcentra.",
+    ];
+    let widget = |part: &[&str]| -> String {
+        let paragraphs: String = part.iter().map(|s| format!("<p>{s}</p>")).collect();
+        format!(
+            "<div class=\"pb-widget-wrap\"><div class=\"pb-element pb-widget pb-widget-text\">\
+             <div class=\"pb-widget-container\">{paragraphs}</div></div></div>"
+        )
+    };
+    let page = format!(
+        "<html lang=nl><body><article><p>{}</p>{}{}</article>\
+         <div class=\"widget widget_recent\"><ul><li><a href=/a>Ander nieuws uit de stad</a></li>\
+         <li><a href=/b>Nog meer nieuws uit de regio</a></li></ul></div>\
+         <div class=\"site-info\"><p>Deze website wordt gemaakt door een kleine redactie, met steun van lezers en adverteerders uit de regio.</p></div></body></html>",
+        sentences[0],
+        widget(&sentences[1..3]),
+        widget(&sentences[3..])
+    );
+    let cleaned = clean_str(&page);
+    for sentence in sentences {
+        assert!(cleaned.text.contains(sentence), "{}", cleaned.text);
+    }
+    assert!(!cleaned.text.contains("Ander nieuws"), "{}", cleaned.text);
+}
