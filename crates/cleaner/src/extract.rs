@@ -205,6 +205,9 @@ const STRONG_NEGATIVE: &[&str] = &[
     "print-only",
     "author-bio",
     "more-stories",
+    "teaser-list",
+    "teaserlist",
+    "teaser-grid",
     "read-more",
     "readmore",
     "also-read",
@@ -261,6 +264,7 @@ const NEGATIVE_WORDS: &[&str] = &[
     "bio",
     "widget",
     "widgets",
+    "teasers",
 ];
 
 /// Last words of a class token that name a wrapper, not what it wraps.

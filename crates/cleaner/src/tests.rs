@@ -956,3 +956,35 @@ fn page_builder_widget_wrappers_keep_their_text() {
     }
     assert!(!cleaned.text.contains("Ander nieuws"), "{}", cleaned.text);
 }
+
+#[test]
+fn a_list_of_teasers_is_not_the_article() {
+    // An institute's page: its own text, then a list of teasers for other
+    // pages, each a linked heading and a summary that is not a link, which
+    // together outweigh the text.
+    let intro = [
+        "Die Energiewende verändert nicht nur die Technik, sondern auch die Gesellschaft, ihre Institutionen, ihre Märkte und das tägliche Leben der Menschen.",
+        "Unser Forschungsbereich untersucht, wie dieser Wandel gerecht, wirksam und mit breiter Beteiligung gestaltet werden kann, in Städten wie auf dem Land.",
+    ];
+    let teaser = |n: usize| {
+        format!(
+            "<div class=\"teaser\"><h3><a href=\"/projekt/{n}\">Projekt {n}</a></h3>\
+             <p>Das Projekt {n} fragt, wie Kommunen, Betriebe und Haushalte ihren Verbrauch senken, welche Hilfen sie brauchen und wer die Kosten trägt.</p></div>"
+        )
+    };
+    let teasers: String = (1..=8).map(teaser).collect();
+    // The rest of a long page: boxes of one long paragraph each.
+    let boxed = "Das Institut wurde vor über zehn Jahren gegründet und arbeitet mit Partnern aus Wissenschaft und Praxis zusammen. ";
+    let boxes: String = (0..4)
+        .map(|_| format!("<div class=\"box\"><p>{}</p></div>", boxed.repeat(6)))
+        .collect();
+    let page = format!(
+        "<html lang=de><body><main><div class=\"column-text\"><p>{}</p><p>{}</p></div>\
+         <div class=\"teaser-list view-content\">{teasers}</div>{boxes}</main></body></html>",
+        intro[0], intro[1]
+    );
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.contains(intro[0]), "{}", cleaned.text);
+    assert!(cleaned.text.contains(intro[1]), "{}", cleaned.text);
+    assert!(!cleaned.text.contains("Das Projekt 3"), "{}", cleaned.text);
+}
