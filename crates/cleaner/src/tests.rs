@@ -988,3 +988,19 @@ fn a_list_of_teasers_is_not_the_article() {
     assert!(cleaned.text.contains(intro[1]), "{}", cleaned.text);
     assert!(!cleaned.text.contains("Das Projekt 3"), "{}", cleaned.text);
 }
+
+#[test]
+fn an_author_box_under_the_article_is_not_text() {
+    let bio = "Hallo, ich bin Anna, ich backe seit meiner Kindheit und teile hier meine liebsten Rezepte, Tipps und Geschichten aus der Küche, mit viel Liebe und ohne Schnickschnack.";
+    let page = news_page(&PARAGRAPHS).replace(
+        "</article>",
+        &format!("<section class=\"site-content-box site-author-box\"><div class=\"author-box--content\"><p>{bio}</p></div></section></article>"),
+    );
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.contains(PARAGRAPHS[2]), "{}", cleaned.text);
+    assert!(
+        !cleaned.text.contains("Hallo, ich bin Anna"),
+        "{}",
+        cleaned.text
+    );
+}
