@@ -232,6 +232,7 @@ const STRONG_NEGATIVE: &[&str] = &[
     "hovercard",
     "rollover",
     "credit",
+    "rating",
 ];
 
 /// Names of comment threads.

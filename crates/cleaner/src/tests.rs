@@ -1004,3 +1004,17 @@ fn an_author_box_under_the_article_is_not_text() {
         cleaned.text
     );
 }
+
+#[test]
+fn a_rating_prompt_in_the_article_is_not_text() {
+    // Rating widgets sit inside the article body, after its last
+    // paragraph: "Was this article useful?" and its stars.
+    let page = news_page(&PARAGRAPHS).replace(
+        "\n</div>\n<div class=\"related-stories\">",
+        "<span class=\"post-ratings\"><strong>Czy ten artykuł był przydatny?</strong> <img src=\"s.gif\"><img src=\"s.gif\"> (12 głosów, średnio 4,5 z 5)</span>\n</div>\n<div class=\"related-stories\">",
+    );
+    assert!(page.contains("post-ratings"));
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.contains(PARAGRAPHS[2]), "{}", cleaned.text);
+    assert!(!cleaned.text.contains("przydatny"), "{}", cleaned.text);
+}
