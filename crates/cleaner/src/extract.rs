@@ -233,6 +233,7 @@ const STRONG_NEGATIVE: &[&str] = &[
     "rollover",
     "credit",
     "rating",
+    "copyright",
 ];
 
 /// Names of comment threads.

@@ -1018,3 +1018,19 @@ fn a_rating_prompt_in_the_article_is_not_text() {
     assert!(cleaned.text.contains(PARAGRAPHS[2]), "{}", cleaned.text);
     assert!(!cleaned.text.contains("przydatny"), "{}", cleaned.text);
 }
+
+#[test]
+fn a_copyright_line_in_the_article_is_not_text() {
+    let page = news_page(&PARAGRAPHS).replace(
+        "\n</div>\n<div class=\"related-stories\">",
+        "<div class=\"storyCopyright\"><p class=\"partCopyRightText\">© 2024 Wire Media. Tous droits réservés, reproduction interdite.</p></div>\n</div>\n<div class=\"related-stories\">",
+    );
+    assert!(page.contains("storyCopyright"));
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.contains(PARAGRAPHS[2]), "{}", cleaned.text);
+    assert!(
+        !cleaned.text.contains("droits réservés"),
+        "{}",
+        cleaned.text
+    );
+}
