@@ -20,6 +20,7 @@ feed before anyone read it was never published, and is not in the truth.
 
 import argparse
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,6 +88,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle holds
+        # the body until the client's delayed ACK (40 ms) and every page
+        # fetch looks 40 ms slower than it is.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def send(self, status, content_type, body, extra=()):
         self.send_response(status)

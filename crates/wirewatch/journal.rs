@@ -2,8 +2,10 @@
 //! outputs free of repeats across crashes.
 //!
 //! [`Journal`]: the memory bus's write-ahead log (`state_dir/inflight.journal`).
-//! The fetcher's sink appends each new item (and syncs it to disk) before
-//! the item is published and recorded as seen; the last stage a story
+//! The fetcher's sink appends each new item before the item is published,
+//! and syncs the journal to disk once per poll, before the poll records its
+//! items as seen (an item lost with an unsynced record is still unseen, so
+//! it is fetched again); the last stage a story
 //! passes (the output sink, or the dead-letter file) appends its id as done.
 //! At start the items without a done record are published again, so a
 //! story the process held in memory when it was killed is not lost: the
@@ -51,6 +53,8 @@ struct JournalInner {
     pending: HashMap<String, Vec<u8>>,
     /// Record lines in the file.
     records: usize,
+    /// Whether records were added since the last sync.
+    unsynced: bool,
 }
 
 impl Journal {
@@ -124,12 +128,13 @@ impl Journal {
                 file,
                 records: pending.len(),
                 pending,
+                unsynced: false,
             }),
         };
         Ok((journal, items))
     }
 
-    /// Records `item` as in flight, synced to disk before it returns.
+    /// Records `item` as in flight; durable after the next [`Journal::sync`].
     pub fn add(&self, item: &FeedItem) -> std::io::Result<()> {
         let mut record = Vec::with_capacity(512);
         record.push(b'+');
@@ -138,9 +143,20 @@ impl Journal {
         let mut line = record.clone();
         line.push(b'\n');
         inner.file.write_all(&line)?;
-        inner.file.sync_data()?;
+        inner.unsynced = true;
         inner.records += 1;
         inner.pending.insert(item.id.as_str().to_owned(), record);
+        Ok(())
+    }
+
+    /// Syncs the records added so far to disk (nothing to do when none was
+    /// added since the last sync).
+    pub fn sync(&self) -> std::io::Result<()> {
+        let mut inner = self.inner.lock().expect("journal lock");
+        if inner.unsynced {
+            inner.file.sync_data()?;
+            inner.unsynced = false;
+        }
         Ok(())
     }
 

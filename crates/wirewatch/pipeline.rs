@@ -93,6 +93,15 @@ impl ItemSink for BusItemSink {
         }
         self.publish(&item).await
     }
+
+    async fn sync(&self) -> Result<(), String> {
+        match &self.journal {
+            Some(journal) => journal
+                .sync()
+                .map_err(|error| format!("syncing the in-flight journal: {error}")),
+            None => Ok(()),
+        }
+    }
 }
 
 /// At most [`LogBudget::PER_MINUTE`] warnings a minute for one kind of

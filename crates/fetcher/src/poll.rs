@@ -105,6 +105,13 @@ pub trait ItemSink: Send + Sync {
     /// Resolves once the item is safely handed on; an error leaves the item
     /// unseen, so the next poll offers it again.
     async fn accept(&self, item: FeedItem) -> Result<(), String>;
+
+    /// Makes every item accepted so far durable. A poll calls it before it
+    /// records its items as seen; a sink whose `accept` is durable already
+    /// (a Kafka acknowledgement) keeps this default.
+    async fn sync(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// What one poll of one feed did.
@@ -392,7 +399,16 @@ impl Poller {
             Ok(())
         }
         .await;
-        let committed = self.commit_seen(&seen_now, now);
+        // The sink's records of the items first, then the seen-set: an
+        // item the sink could not make durable stays unseen.
+        let synced = self.sink.sync().await;
+        let committed = match synced {
+            Ok(()) => self.commit_seen(&seen_now, now),
+            Err(error) => {
+                self.forget_uncommitted(&seen_now);
+                Err(error)
+            }
+        };
         emitted.and(committed)?;
         let keep_from = status.recent_item_times.len().saturating_sub(20);
         status.recent_item_times.drain(..keep_from);
@@ -462,11 +478,15 @@ impl Poller {
             .map_err(|error| error.to_string());
         // Committed, or failed (the poll then fails and the next one emits
         // these again): either way no longer this poll's to hold.
+        self.forget_uncommitted(seen_now);
+        committed
+    }
+
+    fn forget_uncommitted(&self, seen_now: &SeenThisPoll) {
         let mut uncommitted = self.uncommitted.lock().expect("uncommitted keys lock");
         for key in &seen_now.keys {
             uncommitted.remove(key);
         }
-        committed
     }
 
     /// Queues `keys` for the poll's commit, visible to other polls now.
