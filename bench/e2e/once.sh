@@ -8,7 +8,8 @@
 #   bench/e2e/once.sh [BIN]      (default: this tree's release build)
 #
 # Environment: DATA (/tmp/extract-data, made by bench/extract/eval.sh from
-# ../shared), RUNS (3).
+# ../shared), RUNS (3), PERF (1: one more run under `perf record`, and the
+# top of its report by function).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 data="${DATA:-/tmp/extract-data}"
@@ -86,5 +87,10 @@ if command -v strace > /dev/null; then
   strace -f -y -e trace=fsync,fdatasync -o "$work/strace" "$bin" run --once --config "$work/wirewatch.toml" 2>/dev/null
   echo "fsync and fdatasync calls, by file:"
   grep -o '^[0-9]* f[a-z]*sync([0-9]*<[^>]*>' "$work/strace" | sed 's/.*<//; s|.*/||' | sort | uniq -c | sort -rn
+fi
+if [ "${PERF:-0}" = 1 ] && command -v perf > /dev/null; then
+  rm -rf "$work/state" "$work/out.jsonl"
+  perf record -q -F 4000 -o "$work/perf.data" "$bin" run --once --config "$work/wirewatch.toml" 2>/dev/null
+  perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
 fi
 echo "work dir: $work"
