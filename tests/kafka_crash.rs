@@ -8,13 +8,18 @@
 //! - the default mode: the whole pipeline (fetch included) killed again and
 //!   again: no story lost, none written twice to the local JSON lines file;
 //! - static group membership: a restarted process takes its partitions
-//!   back at once instead of waiting out its dead predecessor's session.
+//!   back at once instead of waiting out its dead predecessor's session;
+//!   a stage fenced by another member with its instance id (what a lost
+//!   answer to a join across a broker restart does) replaces its consumer
+//!   and goes on.
 
 use std::collections::HashMap;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
 
 use crate::support::http::{Route, TestServer};
@@ -338,6 +343,132 @@ fn a_restarted_process_with_static_membership_resumes_before_the_dead_members_se
         resumed < SESSION_TIMEOUT,
         "the restarted process waited {resumed:?}, as long as a new member would"
     );
+}
+
+#[test]
+fn a_stage_fenced_by_a_member_with_its_instance_id_replaces_its_consumer_then_flags_and_commits_what_follows(
+) {
+    fenced_stage_recovers("fenced", "");
+}
+
+#[test]
+fn a_transactional_stage_fenced_by_a_member_with_its_instance_id_replaces_its_consumer_then_flags_and_commits_what_follows(
+) {
+    fenced_stage_recovers("fencedtxn", "transactional = true");
+}
+
+/// A clean and classify process with static membership (and `extra`
+/// Kafka settings) flags 20 stories; a consumer with the same instance id
+/// joins the classify group and leaves; 40 more stories must be flagged
+/// and committed.
+fn fenced_stage_recovers(name: &str, extra: &str) {
+    let Some(brokers) = bootstrap() else { return };
+    let scratch = Scratch::new(&format!("kafka-{name}"));
+    let topics = TestTopics::new(name);
+    let config = write_config(
+        &scratch,
+        &topics,
+        &brokers,
+        "",
+        &format!("instance_id = \"fenced\"\n{extra}"),
+    );
+    create_topics(&config);
+    let items: Vec<(String, Vec<u8>)> = (0..60).map(sanctions_item).collect();
+    produce(&brokers, &topics.name("items"), &items[..20]);
+    let flagged_topic = topics.name("flagged.sanctions");
+    let daemon = spawn(&config, "clean,classify");
+    consume_until(&brokers, &flagged_topic, WAIT, |records| {
+        count_by_key(records).len() >= 20
+    });
+    // Another consumer joins the classify group with the same
+    // group.instance.id: the broker hands it the instance, and the stage's
+    // consumer is fenced, for good as far as librdkafka is concerned.
+    let impostor: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", format!("{}.classify", topics.prefix))
+        .set("group.instance.id", "fenced")
+        .set("session.timeout.ms", "6000")
+        .set("enable.auto.commit", "false")
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        .create()
+        .expect("impostor consumer");
+    impostor
+        .subscribe(&[topics.name("articles").as_str()])
+        .expect("impostor subscribes");
+    let joined = Instant::now();
+    while impostor.assignment().map_or(0, |list| list.count()) == 0 && joined.elapsed() < WAIT {
+        let _ = impostor.poll(Duration::from_millis(100));
+    }
+    assert!(
+        impostor.assignment().map_or(0, |list| list.count()) > 0,
+        "the impostor was never assigned the classify partitions"
+    );
+    drop(impostor);
+    // Stories that arrive now are flagged and their offsets committed only
+    // by a working consumer: a fenced one may still hand over what it had
+    // fetched, but every commit of it fails.
+    produce(&brokers, &topics.name("items"), &items[20..]);
+    let records = consume_until(&brokers, &flagged_topic, WAIT, |records| {
+        count_by_key(records).len() >= 60
+    });
+    let group = format!("{}.classify", topics.prefix);
+    let articles = topics.name("articles");
+    let started = Instant::now();
+    let mut behind = uncommitted(&brokers, &group, &articles);
+    while behind != Some(0) && started.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(500));
+        behind = uncommitted(&brokers, &group, &articles);
+    }
+    let (status, stderr) = terminate(daemon);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        count_by_key(&records).len(),
+        60,
+        "stories arriving after the fence never flagged:\n{stderr}"
+    );
+    assert_eq!(
+        behind,
+        Some(0),
+        "the classify group's commits never caught up with the articles topic:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("consumer failed for good") && stderr.contains("consumer replaced"),
+        "the replacement is not logged:\n{stderr}"
+    );
+}
+
+/// How many records of `topic` (read now, read_committed, so without
+/// transaction markers) lie past `group`'s committed offsets, or `None`
+/// when the broker does not say.
+fn uncommitted(brokers: &str, group: &str, topic: &str) -> Option<usize> {
+    let records = consume_all(brokers, topic, Duration::from_secs(1), WAIT);
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()
+        .ok()?;
+    let mut wanted = TopicPartitionList::new();
+    for partition in records.iter().map(|record| record.partition) {
+        if wanted.find_partition(topic, partition).is_none() {
+            wanted.add_partition(topic, partition);
+        }
+    }
+    let committed = reader
+        .committed_offsets(wanted, Duration::from_secs(5))
+        .ok()?;
+    let behind = records
+        .iter()
+        .filter(|record| {
+            let done = committed
+                .find_partition(topic, record.partition)
+                .and_then(|element| match element.offset() {
+                    Offset::Offset(offset) => Some(offset),
+                    _ => None,
+                });
+            done.is_none_or(|done| record.offset >= done)
+        })
+        .count();
+    Some(behind)
 }
 
 #[test]

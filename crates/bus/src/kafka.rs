@@ -44,7 +44,6 @@ use rdkafka::producer::{
     BaseProducer, DeliveryResult, FutureProducer, FutureRecord, Producer, ProducerContext,
 };
 use rdkafka::{ClientContext, Message as KafkaMessage, Offset, TopicPartitionList};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::kafka_health::{broker_counts, HealthTracker, Transition, GRACE};
@@ -358,6 +357,11 @@ impl OffsetTracker {
         ready
     }
 
+    /// Forgets every partition (the consumer that held them was replaced).
+    pub fn forget_all(&mut self) {
+        self.partitions.clear();
+    }
+
     /// Forgets partitions taken away by a rebalance.
     pub fn forget(&mut self, revoked: &[(String, i32)]) {
         for key in revoked {
@@ -420,6 +424,97 @@ impl ConsumerContext for StageContext {
         if let Rebalance::Assign(list) = rebalance {
             self.health.assigned(&self.stage, list.count());
         }
+    }
+}
+
+/// Consumer errors of one stage, logged without flooding and without going
+/// silent: the first of a streak at once, then one line a minute with how
+/// many came since, and the end of the streak. (A broker restart would
+/// otherwise log five lines a second; a consumer that never recovers would
+/// say nothing after its first line.)
+struct ErrorStreak {
+    stage: String,
+    count: u64,
+    since: Option<Instant>,
+    last_line: Option<Instant>,
+}
+
+/// How often a streak of consumer errors is summed up in the log.
+const ERROR_SUMMARY: Duration = Duration::from_secs(60);
+
+impl ErrorStreak {
+    fn new(stage: &str) -> ErrorStreak {
+        ErrorStreak {
+            stage: stage.to_owned(),
+            count: 0,
+            since: None,
+            last_line: None,
+        }
+    }
+
+    fn error(&mut self, error: &KafkaError) {
+        let now = Instant::now();
+        self.count += 1;
+        let since = *self.since.get_or_insert(now);
+        match self.last_line {
+            None => {
+                tracing::warn!(stage = %self.stage, error = %error, "consumer error");
+                self.last_line = Some(now);
+            }
+            Some(last) if now.duration_since(last) >= ERROR_SUMMARY => {
+                tracing::warn!(stage = %self.stage, error = %error, errors = self.count, for_s = since.elapsed().as_secs(), "consumer errors continue");
+                self.last_line = Some(now);
+            }
+            Some(_) => {
+                tracing::debug!(stage = %self.stage, error = %error, "consumer error");
+            }
+        }
+    }
+
+    /// A message arrived: the streak, if any, is over.
+    fn message(&mut self) {
+        if let Some(since) = self.since.take() {
+            if self.count > 1 {
+                tracing::info!(stage = %self.stage, errors = self.count, after_ms = since.elapsed().as_millis() as u64, "consumer errors ended: messages arrive again");
+            }
+        }
+        self.count = 0;
+        self.last_line = None;
+    }
+}
+
+/// The first wait before a consumer that failed for good is replaced, and
+/// the longest: doubled while replacements keep failing (two processes
+/// sharing an `instance_id` fence each other in turn).
+const REPLACE_FIRST: Duration = Duration::from_secs(1);
+const REPLACE_MOST: Duration = Duration::from_secs(60);
+
+/// Whether a stage replaces its consumer, and how long it waits first.
+struct Replacement {
+    delay: Duration,
+    last: Option<Instant>,
+}
+
+impl Replacement {
+    fn new() -> Replacement {
+        Replacement {
+            delay: REPLACE_FIRST,
+            last: None,
+        }
+    }
+
+    /// The wait before the next replacement: the first one, unless the
+    /// last replacement is recent (then twice the last wait).
+    fn next_delay(&mut self) -> Duration {
+        let now = Instant::now();
+        self.delay = match self.last {
+            Some(last) if now.duration_since(last) < REPLACE_MOST * 2 => {
+                (self.delay * 2).min(REPLACE_MOST)
+            }
+            _ => REPLACE_FIRST,
+        };
+        self.last = Some(now);
+        self.delay
     }
 }
 
@@ -509,6 +604,57 @@ impl KafkaBus {
         Ok(consumer)
     }
 
+    /// After a consumer error: when librdkafka says the consumer failed for
+    /// good (a fatal error: fenced by a member with the same
+    /// `group.instance.id`, as when a broker restart loses the answer to a
+    /// join), it never consumes again, so it is replaced by a new one with
+    /// the same settings. In-flight work of the old one finishes; its
+    /// partitions are forgotten (their offsets are committed by whoever
+    /// gets them next, from the broker's committed offsets). Returns
+    /// whether the consumer was replaced.
+    async fn replace_if_failed(
+        &self,
+        spec: &StageSpec,
+        consumer: &mut Arc<StreamConsumer<StageContext>>,
+        tracker: &Arc<Mutex<OffsetTracker>>,
+        repeats: &Arc<Mutex<RepeatedKeys>>,
+        replacement: &mut Replacement,
+        shutdown: &mut Shutdown,
+    ) -> bool {
+        let Some((code, reason)) = consumer.client().fatal_error() else {
+            return false;
+        };
+        let delay = replacement.next_delay();
+        tracing::error!(stage = %spec.name, group = %spec.group, code = ?code, reason = %reason, delay_ms = delay.as_millis() as u64, "consumer failed for good (fenced by another member with the same instance_id?); replacing it");
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.wait() => return false,
+        }
+        loop {
+            tracker.lock().expect("offset tracker lock").forget_all();
+            repeats.lock().expect("repeated keys lock").forget_all();
+            match self.consumer(spec, Arc::clone(tracker), Arc::clone(repeats)) {
+                Ok(fresh) => {
+                    let old = std::mem::replace(consumer, Arc::new(fresh));
+                    // Closing the old consumer talks to the broker: off
+                    // the async threads.
+                    tokio::task::block_in_place(|| drop(old));
+                    self.health.consumer_replaced(&spec.name);
+                    tracing::info!(stage = %spec.name, group = %spec.group, "consumer replaced; waiting for partitions");
+                    return true;
+                }
+                Err(error) => {
+                    let delay = replacement.next_delay();
+                    tracing::error!(stage = %spec.name, error = %error, delay_ms = delay.as_millis() as u64, "could not create the replacement consumer; trying again");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.wait() => return false,
+                    }
+                }
+            }
+        }
+    }
+
     async fn run_at_least_once(
         &self,
         spec: StageSpec,
@@ -518,15 +664,16 @@ impl KafkaBus {
         let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
         self.health.stage_started(&spec.name);
         let repeats = Arc::new(Mutex::new(RepeatedKeys::default()));
-        let consumer =
+        let mut consumer =
             Arc::new(self.consumer(&spec, Arc::clone(&tracker), Arc::clone(&repeats))?);
-        let permits = Arc::new(Semaphore::new(spec.concurrency.max(1)));
+        let concurrency = spec.concurrency.max(1);
         let report = Arc::new(Mutex::new(StageReport::default()));
         let mut in_flight = JoinSet::new();
-        let mut consumer_errors: u64 = 0;
+        let mut errors = ErrorStreak::new(&spec.name);
+        let mut replacement = Replacement::new();
         let mut commit_timer = tokio::time::interval(Duration::from_millis(500));
         commit_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let commit = |mode: CommitMode| {
+        let commit = |consumer: &StreamConsumer<StageContext>, mode: CommitMode| {
             let ready = tracker
                 .lock()
                 .expect("offset tracker lock")
@@ -540,30 +687,37 @@ impl KafkaBus {
             }
         };
         loop {
-            let permit = tokio::select! {
-                _ = shutdown.wait() => break,
-                permit = Arc::clone(&permits).acquire_owned() => permit.expect("semaphore open"),
-            };
+            // The consumer is polled whenever there is room for one more
+            // message; when every slot is busy (outputs waiting for an
+            // away broker), finished work and the commit timer are still
+            // served, and polling resumes as soon as a slot frees.
             let received = tokio::select! {
                 _ = shutdown.wait() => break,
-                _ = commit_timer.tick() => { commit(CommitMode::Async); continue; }
+                _ = commit_timer.tick() => { commit(&consumer, CommitMode::Async); continue; }
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => { continue; }
-                received = consumer.recv() => received,
+                received = consumer.recv(), if in_flight.len() < concurrency => received,
             };
             let kafka_message = match received {
                 Ok(message) => {
-                    consumer_errors = 0;
+                    errors.message();
                     message.detach()
                 }
                 Err(error) => {
-                    // Log the first error of a streak; a missing topic or a
-                    // broker restart would otherwise log five lines a second.
-                    if consumer_errors == 0 {
-                        tracing::warn!(stage = %spec.name, error = %error, "consumer error");
-                    } else {
-                        tracing::debug!(stage = %spec.name, error = %error, "consumer error");
+                    errors.error(&error);
+                    if self
+                        .replace_if_failed(
+                            &spec,
+                            &mut consumer,
+                            &tracker,
+                            &repeats,
+                            &mut replacement,
+                            &mut shutdown,
+                        )
+                        .await
+                    {
+                        errors = ErrorStreak::new(&spec.name);
+                        continue;
                     }
-                    consumer_errors += 1;
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     continue;
                 }
@@ -607,7 +761,6 @@ impl KafkaBus {
             let spec = spec.clone();
             let mut stop = shutdown.clone();
             in_flight.spawn(async move {
-                let _permit = permit;
                 let message = to_bus_message(&kafka_message);
                 let mut attempt: u32 = 0;
                 loop {
@@ -658,7 +811,7 @@ impl KafkaBus {
             in_flight.abort_all();
         }
         let _ = self.producer.flush(self.options.shutdown_timeout);
-        commit(CommitMode::Sync);
+        commit(&consumer, CommitMode::Sync);
         consumer.unsubscribe();
         self.health.stage_stopped(&spec.name);
         let report = report.lock().expect("report lock").clone();
@@ -674,7 +827,10 @@ impl KafkaBus {
         let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
         self.health.stage_started(&spec.name);
         let repeats = Arc::new(Mutex::new(RepeatedKeys::default()));
-        let consumer = self.consumer(&spec, tracker, Arc::clone(&repeats))?;
+        let mut consumer =
+            Arc::new(self.consumer(&spec, Arc::clone(&tracker), Arc::clone(&repeats))?);
+        let mut errors = ErrorStreak::new(&spec.name);
+        let mut replacement = Replacement::new();
         // With an instance id the transactional id is stable across
         // restarts: the restarted process fences its dead predecessor and
         // aborts the transaction it left open at once. Without one, such a
@@ -711,9 +867,27 @@ impl KafkaBus {
             };
             let mut batch = Vec::new();
             match first {
-                Ok(message) => batch.push(message.detach()),
+                Ok(message) => {
+                    errors.message();
+                    batch.push(message.detach());
+                }
                 Err(error) => {
-                    tracing::warn!(stage = %spec.name, error = %error, "consumer error");
+                    errors.error(&error);
+                    if self
+                        .replace_if_failed(
+                            &spec,
+                            &mut consumer,
+                            &tracker,
+                            &repeats,
+                            &mut replacement,
+                            &mut shutdown,
+                        )
+                        .await
+                    {
+                        errors = ErrorStreak::new(&spec.name);
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
                     continue;
                 }
             }

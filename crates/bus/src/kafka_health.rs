@@ -43,10 +43,11 @@ pub enum Transition {
     CommitsRecovered,
     PublishStalled,
     RepeatsSkipped,
+    ConsumerReplaced,
 }
 
 impl Transition {
-    pub const ALL: [Transition; 8] = [
+    pub const ALL: [Transition; 9] = [
         Transition::BrokersLost,
         Transition::BrokersBack,
         Transition::PartitionsAssigned,
@@ -55,6 +56,7 @@ impl Transition {
         Transition::CommitsRecovered,
         Transition::PublishStalled,
         Transition::RepeatsSkipped,
+        Transition::ConsumerReplaced,
     ];
 
     /// The `event` label value in `/metrics`.
@@ -68,6 +70,7 @@ impl Transition {
             Transition::CommitsRecovered => "commits_recovered",
             Transition::PublishStalled => "publish_stalled",
             Transition::RepeatsSkipped => "repeats_skipped",
+            Transition::ConsumerReplaced => "consumer_replaced",
         }
     }
 }
@@ -178,6 +181,18 @@ impl HealthTracker {
         tracing::info!(stage, removed, partitions = entry.0, "partitions revoked");
         drop(inner);
         self.count(Transition::PartitionsRevoked, removed as u64);
+    }
+
+    /// A stage's consumer failed for good and was replaced by a new one:
+    /// whatever the old one held, the new one has no partition until
+    /// assigned.
+    pub fn consumer_replaced(&self, stage: &str) {
+        let mut inner = self.inner.lock().expect("health lock");
+        inner
+            .assignments
+            .insert(stage.to_owned(), (0, Some(Instant::now())));
+        drop(inner);
+        self.count(Transition::ConsumerReplaced, 1);
     }
 
     /// A stage's consumer started: it has no partition until assigned.

@@ -95,6 +95,11 @@ impl RepeatedKeys {
         }
     }
 
+    /// Forgets every partition (the consumer that held them was replaced).
+    pub fn forget_all(&mut self) {
+        self.partitions.clear();
+    }
+
     /// Drops the windows of revoked partitions; they are read back again if
     /// the partitions come back.
     pub fn forget(&mut self, revoked: &[(String, i32)]) {
