@@ -6,6 +6,7 @@ mod support;
 
 mod cli;
 mod crash;
+mod deploy;
 mod feeds;
 mod health;
 mod kafka;
