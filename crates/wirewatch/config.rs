@@ -258,6 +258,8 @@ impl DurationRange {
         max: Duration::from_secs(3_650 * 86_400),
         zero_is_off: true,
     };
+    /// `websub.lease`: a second (tests) to a year.
+    pub const LEASE: DurationRange = DurationRange::new(SECOND, Duration::from_secs(365 * 86_400));
     /// `fetcher.min_host_delay`: none, up to an hour.
     pub const HOST_DELAY: DurationRange = DurationRange::new(Duration::ZERO, HOUR);
 
@@ -305,6 +307,28 @@ struct RawConfig {
     output: RawOutput,
     #[serde(default)]
     metrics: RawMetrics,
+    #[serde(default)]
+    websub: RawWebsub,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebsub {
+    /// Off unless set.
+    enabled: Option<Spanned<bool>>,
+    /// Base URL hubs reach `metrics.listen` at; callbacks are
+    /// `<public_url>/websub/<id>`.
+    public_url: Option<Spanned<String>>,
+    /// Lease asked of hubs (default 10 days).
+    lease: Option<Spanned<String>>,
+    /// Renew this long before a lease ends (default 1 hour).
+    renew_before: Option<Spanned<String>>,
+    /// Least poll interval of pushed feeds (default 1 hour).
+    fallback_interval: Option<Spanned<String>>,
+    /// How long a hub may take to verify (default 30 s).
+    verify_timeout: Option<Spanned<String>>,
+    /// Pushes processed at once (default 16).
+    max_concurrent_callbacks: Option<Spanned<usize>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -453,6 +477,9 @@ struct RawFeed {
     headers: BTreeMap<String, String>,
     #[serde(default = "enabled_by_default")]
     enabled: bool,
+    /// `false`: never subscribe to the hub this feed names.
+    #[serde(default = "enabled_by_default")]
+    websub: bool,
 }
 
 fn enabled_by_default() -> bool {
@@ -615,6 +642,21 @@ pub struct Config {
     pub output: OutputConfig,
     /// Where `/metrics`, `/healthz` and `/readyz` are served (off if none).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The WebSub subscriber (off if none); its callbacks share
+    /// `metrics_listen`.
+    pub websub: Option<WebsubConfig>,
+}
+
+/// `[websub]`, validated: present only when enabled with a public URL and
+/// a listener to serve callbacks on.
+#[derive(Clone, Debug)]
+pub struct WebsubConfig {
+    pub public_url: Url,
+    pub lease: Duration,
+    pub renew_before: Duration,
+    pub fallback_interval: Duration,
+    pub verify_timeout: Duration,
+    pub max_concurrent_callbacks: usize,
 }
 
 /// Collects problems while validating one file.
@@ -796,6 +838,81 @@ impl Checker<'_> {
             api_key_env: raw.api_key_env.clone(),
             head: raw.head.as_ref().map(|head| self.path(head.get_ref())),
         }
+    }
+
+    fn websub(&mut self, raw: &RawWebsub, has_listener: bool) -> Option<WebsubConfig> {
+        let lease = self.duration(
+            &raw.lease,
+            Duration::from_secs(10 * 86_400),
+            DurationRange::LEASE,
+            "websub.lease",
+        );
+        let renew_before = self.duration(
+            &raw.renew_before,
+            HOUR,
+            DurationRange::INTERVAL,
+            "websub.renew_before",
+        );
+        let fallback_interval = self.duration(
+            &raw.fallback_interval,
+            HOUR,
+            DurationRange::INTERVAL,
+            "websub.fallback_interval",
+        );
+        let verify_timeout = self.duration(
+            &raw.verify_timeout,
+            Duration::from_secs(30),
+            DurationRange::TIMEOUT,
+            "websub.verify_timeout",
+        );
+        let max_concurrent_callbacks = self.count(
+            &raw.max_concurrent_callbacks,
+            16,
+            1..=1024,
+            "websub.max_concurrent_callbacks",
+        );
+        let public_url = match &raw.public_url {
+            None => None,
+            Some(text) => match Url::parse(text.get_ref()) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                    Some(url)
+                }
+                _ => {
+                    self.problems.push(self.source.problem(
+                        Some(text.span()),
+                        format!(
+                            "websub.public_url must be an http or https URL, found {:?}",
+                            text.get_ref()
+                        ),
+                    ));
+                    None
+                }
+            },
+        };
+        let enabled_span = match &raw.enabled {
+            Some(enabled) if *enabled.get_ref() => enabled.span(),
+            _ => return None,
+        };
+        if raw.public_url.is_none() {
+            self.problems.push(self.source.problem(
+                Some(enabled_span.clone()),
+                "websub.enabled needs websub.public_url (the URL hubs reach metrics.listen at)",
+            ));
+        }
+        if !has_listener {
+            self.problems.push(self.source.problem(
+                Some(enabled_span),
+                "websub.enabled needs metrics.listen (the callbacks are served there)",
+            ));
+        }
+        Some(WebsubConfig {
+            public_url: public_url.filter(|_| has_listener)?,
+            lease,
+            renew_before,
+            fallback_interval,
+            verify_timeout,
+            max_concurrent_callbacks,
+        })
     }
 
     fn path(&self, text: &str) -> PathBuf {
@@ -1236,6 +1353,7 @@ impl Config {
                 }
             }
         };
+        let websub = checker.websub(&raw.websub, metrics_listen.is_some());
         // Each stage's channel is allocated at this size up front.
         let memory_capacity = checker.count(
             &raw.bus.memory_capacity,
@@ -1267,6 +1385,7 @@ impl Config {
             topics,
             output,
             metrics_listen,
+            websub,
         };
         config
     }
@@ -1361,6 +1480,7 @@ fn load_feeds(
             tags: raw_feed.tags,
             interval,
             headers: raw_feed.headers.into_iter().collect(),
+            websub: raw_feed.websub,
         });
     }
     if checker.problems.is_empty() {

@@ -4,8 +4,11 @@
 //! ([`Latencies`], kept by `prometheus-client`) and per-feed gauges read
 //! from the state store at scrape time; `/healthz` answers 200 while the process runs;
 //! `/readyz` answers 200 once every stage has started and while the bus can
-//! deliver (503 with the reasons, one per line, otherwise). The server is a few
-//! lines over a TCP listener: it needs no HTTP framework.
+//! deliver (503 with the reasons, one per line, otherwise). With `[websub]`
+//! on, `/websub/<id>` is the callback of one WebSub subscription: a hub's
+//! GET verifies, its POST pushes a feed body (read up to the fetcher's feed
+//! size cap, `Content-Length` required). The server is a few lines over a
+//! TCP listener: it needs no HTTP framework.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,7 +22,8 @@ use prometheus_client::registry::{Registry, Unit};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wirewatch_bus::{Bus, Shutdown};
-use wirewatch_fetcher::StateStore;
+use wirewatch_fetcher::websub::PushRefusal;
+use wirewatch_fetcher::{StateStore, Subscriber, VerifyAnswer};
 
 /// Every counter wirewatch exports, named in one place.
 #[derive(Default)]
@@ -40,6 +44,10 @@ pub struct Metrics {
     /// Items replayed from the journal at start (memory bus).
     pub items_replayed: AtomicU64,
     pub dead_letters: AtomicU64,
+    /// WebSub pushes taken in.
+    pub websub_pushes: AtomicU64,
+    /// reason -> WebSub pushes refused for it.
+    pub websub_refused: Mutex<BTreeMap<&'static str, u64>>,
     /// label -> articles flagged with it.
     pub flagged: Mutex<BTreeMap<String, u64>>,
     pub latencies: Latencies,
@@ -159,6 +167,15 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn refuse_push(&self, reason: PushRefusal) {
+        *self
+            .websub_refused
+            .lock()
+            .expect("metrics lock")
+            .entry(reason.as_str())
+            .or_insert(0) += 1;
+    }
+
     pub fn flag(&self, label: &str) {
         *self
             .flagged
@@ -222,6 +239,11 @@ impl Metrics {
                 "messages sent to the dead-letter topic by this process",
                 &self.dead_letters,
             ),
+            (
+                "wirewatch_websub_pushes_total",
+                "websub pushes taken in (signature checked, body parsed)",
+                &self.websub_pushes,
+            ),
         ];
         for (name, help, counter) in counters {
             let _ = writeln!(
@@ -236,6 +258,13 @@ impl Metrics {
                 out,
                 "wirewatch_flagged_total{{label=\"{}\"}} {count}",
                 escape(label)
+            );
+        }
+        let _ = writeln!(out, "# HELP wirewatch_websub_pushes_refused_total websub pushes refused, per reason\n# TYPE wirewatch_websub_pushes_refused_total counter");
+        for (reason, count) in self.websub_refused.lock().expect("metrics lock").iter() {
+            let _ = writeln!(
+                out,
+                "wirewatch_websub_pushes_refused_total{{reason=\"{reason}\"}} {count}"
             );
         }
         if let Some(store) = store {
@@ -286,12 +315,14 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until shutdown.
+/// Serves `/metrics`, `/healthz`, `/readyz`, `/status.json` and, with a
+/// subscriber, the WebSub callbacks on `listener` until shutdown.
 pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
     store: Option<StateStore>,
     bus: Arc<dyn Bus>,
+    subscriber: Option<Arc<Subscriber>>,
     mut shutdown: Shutdown,
 ) {
     loop {
@@ -302,33 +333,61 @@ pub async fn serve(
         let Ok((mut stream, _)) = accepted else {
             continue;
         };
+        let _ = stream.set_nodelay(true);
         let metrics = Arc::clone(&metrics);
         let store = store.clone();
         let bus = Arc::clone(&bus);
+        let subscriber = subscriber.clone();
         tokio::spawn(async move {
             // Read the request head (up to 8 KiB): answering before it is
             // all in would reset a client still writing it.
             let mut request = Vec::with_capacity(1024);
             let mut chunk = [0u8; 1024];
             let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-            while !request.windows(4).any(|window| window == b"\r\n\r\n") && request.len() < 8192 {
+            let head_end = loop {
+                if let Some(at) = request.windows(4).position(|window| window == b"\r\n\r\n") {
+                    break at + 4;
+                }
+                if request.len() >= 8192 {
+                    break request.len();
+                }
                 match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
-                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break request.len(),
                     Ok(Ok(read)) => request.extend_from_slice(&chunk[..read]),
                 }
-            }
-            let read = request.len();
-            let head = String::from_utf8_lossy(&request[..read]);
-            let path = head.split_whitespace().nth(1).unwrap_or("/");
-            let (status, body) = match path {
-                "/metrics" => {
+            };
+            let head = String::from_utf8_lossy(&request[..head_end]).into_owned();
+            let mut words = head.split_whitespace();
+            let method = words.next().unwrap_or("GET").to_owned();
+            let target = words.next().unwrap_or("/").to_owned();
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            let (status, body) = match (path, subscriber) {
+                ("/metrics", _) => {
                     let mut text = metrics.render(store.as_ref());
                     render_bus(&mut text, bus.as_ref());
                     ("200 OK", text)
                 }
-                "/healthz" => ("200 OK", "ok\n".to_owned()),
-                "/status.json" => status_json(store.as_ref()),
-                "/readyz" => readiness(&metrics, bus.as_ref()),
+                ("/healthz", _) => ("200 OK", "ok\n".to_owned()),
+                ("/status.json", _) => status_json(store.as_ref()),
+                ("/readyz", _) => readiness(&metrics, bus.as_ref()),
+                (path, Some(subscriber)) if path.starts_with("/websub/") => {
+                    let id = &path["/websub/".len()..];
+                    if method == "POST" {
+                        let received = request[head_end..].to_vec();
+                        let push = Push {
+                            id,
+                            head: &head,
+                            received,
+                        };
+                        push.handle(&mut stream, &subscriber, &metrics).await
+                    } else {
+                        match subscriber.verify(id, query) {
+                            VerifyAnswer::Challenge(challenge) => ("200 OK", challenge),
+                            VerifyAnswer::Acknowledged => ("200 OK", String::new()),
+                            VerifyAnswer::Refused => ("404 Not Found", "not found\n".to_owned()),
+                        }
+                    }
+                }
                 _ => ("404 Not Found", "not found\n".to_owned()),
             };
             let response = format!(
@@ -337,6 +396,89 @@ pub async fn serve(
             );
             let _ = stream.write_all(response.as_bytes()).await;
         });
+    }
+}
+
+/// A POST on a WebSub callback: its head, and the body bytes read with it.
+struct Push<'a> {
+    id: &'a str,
+    head: &'a str,
+    received: Vec<u8>,
+}
+
+impl Push<'_> {
+    /// Reads the body (bounded by the feed size cap and a deadline) and
+    /// hands it to the subscriber; the status line and body to answer.
+    async fn handle(
+        self,
+        stream: &mut tokio::net::TcpStream,
+        subscriber: &Subscriber,
+        metrics: &Metrics,
+    ) -> (&'static str, String) {
+        let refused = |reason: PushRefusal, detail: &str| {
+            subscriber.log_refusal(self.id, reason, detail);
+            metrics.refuse_push(reason);
+        };
+        let Some(_permit) = subscriber.callback_permit() else {
+            refused(PushRefusal::Busy, "every callback slot is busy");
+            return ("503 Service Unavailable", "busy\n".to_owned());
+        };
+        let header = |name: &str| {
+            self.head.lines().skip(1).find_map(|line| {
+                let (key, value) = line.split_once(':')?;
+                key.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| value.trim().to_owned())
+            })
+        };
+        let Some(length) = header("content-length").and_then(|length| length.parse::<u64>().ok())
+        else {
+            return ("411 Length Required", "content-length required\n".to_owned());
+        };
+        let limit = subscriber.options().max_body_bytes;
+        if length > limit {
+            refused(
+                PushRefusal::TooLarge,
+                &format!("{length} bytes over the {limit}-byte cap"),
+            );
+            return ("413 Content Too Large", "too large\n".to_owned());
+        }
+        let mut body = self.received;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut chunk = vec![0u8; 64 * 1024];
+        while (body.len() as u64) < length {
+            match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => {
+                    return ("400 Bad Request", "body shorter than content-length\n".to_owned())
+                }
+                Ok(Ok(read)) => body.extend_from_slice(&chunk[..read]),
+            }
+        }
+        body.truncate(length as usize);
+        let signature = header("x-hub-signature");
+        let content_type = header("content-type");
+        match subscriber
+            .push(self.id, signature.as_deref(), content_type.as_deref(), &body)
+            .await
+        {
+            Ok(_) => {
+                Metrics::count(&metrics.websub_pushes);
+                ("200 OK", String::new())
+            }
+            Err(reason) => {
+                metrics.refuse_push(reason);
+                let status = match reason {
+                    PushRefusal::Unsigned
+                    | PushRefusal::MalformedSignature
+                    | PushRefusal::BadSignature => "403 Forbidden",
+                    PushRefusal::UnknownSubscription => "404 Not Found",
+                    PushRefusal::NotAFeed => "400 Bad Request",
+                    PushRefusal::TooLarge => "413 Content Too Large",
+                    PushRefusal::Busy => "503 Service Unavailable",
+                };
+                (status, format!("{}\n", reason.as_str()))
+            }
+        }
     }
 }
 

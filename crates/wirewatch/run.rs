@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use wirewatch_bus::memory::MemoryBus;
 use wirewatch_bus::{Bus, Shutdown};
-use wirewatch_fetcher::{HttpClient, Poller, StateStore};
+use wirewatch_fetcher::{HttpClient, Poller, StateStore, Subscriber, SubscriberOptions};
 
 use crate::config::{BusKind, Config, LogFormat};
 use crate::journal::Journal;
@@ -447,22 +447,8 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     } else {
         None
     };
-    let mut metrics_task = None;
-    if let Some(address) = config.metrics_listen {
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
-            .with_context(|| format!("binding metrics.listen {address}"))?;
-        tracing::info!(address = %address, "serving /metrics, /healthz, /readyz");
-        metrics_task = Some(tokio::spawn(crate::metrics::serve(
-            listener,
-            Arc::clone(&metrics),
-            store.clone(),
-            Arc::clone(&bus),
-            shutdown.clone(),
-        )));
-    }
-    let mut poller_task = None;
-    if let Some(store) = store {
+    let mut poller = None;
+    if let Some(store) = &store {
         let sink = Arc::new(BusItemSink {
             bus: Arc::clone(&bus),
             topic: topics.items.clone(),
@@ -481,7 +467,56 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
                 Metrics::count(&metrics.items_replayed);
             }
         }
-        let poller = Arc::new(Poller::new(http.clone(), store, config.poll.clone(), sink));
+        poller = Some(Arc::new(Poller::new(
+            http.clone(),
+            store.clone(),
+            config.poll.clone(),
+            sink,
+        )));
+    }
+    // WebSub needs a daemon that polls (a hub is found by a poll) and the
+    // listener its callbacks share.
+    let mut subscriber = None;
+    let mut subscriber_task = None;
+    if let (Some(websub), Some(poller), Some(store), false) =
+        (&config.websub, &poller, &store, once)
+    {
+        let started = Subscriber::start(
+            http.clone(),
+            store.clone(),
+            SubscriberOptions {
+                callback_base: websub.public_url.clone(),
+                lease: websub.lease,
+                renew_before: websub.renew_before,
+                fallback_interval: websub.fallback_interval,
+                verify_timeout: websub.verify_timeout,
+                max_concurrent_callbacks: websub.max_concurrent_callbacks,
+                max_body_bytes: config.http.max_body_bytes,
+            },
+            poller,
+            &config.feeds,
+        );
+        subscriber_task = Some(tokio::spawn(Arc::clone(&started).run(shutdown.token())));
+        tracing::info!(public_url = %websub.public_url, "websub subscriber started");
+        subscriber = Some(started);
+    }
+    let mut metrics_task = None;
+    if let Some(address) = config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding metrics.listen {address}"))?;
+        tracing::info!(address = %address, "serving /metrics, /healthz, /readyz");
+        metrics_task = Some(tokio::spawn(crate::metrics::serve(
+            listener,
+            Arc::clone(&metrics),
+            store.clone(),
+            Arc::clone(&bus),
+            subscriber.clone(),
+            shutdown.clone(),
+        )));
+    }
+    let mut poller_task = None;
+    if let Some(poller) = poller {
         let feeds = config.feeds.clone();
         tracing::info!(feeds = feeds.len(), bus = ?config.bus, "wirewatch started");
         if once {
@@ -515,6 +550,10 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     if let Some(task) = poller_task {
         task.await.context("poller task")?;
     }
+    if let Some(task) = subscriber_task {
+        task.await.context("websub subscriber task")?;
+    }
+    drop(subscriber);
     // Drain in pipeline order (memory); Kafka stages stop on the signal.
     bus.close_topic(&topics.items).await;
     join_stage(cleaners).await?;

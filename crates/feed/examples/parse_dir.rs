@@ -75,6 +75,8 @@ fn parse_plain(body: &[u8]) -> Result<ParsedFeed, FeedParseError> {
         lang: feed.language,
         ttl_minutes: feed.ttl,
         update_interval_secs: None,
+        hubs: Vec::new(),
+        self_link: None,
         entries: feed
             .entries
             .into_iter()

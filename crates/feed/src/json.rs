@@ -72,6 +72,20 @@ pub(crate) fn parse(text_body: &str, base_url: Option<&Url>) -> Result<ParsedFee
         lang: string(object.get("language")),
         ttl_minutes: None,
         update_interval_secs: None,
+        // JSON Feed 1.1: `hubs: [{"type": "WebSub", "url": ...}]`.
+        hubs: match object.get("hubs") {
+            Some(Value::Array(hubs)) => hubs
+                .iter()
+                .filter_map(Value::as_object)
+                .filter(|hub| {
+                    string(hub.get("type")).is_none_or(|kind| kind.eq_ignore_ascii_case("websub"))
+                })
+                .filter_map(|hub| string(hub.get("url")))
+                .filter_map(|url| resolve::link(base.as_ref(), &url))
+                .collect(),
+            _ => Vec::new(),
+        },
+        self_link: string(object.get("feed_url")),
         entries,
     })
 }

@@ -251,6 +251,10 @@ fn rss(doc: &Document, root: usize, root_base: Option<Url>) -> ParsedFeed {
             .child_text(channel, Vocab::Rss, "ttl")
             .and_then(|ttl| ttl.parse().ok()),
         update_interval_secs: update_interval(&ctx, channel),
+        hubs: atom_links_with_rel(&ctx, channel, "hub", base.as_ref()),
+        self_link: atom_links_with_rel(&ctx, channel, "self", base.as_ref())
+            .into_iter()
+            .next(),
         entries: Vec::new(),
     };
     // Items live in the channel (RSS 2.0) or beside it (RSS 0.90/1.0), and
@@ -371,6 +375,21 @@ fn atom_link(ctx: &Ctx<'_>, parent: usize) -> Option<String> {
         .and_then(|link| ctx.doc.attr(link, "href").map(str::to_string))
 }
 
+/// The `href`s, resolved, of the `atom:link`s (or plain `link`s, as
+/// sloppy Atom writes them) under `parent` whose `rel` is `rel`.
+fn atom_links_with_rel(ctx: &Ctx<'_>, parent: usize, rel: &str, base: Option<&Url>) -> Vec<String> {
+    ctx.children_named(parent, Vocab::Atom, "link")
+        .chain(ctx.children_named(parent, Vocab::Rss, "link"))
+        .filter(|link| {
+            ctx.doc
+                .attr(*link, "rel")
+                .is_some_and(|value| value.trim().eq_ignore_ascii_case(rel))
+        })
+        .filter_map(|link| ctx.doc.attr(link, "href"))
+        .filter_map(|href| resolve::link(base, href))
+        .collect()
+}
+
 fn update_interval(ctx: &Ctx<'_>, channel: usize) -> Option<u64> {
     let period = ctx.child_text(channel, Vocab::Sy, "updatePeriod")?;
     let period_secs: u64 = match period.to_ascii_lowercase().as_str() {
@@ -425,6 +444,10 @@ fn atom(doc: &Document, root: usize, entries: &[usize], base: Option<Url>) -> Pa
         lang: doc.attr(root, "xml:lang").map(str::to_string),
         ttl_minutes: None,
         update_interval_secs: update_interval(&ctx, root),
+        hubs: atom_links_with_rel(&ctx, root, "hub", base.as_ref()),
+        self_link: atom_links_with_rel(&ctx, root, "self", base.as_ref())
+            .into_iter()
+            .next(),
         entries: Vec::new(),
     };
     for &entry in entries {

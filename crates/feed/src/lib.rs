@@ -52,6 +52,12 @@ pub struct ParsedFeed {
     pub ttl_minutes: Option<u32>,
     /// `sy:updatePeriod` / `sy:updateFrequency` as an interval in seconds.
     pub update_interval_secs: Option<u64>,
+    /// WebSub hubs the document announces (`<link rel="hub">`, JSON Feed
+    /// `hubs`), absolute, in document order.
+    pub hubs: Vec<String>,
+    /// The feed's own URL as the document gives it (`<link rel="self">`,
+    /// JSON Feed `feed_url`): the topic a WebSub hub knows it by.
+    pub self_link: Option<String>,
     /// Entries in document order.
     pub entries: Vec<ParsedEntry>,
 }
@@ -206,6 +212,10 @@ fn merge(mut strict: ParsedFeed, lenient: ParsedFeed) -> ParsedFeed {
         &mut strict.update_interval_secs,
         lenient.update_interval_secs,
     );
+    fill(&mut strict.self_link, lenient.self_link);
+    if strict.hubs.is_empty() {
+        strict.hubs = lenient.hubs;
+    }
     if strict.entries.len() != lenient.entries.len() {
         return strict;
     }
@@ -298,8 +308,24 @@ fn from_feed_rs(feed: feed_rs::model::Feed) -> ParsedFeed {
         lang: feed.language,
         ttl_minutes: feed.ttl,
         update_interval_secs: None,
+        hubs: links_with_rel(&feed.links, "hub"),
+        self_link: links_with_rel(&feed.links, "self").into_iter().next(),
         entries,
     }
+}
+
+/// The non-empty `href`s of the links whose `rel` is `rel`.
+fn links_with_rel(links: &[feed_rs::model::Link], rel: &str) -> Vec<String> {
+    links
+        .iter()
+        .filter(|link| {
+            link.rel
+                .as_deref()
+                .is_some_and(|value| value.eq_ignore_ascii_case(rel))
+                && !link.href.trim().is_empty()
+        })
+        .map(|link| link.href.trim().to_string())
+        .collect()
 }
 
 /// The page an entry (or feed) stands for: `rel="alternate"` or no `rel`.

@@ -95,6 +95,7 @@ fn main() {
                 tags: vec![],
                 interval: Duration::from_secs(900),
                 headers: vec![],
+                websub: false,
             })
             .collect();
         println!(

@@ -113,6 +113,8 @@ pub struct Fetched {
     /// Where the URL now lives, when every redirect on the way was
     /// permanent (301/308).
     pub moved_to: Option<Url>,
+    /// The response's `Link` header values (where a WebSub hub is named).
+    pub link_headers: Vec<String>,
 }
 
 /// The result of a conditional feed fetch.
@@ -323,6 +325,32 @@ impl HttpClient {
             .get(header::LOCATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|location| url.join(location).ok()))
+    }
+
+    /// POSTs a form to a URL a stranger wrote (a WebSub hub named by a
+    /// feed): guarded like a page link, no redirect followed. Returns the
+    /// status and the start of the body (for the log).
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<(u16, String), FetchError> {
+        self.check_hop(url)?;
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let response = self
+            .guarded
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| transport_error(url, &error))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let start: String = text.chars().take(200).collect();
+        Ok((status, start))
     }
 
     /// Sends a GET and follows redirects up to the limit. Every hop of an
@@ -548,6 +576,12 @@ impl HttpClient {
             },
             fresh_for: freshness(&response_headers),
             moved_to,
+            link_headers: response_headers
+                .get_all(header::LINK)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .map(str::to_owned)
+                .collect(),
             body,
         })
     }
@@ -583,6 +617,7 @@ impl HttpClient {
             validators: Validators::default(),
             fresh_for: None,
             moved_to: None,
+            link_headers: Vec::new(),
         })
     }
 

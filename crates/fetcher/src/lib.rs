@@ -12,7 +12,12 @@
 //! - [`state`]: the on-disk store of feed status, validators and the
 //!   seen-set.
 //! - [`poll`]: one task per feed; new items go to an [`poll::ItemSink`] and
-//!   are recorded as seen only once the sink accepted them.
+//!   are recorded as seen only once the sink accepted them. Pushed feed
+//!   bodies take the same path.
+//! - [`websub`]: WebSub decisions: hub discovery, push signatures, the
+//!   answer to a hub's verification, lease renewal times. Pure.
+//! - [`subscriber`]: WebSub subscriptions: requests to hubs (guarded),
+//!   verification, pushes, renewal, and the fallback to polling.
 
 pub mod guard;
 pub mod http;
@@ -21,8 +26,11 @@ pub use wirewatch_feed as parse;
 pub mod robots;
 pub mod schedule;
 pub mod state;
+pub mod subscriber;
+pub mod websub;
 
 pub use guard::{is_non_public, Lookup, LookupFuture};
 pub use http::{FeedResponse, FetchError, Fetched, HttpClient, HttpOptions, Validators};
-pub use poll::{FeedSpec, ItemSink, PollOptions, PollOutcome, Poller};
+pub use poll::{FeedSpec, FeedWatcher, ItemSink, PollOptions, PollOutcome, Poller, PushError};
 pub use state::{FeedStatus, StateError, StateStore};
+pub use subscriber::{Subscriber, SubscriberOptions, VerifyAnswer};

@@ -9,6 +9,11 @@
 //! single items (fields cut to their caps, redirector links that do not
 //! resolve) is logged once per feed and poll, with a count and the first
 //! example: a feed of 100,000 broken items is one line, not 100,000.
+//!
+//! A feed a WebSub hub pushes is fed the same way: [`Poller::ingest_pushed`]
+//! runs the pushed body through the parse, dedup and seen-set path of a
+//! poll, and while pushes cover a feed ([`Poller::cover_by_push`]) its
+//! polls are spaced by the slower fallback interval, a safety net.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -26,6 +31,7 @@ use crate::http::{FeedResponse, FetchError, HttpClient};
 use crate::parse::{parse_feed, ParsedEntry, ParsedFeed};
 use crate::schedule::{self, Adaptive, Bounds};
 use crate::state::{FeedStatus, StateError, StateStore};
+use crate::websub::{self, Discovery};
 
 /// One feed to poll, validated.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +43,9 @@ pub struct FeedSpec {
     pub interval: Duration,
     /// Extra request headers (authorization, cookies, ...).
     pub headers: Vec<(String, String)>,
+    /// Whether to subscribe to the hub the feed names (WebSub), when the
+    /// subscriber runs.
+    pub websub: bool,
 }
 
 /// Scheduling bounds shared by every feed.
@@ -114,6 +123,28 @@ pub trait ItemSink: Send + Sync {
     }
 }
 
+/// Told what polls learn about a feed's WebSub hub, and which feeds stop
+/// (the WebSub subscriber).
+pub trait FeedWatcher: Send + Sync {
+    /// A poll of `feed` read the document; `hub` is the hub it names.
+    fn polled(&self, feed: &FeedSpec, hub: Option<Discovery>);
+    /// `feed_url` left the feed list.
+    fn removed(&self, feed_url: &str);
+}
+
+/// Why a pushed body was not taken in.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("{0}: not in the feed list")]
+    UnknownFeed(String),
+    #[error("{feed}: {message}")]
+    NotAFeed { feed: String, message: String },
+    #[error("{feed}: {message}")]
+    Emit { feed: String, message: String },
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
 /// What one poll of one feed did.
 #[derive(Debug, Default, PartialEq)]
 pub struct PollOutcome {
@@ -145,6 +176,16 @@ pub struct Poller {
     /// Keys emitted by polls still running, not yet committed to the
     /// seen-set: a story in two feeds polled at once is emitted once.
     uncommitted: Mutex<std::collections::HashSet<String>>,
+    /// The feeds running now, by URL (what a push is matched against).
+    specs: Mutex<HashMap<String, FeedSpec>>,
+    /// Feeds whose pushes are live -> the interval their polls keep.
+    pushed: Mutex<HashMap<String, Duration>>,
+    /// Wakes a feed's task to poll at once (its pushes stopped).
+    wakeups: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Held while a feed's status is read, changed and written, so a push
+    /// and a poll of one feed do not overwrite each other's counts.
+    feed_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    watcher: std::sync::OnceLock<Arc<dyn FeedWatcher>>,
 }
 
 impl Poller {
@@ -164,7 +205,86 @@ impl Poller {
             hosts: Mutex::default(),
             uncommitted: Mutex::default(),
             stopping: CancellationToken::new(),
+            specs: Mutex::default(),
+            pushed: Mutex::default(),
+            wakeups: Mutex::default(),
+            feed_locks: Mutex::default(),
+            watcher: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets who hears about hubs and removed feeds (once; later calls are
+    /// ignored).
+    pub fn set_watcher(&self, watcher: Arc<dyn FeedWatcher>) {
+        let _ = self.watcher.set(watcher);
+    }
+
+    /// Marks `feed_url` as covered by pushes (its polls then wait at least
+    /// `fallback`), or with `None` as no longer covered: its task then
+    /// polls at once and goes back to its own interval.
+    pub fn cover_by_push(&self, feed_url: &str, fallback: Option<Duration>) {
+        let was_covered = {
+            let mut pushed = self.pushed.lock().expect("pushed feeds lock");
+            match fallback {
+                Some(fallback) => pushed.insert(feed_url.to_owned(), fallback).is_some(),
+                None => pushed.remove(feed_url).is_some(),
+            }
+        };
+        if fallback.is_none() && was_covered {
+            if let Some(wakeup) = self.wakeups.lock().expect("wakeups lock").get(feed_url) {
+                wakeup.notify_one();
+            }
+        }
+    }
+
+    /// The running feed with this URL, if any.
+    pub fn running_feed(&self, feed_url: &str) -> Option<FeedSpec> {
+        self.specs
+            .lock()
+            .expect("feed specs lock")
+            .get(feed_url)
+            .cloned()
+    }
+
+    fn feed_lock(&self, feed_url: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.feed_locks.lock().expect("feed locks lock");
+        Arc::clone(locks.entry(feed_url.to_owned()).or_default())
+    }
+
+    /// Takes in a feed body a hub pushed for `feed_url`: parsed, deduped
+    /// and recorded exactly as a polled body is. The feed's schedule and
+    /// validators are left alone (a push is not a poll). Returns how many
+    /// new items were emitted.
+    pub async fn ingest_pushed(
+        &self,
+        feed_url: &str,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> Result<usize, PushError> {
+        let feed = self
+            .running_feed(feed_url)
+            .ok_or_else(|| PushError::UnknownFeed(feed_url.to_owned()))?;
+        let parsed = parse_feed(body, content_type, Some(&feed.url)).map_err(|error| {
+            PushError::NotAFeed {
+                feed: feed_url.to_owned(),
+                message: error.to_string(),
+            }
+        })?;
+        let lock = self.feed_lock(feed_url);
+        let _held = lock.lock().await;
+        let mut status = self.store.feed_status(feed_url)?;
+        let mut outcome = PollOutcome::default();
+        let mut notes = ItemNotes::default();
+        let emitted = self
+            .emit_new(&feed, &parsed, &mut status, &mut outcome, &mut notes)
+            .await;
+        notes.log(feed_url);
+        self.store.set_feed_status(feed_url, &status)?;
+        emitted.map_err(|message| PushError::Emit {
+            feed: feed_url.to_owned(),
+            message,
+        })?;
+        Ok(outcome.emitted)
     }
 
     pub fn store(&self) -> &StateStore {
@@ -190,12 +310,17 @@ impl Poller {
     /// Polls `feed` once: fetch, parse, emit new items, update its status.
     pub async fn poll_once(&self, feed: &FeedSpec) -> Result<PollOutcome, PollError> {
         let feed_key = feed.url.as_str();
-        let mut status = self.store.feed_status(feed_key)?;
+        let status_before = self.store.feed_status(feed_key)?;
         // Shutting down: a poll still waiting for its turn does not start
         // (and leaves the feed's status as it was).
-        let Some(fetched) = self.fetch_when_permitted(feed, &status).await else {
+        let Some(fetched) = self.fetch_when_permitted(feed, &status_before).await else {
             return Ok(PollOutcome::default());
         };
+        // Read again under the feed's lock: a push may have changed it
+        // while the request ran.
+        let lock = self.feed_lock(feed_key);
+        let _held = lock.lock().await;
+        let mut status = self.store.feed_status(feed_key)?;
         let now = Utc::now();
         let mut outcome = PollOutcome::default();
         let polled = self
@@ -274,6 +399,16 @@ impl Poller {
                     Some(&fetched.final_url),
                 ) {
                     Ok(parsed) => {
+                        if let Some(watcher) = self.watcher.get() {
+                            if matches!(feed.url.scheme(), "http" | "https") {
+                                let hub = websub::discover(
+                                    &fetched.link_headers,
+                                    &parsed,
+                                    &fetched.final_url,
+                                );
+                                watcher.polled(feed, hub);
+                            }
+                        }
                         let mut notes = ItemNotes::default();
                         let emitted = self
                             .emit_new(feed, &parsed, status, outcome, &mut notes)
@@ -541,6 +676,10 @@ impl Poller {
         let mut running: HashMap<String, (FeedSpec, CancellationToken)> = HashMap::new();
         let initial = lists.borrow_and_update().clone();
         for feed in initial {
+            self.specs
+                .lock()
+                .expect("feed specs lock")
+                .insert(feed.url.to_string(), feed.clone());
             let token = shutdown.child_token();
             tasks.spawn(Arc::clone(&self).feed_loop(feed.clone(), token.clone()));
             running.insert(feed.url.to_string(), (feed, token));
@@ -588,14 +727,26 @@ impl Poller {
             .into_iter()
             .map(|feed| (feed.url.to_string(), feed))
             .collect();
+        let mut removed = Vec::new();
         running.retain(|url, (_, token)| {
             let keep = wanted.contains_key(url);
             if !keep {
                 token.cancel();
                 change.removed += 1;
+                removed.push(url.clone());
             }
             keep
         });
+        {
+            let mut specs = self.specs.lock().expect("feed specs lock");
+            specs.retain(|url, _| wanted.contains_key(url));
+            specs.extend(wanted.iter().map(|(url, feed)| (url.clone(), feed.clone())));
+        }
+        if let Some(watcher) = self.watcher.get() {
+            for url in &removed {
+                watcher.removed(url);
+            }
+        }
         for (url, feed) in wanted {
             match running.get(&url) {
                 Some((spec, _)) if *spec == feed => continue,
@@ -623,9 +774,19 @@ impl Poller {
             .and_then(|next| (next - Utc::now()).to_std().ok())
             .unwrap_or(Duration::ZERO)
             .min(self.options.max_interval);
+        let wakeup = Arc::clone(
+            self.wakeups
+                .lock()
+                .expect("wakeups lock")
+                .entry(feed.url.to_string())
+                .or_default(),
+        );
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
+                _ = wakeup.notified() => {
+                    tracing::info!(feed = %feed.url, "pushes stopped; polling again at the feed's interval");
+                }
                 _ = stop.cancelled() => return,
             }
             if stop.is_cancelled() {
@@ -636,7 +797,17 @@ impl Poller {
                     if outcome.emitted > 0 {
                         tracing::info!(feed = %feed.url, new_items = outcome.emitted, "new items");
                     }
-                    outcome.next_in
+                    // Pushed feeds are polled as a safety net only.
+                    let fallback = self
+                        .pushed
+                        .lock()
+                        .expect("pushed feeds lock")
+                        .get(feed.url.as_str())
+                        .copied();
+                    match fallback {
+                        Some(fallback) => outcome.next_in.max(fallback),
+                        None => outcome.next_in,
+                    }
                 }
                 Err(error) => {
                     tracing::error!(feed = %feed.url, error = %error, "state store failure");
@@ -987,6 +1158,7 @@ mod tests {
             tags: vec![],
             interval: Duration::from_secs(60),
             headers: vec![],
+            websub: false,
         };
         let entry = |link: &str| ParsedEntry {
             id: Some("x".into()),

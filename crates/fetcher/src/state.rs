@@ -4,7 +4,9 @@
 //! The seen-set is keyed by article id and by `feed + guid`, so a story is
 //! seen when either matches: a changed guid on the same canonical link, or a
 //! changed link with the same guid, is not a new story. Entries older than
-//! the configured age are pruned.
+//! the configured age are pruned. WebSub subscriptions (callback id,
+//! secret, lease) are kept here too, so pushes still verify after a
+//! restart.
 
 // redb reports one large error enum; boxing it at every `?` buys nothing on
 // this path (a few small transactions per poll).
@@ -20,9 +22,12 @@ use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefi
 use serde::{Deserialize, Serialize};
 
 use crate::http::Validators;
+use crate::websub::SubscriptionRecord;
 
 const FEEDS: TableDefinition<&str, &[u8]> = TableDefinition::new("feeds");
 const SEEN: TableDefinition<&str, i64> = TableDefinition::new("seen");
+/// Feed URL -> its WebSub subscription (JSON of [`SubscriptionRecord`]).
+const WEBSUB: TableDefinition<&str, &[u8]> = TableDefinition::new("websub");
 
 /// What wirewatch knows about one feed; shown by `wirewatch status`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -269,6 +274,7 @@ impl StateStore {
         store.write(|transaction| {
             transaction.open_table(FEEDS)?;
             transaction.open_table(SEEN)?;
+            transaction.open_table(WEBSUB)?;
             Ok(())
         })?;
         Ok(store)
@@ -480,6 +486,45 @@ impl StateStore {
     pub fn seen_count(&self) -> Result<u64, StateError> {
         let table = self.read_table(SEEN)?;
         table.len().map_err(|error| self.error(error))
+    }
+
+    /// Every stored WebSub subscription, by feed URL. A record this
+    /// version cannot read is left out (the feed subscribes afresh).
+    pub fn subscriptions(&self) -> Result<Vec<(String, SubscriptionRecord)>, StateError> {
+        let table = self.read_table(WEBSUB)?;
+        let mut records = Vec::new();
+        for entry in table.iter().map_err(|error| self.error(error))? {
+            let (key, value) = entry.map_err(|error| self.error(error))?;
+            if let Ok(record) = serde_json::from_slice(value.value()) {
+                records.push((key.value().to_owned(), record));
+            }
+        }
+        Ok(records)
+    }
+
+    /// Stores (durably: the secret must outlive a crash) or, with `None`,
+    /// removes a feed's WebSub subscription.
+    pub fn set_subscription(
+        &self,
+        feed_url: &str,
+        record: Option<&SubscriptionRecord>,
+    ) -> Result<(), StateError> {
+        let bytes = record
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|error| self.error(error))?;
+        self.write(|transaction| {
+            let mut table = transaction.open_table(WEBSUB)?;
+            match &bytes {
+                Some(bytes) => {
+                    table.insert(feed_url, bytes.as_slice())?;
+                }
+                None => {
+                    table.remove(feed_url)?;
+                }
+            }
+            Ok(())
+        })
     }
 }
 

@@ -346,5 +346,6 @@ pub fn feed(url: url::Url) -> FeedSpec {
         tags: vec![],
         interval: Duration::from_secs(300),
         headers: vec![],
+        websub: false,
     }
 }
