@@ -5,15 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::pipeline::http_get;
-use crate::support::{binary, Scratch};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::{binary, free_port, Scratch};
 
 #[test]
 fn readyz_reports_unreachable_brokers_and_healthz_stays_up() {

@@ -15,3 +15,4 @@ mod kafka_security;
 mod pipeline;
 mod robustness;
 mod semantic;
+mod websub;

@@ -433,7 +433,10 @@ impl Push<'_> {
         };
         let Some(length) = header("content-length").and_then(|length| length.parse::<u64>().ok())
         else {
-            return ("411 Length Required", "content-length required\n".to_owned());
+            return (
+                "411 Length Required",
+                "content-length required\n".to_owned(),
+            );
         };
         let limit = subscriber.options().max_body_bytes;
         if length > limit {
@@ -449,7 +452,10 @@ impl Push<'_> {
         while (body.len() as u64) < length {
             match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
                 Ok(Ok(0)) | Ok(Err(_)) | Err(_) => {
-                    return ("400 Bad Request", "body shorter than content-length\n".to_owned())
+                    return (
+                        "400 Bad Request",
+                        "body shorter than content-length\n".to_owned(),
+                    )
                 }
                 Ok(Ok(read)) => body.extend_from_slice(&chunk[..read]),
             }
@@ -458,7 +464,12 @@ impl Push<'_> {
         let signature = header("x-hub-signature");
         let content_type = header("content-type");
         match subscriber
-            .push(self.id, signature.as_deref(), content_type.as_deref(), &body)
+            .push(
+                self.id,
+                signature.as_deref(),
+                content_type.as_deref(),
+                &body,
+            )
             .await
         {
             Ok(_) => {

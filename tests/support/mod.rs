@@ -2,6 +2,7 @@
 //! 127.0.0.1, scratch directories, and running the `wirewatch` binary.
 
 pub mod http;
+pub mod hub;
 pub mod kafka;
 
 use std::path::{Path, PathBuf};
@@ -62,6 +63,15 @@ impl Drop for Scratch {
             }
         }
     }
+}
+
+/// A port nothing listens on now (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn binary() -> Command {

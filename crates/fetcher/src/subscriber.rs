@@ -311,6 +311,13 @@ impl Subscriber {
         let mut table = self.table.lock().expect("subscription table lock");
         let mut leaving = Vec::new();
         for (feed_url, entry) in table.by_feed.iter_mut() {
+            if entry.record.expires_at.is_some() && !entry.record.is_active(now) {
+                entry.record.expires_at = None;
+                entry.record.renew_at = None;
+                self.persist(feed_url, Some(&entry.record));
+                tracing::warn!(feed = %feed_url, hub = %entry.record.hub, "websub lease lapsed; polling at the feed's interval");
+                self.uncover(feed_url, entry);
+            }
             if let Some((awaited, sent_at)) = &entry.awaiting {
                 if now - *sent_at > timeout {
                     if awaited.mode == Mode::Unsubscribe {
@@ -326,18 +333,13 @@ impl Subscriber {
                 continue;
             }
             let retry_allowed = entry.retry_at.is_none_or(|retry_at| retry_at <= now);
-            if entry.record.is_active(now) {
-                let renew_due = entry.record.renew_at.is_some_and(|renew_at| renew_at <= now);
-                if renew_due && retry_allowed {
-                    entry.awaiting = Some((self.awaited(&entry.record, Mode::Subscribe), now));
-                    requests.push((feed_url.clone(), Mode::Subscribe, entry.record.clone()));
-                }
-            } else if entry.record.expires_at.is_some() {
-                entry.record.expires_at = None;
-                entry.record.renew_at = None;
-                self.persist(feed_url, Some(&entry.record));
-                tracing::warn!(feed = %feed_url, hub = %entry.record.hub, "websub lease lapsed; polling at the feed's interval");
-                self.uncover(feed_url, entry);
+            let renew_due = entry
+                .record
+                .renew_at
+                .is_some_and(|renew_at| renew_at <= now);
+            if entry.record.is_active(now) && renew_due && retry_allowed {
+                entry.awaiting = Some((self.awaited(&entry.record, Mode::Subscribe), now));
+                requests.push((feed_url.clone(), Mode::Subscribe, entry.record.clone()));
             }
         }
         for feed_url in leaving {

@@ -22,7 +22,11 @@ pub struct Discovery {
 /// and the only one for a feed format without links), then the document's
 /// own `rel="hub"` links. The topic is the `rel="self"` URL from the same
 /// place, or the URL fetched. Only http(s) hubs count.
-pub fn discover(link_headers: &[String], parsed: &ParsedFeed, fetched_url: &Url) -> Option<Discovery> {
+pub fn discover(
+    link_headers: &[String],
+    parsed: &ParsedFeed,
+    fetched_url: &Url,
+) -> Option<Discovery> {
     let header_links: Vec<(Url, Vec<String>)> = link_headers
         .iter()
         .flat_map(|value| parse_link_header(value, fetched_url))
@@ -136,7 +140,11 @@ impl PushRefusal {
 /// Checks an `X-Hub-Signature` header (`sha1=`, `sha256=`, `sha384=` or
 /// `sha512=` and the hex HMAC of the body under `secret`). The comparison
 /// takes the same time wherever the first wrong byte is.
-pub fn check_signature(header: Option<&str>, secret: &[u8], body: &[u8]) -> Result<(), PushRefusal> {
+pub fn check_signature(
+    header: Option<&str>,
+    secret: &[u8],
+    body: &[u8],
+) -> Result<(), PushRefusal> {
     let header = header.ok_or(PushRefusal::Unsigned)?;
     let (method, hex) = header
         .trim()
@@ -206,7 +214,10 @@ pub enum HubRequest {
         lease_seconds: Option<u64>,
     },
     /// The hub refused the subscription.
-    Denied { topic: String, reason: Option<String> },
+    Denied {
+        topic: String,
+        reason: Option<String>,
+    },
 }
 
 /// Reads a callback's query string; `None` when it is not a hub request.
@@ -248,7 +259,10 @@ pub struct Awaited {
 
 /// The answer to a verification: the challenge when it confirms exactly
 /// what we asked for (mode and topic), nothing otherwise.
-pub fn answer_verification<'a>(request: &'a HubRequest, awaited: Option<&Awaited>) -> Option<&'a str> {
+pub fn answer_verification<'a>(
+    request: &'a HubRequest,
+    awaited: Option<&Awaited>,
+) -> Option<&'a str> {
     let HubRequest::Verify {
         mode,
         topic,
@@ -352,7 +366,11 @@ mod tests {
             self_link: Some("https://example.org/self".into()),
             ..ParsedFeed::default()
         };
-        let from_header = discover(&["<https://header-hub.example/>; rel=hub".into()], &parsed, &fetched);
+        let from_header = discover(
+            &["<https://header-hub.example/>; rel=hub".into()],
+            &parsed,
+            &fetched,
+        );
         assert_eq!(
             from_header,
             Some(Discovery {
@@ -387,7 +405,11 @@ mod tests {
         ];
         for (method, hex) in vectors {
             let header = format!("{method}={hex}");
-            assert_eq!(check_signature(Some(&header), b"Jefe", body), Ok(()), "{method}");
+            assert_eq!(
+                check_signature(Some(&header), b"Jefe", body),
+                Ok(()),
+                "{method}"
+            );
             assert_eq!(
                 check_signature(Some(&header), b"Jeff", body),
                 Err(PushRefusal::BadSignature),
@@ -399,7 +421,10 @@ mod tests {
     #[test]
     fn signatures_missing_malformed_or_of_unknown_methods_are_refused() {
         let body = b"x";
-        assert_eq!(check_signature(None, b"k", body), Err(PushRefusal::Unsigned));
+        assert_eq!(
+            check_signature(None, b"k", body),
+            Err(PushRefusal::Unsigned)
+        );
         for header in ["sha256", "sha256=zz", "sha256=abc", "md5=00", ""] {
             assert_eq!(
                 check_signature(Some(header), b"k", body),
@@ -429,15 +454,24 @@ mod tests {
             topic: topic.into(),
         };
         assert_eq!(
-            answer_verification(&request, Some(&awaited(Mode::Subscribe, "https://example.org/feed"))),
+            answer_verification(
+                &request,
+                Some(&awaited(Mode::Subscribe, "https://example.org/feed"))
+            ),
             Some("c 1")
         );
         assert_eq!(
-            answer_verification(&request, Some(&awaited(Mode::Unsubscribe, "https://example.org/feed"))),
+            answer_verification(
+                &request,
+                Some(&awaited(Mode::Unsubscribe, "https://example.org/feed"))
+            ),
             None
         );
         assert_eq!(
-            answer_verification(&request, Some(&awaited(Mode::Subscribe, "https://example.org/other"))),
+            answer_verification(
+                &request,
+                Some(&awaited(Mode::Subscribe, "https://example.org/other"))
+            ),
             None
         );
         assert_eq!(answer_verification(&request, None), None);
