@@ -1572,6 +1572,56 @@ mod tests {
         assert_eq!(format_duration(Duration::ZERO), "0ms");
     }
 
+    #[test]
+    fn websub_is_off_by_default_and_needs_a_public_url_and_a_listener() {
+        let load = |text: &str| {
+            let text = text.to_string();
+            Config::load_with(Path::new("dir/wirewatch.toml"), move |_| Ok(text.clone()))
+        };
+        assert!(load("feeds = []\n").unwrap().websub.is_none());
+        assert!(load(
+            "feeds = []\n[websub]\nenabled = false\npublic_url = \"https://x.example\"\n"
+        )
+        .unwrap()
+        .websub
+        .is_none());
+        let on = load(
+            "feeds = []\n[metrics]\nlisten = \"127.0.0.1:9898\"\n[websub]\nenabled = true\n\
+             public_url = \"https://wirewatch.example/hooks\"\nlease = \"2d\"\n",
+        )
+        .unwrap()
+        .websub
+        .unwrap();
+        assert_eq!(on.public_url.as_str(), "https://wirewatch.example/hooks");
+        assert_eq!(on.lease, Duration::from_secs(2 * 86_400));
+        assert_eq!(on.renew_before, HOUR);
+        assert_eq!(on.fallback_interval, HOUR);
+        assert_eq!(on.max_concurrent_callbacks, 16);
+
+        let error = load(
+            "feeds = []\n[websub]\nenabled = true\nlease = \"0s\"\nmax_concurrent_callbacks = 0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "dir/wirewatch.toml:4:9: websub.lease must be between 1s and 365d",
+            "dir/wirewatch.toml:5:28: websub.max_concurrent_callbacks must be between 1 and 1024",
+            "dir/wirewatch.toml:3:11: websub.enabled needs websub.public_url",
+            "dir/wirewatch.toml:3:11: websub.enabled needs metrics.listen",
+        ] {
+            assert!(error.contains(expected), "{expected:?} not in {error}");
+        }
+        let bad_url = load("feeds = []\n[websub]\npublic_url = \"ftp://x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad_url.contains(
+                "dir/wirewatch.toml:3:14: websub.public_url must be an http or https URL"
+            ),
+            "{bad_url}"
+        );
+    }
+
     /// Found by the `config` fuzz target (issue 12): a syntax error's
     /// message ran over two lines, and a lone `\r` gave an empty one.
     #[test]

@@ -118,6 +118,8 @@ pub struct Fetched {
 }
 
 /// The result of a conditional feed fetch.
+// One per poll, moved once: boxing the fetched body buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum FeedResponse {
     NotModified {
