@@ -363,3 +363,29 @@ fn a_hub_on_a_loopback_address_is_not_contacted_unless_allowed() {
     assert!(status.success(), "{stderr}");
     assert!(stderr.contains("refused by the address guard"), "{stderr}");
 }
+
+/// A feed dropped from the list (SIGHUP) is unsubscribed at its hub, and
+/// its callback refuses pushes from then on.
+#[test]
+fn a_feed_removed_from_the_list_is_unsubscribed() {
+    let setup = Setup::new("websub-removed", "1h", "", true);
+    let daemon = spawn_run(&setup.config, "");
+    let subscription = first_subscription(&setup);
+    setup.wait_for_story(1, LONG);
+    setup.scratch.write("feeds.toml", "");
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let verified = setup.hub.wait_verified(2, LONG);
+    assert_eq!(verified[1].mode, "unsubscribe");
+    assert_eq!(verified[1].topic, subscription.topic);
+    assert_eq!(
+        setup.hub.push(&subscription, &setup.pushed_body(&[1, 2])),
+        404
+    );
+    let (status, stderr) = terminate(daemon);
+    assert!(status.success(), "{stderr}");
+    assert!(!setup.output_counts().contains_key("ws-2"));
+}
