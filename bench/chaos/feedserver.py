@@ -82,6 +82,20 @@ class Stories:
                 )
 
 
+def rss_items(host, feed, newest):
+    """The RSS items of feed `feed`'s newest WINDOW stories, newest first."""
+    items = []
+    for index in range(newest, max(-1, newest - WINDOW), -1):
+        guid = f"f{feed}-k{index}"
+        items.append(
+            f"<item><title>Treasury sanctions shipping network {guid}</title>"
+            f"<link>http://{host}/page/{feed}/{index}.html</link>"
+            f'<guid isPermaLink="false">{guid}</guid>'
+            f"<description>Sanctions story {guid}</description></item>"
+        )
+    return "".join(items)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     stories = None
@@ -125,19 +139,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("If-None-Match") == etag:
             return self.send(304, "application/rss+xml", b"", [("ETag", etag)])
         host = self.headers.get("Host", "127.0.0.1")
-        items = []
-        for index in range(newest, max(-1, newest - WINDOW), -1):
-            guid = f"f{feed}-k{index}"
-            items.append(
-                f"<item><title>Treasury sanctions shipping network {guid}</title>"
-                f"<link>http://{host}/page/{feed}/{index}.html</link>"
-                f'<guid isPermaLink="false">{guid}</guid>'
-                f"<description>Sanctions story {guid}</description></item>"
-            )
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
             f"<title>Desk {feed}</title><link>http://{host}/</link>"
-            + "".join(items)
+            + rss_items(host, feed, newest)
             + "</channel></rss>\n"
         ).encode()
         self.send(200, "application/rss+xml", body, [("ETag", etag)])

@@ -92,42 +92,22 @@ cpu_ticks="$(awk '{print $14 + $15}' "/proc/$daemon/stat")"
 kill -TERM "$daemon"
 wait "$daemon" 2>/dev/null || true
 python3 - "$work" "$cpu_ticks" "$(getconf CLK_TCK)" "$bus" "$interval" "$adaptive" "$warmup" <<'PY'
-import json, sys
-from datetime import datetime
+import sys
+sys.path.insert(0, "bench/e2e")
+from stats import first_outputs, quantiles, truth_times
 work, ticks, hz, bus, interval, adaptive, warmup = (
     sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], float(sys.argv[7]))
-appeared = {}
-for line in open(f"{work}/truth.jsonl"):
-    record = json.loads(line)
-    appeared.setdefault(record["guid"], record["appeared_ms"] / 1000)
-
-def seconds(stamp):
-    # RFC 3339 with nanoseconds: keep microseconds for fromisoformat.
-    head, _, rest = stamp.rstrip("Z").partition(".")
-    return datetime.fromisoformat(head + "." + (rest + "000000")[:6] + "+00:00").timestamp()
+appeared = truth_times(f"{work}/truth.jsonl", "appeared_ms")
 
 start = min(appeared.values(), default=0)
-waits, processing, total, seen, early = [], [], [], set(), []
-for line in open(f"{work}/out.jsonl"):
-    record = json.loads(line)
-    item = record["article"]["item"]
-    guid = item["guid"]
-    if guid in seen or guid not in appeared:
-        continue
-    seen.add(guid)
+waits, processing, total, early = [], [], [], []
+for guid, discovered, classified in first_outputs(f"{work}/out.jsonl", appeared):
     if appeared[guid] < start + warmup:
-        early.append(seconds(record["classification"]["classified_at"]) - appeared[guid])
+        early.append(classified - appeared[guid])
         continue
-    discovered = seconds(item["discovered_at"])
-    classified = seconds(record["classification"]["classified_at"])
     waits.append(discovered - appeared[guid])
     processing.append(classified - discovered)
     total.append(classified - appeared[guid])
-
-def quantiles(values):
-    values = sorted(values)
-    pick = lambda q: values[min(len(values) - 1, int(q * len(values)))]
-    return f"median {pick(0.5)*1000:7.1f} ms  p90 {pick(0.9)*1000:7.1f} ms  p99 {pick(0.99)*1000:7.1f} ms  max {values[-1]*1000:7.1f} ms"
 
 print(f"bus {bus}, interval {interval}, adaptive {adaptive}: {len(total) + len(early)} of {len(appeared)} stories classified, "
       f"daemon CPU {ticks / hz:.2f} s; {len(total)} after the first {warmup:g} s:")

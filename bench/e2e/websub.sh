@@ -17,16 +17,12 @@ feeds="${FEEDS:-10}"
 pushes="${PUSHES:-500}"
 gap="${GAP:-0.1}"
 profile="${PROFILE:-release}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/wirewatch/target}"
+# free_port, and chaos_pids killed on exit
+. bench/chaos/lib.sh
 if [ "$profile" = release ]; then cargo build --quiet --release --bin wirewatch; else cargo build --quiet --bin wirewatch; fi
 bin="$CARGO_TARGET_DIR/$profile/wirewatch"
 work="$(mktemp -d /tmp/wirewatch-websub.XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+trap chaos_cleanup EXIT
 port="$(free_port)"
 listen="$(free_port)"
 for feed in $(seq 0 $((feeds - 1))); do
@@ -62,46 +58,27 @@ TOML
 python3 bench/e2e/websubhub.py --port "$port" --feeds "$feeds" --pushes "$pushes" --gap "$gap" \
   --truth "$work/truth.jsonl" &
 hub=$!
-pids+=("$hub")
+chaos_pids+=("$hub")
 sleep 0.5
 "$bin" run --config "$work/wirewatch.toml" 2>"$work/daemon.log" &
 daemon=$!
-pids+=("$daemon")
+chaos_pids+=("$daemon")
 wait "$hub"
 cpu_ticks="$(awk '{print $14 + $15}' "/proc/$daemon/stat")"
 kill -TERM "$daemon"
 wait "$daemon" 2>/dev/null || true
 python3 - "$work" "$cpu_ticks" "$(getconf CLK_TCK)" "$feeds" "$gap" <<'PY'
-import json, sys
-from datetime import datetime
+import sys
+sys.path.insert(0, "bench/e2e")
+from stats import first_outputs, quantiles, truth_times
 work, ticks, hz, feeds, gap = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-pushed = {}
-for line in open(f"{work}/truth.jsonl"):
-    record = json.loads(line)
-    pushed.setdefault(record["guid"], record["pushed_ms"] / 1000)
+pushed = truth_times(f"{work}/truth.jsonl", "pushed_ms")
 
-def seconds(stamp):
-    head, _, rest = stamp.rstrip("Z").partition(".")
-    return datetime.fromisoformat(head + "." + (rest + "000000")[:6] + "+00:00").timestamp()
-
-callback, processing, total, seen = [], [], [], set()
-for line in open(f"{work}/out.jsonl"):
-    record = json.loads(line)
-    item = record["article"]["item"]
-    guid = item["guid"]
-    if guid in seen or guid not in pushed:
-        continue
-    seen.add(guid)
-    discovered = seconds(item["discovered_at"])
-    classified = seconds(record["classification"]["classified_at"])
+callback, processing, total = [], [], []
+for guid, discovered, classified in first_outputs(f"{work}/out.jsonl", pushed):
     callback.append(discovered - pushed[guid])
     processing.append(classified - discovered)
     total.append(classified - pushed[guid])
-
-def quantiles(values):
-    values = sorted(values)
-    pick = lambda q: values[min(len(values) - 1, int(q * len(values)))]
-    return f"median {pick(0.5)*1000:7.1f} ms  p90 {pick(0.9)*1000:7.1f} ms  p99 {pick(0.99)*1000:7.1f} ms  max {values[-1]*1000:7.1f} ms"
 
 print(f"websub, memory bus, {feeds} feeds, a push every {gap} s: {len(total)} of {len(pushed)} pushed stories classified, "
       f"daemon CPU {ticks / hz:.2f} s")

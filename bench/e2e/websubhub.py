@@ -19,16 +19,14 @@ import hmac
 import json
 import os
 import secrets
-import socket
 import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "chaos"))
-from feedserver import DAYS, PAGE, WINDOW  # noqa: E402
+import feedserver  # noqa: E402
 
 
 class Hub:
@@ -46,23 +44,13 @@ class Hub:
 
     def feed_body(self, feed):
         host = f"127.0.0.1:{self.port}"
-        newest = self.newest[feed]
-        items = []
-        for index in range(newest, max(-1, newest - WINDOW), -1):
-            guid = f"f{feed}-k{index}"
-            items.append(
-                f"<item><title>Treasury sanctions shipping network {guid}</title>"
-                f"<link>http://{host}/page/{feed}/{index}.html</link>"
-                f'<guid isPermaLink="false">{guid}</guid>'
-                f"<description>Sanctions story {guid}</description></item>"
-            )
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
             'xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
             f"<title>Desk {feed}</title><link>http://{host}/</link>"
             f'<atom:link rel="hub" href="http://{host}/hub"/>'
             f'<atom:link rel="self" href="{self.topic(feed)}"/>'
-            + "".join(items)
+            + feedserver.rss_items(host, feed, self.newest[feed])
             + "</channel></rss>\n"
         ).encode()
 
@@ -113,24 +101,11 @@ class Hub:
             print(f"push to feed {feed} failed: {error}", file=sys.stderr)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(feedserver.Handler):
+    """feedserver's handler (its pages, its replies), with this hub's
+    feeds and the hub endpoint."""
+
     hub = None
-
-    def log_message(self, *args):
-        pass
-
-    def setup(self):
-        super().setup()
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def send(self, status, content_type, body):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
 
     def do_GET(self):
         parts = self.path.strip("/").split("/")
@@ -142,17 +117,7 @@ class Handler(BaseHTTPRequestHandler):
                         body = self.hub.feed_body(feed)
                     return self.send(200, "application/rss+xml", body)
             if len(parts) == 3 and parts[0] == "page" and parts[2].endswith(".html"):
-                feed, index = int(parts[1]), int(parts[2][:-5])
-                guid = f"f{feed}-k{index}"
-                body = PAGE.format(
-                    title=f"Treasury sanctions shipping network {guid}",
-                    day=DAYS[index % len(DAYS)],
-                    count=3 + index % 7,
-                    ordinal=["first", "second", "third", "fourth"][index % 4],
-                    guid=guid,
-                    feed=feed,
-                ).encode()
-                return self.send(200, "text/html; charset=utf-8", body)
+                return self.page(int(parts[1]), int(parts[2][:-5]))
         except ValueError:
             pass
         self.send(404, "text/plain", b"not found")
@@ -166,11 +131,6 @@ class Handler(BaseHTTPRequestHandler):
         threading.Thread(target=self.hub.verify, args=(form,), daemon=True).start()
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True)
@@ -181,7 +141,7 @@ def main():
     args = parser.parse_args()
     hub = Hub(args.feeds, args.port)
     Handler.hub = hub
-    server = Server(("127.0.0.1", args.port), Handler)
+    server = feedserver.Server(("127.0.0.1", args.port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     if not hub.all_verified.wait(120):
         print(f"only {len(hub.verified)} of {args.feeds} subscriptions verified", file=sys.stderr)

@@ -5,7 +5,7 @@
 //! requests without verifying them, and be stopped (connections refused).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -111,19 +111,13 @@ impl TestHub {
     /// Pushes `body` to the subscription's callback, signed with
     /// HMAC-SHA256 under its secret; the status code.
     pub fn push(&self, subscription: &SubscriptionRequest, body: &str) -> u16 {
-        let secret = subscription.secret.as_deref().expect("a secret");
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(body.as_bytes());
-        let signature = format!("sha256={}", hex(&mac.finalize().into_bytes()));
+        let signature = sign::<Hmac<sha2::Sha256>>("sha256", subscription, body);
         self.push_with_signature(subscription, body, Some(&signature))
     }
 
     /// Pushes with HMAC-SHA1 (the spec allows it).
     pub fn push_sha1(&self, subscription: &SubscriptionRequest, body: &str) -> u16 {
-        let secret = subscription.secret.as_deref().expect("a secret");
-        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(body.as_bytes());
-        let signature = format!("sha1={}", hex(&mac.finalize().into_bytes()));
+        let signature = sign::<Hmac<sha1::Sha1>>("sha1", subscription, body);
         self.push_with_signature(subscription, body, Some(&signature))
     }
 
@@ -147,6 +141,18 @@ impl TestHub {
         let (status, _) = exchange(&subscription.callback, &(head + body));
         status
     }
+}
+
+/// `method=<hex HMAC of body under the subscription's secret>`.
+fn sign<M: Mac + hmac::digest::KeyInit>(
+    method: &str,
+    subscription: &SubscriptionRequest,
+    body: &str,
+) -> String {
+    let secret = subscription.secret.as_deref().expect("a secret");
+    let mut mac = <M as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("{method}={}", hex(&mac.finalize().into_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -198,26 +204,13 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+    let Some((_, headers)) = super::http::read_head(&mut reader) else {
         return;
-    }
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
+    };
+    let length = headers
+        .get("content-length")
+        .and_then(|length| length.parse().ok())
+        .unwrap_or(0);
     let mut body = vec![0u8; length];
     if reader.read_exact(&mut body).is_err() {
         return;
