@@ -161,9 +161,12 @@ async fn requests_to_one_server_are_spaced_by_the_minimum_delay() {
     let mut times = seen_at.lock().unwrap().clone();
     times.sort();
     assert_eq!(times.len(), 3);
+    // Spaced 300 ms apart when sent; the server's clock sees them with a
+    // loaded machine's scheduling jitter (286 ms seen once under CI load).
+    // Unspaced, they would arrive within a few milliseconds.
     for pair in times.windows(2) {
         assert!(
-            pair[1] - pair[0] >= Duration::from_millis(290),
+            pair[1] - pair[0] >= Duration::from_millis(200),
             "{:?}",
             pair[1] - pair[0]
         );
