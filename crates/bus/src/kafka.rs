@@ -489,6 +489,30 @@ impl ErrorStreak {
 const REPLACE_FIRST: Duration = Duration::from_secs(1);
 const REPLACE_MOST: Duration = Duration::from_secs(60);
 
+/// What a stage keeps to ride out consumer errors: their log, the wait
+/// before a replacement, and the bookkeeping a replaced consumer drops.
+struct ConsumerCare {
+    errors: ErrorStreak,
+    replacement: Replacement,
+    tracker: Arc<Mutex<OffsetTracker>>,
+    repeats: Arc<Mutex<RepeatedKeys>>,
+}
+
+impl ConsumerCare {
+    fn new(
+        stage: &str,
+        tracker: &Arc<Mutex<OffsetTracker>>,
+        repeats: &Arc<Mutex<RepeatedKeys>>,
+    ) -> ConsumerCare {
+        ConsumerCare {
+            errors: ErrorStreak::new(stage),
+            replacement: Replacement::new(),
+            tracker: Arc::clone(tracker),
+            repeats: Arc::clone(repeats),
+        }
+    }
+}
+
 /// Whether a stage replaces its consumer, and how long it waits first.
 struct Replacement {
     delay: Duration,
@@ -604,6 +628,24 @@ impl KafkaBus {
         Ok(consumer)
     }
 
+    /// A consumer error: logged (as a streak), then the consumer replaced
+    /// if it failed for good, or a short pause before polling again.
+    async fn consumer_error(
+        &self,
+        spec: &StageSpec,
+        error: &KafkaError,
+        care: &mut ConsumerCare,
+        consumer: &mut Arc<StreamConsumer<StageContext>>,
+        shutdown: &mut Shutdown,
+    ) {
+        care.errors.error(error);
+        if self.replace_if_failed(spec, consumer, care, shutdown).await {
+            care.errors = ErrorStreak::new(&spec.name);
+        } else {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// After a consumer error: when librdkafka says the consumer failed for
     /// good (a fatal error: fenced by a member with the same
     /// `group.instance.id`, as when a broker restart loses the answer to a
@@ -616,11 +658,15 @@ impl KafkaBus {
         &self,
         spec: &StageSpec,
         consumer: &mut Arc<StreamConsumer<StageContext>>,
-        tracker: &Arc<Mutex<OffsetTracker>>,
-        repeats: &Arc<Mutex<RepeatedKeys>>,
-        replacement: &mut Replacement,
+        care: &mut ConsumerCare,
         shutdown: &mut Shutdown,
     ) -> bool {
+        let ConsumerCare {
+            tracker,
+            repeats,
+            replacement,
+            ..
+        } = care;
         let Some((code, reason)) = consumer.client().fatal_error() else {
             return false;
         };
@@ -669,8 +715,7 @@ impl KafkaBus {
         let concurrency = spec.concurrency.max(1);
         let report = Arc::new(Mutex::new(StageReport::default()));
         let mut in_flight = JoinSet::new();
-        let mut errors = ErrorStreak::new(&spec.name);
-        let mut replacement = Replacement::new();
+        let mut care = ConsumerCare::new(&spec.name, &tracker, &repeats);
         let mut commit_timer = tokio::time::interval(Duration::from_millis(500));
         commit_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let commit = |consumer: &StreamConsumer<StageContext>, mode: CommitMode| {
@@ -699,26 +744,12 @@ impl KafkaBus {
             };
             let kafka_message = match received {
                 Ok(message) => {
-                    errors.message();
+                    care.errors.message();
                     message.detach()
                 }
                 Err(error) => {
-                    errors.error(&error);
-                    if self
-                        .replace_if_failed(
-                            &spec,
-                            &mut consumer,
-                            &tracker,
-                            &repeats,
-                            &mut replacement,
-                            &mut shutdown,
-                        )
-                        .await
-                    {
-                        errors = ErrorStreak::new(&spec.name);
-                        continue;
-                    }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    self.consumer_error(&spec, &error, &mut care, &mut consumer, &mut shutdown)
+                        .await;
                     continue;
                 }
             };
@@ -829,8 +860,7 @@ impl KafkaBus {
         let repeats = Arc::new(Mutex::new(RepeatedKeys::default()));
         let mut consumer =
             Arc::new(self.consumer(&spec, Arc::clone(&tracker), Arc::clone(&repeats))?);
-        let mut errors = ErrorStreak::new(&spec.name);
-        let mut replacement = Replacement::new();
+        let mut care = ConsumerCare::new(&spec.name, &tracker, &repeats);
         // With an instance id the transactional id is stable across
         // restarts: the restarted process fences its dead predecessor and
         // aborts the transaction it left open at once. Without one, such a
@@ -868,26 +898,12 @@ impl KafkaBus {
             let mut batch = Vec::new();
             match first {
                 Ok(message) => {
-                    errors.message();
+                    care.errors.message();
                     batch.push(message.detach());
                 }
                 Err(error) => {
-                    errors.error(&error);
-                    if self
-                        .replace_if_failed(
-                            &spec,
-                            &mut consumer,
-                            &tracker,
-                            &repeats,
-                            &mut replacement,
-                            &mut shutdown,
-                        )
-                        .await
-                    {
-                        errors = ErrorStreak::new(&spec.name);
-                    } else {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
+                    self.consumer_error(&spec, &error, &mut care, &mut consumer, &mut shutdown)
+                        .await;
                     continue;
                 }
             }
