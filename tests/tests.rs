@@ -15,4 +15,5 @@ mod kafka_security;
 mod pipeline;
 mod robustness;
 mod semantic;
+mod webhook;
 mod websub;

@@ -6,7 +6,7 @@
 //! `wirewatch.toml` names a feed list (`feeds.toml`) resolved against its own
 //! directory, as are all relative paths in it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::ops::Range;
@@ -456,6 +456,29 @@ struct RawOutput {
     stdout_format: Option<Spanned<String>>,
     jsonl: Option<String>,
     include: Option<Spanned<String>>,
+    /// `[[output.webhook]]`: one table per receiver of flagged stories.
+    #[serde(default)]
+    webhook: Vec<RawWebhook>,
+}
+
+/// One `[[output.webhook]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: Spanned<String>,
+    name: Option<Spanned<String>>,
+    labels: Option<Spanned<Vec<Spanned<String>>>>,
+    secret: Option<Spanned<String>>,
+    secret_env: Option<Spanned<String>>,
+    signature_header: Option<Spanned<String>>,
+    retries: Option<Spanned<u32>>,
+    backoff: Option<Spanned<String>>,
+    max_backoff: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    concurrency: Option<Spanned<u32>>,
+    max_pending: Option<Spanned<u32>>,
+    #[serde(default)]
+    allow_private_addresses: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -617,7 +640,88 @@ pub struct OutputConfig {
     pub stdout_format: StdoutFormat,
     pub jsonl: Option<PathBuf>,
     pub include: OutputInclude,
+    /// Receivers of flagged stories, each its own stage.
+    pub webhooks: Vec<WebhookConfig>,
 }
+
+/// A webhook signing key; `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("Secret(..)")
+    }
+}
+
+/// A validated `[[output.webhook]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookConfig {
+    /// Names the stage (`webhook.<name>`), its consumer group and its
+    /// record of delivered ids; by default `w` and 8 hex digits of the
+    /// URL's SHA-256.
+    pub name: String,
+    pub url: Url,
+    /// Labels whose flagged stories are sent; `None`: every flagged label.
+    pub labels: Option<BTreeSet<String>>,
+    /// Where each label was written, for [`OutputConfig::check_labels`].
+    label_positions: Vec<(String, ConfigProblem)>,
+    /// HMAC-SHA256 key for the signature header; `None` sends no signature.
+    pub secret: Option<Secret>,
+    pub signature_header: String,
+    /// Further attempts after the first.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each next one.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// Per attempt, connecting included.
+    pub timeout: Duration,
+    /// Requests in progress at once.
+    pub concurrency: u32,
+    /// Memory bus: stories waiting for their delivery before the next one
+    /// is dead-lettered at once.
+    pub max_pending: u32,
+    /// Non-public addresses the receiver may resolve to.
+    pub allow_private_addresses: Vec<IpAddr>,
+}
+
+impl WebhookConfig {
+    /// The webhook's stage, as dead letters and logs name it.
+    pub fn stage_name(&self) -> String {
+        format!("webhook.{}", self.name)
+    }
+}
+
+impl OutputConfig {
+    /// Every webhook label that `known` (the taxonomy's labels) lacks, as a
+    /// problem at the place it was written: such a webhook would never send.
+    pub fn check_labels(&self, known: &[String]) -> Result<(), ConfigError> {
+        let problems: Vec<ConfigProblem> = self
+            .webhooks
+            .iter()
+            .flat_map(|webhook| &webhook.label_positions)
+            .filter(|(label, _)| !known.contains(label))
+            .map(|(_, problem)| {
+                let mut problem = problem.clone();
+                problem.message = format!("{} (it has {})", problem.message, known.join(", "));
+                problem
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+}
+
+pub const DEFAULT_SIGNATURE_HEADER: &str = "X-Wirewatch-Signature";
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -695,7 +799,43 @@ impl Checker<'_> {
         default
     }
 
-    /// A count setting, checked against its range.
+    /// A text setting that `valid` accepts; otherwise a problem saying it
+    /// must be `what` (the value is returned either way: with a problem
+    /// the load fails).
+    fn text_that(
+        &mut self,
+        value: &Spanned<String>,
+        valid: impl Fn(&str) -> bool,
+        name: &str,
+        what: &str,
+    ) -> String {
+        if !valid(value.get_ref()) {
+            self.problems.push(self.source.problem(
+                Some(value.span()),
+                format!("{name} must be {what}, found {:?}", value.get_ref()),
+            ));
+        }
+        value.get_ref().clone()
+    }
+
+    /// A list of IP addresses; each entry that is not one is a problem.
+    fn ip_addresses(&mut self, values: &[Spanned<String>], name: &str) -> Vec<IpAddr> {
+        let mut addresses = Vec::new();
+        for value in values {
+            match value.get_ref().parse::<IpAddr>() {
+                Ok(address) => addresses.push(address),
+                Err(_) => self.problems.push(self.source.problem(
+                    Some(value.span()),
+                    format!(
+                        "{name}: expected an IP address, found {:?}",
+                        value.get_ref()
+                    ),
+                )),
+            }
+        }
+        addresses
+    }
+
     /// One of a fixed set of words; anything else is a problem naming the
     /// words, and the default stands.
     fn choice<T: Copy>(
@@ -726,6 +866,7 @@ impl Checker<'_> {
         default
     }
 
+    /// A count setting, checked against its range.
     fn count<T>(
         &mut self,
         value: &Option<Spanned<T>>,
@@ -915,6 +1056,198 @@ impl Checker<'_> {
         })
     }
 
+    /// One `[[output.webhook]]` table (the `index`th); `None` when its
+    /// URL is unusable.
+    fn webhook(&mut self, raw: &RawWebhook, index: usize) -> Option<WebhookConfig> {
+        let key = |name: &str| format!("output.webhook[{index}].{name}");
+        let allow_private_addresses = self.ip_addresses(
+            &raw.allow_private_addresses,
+            &key("allow_private_addresses"),
+        );
+        let url = match Url::parse(raw.url.get_ref().trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                let host = url.host().expect("checked above");
+                match wirewatch_fetcher::guard::check_literal(&host, &allow_private_addresses) {
+                    Some(address) => {
+                        self.problems.push(self.source.problem(
+                            Some(raw.url.span()),
+                            format!(
+                                "{}: {address} is not a public address (list it in {} to allow it)",
+                                key("url"),
+                                key("allow_private_addresses")
+                            ),
+                        ));
+                        None
+                    }
+                    None => Some(url),
+                }
+            }
+            Ok(_) => {
+                self.problems.push(self.source.problem(
+                    Some(raw.url.span()),
+                    format!("{} must be an http or https URL", key("url")),
+                ));
+                None
+            }
+            Err(error) => {
+                self.problems.push(
+                    self.source
+                        .problem(Some(raw.url.span()), format!("{}: {error}", key("url"))),
+                );
+                None
+            }
+        };
+        let name = match &raw.name {
+            Some(name) => self.text_that(
+                name,
+                |name| {
+                    !name.is_empty()
+                        && name.len() <= 64
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                },
+                &key("name"),
+                "1 to 64 letters, digits, '_' or '-'",
+            ),
+            None => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(raw.url.get_ref().trim().as_bytes());
+                let hex: String = digest[..4]
+                    .iter()
+                    .map(|byte| format!("{byte:02x}"))
+                    .collect();
+                format!("w{hex}")
+            }
+        };
+        let mut label_positions = Vec::new();
+        let labels = match &raw.labels {
+            None => None,
+            Some(labels) if labels.get_ref().is_empty() => {
+                self.problems.push(self.source.problem(
+                    Some(labels.span()),
+                    format!(
+                        "{} must name at least one label (leave it out to send every flagged label)",
+                        key("labels")
+                    ),
+                ));
+                None
+            }
+            Some(labels) => {
+                for label in labels.get_ref() {
+                    let problem = self.source.problem(
+                        Some(label.span()),
+                        format!(
+                            "{} names {:?}, which is not a label of the taxonomy",
+                            key("labels"),
+                            label.get_ref()
+                        ),
+                    );
+                    label_positions.push((label.get_ref().clone(), problem));
+                }
+                Some(
+                    labels
+                        .get_ref()
+                        .iter()
+                        .map(|label| label.get_ref().clone())
+                        .collect(),
+                )
+            }
+        };
+        let secret = match (&raw.secret, &raw.secret_env) {
+            (Some(_), Some(variable)) => {
+                self.problems.push(self.source.problem(
+                    Some(variable.span()),
+                    format!(
+                        "{} and {} are both set; use one",
+                        key("secret"),
+                        key("secret_env")
+                    ),
+                ));
+                None
+            }
+            (Some(secret), None) if secret.get_ref().is_empty() => {
+                self.problems.push(self.source.problem(
+                    Some(secret.span()),
+                    format!("{} must not be empty", key("secret")),
+                ));
+                None
+            }
+            (Some(secret), None) => Some(Secret(secret.get_ref().clone())),
+            (None, Some(variable)) => match std::env::var(variable.get_ref()) {
+                Ok(value) if !value.is_empty() => Some(Secret(value)),
+                _ => {
+                    self.problems.push(self.source.problem(
+                        Some(variable.span()),
+                        format!(
+                            "{} names the environment variable {}, which is not set or empty",
+                            key("secret_env"),
+                            variable.get_ref()
+                        ),
+                    ));
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        let signature_header = match &raw.signature_header {
+            None => DEFAULT_SIGNATURE_HEADER.to_owned(),
+            Some(header) => self.text_that(
+                header,
+                |header| {
+                    let token =
+                        |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+                    !header.is_empty() && header.chars().all(token)
+                },
+                &key("signature_header"),
+                "an HTTP header name",
+            ),
+        };
+        let retries = self.count(&raw.retries, 5, 0..=20, &key("retries"));
+        let backoff = self.duration(
+            &raw.backoff,
+            Duration::from_secs(1),
+            DurationRange::TIMEOUT,
+            &key("backoff"),
+        );
+        let max_backoff = self.duration(
+            &raw.max_backoff,
+            Duration::from_secs(60),
+            DurationRange::TIMEOUT,
+            &key("max_backoff"),
+        );
+        if backoff > max_backoff {
+            let span = raw.backoff.as_ref().map(Spanned::span);
+            self.problems.push(self.source.problem(
+                span,
+                format!("{} is longer than {}", key("backoff"), key("max_backoff")),
+            ));
+        }
+        let timeout = self.duration(
+            &raw.timeout,
+            Duration::from_secs(10),
+            DurationRange::TIMEOUT,
+            &key("timeout"),
+        );
+        let concurrency = self.count(&raw.concurrency, 4, 1..=64, &key("concurrency"));
+        let max_pending = self.count(&raw.max_pending, 1000, 1..=100_000, &key("max_pending"));
+        Some(WebhookConfig {
+            name,
+            url: url?,
+            labels,
+            label_positions,
+            secret,
+            signature_header,
+            retries,
+            backoff,
+            max_backoff,
+            timeout,
+            concurrency,
+            max_pending,
+            allow_private_addresses,
+        })
+    }
+
     fn path(&self, text: &str) -> PathBuf {
         let path = PathBuf::from(text);
         if path.is_absolute() {
@@ -1027,16 +1360,10 @@ impl Config {
             Some(jitter) => *jitter.get_ref(),
             None => defaults.jitter,
         };
-        let mut allowed_private_addresses = Vec::new();
-        for address in &fetcher.allow_private_addresses {
-            match address.get_ref().parse::<IpAddr>() {
-                Ok(address) => allowed_private_addresses.push(address),
-                Err(_) => checker.problems.push(checker.source.problem(
-                    Some(address.span()),
-                    format!("expected an IP address, found {:?}", address.get_ref()),
-                )),
-            }
-        }
+        let allowed_private_addresses = checker.ip_addresses(
+            &fetcher.allow_private_addresses,
+            "fetcher.allow_private_addresses",
+        );
         let max_body_bytes = checker.count(
             &fetcher.max_body_bytes,
             http_defaults.max_body_bytes,
@@ -1332,11 +1659,33 @@ impl Config {
                 StdoutFormat::Auto
             }
         };
+        let mut webhooks: Vec<WebhookConfig> = Vec::new();
+        for (index, raw_webhook) in raw.output.webhook.iter().enumerate() {
+            let Some(webhook) = checker.webhook(raw_webhook, index) else {
+                continue;
+            };
+            if webhooks.iter().any(|other| other.name == webhook.name) {
+                let span = raw_webhook
+                    .name
+                    .as_ref()
+                    .map_or(raw_webhook.url.span(), Spanned::span);
+                checker.problems.push(checker.source.problem(
+                    Some(span),
+                    format!(
+                        "output.webhook[{index}]: a second webhook named {:?} (give each a name of its own)",
+                        webhook.name
+                    ),
+                ));
+                continue;
+            }
+            webhooks.push(webhook);
+        }
         let output = OutputConfig {
             stdout: raw.output.stdout.unwrap_or(true),
             stdout_format,
             jsonl: raw.output.jsonl.as_deref().map(|file| checker.path(file)),
             include,
+            webhooks,
         };
         let metrics_listen = match &raw.metrics.listen {
             None => None,
@@ -1663,6 +2012,101 @@ mod tests {
             error.contains("classifier.embeddings.timeout must be"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn webhooks_take_defaults_and_report_every_bad_value_with_its_position() {
+        let load = |text: &str| {
+            let text = text.to_string();
+            Config::load_with(Path::new("dir/wirewatch.toml"), move |_| Ok(text.clone()))
+        };
+        let config = load(
+            "feeds = []\n[[output.webhook]]\nurl = \"https://alerts.example/hook\"\n\
+             [[output.webhook]]\nname = \"sanctions-desk\"\nurl = \"http://10.0.0.5/in\"\n\
+             labels = [\"SANCTIONS\"]\nsecret = \"k\"\nretries = 2\nbackoff = \"200ms\"\n\
+             allow_private_addresses = [\"10.0.0.5\"]\n",
+        )
+        .unwrap();
+        let [first, second] = &config.output.webhooks[..] else {
+            panic!("two webhooks: {:?}", config.output.webhooks);
+        };
+        assert!(
+            first.name.starts_with('w') && first.name.len() == 9,
+            "{}",
+            first.name
+        );
+        assert_eq!(first.labels, None);
+        assert_eq!(first.secret, None);
+        assert_eq!(first.signature_header, DEFAULT_SIGNATURE_HEADER);
+        assert_eq!((first.retries, first.backoff), (5, Duration::from_secs(1)));
+        assert_eq!(
+            (first.max_backoff, first.timeout),
+            (Duration::from_secs(60), Duration::from_secs(10))
+        );
+        assert_eq!((first.concurrency, first.max_pending), (4, 1000));
+        assert!(first.allow_private_addresses.is_empty());
+        assert_eq!(second.name, "sanctions-desk");
+        assert_eq!(second.secret, Some(Secret("k".into())));
+        assert!(
+            !format!("{second:?}").contains("\"k\""),
+            "the secret is not shown"
+        );
+        assert_eq!(second.backoff, Duration::from_millis(200));
+        assert_eq!(
+            second.allow_private_addresses,
+            ["10.0.0.5".parse::<IpAddr>().unwrap()]
+        );
+        let error = load(
+            "feeds = []\n[[output.webhook]]\nurl = \"ftp://x/\"\nlabels = []\n\
+             secret = \"a\"\nsecret_env = \"B\"\n\
+             [[output.webhook]]\nurl = \"http://x/\"\nsecret_env = \"WIREWATCH_TEST_UNSET_VARIABLE\"\n\
+             retries = 99\nbackoff = \"1s\"\nmax_backoff = \"500ms\"\nsignature_header = \"X Sig\"\n\
+             [[output.webhook]]\nurl = \"http://x/\"\n\
+             [[output.webhook]]\nname = \"inside\"\nurl = \"http://192.168.1.9:8080/hook\"\n\
+             concurrency = 0\nallow_private_addresses = [\"192.168.1.x\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "dir/wirewatch.toml:3:7: output.webhook[0].url must be an http or https URL",
+            "dir/wirewatch.toml:4:10: output.webhook[0].labels must name at least one label",
+            "dir/wirewatch.toml:6:14: output.webhook[0].secret and output.webhook[0].secret_env are both set",
+            "dir/wirewatch.toml:9:14: output.webhook[1].secret_env names the environment variable WIREWATCH_TEST_UNSET_VARIABLE",
+            "dir/wirewatch.toml:10:11: output.webhook[1].retries must be between 0 and 20",
+            "dir/wirewatch.toml:11:11: output.webhook[1].backoff is longer than output.webhook[1].max_backoff",
+            "dir/wirewatch.toml:13:20: output.webhook[1].signature_header must be an HTTP header name",
+            "dir/wirewatch.toml:15:7: output.webhook[2]: a second webhook named",
+            "dir/wirewatch.toml:18:7: output.webhook[3].url: 192.168.1.9 is not a public address (list it in output.webhook[3].allow_private_addresses to allow it)",
+            "dir/wirewatch.toml:19:15: output.webhook[3].concurrency must be between 1 and 64",
+            "dir/wirewatch.toml:20:28: output.webhook[3].allow_private_addresses: expected an IP address",
+        ] {
+            assert!(error.contains(expected), "{expected:?} not in:\n{error}");
+        }
+        assert_eq!(error.lines().count(), 11, "{error}");
+    }
+
+    #[test]
+    fn webhook_labels_the_taxonomy_lacks_are_reported_where_written() {
+        let config = Config::load_with(Path::new("dir/wirewatch.toml"), |_| {
+            Ok(
+                "feeds = []\n[[output.webhook]]\nurl = \"https://a.example/\"\n\
+                labels = [\"SANCTIONS\", \"SANCTION\"]\n"
+                    .to_owned(),
+            )
+        })
+        .unwrap();
+        let known = ["ARMS_TRANSFER".to_owned(), "SANCTIONS".to_owned()];
+        let error = config.output.check_labels(&known).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "dir/wirewatch.toml:4:24: output.webhook[0].labels names \"SANCTION\", \
+             which is not a label of the taxonomy (it has ARMS_TRANSFER, SANCTIONS)"
+        );
+        let all = Config::load_with(Path::new("dir/wirewatch.toml"), |_| {
+            Ok("feeds = []\n[[output.webhook]]\nurl = \"https://a.example/\"\n".to_owned())
+        })
+        .unwrap();
+        assert!(all.output.check_labels(&known).is_ok());
     }
 
     #[test]

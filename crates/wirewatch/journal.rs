@@ -5,8 +5,9 @@
 //! The fetcher's sink appends each new item before the item is published,
 //! and syncs the journal to disk once per poll, before the poll records its
 //! items as seen (an item lost with an unsynced record is still unseen, so
-//! it is fetched again); the last stage a story
-//! passes (the output sink, or the dead-letter file) appends its id as done.
+//! it is fetched again); the last stages a story passes (the output sink
+//! and each webhook, or the dead-letter file) append its id as done once
+//! each of them finished it.
 //! At start the items without a done record are published again, so a
 //! story the process held in memory when it was killed is not lost: the
 //! seen-set no longer hides it. A torn last line (a kill in mid-write) is
@@ -24,7 +25,7 @@
 //! (written ids). Both files are rewritten, compacted, through a temporary
 //! file and a rename, at start and when they grow past a bound.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -55,6 +56,11 @@ struct JournalInner {
     records: usize,
     /// Whether records were added since the last sync.
     unsynced: bool,
+    /// The stages a story passes last; see [`Journal::set_final_stages`].
+    final_stages: Vec<String>,
+    /// id -> the final stages (by position) that finished it, for stories
+    /// some have not.
+    finished_by: HashMap<String, BTreeSet<usize>>,
 }
 
 impl Journal {
@@ -129,6 +135,8 @@ impl Journal {
                 records: pending.len(),
                 pending,
                 unsynced: false,
+                final_stages: Vec::new(),
+                finished_by: HashMap::new(),
             }),
         };
         Ok((journal, items))
@@ -160,11 +168,40 @@ impl Journal {
         Ok(())
     }
 
-    /// Records the story `id` as done (its output is written). Not synced:
-    /// a done record lost to a power cut replays the story, and the output
-    /// sink's written-ids record keeps it from being written twice.
-    pub fn done(&self, id: &str) -> std::io::Result<()> {
+    /// Names the stages every story passes last (the output, each
+    /// webhook): a story is done once each of them finished it. Without
+    /// this, the first stage to finish a story makes it done.
+    pub fn set_final_stages(&self, stages: &[String]) {
+        self.inner.lock().expect("journal lock").final_stages = stages.to_vec();
+    }
+
+    /// `stage` is finished with the story `id`: it wrote or delivered it,
+    /// had nothing to do, or dead-lettered it. The story is done once every
+    /// final stage finished it, or at once when `stage` is not a final one
+    /// (an earlier stage dead-lettered it, so it reaches none). Until then a
+    /// crash replays it to all of them, and each one's record of ids keeps
+    /// it from being written or posted twice.
+    pub fn done(&self, id: &str, stage: &str) -> std::io::Result<()> {
         let mut inner = self.inner.lock().expect("journal lock");
+        if !inner.pending.contains_key(id) {
+            return Ok(());
+        }
+        let parts = inner.final_stages.len();
+        if let Some(part) = inner.final_stages.iter().position(|name| name == stage) {
+            let finished = inner.finished_by.entry(id.to_owned()).or_default();
+            finished.insert(part);
+            if finished.len() < parts {
+                return Ok(());
+            }
+        }
+        inner.finished_by.remove(id);
+        Self::finish(&self.path, &mut inner, id)
+    }
+
+    /// Writes the done record. Not synced: a done record lost to a power
+    /// cut replays the story, and the final stages' records of ids keep it
+    /// from being written twice.
+    fn finish(path: &Path, inner: &mut JournalInner, id: &str) -> std::io::Result<()> {
         if inner.pending.remove(id).is_none() {
             return Ok(());
         }
@@ -172,9 +209,9 @@ impl Journal {
         inner.records += 1;
         if inner.records > JOURNAL_COMPACT_AT && inner.records > 4 * inner.pending.len() {
             let kept: Vec<Vec<u8>> = inner.pending.values().cloned().collect();
-            rewrite(&self.path, kept.iter().map(Vec::as_slice))
+            rewrite(path, kept.iter().map(Vec::as_slice))
                 .map_err(|error| std::io::Error::other(format!("{error:#}")))?;
-            inner.file = OpenOptions::new().append(true).open(&self.path)?;
+            inner.file = OpenOptions::new().append(true).open(path)?;
             inner.records = inner.pending.len();
         }
         Ok(())
@@ -377,8 +414,8 @@ mod tests {
             for index in 0..5 {
                 journal.add(&item(index)).unwrap();
             }
-            journal.done("id1").unwrap();
-            journal.done("id3").unwrap();
+            journal.done("id1", "output").unwrap();
+            journal.done("id3", "output").unwrap();
         }
         // A kill in the middle of a record leaves half a line.
         let path = dir.join("inflight.journal");
@@ -393,12 +430,36 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 3);
         for id in ["id0", "id2", "id4"] {
-            journal.done(id).unwrap();
+            journal.done(id, "output").unwrap();
         }
         drop(journal);
         let (_, replay) = Journal::open(dir).unwrap();
         assert!(replay.is_empty());
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_story_is_done_once_every_final_stage_finished_it() {
+        let tmp = scratch("final-stages");
+        let dir = tmp.path();
+        {
+            let (journal, _) = Journal::open(dir).unwrap();
+            journal.set_final_stages(&["output".into(), "webhook.alerts".into()]);
+            for index in 0..3 {
+                journal.add(&item(index)).unwrap();
+            }
+            // id0: output and webhook; id1: the output twice (a repeat),
+            // never the webhook; id2: dead-lettered by the clean stage.
+            journal.done("id0", "output").unwrap();
+            journal.done("id0", "webhook.alerts").unwrap();
+            journal.done("id1", "output").unwrap();
+            journal.done("id1", "output").unwrap();
+            journal.done("id2", "clean").unwrap();
+            assert_eq!(journal.pending(), 1);
+        }
+        let (_, replay) = Journal::open(dir).unwrap();
+        let ids: Vec<&str> = replay.iter().map(|item| item.id.as_str()).collect();
+        assert_eq!(ids, ["id1"]);
     }
 
     #[test]
@@ -408,7 +469,7 @@ mod tests {
         let (journal, _) = Journal::open(dir).unwrap();
         for index in 0..JOURNAL_COMPACT_AT {
             journal.add(&item(index)).unwrap();
-            journal.done(&format!("id{index}")).unwrap();
+            journal.done(&format!("id{index}"), "output").unwrap();
         }
         journal.add(&item(999_999)).unwrap();
         let lines = std::fs::read_to_string(dir.join("inflight.journal"))

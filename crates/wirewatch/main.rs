@@ -10,6 +10,7 @@ mod metrics;
 mod pipeline;
 mod run;
 mod semantic_cli;
+mod webhook;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -243,6 +244,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check { config } => {
             let loaded = load_config(&config)?;
             let classifier = build_classifier(Some(&loaded))?;
+            loaded
+                .output
+                .check_labels(&classifier_labels(&classifier))
+                .map_err(invalid_config)?;
             println!(
                 "{}: ok ({} feeds from {} file(s), {} labels, bus {:?})",
                 config.display(),
@@ -450,7 +455,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn load_config(path: &Path) -> anyhow::Result<Config> {
-    Config::load(path).map_err(|error| anyhow::anyhow!("invalid configuration:\n{error}"))
+    Config::load(path).map_err(invalid_config)
+}
+
+fn invalid_config(error: config::ConfigError) -> anyhow::Error {
+    anyhow::anyhow!("invalid configuration:\n{error}")
 }
 
 /// The classifier from a config's taxonomy settings, or the built-in one.

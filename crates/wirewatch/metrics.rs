@@ -48,6 +48,17 @@ pub struct Metrics {
     pub websub_pushes: AtomicU64,
     /// reason -> WebSub pushes refused for it.
     pub websub_refused: Mutex<BTreeMap<&'static str, u64>>,
+    /// Stories a webhook receiver accepted (2xx).
+    pub webhook_delivered: AtomicU64,
+    /// Webhook attempts that failed (an error answer, a transport error, a
+    /// timeout), retried or not.
+    pub webhook_failed_attempts: AtomicU64,
+    /// Stories a webhook gave up on (refused, out of retries, backlog
+    /// full), sent to the dead letters.
+    pub webhook_dead_lettered: AtomicU64,
+    /// Stories a webhook had already delivered, or was delivering, and
+    /// skipped.
+    pub webhook_repeated: AtomicU64,
     /// label -> articles flagged with it.
     pub flagged: Mutex<BTreeMap<String, u64>>,
     pub latencies: Latencies,
@@ -243,6 +254,26 @@ impl Metrics {
                 "wirewatch_websub_pushes_total",
                 "websub pushes taken in (signature checked, body parsed)",
                 &self.websub_pushes,
+            ),
+            (
+                "wirewatch_webhook_delivered_total",
+                "flagged stories a webhook receiver accepted",
+                &self.webhook_delivered,
+            ),
+            (
+                "wirewatch_webhook_failed_attempts_total",
+                "webhook attempts that failed (error answer, transport error, timeout)",
+                &self.webhook_failed_attempts,
+            ),
+            (
+                "wirewatch_webhook_dead_lettered_total",
+                "stories a webhook gave up on (refused, out of retries, backlog full) and dead-lettered",
+                &self.webhook_dead_lettered,
+            ),
+            (
+                "wirewatch_webhook_repeated_total",
+                "stories a webhook had already delivered and skipped",
+                &self.webhook_repeated,
             ),
         ];
         for (name, help, counter) in counters {

@@ -41,7 +41,7 @@ pub fn encode<T: serde::Serialize>(key: &str, value: &T, source_feed: &str) -> M
     .with_header(headers::SOURCE_FEED, source_feed)
 }
 
-fn decode<T: serde::de::DeserializeOwned>(
+pub fn decode<T: serde::de::DeserializeOwned>(
     message: &Message,
     what: &str,
 ) -> Result<T, HandlerError> {
@@ -361,12 +361,16 @@ impl Handler for ClassifyStage {
     }
 }
 
+/// The output sink's stage name.
+pub const OUTPUT_STAGE: &str = "output";
+
 /// Writes classified articles (all, or only flagged ones) as JSON lines to
 /// stdout and/or a file. The file is appended to and flushed per line, so a
 /// crash loses at most the line being written. An article id already
 /// written (a redelivery, a replay) is skipped: [`WrittenIds`] remembers
-/// them across restarts. On the memory bus the sink is the last stage, and
-/// marks each story done in the journal.
+/// them across restarts. On the memory bus the sink is one of the last
+/// stages (with the webhooks), and marks its part of each story done in the
+/// journal.
 pub struct OutputSink {
     pub metrics: Arc<Metrics>,
     pub stdout: bool,
@@ -462,7 +466,7 @@ impl Handler for OutputSink {
         }
         if let Some(journal) = &self.journal {
             journal
-                .done(id)
+                .done(id, OUTPUT_STAGE)
                 .map_err(|error| HandlerError(format!("writing the in-flight journal: {error}")))?;
         }
         Ok(vec![])
@@ -538,9 +542,11 @@ impl Handler for DeadLetterFile {
         }
         Metrics::count(&self.metrics.dead_letters);
         if let (Some(journal), Some(key)) = (&self.journal, &input.key) {
-            journal
-                .done(key)
-                .map_err(|error| HandlerError(format!("writing the in-flight journal: {error}")))?;
+            // A final stage's dead letter finishes that stage's part of
+            // the story; an earlier stage's, the whole story.
+            let stage = input.header("stage").unwrap_or_default();
+            let done = journal.done(key, stage);
+            done.map_err(|error| HandlerError(format!("writing the in-flight journal: {error}")))?;
         }
         Ok(vec![])
     }

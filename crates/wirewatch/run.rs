@@ -7,16 +7,17 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use wirewatch_bus::memory::MemoryBus;
-use wirewatch_bus::{Bus, Shutdown};
+use wirewatch_bus::{Bus, Handler, Shutdown};
 use wirewatch_fetcher::{HttpClient, Poller, StateStore, Subscriber, SubscriberOptions};
 
-use crate::config::{BusKind, Config, LogFormat};
+use crate::config::{BusKind, Config, LogFormat, WebhookConfig};
 use crate::journal::Journal;
 use crate::metrics::Metrics;
 use crate::pipeline::{
     spawn_stage, stage_spec, BusItemSink, ClassifierSlot, Classifiers, ClassifyStage, CleanStage,
-    DeadLetterFile, OutputSink,
+    DeadLetterFile, OutputSink, OUTPUT_STAGE,
 };
+use crate::webhook::WebhookSink;
 
 /// Which stages this process runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,7 +246,7 @@ async fn reload_on_hangup(
 }
 
 /// Resolves on SIGINT or SIGTERM.
-async fn termination_signal() {
+pub async fn termination_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -273,7 +274,10 @@ fn build_bus(config: &Config, stages: StageSet) -> anyhow::Result<Arc<dyn Bus>> 
             let group = |name: &str| format!("{}.{name}", config.kafka.group_prefix);
             bus.declare(&config.topics.items, &group("clean"));
             bus.declare(&config.topics.articles, &group("classify"));
-            bus.declare(&config.topics.classified, &group("output"));
+            bus.declare(&config.topics.classified, &group(OUTPUT_STAGE));
+            for webhook in &config.output.webhooks {
+                bus.declare(&config.topics.classified, &group(&webhook.stage_name()));
+            }
             bus.declare(&config.topics.dead_letter, &group("dead-letters"));
             Ok(Arc::new(bus))
         }
@@ -348,7 +352,12 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     let mut classifiers = None;
     let mut classifier_slot = None;
     if stages.classify {
-        let slot = ClassifierSlot::new(build_classifiers(&config, &metrics)?);
+        let built = build_classifiers(&config, &metrics)?;
+        config
+            .output
+            .check_labels(&crate::classifier_labels(&built.rules))
+            .map_err(crate::invalid_config)?;
+        let slot = ClassifierSlot::new(built);
         classifier_slot = Some(slot.clone());
         let handler = Arc::new(ClassifyStage {
             classifiers: slot,
@@ -379,6 +388,11 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         (None, Vec::new())
     };
     let mut sinks = Vec::new();
+    if let Some(journal) = &journal {
+        let mut final_stages = vec![OUTPUT_STAGE.to_owned()];
+        final_stages.extend(config.output.webhooks.iter().map(WebhookConfig::stage_name));
+        journal.set_final_stages(&final_stages);
+    }
     let wants_output = config.output.stdout || config.output.jsonl.is_some();
     // On the memory bus the output stage always runs: it is where a story
     // is done in the journal, even with nothing to write.
@@ -400,7 +414,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             Arc::clone(&metrics),
         )?;
         let spec = stage_spec(
-            "output",
+            OUTPUT_STAGE,
             &group_prefix,
             vec![topics.classified.clone()],
             1,
@@ -413,6 +427,48 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             shutdown.clone(),
         ));
     }
+    let mut webhooks = Vec::new();
+    if stages.classify {
+        for webhook in &config.output.webhooks {
+            let stage = webhook.stage_name();
+            // Memory bus: deliveries run in the background, so the stage
+            // never holds back the classify stage; Kafka: the topic holds
+            // the backlog and the handler delivers (see `crate::webhook`).
+            let (sink, concurrency) = match &journal {
+                Some(journal) => (
+                    WebhookSink::background(
+                        webhook.clone(),
+                        &config.state_dir,
+                        Arc::clone(&metrics),
+                        Arc::clone(journal),
+                        Arc::clone(&bus),
+                        &topics.dead_letter,
+                    )?,
+                    1,
+                ),
+                None => (
+                    WebhookSink::inline(webhook.clone(), &config.state_dir, Arc::clone(&metrics))?,
+                    webhook.concurrency as usize,
+                ),
+            };
+            let sink = Arc::new(sink);
+            let spec = stage_spec(
+                &stage,
+                &group_prefix,
+                vec![topics.classified.clone()],
+                concurrency,
+                &topics.dead_letter,
+            );
+            sinks.push(spawn_stage(
+                Arc::clone(&bus),
+                spec,
+                Arc::clone(&sink) as Arc<dyn Handler>,
+                shutdown.clone(),
+            ));
+            webhooks.push(sink);
+        }
+    }
+    let mut dead_letter_stage = None;
     if is_memory {
         std::fs::create_dir_all(&config.state_dir)
             .with_context(|| format!("creating state directory {}", config.state_dir.display()))?;
@@ -434,7 +490,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             1,
             &topics.dead_letter,
         );
-        sinks.push(spawn_stage(
+        dead_letter_stage = Some(spawn_stage(
             Arc::clone(&bus),
             spec,
             handler,
@@ -544,7 +600,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     metrics
         .ready
         .store(true, std::sync::atomic::Ordering::Relaxed);
-    wait_for_end(&mut poller_task, once && stages.fetch).await;
+    let signalled = wait_for_end(&mut poller_task, once && stages.fetch).await;
     trigger.fire();
     let _ = reloads.await;
     if let Some(task) = poller_task {
@@ -563,10 +619,16 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     for topic in topics.flagged.values() {
         bus.close_topic(topic).await;
     }
-    bus.close_topic(&topics.dead_letter).await;
+    // The final stages may still dead-letter (a webhook out of retries)
+    // while they drain, so the dead-letter topic closes after them.
     for sink in sinks {
         join_stage(Some(sink)).await?;
     }
+    for webhook in &webhooks {
+        webhook.finish(signalled).await;
+    }
+    bus.close_topic(&topics.dead_letter).await;
+    join_stage(dead_letter_stage).await?;
     bus.flush().await?;
     if let Some(task) = metrics_task {
         let _ = task.await;
@@ -577,16 +639,21 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
 
 /// Waits for a termination signal, or for the one round of `--once`. With
 /// `--once` and no fetch stage (Kafka consumers only), waits for a signal.
-async fn wait_for_end(poller_task: &mut Option<tokio::task::JoinHandle<()>>, once: bool) {
+/// True when a signal ended the wait.
+async fn wait_for_end(poller_task: &mut Option<tokio::task::JoinHandle<()>>, once: bool) -> bool {
     match poller_task {
         Some(task) if once => {
-            tokio::select! {
-                _ = termination_signal() => {}
-                _ = task => {}
-            }
+            let signalled = tokio::select! {
+                _ = termination_signal() => true,
+                _ = task => false,
+            };
             *poller_task = None;
+            signalled
         }
-        _ => termination_signal().await,
+        _ => {
+            termination_signal().await;
+            true
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 //! A small but real HTTP/1.1 server on 127.0.0.1:0 for tests. Routes are
 //! set and changed while it runs; it honours `If-None-Match` for routes with
-//! an ETag and records every request.
+//! an ETag, can answer a route's next requests with given statuses, and
+//! records every request with its body.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,6 +30,14 @@ impl Route {
         }
     }
 
+    /// An empty answer with `status`.
+    pub fn status(status: u16) -> Route {
+        Route {
+            status,
+            ..Route::default()
+        }
+    }
+
     pub fn with_delay(mut self, delay: Duration) -> Route {
         self.delay = Some(delay);
         self
@@ -43,14 +52,19 @@ impl Route {
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
 pub struct Request {
+    pub method: String,
     pub path: String,
+    /// Names lowercased.
     pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
     pub status: u16,
 }
 
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
+    /// path -> statuses for its next requests, before its route answers.
+    scripted: HashMap<String, VecDeque<u16>>,
     requests: Vec<Request>,
     arrived: Vec<String>,
 }
@@ -81,6 +95,18 @@ impl TestServer {
 
     pub fn route(&self, path: &str, route: Route) {
         self.state.lock().unwrap().routes.insert(path.into(), route);
+    }
+
+    /// Answers the next requests to `path` with `statuses` (empty bodies),
+    /// one each, before its route answers again.
+    pub fn answer_next(&self, path: &str, statuses: &[u16]) {
+        self.state
+            .lock()
+            .unwrap()
+            .scripted
+            .entry(path.into())
+            .or_default()
+            .extend(statuses);
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -128,19 +154,31 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         let Some((request_line, headers)) = read_head(&mut reader) else {
             return;
         };
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("/")
-            .to_owned();
+        let mut words = request_line.split_whitespace();
+        let method = words.next().unwrap_or("GET").to_owned();
+        let path = words.next().unwrap_or("/").to_owned();
+        let length: usize = headers
+            .get("content-length")
+            .and_then(|length| length.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
         let route = {
             let mut state = state.lock().unwrap();
             state.arrived.push(path.clone());
-            state.routes.get(&path).cloned()
+            let scripted = state
+                .scripted
+                .get_mut(&path)
+                .and_then(VecDeque::pop_front)
+                .map(Route::status);
+            scripted.or_else(|| state.routes.get(&path).cloned())
         };
         if let Some(delay) = route.as_ref().and_then(|route| route.delay) {
             std::thread::sleep(delay);
         }
+        let request_body = body;
         let (status, content_type, body, etag, extra) = match route {
             None => (
                 404,
@@ -172,8 +210,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             }
         };
         state.lock().unwrap().requests.push(Request {
+            method,
             path: path.clone(),
             headers: headers.clone(),
+            body: request_body,
             status,
         });
         let reason = match status {

@@ -74,6 +74,22 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Writes `feeds.toml` with the one feed `feed_url` and `wirewatch.toml`
+/// polling it with the settings a test on 127.0.0.1 needs (state in
+/// `state`, no host spacing, no age limit), followed by `rest` (more
+/// `[fetcher]` keys first, then other tables); returns the config's path.
+pub fn write_local_config(scratch: &Scratch, feed_url: &str, rest: &str) -> PathBuf {
+    scratch.write("feeds.toml", &format!("[[feed]]\nurl = \"{feed_url}\"\n"));
+    scratch.write(
+        "wirewatch.toml",
+        &format!(
+            "feeds = [\"feeds.toml\"]\nstate_dir = \"state\"\n\n[fetcher]\n\
+             allow_private_addresses = [\"127.0.0.1\"]\nmin_host_delay = \"0s\"\n\
+             max_item_age = \"0s\"\n{rest}"
+        ),
+    )
+}
+
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wirewatch"));
     command
