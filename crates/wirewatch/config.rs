@@ -1110,15 +1110,11 @@ impl Checker<'_> {
                 &key("name"),
                 "1 to 64 letters, digits, '_' or '-'",
             ),
-            None => {
-                use sha2::Digest;
-                let digest = sha2::Sha256::digest(raw.url.get_ref().trim().as_bytes());
-                let hex: String = digest[..4]
-                    .iter()
-                    .map(|byte| format!("{byte:02x}"))
-                    .collect();
-                format!("w{hex}")
-            }
+            // 8 hex digits of the URL's SHA-256 (an article id hashes so).
+            None => format!(
+                "w{}",
+                &wirewatch_model::ArticleId::from_key(raw.url.get_ref().trim()).as_str()[..8]
+            ),
         };
         let mut label_positions = Vec::new();
         let labels = match &raw.labels {
