@@ -7,7 +7,7 @@ use crate::support::http::{Route, TestServer};
 use crate::support::{binary, demo_file, flagged_labels, json_lines, text, wirewatch, Scratch};
 
 /// An RSS feed whose items link to the given paths on `server`.
-fn feed(server: &TestServer, items: &[(&str, &str)]) -> String {
+pub fn feed(server: &TestServer, items: &[(&str, &str)]) -> String {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>Test desk</title><link>https://example.invalid/</link>\n",
     );
@@ -54,7 +54,7 @@ jsonl = "out/flagged.jsonl"
     )
 }
 
-fn serve_demo_pages(server: &TestServer) {
+pub fn serve_demo_pages(server: &TestServer) {
     for page in [
         "russia-dprk-arms-for-food.html",
         "striker-transfer.html",

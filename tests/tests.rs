@@ -15,5 +15,6 @@ mod kafka_security;
 mod pipeline;
 mod robustness;
 mod semantic;
+mod status_page;
 mod webhook;
 mod websub;

@@ -3,6 +3,7 @@
 //! together on the configured bus (see `pipeline.rs` for the data flow).
 
 mod config;
+mod dashboard;
 mod embeddings;
 mod feeds_cli;
 mod journal;

@@ -23,7 +23,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wirewatch_bus::{Bus, Shutdown};
 use wirewatch_fetcher::websub::PushRefusal;
-use wirewatch_fetcher::{StateStore, Subscriber, VerifyAnswer};
+use wirewatch_fetcher::{FeedSpec, StateStore, Subscriber, VerifyAnswer};
+
+use crate::dashboard::{Dashboard, FeedsReport, FlaggedQuery};
 
 /// Every counter wirewatch exports, named in one place.
 #[derive(Default)]
@@ -62,6 +64,8 @@ pub struct Metrics {
     /// label -> articles flagged with it.
     pub flagged: Mutex<BTreeMap<String, u64>>,
     pub latencies: Latencies,
+    /// What the status page shows beyond the state store.
+    pub dashboard: Dashboard,
 }
 
 /// A stage whose time is measured per article.
@@ -346,16 +350,51 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Serves `/metrics`, `/healthz`, `/readyz`, `/status.json` and, with a
-/// subscriber, the WebSub callbacks on `listener` until shutdown.
-pub async fn serve(
-    listener: TcpListener,
-    metrics: Arc<Metrics>,
-    store: Option<StateStore>,
-    bus: Arc<dyn Bus>,
-    subscriber: Option<Arc<Subscriber>>,
-    mut shutdown: Shutdown,
-) {
+/// Connections served at once; more are answered 503 and closed, so a
+/// flood of slow clients cannot pile up tasks and buffers.
+const MAX_CONNECTIONS: usize = 64;
+
+/// What the HTTP listener serves, besides the metrics themselves.
+pub struct Served {
+    pub metrics: Arc<Metrics>,
+    pub store: Option<StateStore>,
+    pub bus: Arc<dyn Bus>,
+    pub subscriber: Option<Arc<Subscriber>>,
+    /// The feed list this process polls (it follows reloads).
+    pub feeds: Option<tokio::sync::watch::Receiver<Vec<FeedSpec>>>,
+}
+
+/// An answer: status line, content type, body.
+struct Answer {
+    status: &'static str,
+    content_type: &'static str,
+    body: String,
+}
+
+impl Answer {
+    fn text(status: &'static str, body: impl Into<String>) -> Answer {
+        Answer {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.into(),
+        }
+    }
+
+    fn json(value: &impl serde::Serialize) -> Answer {
+        Answer {
+            status: "200 OK",
+            content_type: "application/json",
+            body: serde_json::to_string(value).unwrap_or_default(),
+        }
+    }
+}
+
+/// Serves `/metrics`, `/healthz`, `/readyz`, `/status.json`, the status
+/// page (`/`, `/api/feeds`, `/api/flagged`: see [`crate::dashboard`]) and,
+/// with a subscriber, the WebSub callbacks on `listener` until shutdown.
+pub async fn serve(listener: TcpListener, served: Served, mut shutdown: Shutdown) {
+    let served = Arc::new(served);
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let accepted = tokio::select! {
             _ = shutdown.wait() => return,
@@ -365,11 +404,17 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let metrics = Arc::clone(&metrics);
-        let store = store.clone();
-        let bus = Arc::clone(&bus);
-        let subscriber = subscriber.clone();
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            tokio::spawn(async move {
+                let _ = stream
+                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\nRetry-After: 1\r\n\r\nbusy\n")
+                    .await;
+            });
+            continue;
+        };
+        let served = Arc::clone(&served);
         tokio::spawn(async move {
+            let _permit = permit;
             // Read the request head (up to 8 KiB): answering before it is
             // all in would reset a client still writing it.
             let mut request = Vec::with_capacity(1024);
@@ -392,15 +437,7 @@ pub async fn serve(
             let method = words.next().unwrap_or("GET").to_owned();
             let target = words.next().unwrap_or("/").to_owned();
             let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-            let (status, body) = match (path, subscriber) {
-                ("/metrics", _) => {
-                    let mut text = metrics.render(store.as_ref());
-                    render_bus(&mut text, bus.as_ref());
-                    ("200 OK", text)
-                }
-                ("/healthz", _) => ("200 OK", "ok\n".to_owned()),
-                ("/status.json", _) => status_json(store.as_ref()),
-                ("/readyz", _) => readiness(&metrics, bus.as_ref()),
+            let answer = match (path, &served.subscriber) {
                 (path, Some(subscriber)) if path.starts_with("/websub/") => {
                     let id = &path["/websub/".len()..];
                     if method == "POST" {
@@ -410,23 +447,129 @@ pub async fn serve(
                             head: &head,
                             received,
                         };
-                        push.handle(&mut stream, &subscriber, &metrics).await
+                        let (status, body) =
+                            push.handle(&mut stream, subscriber, &served.metrics).await;
+                        Answer::text(status, body)
                     } else {
                         match subscriber.verify(id, query) {
-                            VerifyAnswer::Challenge(challenge) => ("200 OK", challenge),
-                            VerifyAnswer::Acknowledged => ("200 OK", String::new()),
-                            VerifyAnswer::Refused => ("404 Not Found", "not found\n".to_owned()),
+                            VerifyAnswer::Challenge(challenge) => Answer::text("200 OK", challenge),
+                            VerifyAnswer::Acknowledged => Answer::text("200 OK", ""),
+                            VerifyAnswer::Refused => Answer::text("404 Not Found", "not found\n"),
                         }
                     }
                 }
-                _ => ("404 Not Found", "not found\n".to_owned()),
+                (path, _) => served.answer(path, query),
+            };
+            let page_headers = if answer.content_type.starts_with("text/html") {
+                "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
+            } else {
+                ""
             };
             let response = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
+                "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n{page_headers}Connection: close\r\n\r\n",
+                answer.status,
+                answer.content_type,
+                answer.body.len()
             );
             let _ = stream.write_all(response.as_bytes()).await;
+            if method != "HEAD" {
+                let _ = stream.write_all(answer.body.as_bytes()).await;
+            }
         });
+    }
+}
+
+impl Served {
+    /// Every path but the WebSub callbacks.
+    fn answer(&self, path: &str, query: &str) -> Answer {
+        match path {
+            "/metrics" => {
+                let mut text = self.metrics.render(self.store.as_ref());
+                render_bus(&mut text, self.bus.as_ref());
+                Answer {
+                    status: "200 OK",
+                    content_type: "text/plain; version=0.0.4; charset=utf-8",
+                    body: text,
+                }
+            }
+            "/healthz" => Answer::text("200 OK", "ok\n"),
+            "/readyz" => {
+                let (status, body) = readiness(&self.metrics, self.bus.as_ref());
+                Answer::text(status, body)
+            }
+            "/status.json" => {
+                let (status, body) = status_json(self.store.as_ref());
+                Answer {
+                    content_type: if status.starts_with("200") {
+                        "application/json"
+                    } else {
+                        "text/plain; charset=utf-8"
+                    },
+                    ..Answer::text(status, body)
+                }
+            }
+            "/api/feeds" => match self.feeds_report() {
+                Some(Ok(report)) => Answer::json(&report),
+                Some(Err(error)) => Answer::text(
+                    "500 Internal Server Error",
+                    format!("reading the state store: {error:#}\n"),
+                ),
+                None => Answer::text("404 Not Found", "this process does not poll feeds\n"),
+            },
+            "/api/flagged" => match FlaggedQuery::parse(query) {
+                Ok(query) => Answer::json(&serde_json::json!({
+                    "stories": self.metrics.dashboard.flagged(
+                        query.label.as_deref(),
+                        query.since,
+                        query.limit,
+                    )
+                })),
+                Err(problem) => Answer::text("400 Bad Request", format!("{problem}\n")),
+            },
+            "/" | "/index.html" => {
+                let report = match self.feeds_report() {
+                    Some(Ok(report)) => Some(report),
+                    Some(Err(error)) => {
+                        return Answer::text(
+                            "500 Internal Server Error",
+                            format!("reading the state store: {error:#}\n"),
+                        )
+                    }
+                    None => None,
+                };
+                let stories =
+                    self.metrics
+                        .dashboard
+                        .flagged(None, None, crate::dashboard::RECENT_STORIES);
+                Answer {
+                    status: "200 OK",
+                    content_type: "text/html; charset=utf-8",
+                    body: crate::dashboard::page(report.as_ref(), &stories),
+                }
+            }
+            "/status.css" => Answer {
+                status: "200 OK",
+                content_type: "text/css; charset=utf-8",
+                body: crate::dashboard::STYLE.to_owned(),
+            },
+            "/status.js" => Answer {
+                status: "200 OK",
+                content_type: "text/javascript; charset=utf-8",
+                body: crate::dashboard::SCRIPT.to_owned(),
+            },
+            _ => Answer::text("404 Not Found", "not found\n"),
+        }
+    }
+
+    /// `None` when this process polls no feeds.
+    fn feeds_report(&self) -> Option<anyhow::Result<FeedsReport>> {
+        let store = self.store.as_ref()?;
+        let feeds = self.feeds.as_ref()?.borrow().clone();
+        Some(crate::dashboard::feeds_report(
+            &feeds,
+            store,
+            &self.metrics.dashboard,
+        ))
     }
 }
 

@@ -259,6 +259,9 @@ impl Handler for CleanStage {
             ArticleStatus::Fetched => &self.metrics.articles_fetched,
             ArticleStatus::FeedOnly => &self.metrics.articles_feed_only,
         });
+        self.metrics
+            .dashboard
+            .cleaned(&article.item.feed.url, article.status);
         let message = encode(article.id.as_str(), &article, &article.item.feed.url);
         Ok(vec![Output {
             topic: self.output_topic.clone(),
@@ -350,6 +353,7 @@ impl Handler for ClassifyStage {
             classified.classification.classified_at - classified.article.item.discovered_at,
         );
         Metrics::count(&self.metrics.articles_classified);
+        self.metrics.dashboard.classified(&classified);
         for label in classified.classification.flagged_labels() {
             self.metrics.flag(label);
             outputs.push(Output {

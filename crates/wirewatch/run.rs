@@ -561,13 +561,17 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("binding metrics.listen {address}"))?;
-        tracing::info!(address = %address, "serving /metrics, /healthz, /readyz");
+        tracing::info!(address = %address, "serving the status page, /api/feeds, /api/flagged, /metrics, /healthz, /readyz");
+        let served = crate::metrics::Served {
+            metrics: Arc::clone(&metrics),
+            store: store.clone(),
+            bus: Arc::clone(&bus),
+            subscriber: subscriber.clone(),
+            feeds: stages.fetch.then(|| feed_lists.subscribe()),
+        };
         metrics_task = Some(tokio::spawn(crate::metrics::serve(
             listener,
-            Arc::clone(&metrics),
-            store.clone(),
-            Arc::clone(&bus),
-            subscriber.clone(),
+            served,
             shutdown.clone(),
         )));
     }
@@ -752,7 +756,7 @@ pub async fn clean_one(target: &str) -> anyhow::Result<()> {
 /// `wirewatch status`: one line per feed.
 ///
 /// While a daemon holds the state file, the statuses come from its
-/// `/status.json` on the `[metrics] listen` address instead.
+/// `/api/feeds` on the `[metrics] listen` address instead.
 pub fn print_status(config: &Config) -> anyhow::Result<()> {
     let (statuses, seen) = match StateStore::open(&config.state_dir) {
         Ok(store) => (
@@ -773,7 +777,7 @@ pub fn print_status(config: &Config) -> anyhow::Result<()> {
 }
 
 /// The running daemon's feed statuses and seen-set size, from its
-/// `/status.json`.
+/// `/api/feeds`.
 fn status_from_daemon(
     listen: std::net::SocketAddr,
 ) -> anyhow::Result<(
@@ -784,8 +788,7 @@ fn status_from_daemon(
     let timeout = std::time::Duration::from_secs(5);
     let mut stream = std::net::TcpStream::connect_timeout(&listen, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
-    stream
-        .write_all(b"GET /status.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    stream.write_all(b"GET /api/feeds HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
     let response = String::from_utf8_lossy(&response);
@@ -799,13 +802,14 @@ fn status_from_daemon(
             body.trim()
         );
     }
-    #[derive(serde::Deserialize)]
-    struct Report {
-        feeds: std::collections::HashMap<String, wirewatch_fetcher::FeedStatus>,
-        seen: u64,
-    }
-    let report: Report = serde_json::from_str(body).context("reading /status.json")?;
-    Ok((report.feeds, report.seen))
+    let report: crate::dashboard::FeedsReport =
+        serde_json::from_str(body).context("reading /api/feeds")?;
+    let statuses = report
+        .feeds
+        .into_iter()
+        .filter_map(|feed| Some((feed.url, feed.status?)))
+        .collect();
+    Ok((statuses, report.seen))
 }
 
 fn print_statuses(

@@ -385,6 +385,7 @@ impl Poller {
                 moved_to,
             }) => {
                 outcome.not_modified = true;
+                status.not_modified += 1;
                 Polled {
                     result: Ok(()),
                     advertised_interval: fresh_for,
@@ -990,6 +991,7 @@ fn settle(
     policy: &Policy,
 ) -> Settled {
     status.last_fetch = Some(now);
+    status.polls += 1;
     let newly_moved = polled.moved_to.is_some() && polled.moved_to != status.moved_to;
     // A move is forgotten only by a success that did not move.
     if polled.moved_to.is_some() || polled.result.is_ok() {

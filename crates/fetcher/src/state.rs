@@ -52,6 +52,12 @@ pub struct FeedStatus {
     pub moved_to: Option<String>,
     #[serde(default)]
     pub items_emitted: u64,
+    /// Polls made (successful or not).
+    #[serde(default)]
+    pub polls: u64,
+    /// Polls the server answered 304 Not Modified.
+    #[serde(default)]
+    pub not_modified: u64,
     /// Publication times of recent items, for adaptive polling.
     #[serde(default)]
     pub recent_item_times: Vec<DateTime<Utc>>,
