@@ -15,6 +15,11 @@ fn main() {
     let title = metadata.title.or(metadata.html_title);
     print!(
         "{}",
-        wirewatch_cleaner::extract::explain(&document, title.as_deref(), needle)
+        wirewatch_cleaner::extract::explain(
+            &document,
+            title.as_deref(),
+            &metadata.summaries,
+            needle
+        )
     );
 }

@@ -595,16 +595,18 @@ impl Analysis<'_> {
 }
 
 /// Extracts the article text. `title` (if known) lets the headline be
-/// dropped from the body.
-pub fn extract(doc: &Document, title: Option<&str>) -> Extracted {
-    extract_inner(doc, title, None)
+/// dropped from the body; `summaries` (the page's descriptions, see
+/// [`crate::meta::Metadata::summaries`]) let a standfirst set apart from
+/// the body be recognised.
+pub fn extract(doc: &Document, title: Option<&str>, summaries: &[String]) -> Extracted {
+    extract_inner(doc, title, summaries, None)
 }
 
 /// For tuning by hand: the extraction, plus for the first text node that
 /// contains `needle`, its ancestors with their exclusion, pruning and score.
-pub fn explain(doc: &Document, title: Option<&str>, needle: &str) -> String {
+pub fn explain(doc: &Document, title: Option<&str>, summaries: &[String], needle: &str) -> String {
     let mut report = String::new();
-    let extracted = extract_inner(doc, title, Some((needle, &mut report)));
+    let extracted = extract_inner(doc, title, summaries, Some((needle, &mut report)));
     if let Some(container) = extracted.container {
         report.push_str(&format!("container: {}\n", describe(doc, container)));
     }
@@ -624,6 +626,7 @@ fn describe(doc: &Document, id: NodeId) -> String {
 fn extract_inner(
     doc: &Document,
     title: Option<&str>,
+    summaries: &[String],
     mut explain: Option<(&str, &mut String)>,
 ) -> Extracted {
     let count = doc.nodes.len();
@@ -990,6 +993,15 @@ fn extract_inner(
         }
     }
 
+    content.extend(table_rows(
+        &analysis,
+        top,
+        &content,
+        threshold,
+        &is_candidate,
+    ));
+    content.sort_unstable();
+
     // Articles split into sections by pull quotes or pictures: further
     // blocks named exactly like the best candidate, with a fair score, are
     // more of the same article.
@@ -1078,6 +1090,10 @@ fn extract_inner(
 
     content.extend(standfirst(&analysis, top, &content));
     content.sort_unstable();
+    if let Some(lead) = described_lead(&analysis, &content, summaries) {
+        content.push(lead);
+        content.sort_unstable();
+    }
 
     let mut seen_prose = false;
     for &root in &content {
@@ -1175,6 +1191,73 @@ fn drop_trailing_calls_to_follow(text: &mut String) {
     }
 }
 
+/// How far above the container a table cell may be for [`table_rows`].
+const TABLE_CELL_LEVELS: usize = 3;
+
+/// Older table layouts put an article in one table, a row per part
+/// (the opening in one row, the rest under a picture or a subheading in the
+/// next): when the container sits in a cell that fills its row, the cells
+/// of the table's other rows are its siblings, kept when they score as
+/// siblings do and are not mostly links.
+fn table_rows(
+    analysis: &Analysis<'_>,
+    top: NodeId,
+    content: &[NodeId],
+    threshold: f32,
+    is_candidate: &[bool],
+) -> Vec<NodeId> {
+    let doc = analysis.doc;
+    let mut found = Vec::new();
+    // The row: the container's (an only child's container climbs to it),
+    // or the one of the cell the container is in.
+    let mut row = top;
+    let mut levels = 0;
+    while doc.tag(row) != Some(Tag::Tr) {
+        if levels > TABLE_CELL_LEVELS || matches!(doc.tag(row), None | Some(Tag::Table)) {
+            return found;
+        }
+        row = doc.nodes[row as usize].parent;
+        levels += 1;
+    }
+    // A cell beside others (a sidebar, a menu column) is one column of a
+    // page layout, not a row of the article.
+    let row_len = analysis.stats[row as usize].len as f32;
+    if (analysis.stats[top as usize].len as f32) < 0.8 * row_len {
+        return found;
+    }
+    let rows = doc.nodes[row as usize].parent;
+    if rows == NONE {
+        return found;
+    }
+    for sibling in doc.children(rows) {
+        if sibling == row || doc.tag(sibling) != Some(Tag::Tr) {
+            continue;
+        }
+        // The row's cells, not the row: a cell of prices or a picture
+        // beside the text is no more of the article.
+        for other in doc.children(sibling) {
+            let index = other as usize;
+            if !matches!(doc.tag(other), Some(Tag::Td | Tag::Th))
+                || analysis.excluded[index]
+                || !is_candidate[index]
+                || analysis.score[index] < threshold
+                || analysis.link_density(other) >= 0.25
+            {
+                continue;
+            }
+            let end = doc.subtree_end(other);
+            let overlaps = content.iter().any(|&root| {
+                let root_end = doc.subtree_end(root);
+                (root <= other && other < root_end) || (other <= root && root < end)
+            });
+            if !overlaps {
+                found.push(other);
+            }
+        }
+    }
+    found
+}
+
 /// Standfirsts (the lead paragraph under the headline) often sit in the
 /// article's header, apart from the body the scoring found: paragraphs of
 /// prose between the start of the enclosing `<article>` (or `<main>`) and the first
@@ -1236,6 +1319,74 @@ fn standfirst(analysis: &Analysis<'_>, top: NodeId, content: &[NodeId]) -> Vec<N
         id += 1;
     }
     found
+}
+
+/// Shortest lead of [`described_lead`]: a dek under the headline (one
+/// sentence) is the article's summary, not its text; an opening paragraph
+/// set apart is.
+const LEAD_MIN_CHARS: u32 = 200;
+
+/// Characters of a description compared with a block's text in
+/// [`described_lead`] (letters and digits only).
+const SUMMARY_KEY_CHARS: usize = 40;
+
+/// Letters and digits of `text`, lowercased: quotes, dashes, entities and
+/// spacing differ between a description and the page's text.
+fn summary_key(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The standfirst set apart from the body: a hero, an intro box, a lead in a
+/// heading under the headline, outside any `<article>` the body is in. CMSs
+/// fill the page's description from it, so a block before the body whose text
+/// starts like one of the page's descriptions (or holds its start) is it. Only
+/// a plain block (no nested blocks, few links), not already in the text.
+fn described_lead(
+    analysis: &Analysis<'_>,
+    content: &[NodeId],
+    summaries: &[String],
+) -> Option<NodeId> {
+    let doc = analysis.doc;
+    let first_root = *content.iter().min()?;
+    let keys: Vec<String> = summaries
+        .iter()
+        .map(|summary| summary_key(summary))
+        .filter(|key| key.chars().count() >= SUMMARY_KEY_CHARS)
+        .map(|key| key.chars().take(SUMMARY_KEY_CHARS).collect())
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let mut id = 1;
+    while id < first_root {
+        let index = id as usize;
+        if analysis.excluded[index] {
+            id = doc.subtree_end(id);
+            continue;
+        }
+        let stats = analysis.stats[index];
+        if doc.tag(id).is_some_and(is_block)
+            && doc.tag(id) != Some(Tag::H1)
+            && stats.own_len >= LEAD_MIN_CHARS
+            && stats.own_len == stats.len
+            && (stats.link_len as f32) < 0.2 * stats.len as f32
+            && doc.subtree_end(id) <= first_root
+        {
+            let key = summary_key(&doc.text_content(id));
+            if let Some(summary) = keys.iter().find(|summary| key.contains(summary.as_str())) {
+                // The body may open with the same words.
+                let in_body = content
+                    .iter()
+                    .any(|&root| summary_key(&doc.text_content(root)).contains(summary.as_str()));
+                return (!in_body).then_some(id);
+            }
+        }
+        id += 1;
+    }
+    None
 }
 
 /// How far above the container an `<article>` may be for [`standfirst`].
@@ -1803,7 +1954,7 @@ mod tests {
              <p>{paragraph}</p></div></article></body>"
         );
         let doc = crate::dom::parse(&html);
-        let text = extract(&doc, None).text;
+        let text = extract(&doc, None, &[]).text;
         assert!(
             text.contains("Ergebnis für die Filmstadt. Zuletzt."),
             "{text}"
@@ -1821,7 +1972,7 @@ mod tests {
              <p>{paragraph}</p><p>{paragraph}</p></div></article></body>"
         );
         let doc = crate::dom::parse(&html);
-        let text = extract(&doc, None).text;
+        let text = extract(&doc, None, &[]).text;
         assert!(!text.contains("AFP"), "{text}");
         assert_eq!(text.matches("fünfmal Gold").count(), 3, "{text}");
     }
@@ -1837,7 +1988,7 @@ mod tests {
              <li><a href=\"/b\">Encore un article sur l'emploi</a></li></ul></div></article></body>"
         );
         let doc = crate::dom::parse(&html);
-        let text = extract(&doc, None).text;
+        let text = extract(&doc, None, &[]).text;
         assert!(text.starts_with("Les chiffres"), "{text}");
         assert!(!text.contains("À lire aussi"), "{text}");
     }

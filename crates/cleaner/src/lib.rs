@@ -105,7 +105,7 @@ pub fn clean(input: &PageInput<'_>) -> Cleaned {
         .title
         .clone()
         .or_else(|| metadata.html_title.clone());
-    let extracted = extract::extract(&document, title.as_deref());
+    let extracted = extract::extract(&document, title.as_deref(), &metadata.summaries);
     let scored = extracted.text.trim().to_owned();
 
     let json_ld_body = metadata

@@ -27,6 +27,10 @@ pub struct Metadata {
     pub site_name: Option<String>,
     pub lead_image: Option<String>,
     pub description: Option<String>,
+    /// Every description the page gives (Open Graph, `<meta name>`,
+    /// Twitter, JSON-LD), distinct: CMSs fill them from the article's
+    /// standfirst, which lets the extractor recognise it.
+    pub summaries: Vec<String>,
     /// The article's text as JSON-LD gives it: the article object's
     /// `articleBody`, else a how-to's or recipe's description, ingredients
     /// and steps.
@@ -44,6 +48,18 @@ fn offer(slot: &mut Option<String>, value: Option<&str>) {
         .filter(|v| !v.is_empty() && v.chars().count() <= 500)
     {
         *slot = Some(value);
+    }
+}
+
+/// Keeps every distinct description, for [`Metadata::summaries`].
+fn note_summary(summaries: &mut Vec<String>, value: Option<&str>) {
+    if let Some(value) = value
+        .map(clean_value)
+        .filter(|v| !v.is_empty() && v.chars().count() <= 1000)
+    {
+        if summaries.len() < 8 && !summaries.contains(&value) {
+            summaries.push(value);
+        }
     }
 }
 
@@ -102,8 +118,14 @@ pub fn collect(doc: &Document) -> Metadata {
                     "twitter:image" | "twitter:image:src" | "thumbnailurl" | "image" => {
                         offer(&mut named.lead_image, content)
                     }
-                    "og:description" => offer(&mut og.description, content),
-                    "description" | "twitter:description" => offer(&mut named.description, content),
+                    "og:description" => {
+                        note_summary(&mut meta.summaries, content);
+                        offer(&mut og.description, content)
+                    }
+                    "description" | "twitter:description" => {
+                        note_summary(&mut meta.summaries, content);
+                        offer(&mut named.description, content)
+                    }
                     "article:published_time"
                     | "og:article:published_time"
                     | "datepublished"
@@ -342,10 +364,9 @@ fn read_json_ld(value: &Value, meta: &mut Metadata, depth: usize) {
                     &mut meta.lang,
                     map.get("inLanguage").and_then(Value::as_str),
                 );
-                offer(
-                    &mut meta.description,
-                    map.get("description").and_then(Value::as_str),
-                );
+                let description = map.get("description").and_then(Value::as_str);
+                note_summary(&mut meta.summaries, description);
+                offer(&mut meta.description, description);
                 if meta.canonical_url.is_none() {
                     meta.canonical_url =
                         url_of(map.get("mainEntityOfPage").or_else(|| map.get("url")))

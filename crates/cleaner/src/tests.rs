@@ -1034,3 +1034,77 @@ fn a_copyright_line_in_the_article_is_not_text() {
         cleaned.text
     );
 }
+
+#[test]
+fn an_opening_paragraph_set_apart_is_kept_when_the_description_gives_it() {
+    // An Italian page: the opening paragraph sits in a hero box above the
+    // body, outside any <article>; the page's description repeats it. A dek
+    // (one short sentence) the description gives is a summary, not text.
+    let lead = "A Milano il vecchio mercato coperto si trasforma in un centro \
+        culturale: dopo tre anni di lavori, il Comune ha presentato ieri il progetto \
+        definitivo, che comprende una biblioteca, due sale da concerto e un giardino \
+        pensile aperto a tutti.";
+    let page = |lead: &str, description: &str| {
+        format!(
+            r#"<html lang="it"><head><title>Il mercato rinasce</title>
+<meta property="og:description" content="{description}"></head><body>
+<nav><a href="/">Home</a> <a href="/cultura">Cultura</a></nav>
+<div class="hero"><h1>Il mercato rinasce</h1><div class="sommario"><p>{lead}</p></div></div>
+<div class="layout"><div class="col"><div class="post-content">{}</div></div>
+<div class="col-side"><p><a href="/x">Un altro articolo molto letto questa settimana</a></p></div></div>
+</body></html>"#,
+            PARAGRAPHS.map(|p| format!("<p>{p}</p>")).join("\n")
+        )
+    };
+    let cleaned = clean_str(&page(lead, &lead[..120]));
+    assert!(
+        cleaned.text.starts_with("A Milano il vecchio"),
+        "{}",
+        cleaned.text
+    );
+    assert!(cleaned.text.ends_with(PARAGRAPHS[2]), "{}", cleaned.text);
+    // Without the description it is a block like any other above the body.
+    let cleaned = clean_str(&page(lead, "Cultura a Milano"));
+    assert!(cleaned.text.starts_with(PARAGRAPHS[0]), "{}", cleaned.text);
+    let dek = "Il Comune ha presentato ieri il progetto definitivo del nuovo centro culturale.";
+    let cleaned = clean_str(&page(dek, dek));
+    assert!(cleaned.text.starts_with(PARAGRAPHS[0]), "{}", cleaned.text);
+}
+
+/// An older layout (issue 15): the article is a table of its own in the
+/// page's content column, a row per part: the opening, a picture with its
+/// caption, the rest under a subheading. Every text row is kept, the menu
+/// column and the picture's row are not.
+#[test]
+fn an_article_in_table_rows_keeps_every_text_row() {
+    let french = [
+        "Le conseil municipal a voté lundi soir, à une courte majorité, la fermeture de la vieille piscine couverte jusqu'à l'automne, pour la remplacer par un bâtiment neuf.",
+        "Le coût du nouveau bâtiment est estimé à douze millions d'euros, dont un tiers devrait venir de subventions de la région, selon le maire.",
+        "Les clubs et les écoles iront en attendant dans les piscines des communes voisines, la ville prenant en charge les frais de transport.",
+        "Les travaux doivent commencer au printemps, si les recours déposés par deux riverains sont rejetés par le tribunal administratif d'ici là.",
+    ];
+    let page = format!(
+        r##"<html><head><title>Piscine</title></head><body><table width="760">
+<tr><td colspan=2><a href="/"><img src="/logo.gif"></a></td></tr>
+<tr><td width=140 valign=top><a href="/local">Local</a><br><a href="/sport">Sport</a><br><a href="/culture">Culture</a><br><a href="/meteo">Météo</a></td>
+<td valign=top><table width="100%">
+<tr><td><font face="Arial" size=2><b>La piscine ferme</b><br><br>{}<br><br>{}</font></td></tr>
+<tr><td align=center><img src="/piscine.jpg"><br><font size=1>Photo : archives</font></td></tr>
+<tr><td><font face="Arial" size=2><b>Des bus pour les écoles</b><br><br>{}<br><br>{}</font></td></tr>
+</table></td></tr>
+<tr><td colspan=2><font size=1>&copy; 2008 Le Courrier | <a href="/contact">Contact</a></font></td></tr>
+</table></body></html>"##,
+        french[0], french[1], french[2], french[3]
+    );
+    let cleaned = clean_str(&page);
+    for paragraph in french {
+        assert!(cleaned.text.contains(paragraph), "{:?}", cleaned.text);
+    }
+    for junk in ["Météo", "archives", "Contact"] {
+        assert!(
+            !cleaned.text.contains(junk),
+            "{junk:?} in {:?}",
+            cleaned.text
+        );
+    }
+}
