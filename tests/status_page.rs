@@ -224,6 +224,26 @@ fn api_lists_the_failing_feed_first_and_filters_flagged_stories_by_label_and_tim
     assert!(report.contains("failures_in_a_row=1"), "{report}");
     assert!(report.contains("items=3"), "{report}");
 
+    // Fetch results by kind, in /metrics.
+    let metrics = http_get(port, "/metrics");
+    let count = |series: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(series))
+            .and_then(|count| count.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{series} missing: {metrics}"))
+    };
+    assert!(count("wirewatch_fetches_total{what=\"feed\",result=\"5xx\"} ") >= 1);
+    assert!(count("wirewatch_fetches_total{what=\"feed\",result=\"ok\"} ") >= 1);
+    assert_eq!(
+        count("wirewatch_fetches_total{what=\"page\",result=\"ok\"} "),
+        3
+    );
+    assert_eq!(
+        count("wirewatch_fetches_total{what=\"page\",result=\"timeout\"} "),
+        0
+    );
+
     let page = http_get(port, "/");
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(page.contains("Content-Security-Policy: default-src 'none'"));

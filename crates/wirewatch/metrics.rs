@@ -362,6 +362,8 @@ pub struct Served {
     pub subscriber: Option<Arc<Subscriber>>,
     /// The feed list this process polls (it follows reloads).
     pub feeds: Option<tokio::sync::watch::Receiver<Vec<FeedSpec>>>,
+    /// Feed and page fetches by how they ended.
+    pub fetches: Arc<wirewatch_fetcher::FetchTally>,
 }
 
 /// An answer: status line, content type, body.
@@ -485,6 +487,7 @@ impl Served {
         match path {
             "/metrics" => {
                 let mut text = self.metrics.render(self.store.as_ref());
+                render_fetches(&mut text, &self.fetches);
                 render_bus(&mut text, self.bus.as_ref());
                 Answer {
                     status: "200 OK",
@@ -690,6 +693,20 @@ fn status_json(store: Option<&StateStore>) -> (&'static str, String) {
             "500 Internal Server Error",
             format!("reading the state store: {error}\n"),
         ),
+    }
+}
+
+/// `wirewatch_fetches_total{what="feed"|"page",result=...}`: every
+/// combination, zeros included.
+fn render_fetches(out: &mut String, tally: &wirewatch_fetcher::FetchTally) {
+    let _ = writeln!(out, "# HELP wirewatch_fetches_total feed and page fetches by how they ended (ok, not_modified, 4xx, 5xx, other_status, timeout, refused, too_large, too_many_redirects, transport)\n# TYPE wirewatch_fetches_total counter");
+    for (fetching, result, count) in tally.snapshot() {
+        let _ = writeln!(
+            out,
+            "wirewatch_fetches_total{{what=\"{}\",result=\"{}\"}} {count}",
+            fetching.as_str(),
+            result.as_str()
+        );
     }
 }
 

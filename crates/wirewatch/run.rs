@@ -568,6 +568,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             bus: Arc::clone(&bus),
             subscriber: subscriber.clone(),
             feeds: stages.fetch.then(|| feed_lists.subscribe()),
+            fetches: http.tally(),
         };
         metrics_task = Some(tokio::spawn(crate::metrics::serve(
             listener,

@@ -31,6 +31,7 @@ use tokio::time::Instant;
 
 use crate::guard::{check_literal, GuardedResolver, Lookup, NonPublicAddress, SystemLookup};
 use crate::robots::Robots;
+use crate::tally::{FetchResult, FetchTally, Fetching};
 
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::StatusCode;
@@ -178,6 +179,8 @@ pub struct HttpClient {
     next_slot: Arc<Mutex<HashMap<String, Instant>>>,
     /// Origin -> parsed robots.txt and when it expires.
     robots: Arc<Mutex<RobotsCache>>,
+    /// Feed and page fetches by how they ended.
+    tally: Arc<FetchTally>,
 }
 
 /// Origin -> when the entry expires and the rules.
@@ -235,6 +238,7 @@ impl HttpClient {
             options,
             next_slot: Arc::default(),
             robots: Arc::default(),
+            tally: Arc::default(),
         })
     }
 
@@ -242,9 +246,26 @@ impl HttpClient {
         &self.options
     }
 
+    /// Feed and page fetches so far, by how they ended (shared by clones).
+    pub fn tally(&self) -> Arc<FetchTally> {
+        Arc::clone(&self.tally)
+    }
+
     /// Fetches a feed with conditional GET. `extra_headers` come from the
     /// feed's config.
     pub async fn fetch_feed(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        extra_headers: &[(String, String)],
+    ) -> Result<FeedResponse, FetchError> {
+        let result = self.get_feed(url, validators, extra_headers).await;
+        self.tally
+            .count(Fetching::Feed, FetchResult::of_feed(&result));
+        result
+    }
+
+    async fn get_feed(
         &self,
         url: &Url,
         validators: &Validators,
@@ -288,6 +309,16 @@ impl HttpClient {
     /// Fetches an article page linked from a feed. Untrusted: private
     /// addresses are refused unless allowed, `file://` unless allowed.
     pub async fn fetch_page(&self, url: &Url) -> Result<Fetched, FetchError> {
+        let result = self.get_page(url).await;
+        let kind = match &result {
+            Ok(_) => FetchResult::Ok,
+            Err(error) => FetchResult::of_error(error),
+        };
+        self.tally.count(Fetching::Page, kind);
+        result
+    }
+
+    async fn get_page(&self, url: &Url) -> Result<Fetched, FetchError> {
         match url.scheme() {
             "http" | "https" => {}
             "file" if self.options.allow_file_urls => return self.read_file(url).await,

@@ -27,6 +27,7 @@ pub mod robots;
 pub mod schedule;
 pub mod state;
 pub mod subscriber;
+pub mod tally;
 pub mod websub;
 
 pub use guard::{is_non_public, Lookup, LookupFuture};
@@ -34,3 +35,4 @@ pub use http::{FeedResponse, FetchError, Fetched, HttpClient, HttpOptions, Valid
 pub use poll::{FeedSpec, FeedWatcher, ItemSink, PollOptions, PollOutcome, Poller, PushError};
 pub use state::{FeedStatus, StateError, StateStore};
 pub use subscriber::{Subscriber, SubscriberOptions, VerifyAnswer};
+pub use tally::{FetchResult, FetchTally, Fetching};
