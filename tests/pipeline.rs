@@ -539,7 +539,8 @@ fn sighup_reloads_the_feed_list_and_refuses_an_invalid_one() {
 }
 
 /// `output.stdout_format = "text"`: one short line per flagged story on
-/// stdout (when, labels with scores, title, link, feed), while the JSON
+/// stdout (when, labels with scores, title, the top evidence phrase, link,
+/// feed), while the JSON
 /// lines file keeps the whole record.
 #[test]
 fn text_stdout_format_prints_one_short_line_per_story() {
@@ -575,6 +576,27 @@ fn text_stdout_format_prints_one_short_line_per_story() {
     assert_eq!(records.len(), 1);
     let url = records[0]["article"]["url"].as_str().unwrap();
     assert!(line.contains(&format!("  {url}  ")), "{line}");
+    // The evidence span that added most to a flagged label, quoted.
+    let flagged: Vec<String> = flagged_labels(&records[0]);
+    let top = records[0]["classification"]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|span| flagged.iter().any(|label| span["label"] == label.as_str()))
+        .max_by(|a, b| {
+            a["weight"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["weight"].as_f64().unwrap())
+        })
+        .unwrap();
+    let phrase = top["text"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(line.contains(&format!("“{phrase}”")), "{phrase} in {line}");
 }
 
 /// SIGHUP also replaces the classifier between two articles: a story

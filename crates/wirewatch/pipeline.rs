@@ -510,13 +510,43 @@ pub fn story_line(classified: &ClassifiedArticle) -> String {
         .or(article.item.published)
         .unwrap_or(article.fetched_at)
         .format("%Y-%m-%d %H:%M");
+    let phrase =
+        top_evidence(classified).map_or_else(String::new, |phrase| format!("  “{phrase}”"));
     wirewatch_model::printable(&format!(
-        "{when}  {labels}  {}  {}  [{}]",
+        "{when}  {labels}  {}{phrase}  {}  [{}]",
         title.split_whitespace().collect::<Vec<_>>().join(" "),
         article.url,
         feed
     ))
     .into_owned()
+}
+
+/// The evidence span that added most to a flagged label, whitespace
+/// folded, cut at 120 characters: what a person at a terminal reads to
+/// judge the flag.
+fn top_evidence(classified: &ClassifiedArticle) -> Option<String> {
+    let classification = &classified.classification;
+    let evidence = classification
+        .evidence
+        .iter()
+        .filter(|evidence| {
+            classification
+                .labels
+                .iter()
+                .any(|label| label.flagged && label.label == evidence.label)
+        })
+        .max_by(|a, b| a.weight.total_cmp(&b.weight))?;
+    let folded = evidence
+        .text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if folded.chars().count() <= 120 {
+        return Some(folded);
+    }
+    let mut cut: String = folded.chars().take(119).collect();
+    cut.push('…');
+    Some(cut)
 }
 
 /// Appends dead letters (memory bus) to a JSON-lines file with their headers,
