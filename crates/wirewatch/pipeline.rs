@@ -397,6 +397,9 @@ impl OutputSink {
         journal: Option<Arc<Journal>>,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<OutputSink> {
+        if let Some(path) = path {
+            drop_torn_tail(path)?;
+        }
         let written = WrittenIds::open(written_ids, path.map(PathBuf::as_path))?;
         let file = match path {
             Some(path) => {
@@ -475,6 +478,50 @@ impl Handler for OutputSink {
         }
         Ok(vec![])
     }
+}
+
+/// Cuts a JSON-lines file back to its last complete line. A process
+/// killed inside the write of a long line can leave part of it (the
+/// kernel stops a write to a file between pages on a fatal signal); the
+/// next line appended would be glued to it. The torn story's id was not
+/// recorded as written, so it is written again whole.
+fn drop_torn_tail(path: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => anyhow::bail!("opening output file {}: {error}", path.display()),
+    };
+    let context = || format!("checking the end of output file {}", path.display());
+    let length = file.metadata().with_context(context)?.len();
+    let mut end = length;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let buffer = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start)).with_context(context)?;
+        file.read_exact(buffer).with_context(context)?;
+        if let Some(at) = buffer.iter().rposition(|&byte| byte == b'\n') {
+            end = start + at as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if end < length {
+        tracing::warn!(
+            file = %path.display(),
+            offset = end,
+            bytes = length - end,
+            "output file ends in a torn line (a write cut short by a kill); cut back to the last whole line"
+        );
+        file.set_len(end).with_context(context)?;
+    }
+    Ok(())
 }
 
 /// One story as a person watching a terminal wants it: when, the flagged
@@ -621,7 +668,24 @@ pub fn spawn_stage(
 
 #[cfg(test)]
 mod tests {
-    use super::LogBudget;
+    #[test]
+    fn a_torn_last_line_is_cut_back_to_the_last_whole_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let whole = format!("{{\"a\":1}}\n{{\"b\":\"{}\"}}\n", "x".repeat(70_000));
+        std::fs::write(&path, format!("{whole}{{\"c\":\"tor")).unwrap();
+        drop_torn_tail(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), whole);
+        drop_torn_tail(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), whole);
+        // One torn line and nothing else: nothing is left.
+        std::fs::write(&path, "x".repeat(100_000)).unwrap();
+        drop_torn_tail(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap().len(), 0);
+        drop_torn_tail(&dir.path().join("absent.jsonl")).unwrap();
+    }
+
+    use super::{drop_torn_tail, LogBudget};
 
     #[test]
     fn the_log_budget_admits_a_few_a_minute_and_counts_the_rest() {
