@@ -11,6 +11,7 @@ mod feeds;
 mod health;
 mod kafka;
 mod kafka_crash;
+mod kafka_ops;
 mod kafka_security;
 mod pipeline;
 mod robustness;

@@ -718,6 +718,20 @@ fn render_bus(out: &mut String, bus: &dyn Bus) {
         "# HELP wirewatch_bus_ready 1 when the bus can deliver (what /readyz reports), else 0\n# TYPE wirewatch_bus_ready gauge\nwirewatch_bus_ready {}",
         u8::from(bus.health().is_ready())
     );
+    let lags = bus.consumer_lag();
+    if !lags.is_empty() {
+        let _ = writeln!(out, "# HELP wirewatch_consumer_lag_messages messages on a partition of a stage's input topic that its consumer group has not committed (Kafka, from the consumer's statistics each second)\n# TYPE wirewatch_consumer_lag_messages gauge");
+        for lag in lags {
+            let _ = writeln!(
+                out,
+                "wirewatch_consumer_lag_messages{{stage=\"{}\",topic=\"{}\",partition=\"{}\"}} {}",
+                escape(&lag.stage),
+                escape(&lag.topic),
+                lag.partition,
+                lag.messages
+            );
+        }
+    }
     let transitions = bus.transitions();
     if transitions.is_empty() {
         return;

@@ -49,7 +49,8 @@ use tokio::task::JoinSet;
 use crate::kafka_health::{broker_counts, HealthTracker, Transition, GRACE};
 use crate::kafka_repeats::{read_keys_before, ReadBack, RepeatedKeys};
 use crate::{
-    dead_letter, Bus, BusError, Handler, Health, Message, Origin, Shutdown, StageReport, StageSpec,
+    dead_letter, Bus, BusError, ConsumerLag, Handler, Health, Message, Origin, Shutdown,
+    StageReport, StageSpec,
 };
 
 /// Connection and behaviour settings.
@@ -392,6 +393,7 @@ impl ClientContext for StageContext {
     fn stats(&self, statistics: rdkafka::Statistics) {
         let (up, known) = broker_counts(&statistics);
         self.health.brokers(&self.stage, up, known);
+        self.health.lags(&self.stage, &statistics);
     }
 }
 
@@ -1199,6 +1201,10 @@ impl Bus for KafkaBus {
 
     fn transitions(&self) -> Vec<(&'static str, u64)> {
         self.health.counts()
+    }
+
+    fn consumer_lag(&self) -> Vec<ConsumerLag> {
+        self.health.all_lags()
     }
 
     async fn run_stage(

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::Health;
+use crate::{ConsumerLag, Health};
 
 /// How long a problem lasts before it makes the bus not ready: short
 /// enough for a health check to see an outage, long enough to ride out a
@@ -28,6 +28,8 @@ pub struct HealthTracker {
     inner: Mutex<Inner>,
     /// How often each transition happened, for `/metrics`.
     counts: Mutex<BTreeMap<Transition, u64>>,
+    /// stage -> its partitions' lag, from its consumer's last statistics.
+    lags: Mutex<BTreeMap<String, Vec<ConsumerLag>>>,
 }
 
 /// The changes of state the tracker counts ([`Bus::transitions`]).
@@ -210,6 +212,8 @@ impl HealthTracker {
         inner.assignments.remove(stage);
         inner.commits_failing.remove(stage);
         inner.brokers_down.remove(stage);
+        drop(inner);
+        self.lags.lock().expect("lags lock").remove(stage);
     }
 
     pub fn commit(&self, stage: &str, ok: bool) {
@@ -239,6 +243,27 @@ impl HealthTracker {
         let mut inner = self.inner.lock().expect("health lock");
         inner.last_ack = Instant::now();
         inner.acknowledged_any = true;
+    }
+
+    /// A stage's consumer reported its statistics: its partitions' lag
+    /// replaces what it said before.
+    pub fn lags(&self, stage: &str, statistics: &rdkafka::Statistics) {
+        let lags = partition_lags(stage, statistics);
+        self.lags
+            .lock()
+            .expect("lags lock")
+            .insert(stage.to_owned(), lags);
+    }
+
+    /// Every stage's partitions' lag, by stage, topic and partition.
+    pub fn all_lags(&self) -> Vec<ConsumerLag> {
+        self.lags
+            .lock()
+            .expect("lags lock")
+            .values()
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     /// The problems that have lasted longer than `grace`; `waiting` is how
@@ -309,6 +334,37 @@ pub fn broker_counts(statistics: &rdkafka::Statistics) -> (usize, usize) {
     (up, brokers.len())
 }
 
+/// The lag of each partition a consumer holds, from its statistics: the
+/// partitions it fetches (`desired`, or fetching), not the internal
+/// unassigned one (-1). librdkafka's own `consumer_lag` is -1 until the
+/// group commits; then everything from the low watermark counts.
+fn partition_lags(stage: &str, statistics: &rdkafka::Statistics) -> Vec<ConsumerLag> {
+    let mut lags = Vec::new();
+    for (topic, report) in &statistics.topics {
+        for partition in report.partitions.values() {
+            if partition.partition < 0 || !(partition.desired || partition.fetch_state == "active")
+            {
+                continue;
+            }
+            let messages = if partition.consumer_lag >= 0 {
+                partition.consumer_lag
+            } else if partition.hi_offset >= 0 && partition.committed_offset < 0 {
+                partition.hi_offset - partition.lo_offset.max(0)
+            } else {
+                continue;
+            };
+            lags.push(ConsumerLag {
+                stage: stage.to_owned(),
+                topic: topic.clone(),
+                partition: partition.partition,
+                messages,
+            });
+        }
+    }
+    lags.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+    lags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,5 +390,47 @@ mod tests {
         assert!(tracker.health(Duration::ZERO, 0).problems[0].contains("no partition"));
         tracker.stage_stopped("clean");
         assert!(tracker.health(Duration::ZERO, 0).is_ready());
+    }
+
+    #[test]
+    fn lag_counts_held_partitions_from_the_committed_offset_or_the_low_watermark() {
+        use rdkafka::statistics::{Partition, Statistics, Topic};
+        let partition = |id: i32, desired: bool, committed: i64, lag: i64| Partition {
+            partition: id,
+            desired,
+            fetch_state: if desired { "active" } else { "none" }.to_owned(),
+            lo_offset: 5,
+            hi_offset: 40,
+            committed_offset: committed,
+            consumer_lag: lag,
+            ..Partition::default()
+        };
+        let mut topic = Topic {
+            topic: "items".to_owned(),
+            ..Topic::default()
+        };
+        for held in [
+            partition(0, true, 30, 10),
+            // nothing committed yet: librdkafka says -1
+            partition(1, true, -1001, -1),
+            // not this consumer's
+            partition(2, false, 12, 28),
+            // the internal unassigned partition
+            partition(-1, true, -1, -1),
+        ] {
+            topic.partitions.insert(held.partition, held);
+        }
+        let mut statistics = Statistics::default();
+        statistics.topics.insert("items".to_owned(), topic);
+        let tracker = HealthTracker::default();
+        tracker.lags("clean", &statistics);
+        let lags: Vec<(i32, i64)> = tracker
+            .all_lags()
+            .iter()
+            .map(|lag| (lag.partition, lag.messages))
+            .collect();
+        assert_eq!(lags, vec![(0, 10), (1, 35)]);
+        tracker.stage_stopped("clean");
+        assert!(tracker.all_lags().is_empty());
     }
 }

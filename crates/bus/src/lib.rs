@@ -186,6 +186,24 @@ pub trait Bus: Send + Sync {
     fn transitions(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
     }
+
+    /// How far each stage's consumer is behind, per partition it holds
+    /// (Kafka: from librdkafka's statistics, once a second), for
+    /// `/metrics`. The memory bus has none.
+    fn consumer_lag(&self) -> Vec<ConsumerLag> {
+        Vec::new()
+    }
+}
+
+/// Messages on one partition of a stage's input topic that the stage's
+/// group has not committed yet: the high watermark minus the committed
+/// offset (minus the low watermark while nothing is committed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerLag {
+    pub stage: String,
+    pub topic: String,
+    pub partition: i32,
+    pub messages: i64,
 }
 
 /// The bus's view of whether messages flow: `problems` is empty when they
