@@ -2,14 +2,18 @@
 //! each stage's consumer lag on `/metrics`, and feed health published to
 //! the compacted feed-status topic.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::ClientConfig;
 use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
 
 use crate::pipeline::http_get_if_up;
 use crate::support::http::{Route, TestServer};
-use crate::support::kafka::{bootstrap, consume_until, produce, write_config, TestTopics};
+use crate::support::kafka::{bootstrap, consume_until, produce, write_config, Record, TestTopics};
 use crate::support::{create_topics, free_port, spawn_run, terminate, Scratch};
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -122,4 +126,138 @@ fn a_stage_held_up_by_slow_pages_reports_its_lag_and_reports_zero_once_it_caught
         "the lag never came back to 0 after the stage caught up:\n{stderr}"
     );
     assert_eq!(articles.len(), STORIES, "{stderr}");
+}
+
+/// The latest record of each key in `records` (`None` for a tombstone).
+fn latest(records: &[Record]) -> HashMap<String, Option<serde_json::Value>> {
+    let mut latest = HashMap::new();
+    for record in records {
+        let Some(key) = &record.key else { continue };
+        let value = (!record.payload.is_empty())
+            .then(|| serde_json::from_slice(&record.payload).expect("feed status is JSON"));
+        latest.insert(key.clone(), value);
+    }
+    latest
+}
+
+/// The topic's `cleanup.policy`, as the broker describes it.
+fn cleanup_policy(brokers: &str, topic: &str) -> Option<String> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let described = runtime
+        .block_on(admin.describe_configs(
+            &[ResourceSpecifier::Topic(topic)],
+            &AdminOptions::new().request_timeout(Some(Duration::from_secs(30))),
+        ))
+        .expect("describe configs");
+    let resource = described.into_iter().next()?.ok()?;
+    resource.get("cleanup.policy")?.value.clone()
+}
+
+#[test]
+fn feed_health_goes_to_the_compacted_feed_status_topic_and_a_removed_feed_is_tombstoned() {
+    let Some(brokers) = bootstrap() else { return };
+    let server = TestServer::start();
+    server.route(
+        "/good.xml",
+        Route::ok(
+            "application/rss+xml",
+            format!(
+                "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Good desk</title>\
+                 <item><title>Story</title><link>{}</link><guid>status-1</guid>\
+                 <description>A story.</description></item></channel></rss>",
+                server.url("/story.html")
+            ),
+        ),
+    );
+    server.route("/bad.xml", Route::status(500));
+    let good = server.url("/good.xml");
+    let bad = server.url("/bad.xml");
+    let entry = |url: &str| format!("[[feed]]\nurl = \"{url}\"\ninterval = \"1s\"\n");
+    let scratch = Scratch::new("kafka-feed-status");
+    let topics = TestTopics::new("status");
+    let status_topic = format!("{}.feed-status", topics.prefix);
+    let config = write_config(
+        &scratch,
+        &topics,
+        &brokers,
+        &format!("{}{}", entry(&good), entry(&bad)),
+        "",
+    );
+    // The topic name is set beside the others.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "[topics]\n",
+            &format!("[topics]\nfeed_status = \"{status_topic}\"\n"),
+        ),
+    )
+    .unwrap();
+    let created = create_topics(&config);
+    assert!(
+        created.contains(&format!("{status_topic}\tcreated")),
+        "{created}"
+    );
+    assert_eq!(
+        cleanup_policy(&brokers, &status_topic).as_deref(),
+        Some("compact")
+    );
+    let daemon = spawn_run(&config, "fetch");
+    let records = consume_until(&brokers, &status_topic, WAIT, |records| {
+        let latest = latest(records);
+        let health = |url: &str| {
+            latest
+                .get(url)
+                .and_then(|value| value.as_ref())
+                .map(|value| value["health"].clone())
+        };
+        health(&good) == Some("ok".into()) && health(&bad) == Some("failing".into())
+    });
+    let seen = latest(&records);
+    let failing = seen.get(&bad).cloned().flatten();
+    let failing = failing.expect("no record for the failing feed");
+    assert_eq!(failing["health"], "failing", "{failing}");
+    assert!(
+        failing["status"]["consecutive_failures"].as_u64() >= Some(1)
+            && failing["status"]["last_error"]
+                .as_str()
+                .is_some_and(|error| error.contains("500")),
+        "{failing}"
+    );
+    assert!(failing["reported_at"].is_string(), "{failing}");
+    let ok = seen
+        .get(&good)
+        .cloned()
+        .flatten()
+        .expect("no record for the good feed");
+    assert_eq!(ok["status"]["items_emitted"], 1, "{ok}");
+    // The failing feed leaves the list: a reload tombstones it.
+    scratch.write("feeds.toml", &entry(&good));
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let records = consume_until(&brokers, &status_topic, WAIT, |records| {
+        latest(records).get(&bad) == Some(&None)
+    });
+    let (status, stderr) = terminate(daemon);
+    assert!(status.success(), "{stderr}");
+    let after = latest(&records);
+    assert_eq!(
+        after.get(&bad),
+        Some(&None),
+        "no tombstone for the removed feed:\n{stderr}"
+    );
+    assert!(
+        after.get(&good).is_some_and(Option::is_some),
+        "the kept feed lost its record:\n{stderr}"
+    );
 }

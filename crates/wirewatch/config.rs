@@ -445,6 +445,7 @@ struct RawTopics {
     articles: Option<String>,
     classified: Option<String>,
     dead_letter: Option<String>,
+    feed_status: Option<String>,
     #[serde(default)]
     flagged: BTreeMap<String, String>,
 }
@@ -566,6 +567,9 @@ pub struct Topics {
     pub articles: String,
     pub classified: String,
     pub dead_letter: String,
+    /// The compacted topic the fetch stage publishes each feed's health
+    /// to (Kafka), keyed by feed URL; `None` when set to `""`.
+    pub feed_status: Option<String>,
     /// label -> topic, for every label that has a flagged topic.
     pub flagged: BTreeMap<String, String>,
 }
@@ -1618,6 +1622,11 @@ impl Config {
                 .dead_letter
                 .clone()
                 .unwrap_or_else(|| "wirewatch.dlq".into()),
+            feed_status: match raw.topics.feed_status.as_deref() {
+                None => Some("wirewatch.feed-status".into()),
+                Some("") => None,
+                Some(name) => Some(name.to_owned()),
+            },
             flagged,
         };
         let include = match raw

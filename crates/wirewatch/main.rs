@@ -5,6 +5,7 @@
 mod config;
 mod dashboard;
 mod embeddings;
+mod feed_status;
 mod feeds_cli;
 mod journal;
 mod metrics;

@@ -576,6 +576,20 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             shutdown.clone(),
         )));
     }
+    // Feed health on the compacted topic (Kafka): stopped after the
+    // poller, so its last round sees the last polls.
+    let (status_stop, status_shutdown) = Shutdown::new();
+    let mut status_task = None;
+    if let (Some(topic), Some(store), false) = (&topics.feed_status, &store, is_memory) {
+        let publisher = crate::feed_status::FeedStatusPublisher {
+            bus: Arc::clone(&bus),
+            topic: topic.clone(),
+            store: store.clone(),
+            feeds: feed_lists.subscribe(),
+            metrics: Arc::clone(&metrics),
+        };
+        status_task = Some(tokio::spawn(publisher.run(status_shutdown)));
+    }
     let mut poller_task = None;
     if let Some(poller) = poller {
         let feeds = config.feeds.clone();
@@ -613,6 +627,10 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     }
     if let Some(task) = subscriber_task {
         task.await.context("websub subscriber task")?;
+    }
+    status_stop.fire();
+    if let Some(task) = status_task {
+        task.await.context("feed status task")?;
     }
     drop(subscriber);
     // Drain in pipeline order (memory); Kafka stages stop on the signal.
@@ -839,14 +857,24 @@ fn print_statuses(
 /// `wirewatch topics create`.
 #[cfg(feature = "kafka")]
 pub async fn create_topics(config: &Config) -> anyhow::Result<()> {
+    use wirewatch_bus::kafka::Cleanup;
     let topics = &config.topics;
-    let mut names = vec![
-        topics.items.clone(),
-        topics.articles.clone(),
-        topics.classified.clone(),
-        topics.dead_letter.clone(),
-    ];
-    names.extend(topics.flagged.values().cloned());
+    let mut names: Vec<(String, Cleanup)> = [
+        &topics.items,
+        &topics.articles,
+        &topics.classified,
+        &topics.dead_letter,
+    ]
+    .into_iter()
+    .chain(topics.flagged.values())
+    .map(|name| (name.clone(), Cleanup::Delete))
+    .collect();
+    names.extend(
+        topics
+            .feed_status
+            .iter()
+            .map(|name| (name.clone(), Cleanup::Compact)),
+    );
     let settings = wirewatch_bus::kafka::TopicSettings {
         partitions: config.kafka.partitions,
         replication_factor: config.kafka.replication_factor,

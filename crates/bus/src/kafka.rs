@@ -260,10 +260,13 @@ fn headers_of(message: &Message) -> OwnedHeaders {
     headers
 }
 
+/// The record for `message`; an empty payload is sent as no value at all,
+/// a tombstone (our messages are JSON, never empty).
 fn record<'a>(topic: &'a str, message: &'a Message) -> FutureRecord<'a, str, [u8]> {
-    let mut record = FutureRecord::to(topic)
-        .payload(message.payload.as_slice())
-        .headers(headers_of(message));
+    let mut record = FutureRecord::to(topic).headers(headers_of(message));
+    if !message.payload.is_empty() {
+        record = record.payload(message.payload.as_slice());
+    }
     if let Some(key) = message.key.as_deref() {
         record = record.key(key);
     }
@@ -1240,10 +1243,21 @@ pub struct TopicSettings {
     pub retention: Duration,
 }
 
-/// Creates `names`; an existing topic is reported as `exists`, not an error.
+/// What a topic keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cleanup {
+    /// Every record, for the retention (`retention.ms`).
+    Delete,
+    /// The latest record of each key, until a tombstone removes it
+    /// (`cleanup.policy=compact`): a table, such as each feed's health.
+    Compact,
+}
+
+/// Creates `topics`; an existing topic is reported as `exists`, not an
+/// error.
 pub async fn create_topics(
     options: &KafkaOptions,
-    names: &[String],
+    topics: &[(String, Cleanup)],
     settings: &TopicSettings,
 ) -> Result<Vec<(String, String)>, BusError> {
     // The admin client never reports a refused login; it would wait out its
@@ -1257,15 +1271,18 @@ pub async fn create_topics(
         .create()
         .map_err(|error| BusError::Config(format!("creating admin client: {error}")))?;
     let retention = settings.retention.as_millis().to_string();
-    let new_topics: Vec<NewTopic<'_>> = names
+    let new_topics: Vec<NewTopic<'_>> = topics
         .iter()
-        .map(|name| {
-            NewTopic::new(
+        .map(|(name, cleanup)| {
+            let topic = NewTopic::new(
                 name,
                 settings.partitions,
                 TopicReplication::Fixed(settings.replication_factor),
-            )
-            .set("retention.ms", &retention)
+            );
+            match cleanup {
+                Cleanup::Delete => topic.set("retention.ms", &retention),
+                Cleanup::Compact => topic.set("cleanup.policy", "compact"),
+            }
         })
         .collect();
     let admin_options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));

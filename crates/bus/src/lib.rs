@@ -49,6 +49,12 @@ impl Message {
         }
     }
 
+    /// A record with `key` and no value: on a compacted topic it removes
+    /// the key (Kafka sends an empty payload as no value).
+    pub fn tombstone(key: impl Into<String>) -> Message {
+        Message::new(key, Vec::new())
+    }
+
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Message {
         self.headers.push((name.into(), value.into()));
         self
