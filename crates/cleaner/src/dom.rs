@@ -654,13 +654,17 @@ struct EndTags {
 /// recovers the page, as lxml and the peers do.
 const SWALLOW_SHARE: usize = 16;
 
+/// Or that runs over this many bytes: on a long page a sixteenth is more
+/// than the start of the article.
+const SWALLOW_BYTES: usize = 4096;
+
 impl EndTags {
     /// Whether the construct whose content is `bytes[from..end]` swallows
     /// the head/body boundary (and is long enough to matter). Records it.
     fn swallows(&mut self, bytes: &[u8], from: usize, end: usize) -> bool {
-        // Only constructs this long search, and at most SWALLOW_SHARE of
-        // them fit in a page: the check stays linear.
-        if (end - from) * SWALLOW_SHARE < bytes.len() {
+        // Only constructs this long search (the search is memoized, so
+        // the check stays linear however many there are).
+        if (end - from) * SWALLOW_SHARE < bytes.len() && end - from < SWALLOW_BYTES {
             return false;
         }
         let swallows = self.head_or_body(bytes, from) < end;
@@ -815,15 +819,17 @@ fn skip_past_gt(bytes: &[u8], from: usize) -> usize {
 ///
 /// When a comment or raw-text element swallowed the head/body boundary
 /// (see [`SWALLOW_SHARE`]), the page is parsed once more with those ended
-/// early, and that parse is kept when it holds clearly more text: at most
-/// two passes, each linear.
+/// early, and that parse is kept when it holds clearly more text (a
+/// quarter more: an unclosed `<!--` in the head that ends at a comment in
+/// the middle of the body swallows the article's start but leaves its
+/// end, so doubling is too much to ask): at most two passes, each linear.
 pub fn parse(html: &str) -> Document {
     let (document, body_text_bytes, swallowed) = parse_pass(html, false);
     if !swallowed {
         return document;
     }
     let (recovered, recovered_text_bytes, _) = parse_pass(html, true);
-    if recovered_text_bytes > 2 * body_text_bytes + 256 {
+    if 4 * recovered_text_bytes > 5 * body_text_bytes + 1024 {
         recovered
     } else {
         document

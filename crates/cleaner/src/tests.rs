@@ -496,6 +496,39 @@ fn commented_out_markup_in_the_body_stays_out() {
     assert_eq!(cleaned.text, PARAGRAPHS.join("\n\n"));
 }
 
+/// Issue 15: an unclosed `<!--` in the head that a comment in the middle of
+/// the article ends. A browser would hide the article's start; the page is
+/// long (scripts), so what is swallowed (a head of 5 KB and four paragraphs)
+/// is under a sixteenth of it, and the
+/// rest of the article is still there, so the strict parse holds more than
+/// half the text: the recovering parse is kept all the same.
+#[test]
+fn an_unclosed_head_comment_ended_inside_the_article_loses_nothing() {
+    let paragraphs: Vec<String> = (1..=12)
+        .map(|n| {
+            format!(
+                "Paragraph {n} of the report says that the ministry spent more than it was \
+                 allowed to on the new port, according to the auditors, who asked for a review."
+            )
+        })
+        .collect();
+    let mut body = String::new();
+    for (index, paragraph) in paragraphs.iter().enumerate() {
+        body.push_str(&format!("<p>{paragraph}</p>\n"));
+        if index == 3 {
+            body.push_str("<!-- ad slot -->\n");
+        }
+    }
+    let page = format!(
+        "<html><head><!-- unclosed <title>Port audit</title>{}</head><body><article>{body}</article>\
+         <script>{}</script></body></html>",
+        "<meta property=\"article:tag\" content=\"ports, audits, ministries\">\n".repeat(80),
+        "var x = 1;\n".repeat(20_000)
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, paragraphs.join("\n\n"));
+}
+
 /// Issue 15: an old table layout, the article one `<td>` among navigation,
 /// advertising and footer cells, its paragraphs `<br><br>`-separated text
 /// in `<font>`: the text cell is chosen and split at each double break; a
