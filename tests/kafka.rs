@@ -128,11 +128,11 @@ fn feed_to_flagged_topics_end_to_end_with_per_label_routing() {
     );
 
     let created = create_topics(&config);
-    assert_eq!(created.matches("\tcreated").count(), 6, "{created}");
+    assert_eq!(created.matches("\tcreated").count(), 7, "{created}");
     let again = create_topics(&config);
     assert_eq!(
         again.matches("\texists").count(),
-        6,
+        7,
         "topic creation is idempotent: {again}"
     );
 

@@ -182,7 +182,7 @@ fn feed_health_goes_to_the_compacted_feed_status_topic_and_a_removed_feed_is_tom
     let entry = |url: &str| format!("[[feed]]\nurl = \"{url}\"\ninterval = \"1s\"\n");
     let scratch = Scratch::new("kafka-feed-status");
     let topics = TestTopics::new("status");
-    let status_topic = format!("{}.feed-status", topics.prefix);
+    let status_topic = topics.name("feed-status");
     let config = write_config(
         &scratch,
         &topics,
@@ -190,16 +190,6 @@ fn feed_health_goes_to_the_compacted_feed_status_topic_and_a_removed_feed_is_tom
         &format!("{}{}", entry(&good), entry(&bad)),
         "",
     );
-    // The topic name is set beside the others.
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace(
-            "[topics]\n",
-            &format!("[topics]\nfeed_status = \"{status_topic}\"\n"),
-        ),
-    )
-    .unwrap();
     let created = create_topics(&config);
     assert!(
         created.contains(&format!("{status_topic}\tcreated")),

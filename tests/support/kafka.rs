@@ -72,6 +72,7 @@ items = "{items}"
 articles = "{articles}"
 classified = "{classified}"
 dead_letter = "{dlq}"
+feed_status = "{feed_status}"
 [topics.flagged]
 ARMS_TRANSFER = "{arms}"
 SANCTIONS = "{sanctions}"
@@ -81,6 +82,7 @@ SANCTIONS = "{sanctions}"
             articles = self.name("articles"),
             classified = self.name("classified"),
             dlq = self.name("dlq"),
+            feed_status = self.name("feed-status"),
             arms = self.name("flagged.arms-transfer"),
             sanctions = self.name("flagged.sanctions"),
         )
