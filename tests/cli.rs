@@ -1,7 +1,7 @@
 //! The command line: config validation, the shipped configs, the stages one
 //! at a time.
 
-use crate::support::{repo_root, shared_dir, text, wirewatch, Scratch};
+use crate::support::{on_a_terminal, repo_root, shared_dir, text, wirewatch, Scratch};
 
 #[test]
 fn every_shipped_config_is_valid() {
@@ -324,4 +324,64 @@ fn a_log_level_that_is_not_a_tracing_filter_is_a_config_error() {
     );
     let output = wirewatch(&["check", "--config", good.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+#[test]
+fn batch_commands_draw_a_progress_bar_on_a_terminal_and_none_when_piped() {
+    let scratch = Scratch::new("progress");
+    for index in 0..3 {
+        scratch.write(
+            &format!("pages/{index}.html"),
+            &format!(
+                "<html><body><article><p>Story {index}: the ministry confirmed the \
+                 delivery of armoured vehicles under last year's contract.</p></article></body></html>"
+            ),
+        );
+    }
+    let pages = scratch.path.join("pages");
+    let terminal = on_a_terminal(
+        &[
+            "clean",
+            "--batch",
+            pages.to_str().unwrap(),
+            scratch.path.join("out-tty").to_str().unwrap(),
+        ],
+        &format!("> {}", scratch.path.join("clean-stdout").display()),
+    );
+    assert!(terminal.contains("3/3 pages"), "{terminal}");
+    assert!(terminal.contains("cleaned 3 pages"), "{terminal}");
+    let piped = wirewatch(&[
+        "clean",
+        "--batch",
+        pages.to_str().unwrap(),
+        scratch.path.join("out-piped").to_str().unwrap(),
+    ]);
+    let stderr = text(&piped.stderr);
+    assert!(piped.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("3/3"),
+        "a bar was drawn into a pipe: {stderr}"
+    );
+    assert!(stderr.contains("cleaned 3 pages"), "{stderr}");
+
+    let line = r#"{"id": "a", "title": "Treasury sanctions arms broker", "text": "The US Treasury sanctioned a broker."}"#;
+    let input = scratch.write("in.jsonl", &format!("{line}\n").repeat(50));
+    let terminal = on_a_terminal(
+        &["classify", "--jsonl", input.to_str().unwrap()],
+        &format!("> {}", scratch.path.join("classified.jsonl").display()),
+    );
+    assert!(terminal.contains("classify ["), "{terminal}");
+    assert!(terminal.contains("classified 50 records"), "{terminal}");
+    assert_eq!(
+        std::fs::read_to_string(scratch.path.join("classified.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        50,
+        "the bar went to stdout or the records did not"
+    );
+    let piped = wirewatch(&["classify", "--jsonl", input.to_str().unwrap()]);
+    let stderr = text(&piped.stderr);
+    assert!(!stderr.contains("classify ["), "{stderr}");
+    assert_eq!(text(&piped.stdout).lines().count(), 50);
 }

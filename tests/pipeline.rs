@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crate::support::http::{Route, TestServer};
-use crate::support::{binary, demo_file, flagged_labels, json_lines, text, wirewatch, Scratch};
+use crate::support::{
+    binary, demo_file, flagged_labels, json_lines, on_a_terminal, text, wirewatch, Scratch,
+};
 
 /// An RSS feed whose items link to the given paths on `server`.
 pub fn feed(server: &TestServer, items: &[(&str, &str)]) -> String {
@@ -597,6 +599,52 @@ fn text_stdout_format_prints_one_short_line_per_story() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(line.contains(&format!("“{phrase}”")), "{phrase} in {line}");
+}
+
+/// On a terminal the default stdout format is the text line; `--json`
+/// keeps JSON lines there.
+#[test]
+fn a_terminal_gets_text_lines_and_json_with_the_flag() {
+    let server = TestServer::start();
+    serve_demo_pages(&server);
+    serve_feed(
+        &server,
+        &[(
+            "Moscow wants North Korean munitions",
+            "/pages/russia-dprk-arms-for-food.html",
+        )],
+    );
+    for json in [false, true] {
+        let scratch = Scratch::new("terminal-stdout");
+        let config = config(&scratch, &server.url("/feed.xml"));
+        let mut args = vec!["run", "--config", config.to_str().unwrap(), "--once"];
+        if json {
+            args.push("--json");
+        }
+        let log = scratch.path.join("stderr.log");
+        let shown = on_a_terminal(&args, &format!("2> {}", log.display()));
+        let lines: Vec<&str> = shown
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "{shown}\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        let line = lines[0].trim();
+        if json {
+            let record: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            assert_eq!(
+                record["article"]["item"]["title"], "Moscow wants North Korean munitions",
+                "{line}"
+            );
+        } else {
+            assert!(!line.starts_with('{'), "{line}");
+            assert!(line.contains("SANCTIONS 0."), "{line}");
+        }
+    }
 }
 
 /// SIGHUP also replaces the classifier between two articles: a story

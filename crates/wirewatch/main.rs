@@ -10,6 +10,7 @@ mod feeds_cli;
 mod journal;
 mod metrics;
 mod pipeline;
+mod progress;
 mod run;
 mod semantic_cli;
 mod webhook;
@@ -51,6 +52,10 @@ enum Command {
         /// (comma separated); all by default
         #[arg(long, value_delimiter = ',', value_enum)]
         stages: Vec<run::Stage>,
+        /// Print flagged stories on stdout as JSON lines even on a
+        /// terminal (output.stdout_format = "json")
+        #[arg(long)]
+        json: bool,
     },
     /// Validate a config and its feed files
     Check {
@@ -236,8 +241,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             once,
             stages,
+            json,
         } => {
-            let config = load_config(&config)?;
+            let mut config = load_config(&config)?;
+            if json {
+                config.output.stdout_format = config::StdoutFormat::Json;
+            }
             run::init_logging(&config);
             let stages = run::StageSet::of(&stages);
             runtime()?.block_on(run::run(config, stages, once))?;
@@ -310,8 +319,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Clean { target, batch } => {
             if let Some(dirs) = batch {
-                let report = wirewatch_cleaner::clean_dir(&dirs[0], &dirs[1])
-                    .with_context(|| format!("cleaning {}", dirs[0].display()))?;
+                let bar = progress::bar("clean", progress::Counting::Pages);
+                let report = wirewatch_cleaner::clean_dir_with_progress(
+                    &dirs[0],
+                    &dirs[1],
+                    &mut |done, total| {
+                        bar.set_length(total as u64);
+                        bar.set_position(done as u64);
+                    },
+                )
+                .with_context(|| format!("cleaning {}", dirs[0].display()))?;
+                bar.finish();
                 eprintln!(
                     "cleaned {} pages ({:.1} MB) in {:.0} ms; {} with no text",
                     report.pages,
@@ -511,14 +529,21 @@ fn classifier_labels(classifier: &Classifier) -> Vec<String> {
 fn classify_jsonl(classifier: &Classifier, path: &Path) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let output = std::io::BufWriter::new(stdout.lock());
+    let bar = progress::bar("classify", progress::Counting::Bytes);
     let count = if path == Path::new("-") {
-        wirewatch_classifier::classify_jsonl(classifier, std::io::stdin().lock(), output)?
+        let input = std::io::BufReader::new(bar.wrap_read(std::io::stdin().lock()));
+        wirewatch_classifier::classify_jsonl(classifier, input, output)?
     } else {
         let file =
             std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        wirewatch_classifier::classify_jsonl(classifier, std::io::BufReader::new(file), output)
+        if let Ok(metadata) = file.metadata() {
+            bar.set_length(metadata.len());
+        }
+        let input = std::io::BufReader::new(bar.wrap_read(file));
+        wirewatch_classifier::classify_jsonl(classifier, input, output)
             .with_context(|| format!("classifying {}", path.display()))?
     };
+    bar.finish();
     eprintln!("classified {count} records");
     Ok(ExitCode::SUCCESS)
 }

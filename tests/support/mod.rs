@@ -98,6 +98,25 @@ pub fn binary() -> Command {
     command
 }
 
+/// Runs the binary with `args` under a pseudo-terminal (util-linux
+/// `script`), with the shell redirection `redirect` (`"> FILE"` takes stdout
+/// off the terminal, `"2> FILE"` stderr); what the terminal showed.
+pub fn on_a_terminal(args: &[&str], redirect: &str) -> String {
+    let command = format!(
+        "{} {} {redirect}",
+        env!("CARGO_BIN_EXE_wirewatch"),
+        args.join(" ")
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("KAFKA_BOOTSTRAP")
+        .env("WIREWATCH_LOG", "info")
+        .output()
+        .expect("util-linux script runs the command under a pseudo-terminal");
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    text(&output.stdout)
+}
+
 /// Runs the binary to completion.
 pub fn wirewatch(args: &[&str]) -> Output {
     binary().args(args).output().expect("running wirewatch")

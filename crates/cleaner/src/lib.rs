@@ -281,6 +281,16 @@ pub struct BatchReport {
 /// Cleans every `HTML_DIR/<id>.html` into `OUT_DIR/<id>.txt` (body text
 /// only), in name order. Pages are cleaned without a URL or HTTP header.
 pub fn clean_dir(html_dir: &Path, out_dir: &Path) -> Result<BatchReport, CleanDirError> {
+    clean_dir_with_progress(html_dir, out_dir, &mut |_, _| {})
+}
+
+/// [`clean_dir`], telling `progress` (pages done, pages in all) after the
+/// listing and after each page.
+pub fn clean_dir_with_progress(
+    html_dir: &Path,
+    out_dir: &Path,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<BatchReport, CleanDirError> {
     let entries = fs::read_dir(html_dir).map_err(|source| CleanDirError::ListDir {
         path: html_dir.into(),
         source,
@@ -302,7 +312,9 @@ pub fn clean_dir(html_dir: &Path, out_dir: &Path) -> Result<BatchReport, CleanDi
         source,
     })?;
     let mut report = BatchReport::default();
-    for path in paths {
+    let total = paths.len();
+    progress(0, total);
+    for (done, path) in paths.into_iter().enumerate() {
         let body = fs::read(&path).map_err(|source| CleanDirError::ReadFile {
             path: path.clone(),
             source,
@@ -325,6 +337,7 @@ pub fn clean_dir(html_dir: &Path, out_dir: &Path) -> Result<BatchReport, CleanDi
             path: out_path,
             source,
         })?;
+        progress(done + 1, total);
     }
     Ok(report)
 }
