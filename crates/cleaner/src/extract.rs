@@ -1135,11 +1135,42 @@ fn extract_inner(
     for &root in &content {
         write_text(&analysis, root, &mut text);
     }
+    drop_leading_headline(&mut text, title);
     drop_trailing_calls_to_follow(&mut text);
     Extracted {
         text,
         container: Some(top),
     }
+}
+
+/// Longest first line (characters) that [`drop_leading_headline`] drops.
+const HEADLINE_CHARS: usize = 300;
+
+/// Older pages set the headline in bold or a `<font>`, not a heading, at the
+/// top of the text cell: a first line of the text that repeats the title is
+/// the headline, which is metadata, and goes (as headings do in [`prune`]).
+fn drop_leading_headline(text: &mut String, title: Option<&str>) {
+    let Some(title) = title.map(normalized).filter(|title| !title.is_empty()) else {
+        return;
+    };
+    let Some(line_end) = text.find('\n') else {
+        return;
+    };
+    let line = normalized(&text[..line_end]);
+    // The title itself, or the title holding the line (the site's name
+    // beside it), or the line holding the title and a little more ("|
+    // Update"): not a reworded headline, which may be a line of the text.
+    let repeats_title = line == title
+        || (line.len() > 15 && title.contains(&line))
+        || (title.len() > 15 && line.contains(&title) && 5 * line.len() <= 6 * title.len());
+    if line.chars().count() >= HEADLINE_CHARS || !repeats_title {
+        return;
+    }
+    let rest = text[line_end..].trim_start().len();
+    if rest == 0 {
+        return;
+    }
+    text.drain(..text.len() - rest);
 }
 
 /// Names that, in a short closing paragraph, ask the reader to follow,

@@ -529,6 +529,40 @@ fn an_unclosed_head_comment_ended_inside_the_article_loses_nothing() {
     assert_eq!(cleaned.text, paragraphs.join("\n\n"));
 }
 
+/// Issue 15: an older page sets its headline in `<b>` at the top of the text
+/// cell, not in a heading: a first line that repeats the title goes, as a
+/// heading would; a first line that only rewords it stays.
+#[test]
+fn a_bold_headline_repeating_the_title_is_not_text() {
+    let paragraphs = [
+        "The city council voted on Tuesday to approve a budget that funds three new schools, a larger bus network and repairs to the water system.",
+        "Critics said the budget relies on optimistic revenue forecasts and warned that taxes could rise if the economy slows down next year.",
+    ];
+    for (first_line, kept) in [
+        ("Council approves budget", false),
+        ("Budget approved by the council", true),
+    ] {
+        let page = format!(
+            "<html><head><title>Council approves budget - The Daily Town</title></head><body>\
+             <table><tr><td width=150><a href=\"/a\">News</a><br><a href=\"/b\">Sports</a></td>\
+             <td><font size=4><b>{first_line}</b></font><br><br>{}<br><br>{}</td></tr></table></body></html>",
+            paragraphs[0], paragraphs[1]
+        );
+        let cleaned = clean_str(&page);
+        assert_eq!(
+            cleaned.text.starts_with(first_line),
+            kept,
+            "{:?}",
+            cleaned.text
+        );
+        assert!(
+            cleaned.text.ends_with(&paragraphs.join("\n\n")),
+            "{:?}",
+            cleaned.text
+        );
+    }
+}
+
 /// Issue 15: an old table layout, the article one `<td>` among navigation,
 /// advertising and footer cells, its paragraphs `<br><br>`-separated text
 /// in `<font>`: the text cell is chosen and split at each double break; a
