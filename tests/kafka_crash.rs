@@ -19,12 +19,12 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
 use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
 
 use crate::support::http::{Route, TestServer};
 use crate::support::kafka::{
-    bootstrap, consume_all, consume_until, produce, write_config, Record, TestTopics,
+    bootstrap, consume_all, consume_until, produce, uncommitted, write_config, Record, TestTopics,
 };
 use crate::support::{
     binary, create_topics, guid_counts, spawn_run as spawn, terminate, text, Scratch,
@@ -435,40 +435,6 @@ fn fenced_stage_recovers(name: &str, extra: &str) {
         stderr.contains("consumer failed for good") && stderr.contains("consumer replaced"),
         "the replacement is not logged:\n{stderr}"
     );
-}
-
-/// How many records of `topic` (read now, read_committed, so without
-/// transaction markers) lie past `group`'s committed offsets, or `None`
-/// when the broker does not say.
-fn uncommitted(brokers: &str, group: &str, topic: &str) -> Option<usize> {
-    let records = consume_all(brokers, topic, Duration::from_secs(1), WAIT);
-    let reader: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", group)
-        .create()
-        .ok()?;
-    let mut wanted = TopicPartitionList::new();
-    for partition in records.iter().map(|record| record.partition) {
-        if wanted.find_partition(topic, partition).is_none() {
-            wanted.add_partition(topic, partition);
-        }
-    }
-    let committed = reader
-        .committed_offsets(wanted, Duration::from_secs(5))
-        .ok()?;
-    let behind = records
-        .iter()
-        .filter(|record| {
-            let done = committed
-                .find_partition(topic, record.partition)
-                .and_then(|element| match element.offset() {
-                    Offset::Offset(offset) => Some(offset),
-                    _ => None,
-                });
-            done.is_none_or(|done| record.offset >= done)
-        })
-        .count();
-    Some(behind)
 }
 
 #[test]

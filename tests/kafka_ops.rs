@@ -1,6 +1,7 @@
 //! What an operator watches on the Kafka bus, against the real broker:
-//! each stage's consumer lag on `/metrics`, and feed health published to
-//! the compacted feed-status topic.
+//! each stage's consumer lag on `/metrics`, feed health published to the
+//! compacted feed-status topic, and a webhook fed from the classified
+//! topic by its own consumer group.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -13,8 +14,11 @@ use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
 
 use crate::pipeline::http_get_if_up;
 use crate::support::http::{Route, TestServer};
-use crate::support::kafka::{bootstrap, consume_until, produce, write_config, Record, TestTopics};
+use crate::support::kafka::{
+    bootstrap, consume_until, produce, uncommitted, write_config, Record, TestTopics,
+};
 use crate::support::{create_topics, free_port, spawn_run, terminate, Scratch};
+use crate::webhook;
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -249,5 +253,120 @@ fn feed_health_goes_to_the_compacted_feed_status_topic_and_a_removed_feed_is_tom
     assert!(
         after.get(&good).is_some_and(Option::is_some),
         "the kept feed lost its record:\n{stderr}"
+    );
+}
+
+/// A daemon with every stage on `config`, its webhook secret set.
+fn spawn_with_secret(config: &std::path::Path) -> std::process::Child {
+    crate::support::binary()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .env("WIREWATCH_TEST_WEBHOOK_SECRET", webhook::SECRET)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting wirewatch")
+}
+
+/// Waits until `group` has committed everything on `topic`.
+fn wait_committed(brokers: &str, group: &str, topic: &str) -> Option<usize> {
+    let started = Instant::now();
+    let mut behind = uncommitted(brokers, group, topic);
+    while behind != Some(0) && started.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(500));
+        behind = uncommitted(brokers, group, topic);
+    }
+    behind
+}
+
+#[test]
+fn on_kafka_a_webhook_receiver_failing_twice_gets_each_story_once_signed_and_none_again_when_they_come_back(
+) {
+    let Some(brokers) = bootstrap() else { return };
+    let server = TestServer::start();
+    webhook::serve_stories(&server, 1);
+    server.route("/hook", Route::status(204));
+    server.answer_next("/hook", &[500, 503]);
+    let scratch = Scratch::new("kafka-webhook");
+    let topics = TestTopics::new("webhook");
+    let config = write_config(
+        &scratch,
+        &topics,
+        &brokers,
+        &format!("[[feed]]\nurl = \"{}\"\n", server.url("/feed.xml")),
+        "",
+    );
+    // Created before the webhook is added: its secret is only in the
+    // daemon's environment.
+    create_topics(&config);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[[output.webhook]]\nname = \"alerts\"\nurl = \"{}\"\n\
+         allow_private_addresses = [\"127.0.0.1\"]\nlabels = [\"SANCTIONS\"]\n\
+         retries = 3\nbackoff = \"100ms\"\nsecret_env = \"WIREWATCH_TEST_WEBHOOK_SECRET\"\n",
+        server.url("/hook")
+    ));
+    std::fs::write(&config, text).unwrap();
+    let classified = topics.name("classified");
+    let group = format!("{}.webhook.alerts", topics.prefix);
+
+    // The feed's four stories: the seed story and the EU package carry
+    // SANCTIONS.
+    let daemon = spawn_with_secret(&config);
+    let started = Instant::now();
+    while webhook::accepted(&server).len() < 2 && started.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let behind = wait_committed(&brokers, &group, &classified);
+    let (status, stderr) = terminate(daemon);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        behind,
+        Some(0),
+        "the webhook group never caught up:\n{stderr}"
+    );
+    let first = webhook::accepted(&server);
+    assert_eq!(first.len(), 2, "{first:?}\n{stderr}");
+    let failed = webhook::posts(&server)
+        .iter()
+        .filter(|post| post.status >= 500)
+        .count();
+    assert_eq!(failed, 2, "{stderr}");
+    for post in webhook::posts(&server) {
+        assert_eq!(
+            wirewatch_fetcher::websub::check_signature(
+                post.headers
+                    .get("x-wirewatch-signature")
+                    .map(String::as_str),
+                webhook::SECRET.as_bytes(),
+                &post.body
+            ),
+            Ok(()),
+            "each delivery is signed over its body"
+        );
+    }
+
+    // The classified records arrive again (what a stage that repeats its
+    // outputs after a crash sends): the webhook's record of delivered ids
+    // keeps them from being posted twice.
+    let records = consume_until(&brokers, &classified, WAIT, |records| records.len() >= 4);
+    assert_eq!(records.len(), 4);
+    let again: Vec<(String, Vec<u8>)> = records
+        .iter()
+        .map(|record| (record.key.clone().unwrap(), record.payload.clone()))
+        .collect();
+    let daemon = spawn_with_secret(&config);
+    produce(&brokers, &classified, &again);
+    let behind = wait_committed(&brokers, &group, &classified);
+    let (status, stderr) = terminate(daemon);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        behind,
+        Some(0),
+        "the webhook group never caught up:\n{stderr}"
+    );
+    assert_eq!(
+        webhook::accepted(&server),
+        first,
+        "a story came back and was posted again:\n{stderr}"
     );
 }

@@ -11,13 +11,13 @@ use crate::support::{
     binary, demo_file, flagged_labels, json_lines, spawn_run, text, write_local_config, Scratch,
 };
 
-const SECRET: &str = "s3cret key";
+pub const SECRET: &str = "s3cret key";
 
 /// Serves one feed with the demo's seed story and the EU package (both
 /// labels), the football transfer (no label) and `patriot_copies` copies of
 /// the Patriot sale (arms transfer only; each at its own URL, so its own
 /// story).
-fn serve_stories(server: &TestServer, patriot_copies: usize) {
+pub fn serve_stories(server: &TestServer, patriot_copies: usize) {
     let mut pages: Vec<(String, &str)> = [
         "russia-dprk-arms-for-food.html",
         "striker-transfer.html",
@@ -95,7 +95,7 @@ fn stories_with(scratch: &Scratch, label: &str) -> Vec<String> {
 }
 
 /// The POSTs the receiver got.
-fn posts(server: &TestServer) -> Vec<Request> {
+pub fn posts(server: &TestServer) -> Vec<Request> {
     server
         .requests()
         .into_iter()
@@ -104,7 +104,7 @@ fn posts(server: &TestServer) -> Vec<Request> {
 }
 
 /// The article ids of the POSTs answered 2xx, sorted.
-fn accepted(server: &TestServer) -> Vec<String> {
+pub fn accepted(server: &TestServer) -> Vec<String> {
     let mut ids: Vec<String> = posts(server)
         .iter()
         .filter(|request| (200..300).contains(&request.status))

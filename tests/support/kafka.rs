@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::Scratch;
 
@@ -227,4 +227,43 @@ pub fn consume_all(brokers: &str, topic: &str, quiet: Duration, limit: Duration)
             when.elapsed() >= quiet
         }
     })
+}
+
+/// How many records of `topic` (read now, read_committed, so without
+/// transaction markers) lie past `group`'s committed offsets, or `None`
+/// when the broker does not say.
+pub fn uncommitted(brokers: &str, group: &str, topic: &str) -> Option<usize> {
+    let records = consume_all(
+        brokers,
+        topic,
+        Duration::from_secs(1),
+        Duration::from_secs(120),
+    );
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()
+        .ok()?;
+    let mut wanted = TopicPartitionList::new();
+    for partition in records.iter().map(|record| record.partition) {
+        if wanted.find_partition(topic, partition).is_none() {
+            wanted.add_partition(topic, partition);
+        }
+    }
+    let committed = reader
+        .committed_offsets(wanted, Duration::from_secs(5))
+        .ok()?;
+    let behind = records
+        .iter()
+        .filter(|record| {
+            let done = committed
+                .find_partition(topic, record.partition)
+                .and_then(|element| match element.offset() {
+                    Offset::Offset(offset) => Some(offset),
+                    _ => None,
+                });
+            done.is_none_or(|done| record.offset >= done)
+        })
+        .count();
+    Some(behind)
 }
