@@ -1937,6 +1937,11 @@ fn write_text(analysis: &Analysis<'_>, root: NodeId, out: &mut String) {
                     continue;
                 }
                 if analysis.excluded[index] || analysis.pruned[index] {
+                    // A block left out still ends the paragraph before it:
+                    // the text after a dropped picture or box is a new one.
+                    if is_block(tag) {
+                        writer.brk(3);
+                    }
                     continue;
                 }
                 match tag {
@@ -2006,6 +2011,25 @@ mod tests {
         let text = extract(&doc, None, &[]).text;
         assert!(!text.contains("AFP"), "{text}");
         assert_eq!(text.matches("fünfmal Gold").count(), 3, "{text}");
+    }
+
+    #[test]
+    fn text_after_a_dropped_picture_box_is_a_paragraph_of_its_own() {
+        let before = "Der Stadtrat hat am Montagabend beschlossen, das alte Hallenbad bis zum \
+            Herbst zu schließen und durch einen Neubau am Stadtpark zu ersetzen.";
+        let after = "Die Kosten für den Neubau werden auf rund zwölf Millionen Euro geschätzt, \
+            ein Drittel davon soll aus Fördermitteln des Landes kommen.";
+        let html = format!(
+            "<body><div id=\"artikel\">{before}<br><br>{before}<div class=\"foto\">\
+             <img src=\"bad.jpg\"><br>Foto: Archiv</div>{after}<br><br>{after}</div></body>"
+        );
+        let doc = crate::dom::parse(&html);
+        let text = extract(&doc, None, &[]).text;
+        assert_eq!(
+            text.trim_end(),
+            format!("{before}\n\n{before}\n\n{after}\n\n{after}"),
+            "{text}"
+        );
     }
 
     #[test]
