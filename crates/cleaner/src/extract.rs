@@ -1670,7 +1670,10 @@ fn drop_trailing_headings(analysis: &mut Analysis<'_>, content: &[NodeId]) {
             match doc.tag(id) {
                 // A heading as long as a paragraph is one (some pages set
                 // their prose in heading tags).
-                Some(tag) if tag.is_heading() && analysis.stats[index].len < 80 => {
+                Some(tag)
+                    if (tag.is_heading() || is_bold_line(analysis, id, tag))
+                        && analysis.stats[index].len < 80 =>
+                {
                     headings.push(id);
                     id = doc.subtree_end(id);
                     continue;
@@ -1690,6 +1693,22 @@ fn drop_trailing_headings(analysis: &mut Analysis<'_>, content: &[NodeId]) {
             analysis.pruned[heading as usize] = true;
         }
     }
+}
+
+/// A paragraph that is one bold run and no sentence (`<p><b>Related
+/// stories</b></p>`): a heading in older markup.
+fn is_bold_line(analysis: &Analysis<'_>, id: NodeId, tag: Tag) -> bool {
+    let doc = analysis.doc;
+    if !matches!(tag, Tag::P | Tag::Div) || analysis.stats[id as usize].len == 0 {
+        return false;
+    }
+    let mut with_text = doc
+        .children(id)
+        .filter(|&child| analysis.stats[child as usize].len > 0);
+    let (Some(only), None) = (with_text.next(), with_text.next()) else {
+        return false;
+    };
+    matches!(doc.tag(only), Some(Tag::B | Tag::Strong)) && !ends_sentence(&doc.text_content(id))
 }
 
 /// Longest caption (characters) of [`is_captioned_picture`].
@@ -2046,6 +2065,23 @@ mod tests {
         let text = extract(&doc, None, &[]).text;
         assert!(text.starts_with("Les chiffres"), "{text}");
         assert!(!text.contains("À lire aussi"), "{text}");
+    }
+
+    #[test]
+    fn a_bold_line_over_pruned_links_goes_with_them() {
+        let paragraph = "El concejo municipal aprobó el martes un presupuesto que financia tres \
+            escuelas nuevas, una red de autobuses más amplia y reparaciones del acueducto.";
+        let html = format!(
+            "<body><div class=\"nota\"><p>{paragraph}</p><p><b>Vea también</b> el mapa.</p>\
+             <p>{paragraph}</p><p>{paragraph}</p><p><strong>MÁS INFORMACIÓN:</strong></p>\
+             <ul><li><a href=\"/a\">Otra nota sobre el presupuesto municipal</a></li>\
+             <li><a href=\"/b\">Otra nota sobre las escuelas nuevas</a></li></ul></div></body>"
+        );
+        let doc = crate::dom::parse(&html);
+        let text = extract(&doc, None, &[]).text;
+        assert!(text.contains("Vea también el mapa."), "{text}");
+        assert!(!text.contains("MÁS INFORMACIÓN"), "{text}");
+        assert!(text.trim_end().ends_with("acueducto."), "{text}");
     }
 
     #[test]
