@@ -7,6 +7,8 @@ MODE: title    drop the first </title>
       script   drop the first </script> that comes before </head>
       comment  insert an unclosed "<!--" right after <head>
       nohead   drop </head> and <body ...> (the body starts where HTML5 says)
+      spill    a script right after <head> whose string holds "</script>": the rest of
+               its code spills into the head as text (HTML5 then starts the body there)
 """
 import re
 import shutil
@@ -31,6 +33,10 @@ def breaks(html: bytes, mode: str) -> bytes:
     if mode == "nohead":
         out = re.sub(rb"</head\s*>", b"", html, count=1, flags=re.I)
         return re.sub(rb"<body[^>]*>", b"", out, count=1, flags=re.I)
+    if mode == "spill":
+        m = re.search(rb"<head[^>]*>", html, re.I)
+        spill = b"<script>document.write('<script src=\"/ad.js\"></script>'); var slot = 1;</script>"
+        return html if not m else html[:m.end()] + spill + html[m.end():]
     raise SystemExit(f"unknown mode {mode}")
 
 
