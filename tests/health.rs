@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::pipeline::http_get;
+use crate::pipeline::{http_get, http_get_if_up};
 use crate::support::{binary, free_port, Scratch};
 
 #[test]
@@ -68,4 +68,73 @@ stdout = false
         })
         .and_then(|count| count.trim().parse::<u64>().ok());
     assert!(lost.is_some_and(|count| count >= 1), "{metrics}");
+}
+
+/// The listener serves at most 64 connections at once: 64 clients that
+/// connect and send nothing fill it, the next one is answered 503 `busy`;
+/// each silent client is closed once its 5 s for a request head are up,
+/// and then requests are served again. A request head over 16 KiB is
+/// refused, not read on.
+#[test]
+fn silent_clients_fill_the_listener_for_at_most_the_head_timeout_and_the_excess_is_told_busy() {
+    use std::io::{Read, Write};
+    let scratch = Scratch::new("listener-bounds");
+    scratch.write("feeds.toml", "");
+    let port = free_port();
+    let config = scratch.write(
+        "wirewatch.toml",
+        &format!(
+            "feeds = [\"feeds.toml\"]\nstate_dir = \"state\"\n\n[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n[output]\nstdout = false\n"
+        ),
+    );
+    let mut child = binary()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !http_get_if_up(port, "/healthz").starts_with("HTTP/1.1 200") {
+        assert!(started.elapsed() < Duration::from_secs(30), "never up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let silent: Vec<std::net::TcpStream> = (0..64)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let filled_at = Instant::now();
+    let busy = http_get(port, "/healthz");
+    // The silent clients are closed by the server after the head timeout.
+    let mut closed_after = Vec::new();
+    for mut stream in silent {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        closed_after.push(filled_at.elapsed());
+    }
+    let served_again = http_get(port, "/healthz");
+    let mut huge = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(32 * 1024)
+    );
+    let _ = huge.write_all(head.as_bytes());
+    let mut answer = String::new();
+    let _ = huge.read_to_string(&mut answer);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(busy.starts_with("HTTP/1.1 503"), "{busy}");
+    assert!(busy.ends_with("busy\n"), "{busy}");
+    let last = closed_after.iter().max().unwrap();
+    assert!(
+        *last < Duration::from_secs(15),
+        "a silent client was held {last:?}"
+    );
+    assert!(served_again.starts_with("HTTP/1.1 200"), "{served_again}");
+    assert!(
+        !answer.starts_with("HTTP/1.1 200"),
+        "a 32 KiB head was read and answered: {answer}"
+    );
 }

@@ -163,7 +163,8 @@ fn first_subscription(setup: &Setup) -> SubscriptionRequest {
 }
 
 #[test]
-fn subscribes_at_the_discovered_hub_and_a_push_reaches_the_output_without_a_poll() {
+fn subscribes_at_the_discovered_hub_and_pushes_with_a_length_or_chunked_reach_the_output_without_a_poll(
+) {
     let setup = Setup::new("websub-push", "1h", "lease = \"1h\"", true);
     let daemon = spawn_run(&setup.config, "");
     let subscription = first_subscription(&setup);
@@ -195,10 +196,17 @@ fn subscribes_at_the_discovered_hub_and_a_push_reaches_the_output_without_a_poll
         200
     );
     setup.wait_for_story(3, Duration::from_secs(5));
+    assert_eq!(
+        setup
+            .hub
+            .push_chunked(&subscription, &setup.pushed_body(&[1, 2, 3, 4])),
+        200
+    );
+    setup.wait_for_story(4, Duration::from_secs(5));
     assert_eq!(setup.feed_polls(), 1, "{:?}", setup.server.arrived());
     let metrics = setup.metrics();
     assert!(
-        metrics.contains("\nwirewatch_websub_pushes_total 2\n"),
+        metrics.contains("\nwirewatch_websub_pushes_total 3\n"),
         "{metrics}"
     );
 
@@ -207,7 +215,7 @@ fn subscribes_at_the_discovered_hub_and_a_push_reaches_the_output_without_a_poll
     let counts = setup.output_counts();
     assert_eq!(
         counts.values().copied().collect::<Vec<_>>(),
-        [1, 1, 1],
+        [1, 1, 1, 1],
         "{counts:?}"
     );
 }

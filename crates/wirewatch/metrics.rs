@@ -7,8 +7,8 @@
 //! deliver (503 with the reasons, one per line, otherwise). With `[websub]`
 //! on, `/websub/<id>` is the callback of one WebSub subscription: a hub's
 //! GET verifies, its POST pushes a feed body (read up to the fetcher's feed
-//! size cap, `Content-Length` required). The server is a few lines over a
-//! TCP listener: it needs no HTTP framework.
+//! size cap, with a length or chunked). HTTP is hyper's (see [`serve`] for
+//! the bounds on connections).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,7 +19,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use wirewatch_bus::{Bus, Shutdown};
 use wirewatch_fetcher::websub::PushRefusal;
@@ -394,6 +394,12 @@ impl Answer {
 /// Serves `/metrics`, `/healthz`, `/readyz`, `/status.json`, the status
 /// page (`/`, `/api/feeds`, `/api/flagged`: see [`crate::dashboard`]) and,
 /// with a subscriber, the WebSub callbacks on `listener` until shutdown.
+///
+/// HTTP/1.1 by hyper, one request per connection, at most
+/// [`MAX_CONNECTIONS`] at once (more are answered 503 and closed); a
+/// client gets [`HEAD_TIMEOUT`] to send its request head (of at most
+/// [`MAX_HEAD_BYTES`]) and [`CONNECTION_TIMEOUT`] in all, so slow or idle
+/// clients cannot hold the slots.
 pub async fn serve(listener: TcpListener, served: Served, mut shutdown: Shutdown) {
     let served = Arc::new(served);
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
@@ -417,71 +423,84 @@ pub async fn serve(listener: TcpListener, served: Served, mut shutdown: Shutdown
         let served = Arc::clone(&served);
         tokio::spawn(async move {
             let _permit = permit;
-            // Read the request head (up to 8 KiB): answering before it is
-            // all in would reset a client still writing it.
-            let mut request = Vec::with_capacity(1024);
-            let mut chunk = [0u8; 1024];
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-            let head_end = loop {
-                if let Some(at) = request.windows(4).position(|window| window == b"\r\n\r\n") {
-                    break at + 4;
-                }
-                if request.len() >= 8192 {
-                    break request.len();
-                }
-                match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
-                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break request.len(),
-                    Ok(Ok(read)) => request.extend_from_slice(&chunk[..read]),
-                }
-            };
-            let head = String::from_utf8_lossy(&request[..head_end]).into_owned();
-            let mut words = head.split_whitespace();
-            let method = words.next().unwrap_or("GET").to_owned();
-            let target = words.next().unwrap_or("/").to_owned();
-            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-            let answer = match (path, &served.subscriber) {
-                (path, Some(subscriber)) if path.starts_with("/websub/") => {
-                    let id = &path["/websub/".len()..];
-                    if method == "POST" {
-                        let received = request[head_end..].to_vec();
-                        let push = Push {
-                            id,
-                            head: &head,
-                            received,
-                        };
-                        let (status, body) =
-                            push.handle(&mut stream, subscriber, &served.metrics).await;
-                        Answer::text(status, body)
-                    } else {
-                        match subscriber.verify(id, query) {
-                            VerifyAnswer::Challenge(challenge) => Answer::text("200 OK", challenge),
-                            VerifyAnswer::Acknowledged => Answer::text("200 OK", ""),
-                            VerifyAnswer::Refused => Answer::text("404 Not Found", "not found\n"),
-                        }
-                    }
-                }
-                (path, _) => served.answer(path, query),
-            };
-            let page_headers = if answer.content_type.starts_with("text/html") {
-                "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
-            } else {
-                ""
-            };
-            let response = format!(
-                "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n{page_headers}Connection: close\r\n\r\n",
-                answer.status,
-                answer.content_type,
-                answer.body.len()
-            );
-            let _ = stream.write_all(response.as_bytes()).await;
-            if method != "HEAD" {
-                let _ = stream.write_all(answer.body.as_bytes()).await;
-            }
+            let service = hyper::service::service_fn(move |request| {
+                let served = Arc::clone(&served);
+                async move { Ok::<_, std::convert::Infallible>(served.respond(request).await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .max_buf_size(MAX_HEAD_BYTES)
+                .keep_alive(false)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection).await;
         });
     }
 }
 
+/// How long a client has to send its request head.
+const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The request head's size cap (hyper's read buffer; its minimum is 8 KiB).
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// How long one connection may last, a WebSub push body included.
+const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+type Response = hyper::Response<http_body_util::Full<bytes::Bytes>>;
+
+impl Answer {
+    /// The HTTP response, with the headers every answer carries and, for
+    /// the page, the content security policy.
+    fn into_response(self) -> Response {
+        let status = self
+            .status
+            .get(..3)
+            .and_then(|code| hyper::StatusCode::from_bytes(code.as_bytes()).ok())
+            .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut builder = hyper::Response::builder()
+            .status(status)
+            .header("content-type", self.content_type)
+            .header("x-content-type-options", "nosniff")
+            .header("cache-control", "no-store");
+        if self.content_type.starts_with("text/html") {
+            builder = builder
+                .header("content-security-policy", "default-src 'none'; script-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+                .header("x-frame-options", "DENY")
+                .header("referrer-policy", "no-referrer");
+        }
+        builder
+            .body(http_body_util::Full::new(bytes::Bytes::from(self.body)))
+            .expect("static header names and values")
+    }
+}
+
 impl Served {
+    /// The answer to one request.
+    async fn respond(&self, request: hyper::Request<hyper::body::Incoming>) -> Response {
+        let path = request.uri().path().to_owned();
+        let query = request.uri().query().unwrap_or("").to_owned();
+        let answer = match (&self.subscriber, path.strip_prefix("/websub/")) {
+            (Some(subscriber), Some(id)) if request.method() == hyper::Method::POST => {
+                let (head, body) = request.into_parts();
+                let push = Push {
+                    id,
+                    headers: &head.headers,
+                    body,
+                };
+                let (status, body) = push.handle(subscriber, &self.metrics).await;
+                Answer::text(status, body)
+            }
+            (Some(subscriber), Some(id)) => match subscriber.verify(id, &query) {
+                VerifyAnswer::Challenge(challenge) => Answer::text("200 OK", challenge),
+                VerifyAnswer::Acknowledged => Answer::text("200 OK", ""),
+                VerifyAnswer::Refused => Answer::text("404 Not Found", "not found\n"),
+            },
+            _ => self.answer(&path, &query),
+        };
+        answer.into_response()
+    }
+
     /// Every path but the WebSub callbacks.
     fn answer(&self, path: &str, query: &str) -> Answer {
         match path {
@@ -576,22 +595,19 @@ impl Served {
     }
 }
 
-/// A POST on a WebSub callback: its head, and the body bytes read with it.
+/// A POST on a WebSub callback: its headers and body.
 struct Push<'a> {
     id: &'a str,
-    head: &'a str,
-    received: Vec<u8>,
+    headers: &'a hyper::HeaderMap,
+    body: hyper::body::Incoming,
 }
 
 impl Push<'_> {
-    /// Reads the body (bounded by the feed size cap and a deadline) and
-    /// hands it to the subscriber; the status line and body to answer.
-    async fn handle(
-        self,
-        stream: &mut tokio::net::TcpStream,
-        subscriber: &Subscriber,
-        metrics: &Metrics,
-    ) -> (&'static str, String) {
+    /// Reads the body (bounded by the feed size cap; sent with a length or
+    /// chunked) and hands it to the subscriber; the status line and body to
+    /// answer.
+    async fn handle(self, subscriber: &Subscriber, metrics: &Metrics) -> (&'static str, String) {
+        use http_body_util::BodyExt;
         let refused = |reason: PushRefusal, detail: &str| {
             subscriber.log_refusal(self.id, reason, detail);
             metrics.refuse_push(reason);
@@ -601,43 +617,38 @@ impl Push<'_> {
             return ("503 Service Unavailable", "busy\n".to_owned());
         };
         let header = |name: &str| {
-            self.head.lines().skip(1).find_map(|line| {
-                let (key, value) = line.split_once(':')?;
-                key.trim()
-                    .eq_ignore_ascii_case(name)
-                    .then(|| value.trim().to_owned())
-            })
-        };
-        let Some(length) = header("content-length").and_then(|length| length.parse::<u64>().ok())
-        else {
-            return (
-                "411 Length Required",
-                "content-length required\n".to_owned(),
-            );
+            self.headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(|value| value.trim().to_owned())
         };
         let limit = subscriber.options().max_body_bytes;
-        if length > limit {
+        let declared = header("content-length").and_then(|length| length.parse::<u64>().ok());
+        if let Some(length) = declared.filter(|length| *length > limit) {
             refused(
                 PushRefusal::TooLarge,
                 &format!("{length} bytes over the {limit}-byte cap"),
             );
             return ("413 Content Too Large", "too large\n".to_owned());
         }
-        let mut body = self.received;
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-        let mut chunk = vec![0u8; 64 * 1024];
-        while (body.len() as u64) < length {
-            match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
-                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => {
-                    return (
-                        "400 Bad Request",
-                        "body shorter than content-length\n".to_owned(),
-                    )
-                }
-                Ok(Ok(read)) => body.extend_from_slice(&chunk[..read]),
+        let capped =
+            http_body_util::Limited::new(self.body, usize::try_from(limit).unwrap_or(usize::MAX));
+        let body = match capped.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                refused(
+                    PushRefusal::TooLarge,
+                    &format!("body over the {limit}-byte cap"),
+                );
+                return ("413 Content Too Large", "too large\n".to_owned());
             }
-        }
-        body.truncate(length as usize);
+            Err(_) => {
+                return (
+                    "400 Bad Request",
+                    "body cut short or malformed\n".to_owned(),
+                )
+            }
+        };
         let signature = header("x-hub-signature");
         let content_type = header("content-type");
         match subscriber

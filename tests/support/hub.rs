@@ -121,6 +121,25 @@ impl TestHub {
         self.push_with_signature(subscription, body, Some(&signature))
     }
 
+    /// Pushes signed with HMAC-SHA256, the body sent in 100-byte chunks
+    /// (`Transfer-Encoding: chunked`, no length).
+    pub fn push_chunked(&self, subscription: &SubscriptionRequest, body: &str) -> u16 {
+        let signature = sign::<Hmac<sha2::Sha256>>("sha256", subscription, body);
+        let mut request = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/rss+xml\r\nTransfer-Encoding: chunked\r\nX-Hub-Signature: {signature}\r\nConnection: close\r\n\r\n",
+            path_of(&subscription.callback),
+            authority_of(&subscription.callback),
+        );
+        for chunk in body.as_bytes().chunks(100) {
+            request.push_str(&format!("{:x}\r\n", chunk.len()));
+            request.push_str(std::str::from_utf8(chunk).expect("ASCII feed body"));
+            request.push_str("\r\n");
+        }
+        request.push_str("0\r\n\r\n");
+        let (status, _) = exchange(&subscription.callback, &request);
+        status
+    }
+
     /// Pushes with any `X-Hub-Signature` header, or none.
     pub fn push_with_signature(
         &self,
