@@ -1137,6 +1137,7 @@ fn extract_inner(
     }
     drop_leading_headline(&mut text, title);
     drop_trailing_calls_to_follow(&mut text);
+    drop_trailing_fragments(&mut text);
     Extracted {
         text,
         container: Some(top),
@@ -1214,6 +1215,32 @@ fn drop_trailing_calls_to_follow(text: &mut String) {
         let calls =
             names >= 2 || (names == 1 && (lower.contains("newsletter") || lower.contains('@')));
         if !calls {
+            return;
+        }
+        text.truncate(start);
+        let kept = text.trim_end().len();
+        text.truncate(kept);
+    }
+}
+
+/// Longest closing fragment (characters) that [`drop_trailing_fragments`]
+/// drops.
+const FRAGMENT_CHARS: usize = 50;
+
+/// The last paragraphs of the text, when short, not sentences, and a single
+/// word or no word at all ("Comments", "Anzeigen", "mehr", "---", "^", a page
+/// number), are the page's labels and links after the article: dropped, at
+/// most three. Short lines of several words stay: credits and sign-offs
+/// ("Reporting by ...; Editing by ...", "With Post wires") are the article's,
+/// and a label ending in ':' may introduce what is kept.
+fn drop_trailing_fragments(text: &mut String) {
+    for _ in 0..3 {
+        let trimmed = text.trim_end().len();
+        let start = text[..trimmed].rfind("\n\n").map_or(0, |at| at + 2);
+        let last = &text[start..trimmed];
+        let label =
+            !last.chars().any(char::is_alphanumeric) || !last.trim().contains(char::is_whitespace);
+        if start == 0 || last.chars().count() >= FRAGMENT_CHARS || ends_sentence(last) || !label {
             return;
         }
         text.truncate(start);
@@ -2082,6 +2109,29 @@ mod tests {
         assert!(text.contains("Vea también el mapa."), "{text}");
         assert!(!text.contains("MÁS INFORMACIÓN"), "{text}");
         assert!(text.trim_end().ends_with("acueducto."), "{text}");
+    }
+
+    #[test]
+    fn closing_single_words_are_labels_and_credits_stay() {
+        let paragraph = "Nationally, dealers sold nearly 17.3 million new vehicles last year, \
+            an increase of just 0.3 percent from the year before, the group said.";
+        for (tail, kept) in [
+            ("<p>Comments</p><p>---</p>", false),
+            ("<p>Anzeigen</p>", false),
+            ("<p>(Reporting by Ann Lee; Editing by Tom Brown)</p>", true),
+            ("<p>With Post wires</p>", true),
+        ] {
+            let html = format!(
+                "<body><div class=\"story\"><p>{paragraph}</p><p>{paragraph}</p>{tail}</div></body>"
+            );
+            let doc = crate::dom::parse(&html);
+            let text = extract(&doc, None, &[]).text;
+            assert_eq!(
+                text.trim_end().ends_with("the group said."),
+                !kept,
+                "{tail}: {text}"
+            );
+        }
     }
 
     #[test]
