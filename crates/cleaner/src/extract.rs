@@ -1138,6 +1138,7 @@ fn extract_inner(
     drop_leading_headline(&mut text, title);
     drop_trailing_calls_to_follow(&mut text);
     drop_trailing_fragments(&mut text);
+    drop_leading_fragments(&mut text);
     Extracted {
         text,
         container: Some(top),
@@ -1223,29 +1224,51 @@ fn drop_trailing_calls_to_follow(text: &mut String) {
     }
 }
 
-/// Longest closing fragment (characters) that [`drop_trailing_fragments`]
-/// drops.
+/// Longest label (characters) of [`is_label`].
 const FRAGMENT_CHARS: usize = 50;
 
-/// The last paragraphs of the text, when short, not sentences, and a single
-/// word or no word at all ("Comments", "Anzeigen", "mehr", "---", "^", a page
-/// number), are the page's labels and links after the article: dropped, at
-/// most three. Short lines of several words stay: credits and sign-offs
-/// ("Reporting by ...; Editing by ...", "With Post wires") are the article's,
-/// and a label ending in ':' may introduce what is kept.
+/// A paragraph of the text that is a label, not prose: short, no sentence,
+/// and a single word or no word at all ("Comments", "Anzeigen", "mehr",
+/// "---", "^", a date, a page number, a kicker over the headline). Short
+/// lines of several words are not: credits and sign-offs ("Reporting by ...;
+/// Editing by ...", "With Post wires") are the article's, and a label ending
+/// in ':' may introduce what is kept.
+fn is_label(paragraph: &str) -> bool {
+    paragraph.chars().count() < FRAGMENT_CHARS
+        && !ends_sentence(paragraph)
+        && (!paragraph.chars().any(char::is_alphabetic)
+            || !paragraph.trim().contains(char::is_whitespace))
+}
+
+/// Labels closing the text are the page's links and labels after the
+/// article: dropped, at most three.
 fn drop_trailing_fragments(text: &mut String) {
     for _ in 0..3 {
         let trimmed = text.trim_end().len();
-        let start = text[..trimmed].rfind("\n\n").map_or(0, |at| at + 2);
-        let last = &text[start..trimmed];
-        let label =
-            !last.chars().any(char::is_alphanumeric) || !last.trim().contains(char::is_whitespace);
-        if start == 0 || last.chars().count() >= FRAGMENT_CHARS || ends_sentence(last) || !label {
+        let Some(start) = text[..trimmed].rfind("\n\n").map(|at| at + 2) else {
+            return;
+        };
+        if !is_label(&text[start..trimmed]) {
             return;
         }
         text.truncate(start);
         let kept = text.trim_end().len();
         text.truncate(kept);
+    }
+}
+
+/// Labels opening the text (a kicker, a date, "Hauptinhalt") are the page's
+/// too: dropped, at most two, when text follows.
+fn drop_leading_fragments(text: &mut String) {
+    for _ in 0..2 {
+        let Some(end) = text.find("\n\n") else {
+            return;
+        };
+        if !is_label(&text[..end]) || text[end..].trim().is_empty() {
+            return;
+        }
+        let rest = text[end..].trim_start().len();
+        text.drain(..text.len() - rest);
     }
 }
 
@@ -2131,6 +2154,24 @@ mod tests {
                 !kept,
                 "{tail}: {text}"
             );
+        }
+    }
+
+    #[test]
+    fn an_opening_kicker_or_date_is_a_label() {
+        let paragraph = "Le conseil municipal a voté mardi un budget qui finance trois écoles, \
+            un réseau de bus plus large et la réparation du réseau d'eau, a-t-il annoncé.";
+        for (head, kept) in [
+            ("<p>Environnement</p>", false),
+            ("<p>19.11.2021 11:35</p>", false),
+            ("<p>Par Anne Martin</p>", true),
+        ] {
+            let html = format!(
+                "<body><div class=\"story\">{head}<p>{paragraph}</p><p>{paragraph}</p></div></body>"
+            );
+            let doc = crate::dom::parse(&html);
+            let text = extract(&doc, None, &[]).text;
+            assert_eq!(text.starts_with("Le conseil"), !kept, "{head}: {text}");
         }
     }
 
