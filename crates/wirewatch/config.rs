@@ -335,6 +335,7 @@ struct RawWebsub {
 #[serde(deny_unknown_fields)]
 struct RawMetrics {
     listen: Option<Spanned<String>>,
+    max_feed_series: Option<Spanned<usize>>,
 }
 
 fn default_feed_files() -> Vec<Spanned<String>> {
@@ -561,6 +562,10 @@ pub struct KafkaConfig {
     pub properties: BTreeMap<String, String>,
 }
 
+/// Feeds with their own series on `/metrics` unless `metrics.max_feed_series`
+/// says otherwise: three series each, so at most 3,000 from feeds.
+pub const DEFAULT_MAX_FEED_SERIES: usize = 1000;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Topics {
     pub items: String,
@@ -750,6 +755,9 @@ pub struct Config {
     pub output: OutputConfig,
     /// Where `/metrics`, `/healthz` and `/readyz` are served (off if none).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Feeds given their own series on `/metrics` (failing first); the
+    /// rest are counted in `wirewatch_feeds{health}` only.
+    pub max_feed_series: usize,
     /// The WebSub subscriber (off if none); its callbacks share
     /// `metrics_listen`.
     pub websub: Option<WebsubConfig>,
@@ -1707,6 +1715,11 @@ impl Config {
                 }
             }
         };
+        let max_feed_series = raw
+            .metrics
+            .max_feed_series
+            .as_ref()
+            .map_or(DEFAULT_MAX_FEED_SERIES, |max| *max.get_ref());
         let websub = checker.websub(&raw.websub, metrics_listen.is_some());
         // Each stage's channel is allocated at this size up front.
         let memory_capacity = checker.count(
@@ -1739,6 +1752,7 @@ impl Config {
             topics,
             output,
             metrics_listen,
+            max_feed_series,
             websub,
         };
         config

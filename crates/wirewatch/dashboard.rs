@@ -274,6 +274,17 @@ pub enum Health {
     Ok,
 }
 
+impl Health {
+    /// The name `/api/feeds` and `/metrics` use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Failing => "failing",
+            Health::NeverPolled => "never_polled",
+            Health::Ok => "ok",
+        }
+    }
+}
+
 /// One feed in `/api/feeds`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FeedHealth {

@@ -303,37 +303,6 @@ impl Metrics {
             );
         }
         if let Some(store) = store {
-            if let Ok(statuses) = store.all_feed_statuses() {
-                let _ = writeln!(out, "# HELP wirewatch_feed_consecutive_failures failed polls in a row, per feed\n# TYPE wirewatch_feed_consecutive_failures gauge");
-                for (feed, status) in &statuses {
-                    let _ = writeln!(
-                        out,
-                        "wirewatch_feed_consecutive_failures{{feed=\"{}\"}} {}",
-                        escape(feed),
-                        status.consecutive_failures
-                    );
-                }
-                let _ = writeln!(out, "# HELP wirewatch_feed_last_success_seconds unix time of the last successful poll, per feed\n# TYPE wirewatch_feed_last_success_seconds gauge");
-                for (feed, status) in &statuses {
-                    if let Some(success) = status.last_success {
-                        let _ = writeln!(
-                            out,
-                            "wirewatch_feed_last_success_seconds{{feed=\"{}\"}} {}",
-                            escape(feed),
-                            success.timestamp()
-                        );
-                    }
-                }
-                let _ = writeln!(out, "# HELP wirewatch_feed_items_total items emitted, per feed\n# TYPE wirewatch_feed_items_total counter");
-                for (feed, status) in &statuses {
-                    let _ = writeln!(
-                        out,
-                        "wirewatch_feed_items_total{{feed=\"{}\"}} {}",
-                        escape(feed),
-                        status.items_emitted
-                    );
-                }
-            }
             if let Ok(seen) = store.seen_count() {
                 let _ = writeln!(out, "# HELP wirewatch_seen_entries stories in the seen-set\n# TYPE wirewatch_seen_entries gauge\nwirewatch_seen_entries {seen}");
             }
@@ -364,6 +333,8 @@ pub struct Served {
     pub feeds: Option<tokio::sync::watch::Receiver<Vec<FeedSpec>>>,
     /// Feed and page fetches by how they ended.
     pub fetches: Arc<wirewatch_fetcher::FetchTally>,
+    /// Feeds given their own series on `/metrics`.
+    pub max_feed_series: usize,
 }
 
 /// An answer: status line, content type, body.
@@ -506,6 +477,9 @@ impl Served {
         match path {
             "/metrics" => {
                 let mut text = self.metrics.render(self.store.as_ref());
+                if let Some(Ok(report)) = self.feeds_report() {
+                    render_feeds(&mut text, &report, self.max_feed_series);
+                }
                 render_fetches(&mut text, &self.fetches);
                 render_bus(&mut text, self.bus.as_ref());
                 Answer {
@@ -707,6 +681,60 @@ fn status_json(store: Option<&StateStore>) -> (&'static str, String) {
     }
 }
 
+/// The configured feeds on `/metrics`: how many are in each health, and
+/// the first `max_series` of the report's order (failing first, longest
+/// streak first) with their own series, so a list of 100,000 feeds does not
+/// make 300,000 series; how many were left out.
+fn render_feeds(out: &mut String, report: &FeedsReport, max_series: usize) {
+    use crate::dashboard::Health;
+    let _ = writeln!(out, "# HELP wirewatch_feeds configured feeds by health (ok, failing, never_polled)\n# TYPE wirewatch_feeds gauge");
+    for health in [Health::Ok, Health::Failing, Health::NeverPolled] {
+        let count = report
+            .feeds
+            .iter()
+            .filter(|feed| feed.health == health)
+            .count();
+        let _ = writeln!(
+            out,
+            "wirewatch_feeds{{health=\"{}\"}} {count}",
+            health.as_str()
+        );
+    }
+    let shown = &report.feeds[..report.feeds.len().min(max_series)];
+    let _ = writeln!(out, "# HELP wirewatch_feed_series_omitted feeds without their own series (over metrics.max_feed_series)\n# TYPE wirewatch_feed_series_omitted gauge\nwirewatch_feed_series_omitted {}", report.feeds.len() - shown.len());
+    let statuses = || {
+        shown
+            .iter()
+            .filter_map(|feed| Some((escape(&feed.url), feed.status.as_ref()?)))
+    };
+    let _ = writeln!(out, "# HELP wirewatch_feed_consecutive_failures failed polls in a row, per feed\n# TYPE wirewatch_feed_consecutive_failures gauge");
+    for (feed, status) in statuses() {
+        let _ = writeln!(
+            out,
+            "wirewatch_feed_consecutive_failures{{feed=\"{feed}\"}} {}",
+            status.consecutive_failures
+        );
+    }
+    let _ = writeln!(out, "# HELP wirewatch_feed_last_success_seconds unix time of the last successful poll, per feed\n# TYPE wirewatch_feed_last_success_seconds gauge");
+    for (feed, status) in statuses() {
+        if let Some(success) = status.last_success {
+            let _ = writeln!(
+                out,
+                "wirewatch_feed_last_success_seconds{{feed=\"{feed}\"}} {}",
+                success.timestamp()
+            );
+        }
+    }
+    let _ = writeln!(out, "# HELP wirewatch_feed_items_total items emitted, per feed\n# TYPE wirewatch_feed_items_total counter");
+    for (feed, status) in statuses() {
+        let _ = writeln!(
+            out,
+            "wirewatch_feed_items_total{{feed=\"{feed}\"}} {}",
+            status.items_emitted
+        );
+    }
+}
+
 /// `wirewatch_fetches_total{what="feed"|"page",result=...}`: every
 /// combination, zeros included.
 fn render_fetches(out: &mut String, tally: &wirewatch_fetcher::FetchTally) {
@@ -776,6 +804,55 @@ fn readiness(metrics: &Metrics, bus: &dyn Bus) -> (&'static str, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_feed_series_stop_at_the_cap_with_the_failing_feeds_kept_and_every_feed_counted() {
+        use crate::dashboard::{FeedHealth, Health, PageTally};
+        use wirewatch_fetcher::FeedStatus;
+        let feed = |url: &str, health: Health, failures: u32| FeedHealth {
+            url: url.to_owned(),
+            title: None,
+            tags: Vec::new(),
+            health,
+            not_modified_ratio: None,
+            pages: PageTally::default(),
+            status: (health != Health::NeverPolled).then(|| FeedStatus {
+                consecutive_failures: failures,
+                items_emitted: 7,
+                ..FeedStatus::default()
+            }),
+        };
+        // In the report's order: failing first.
+        let report = FeedsReport {
+            generated_at: chrono::Utc::now(),
+            seen: 0,
+            feeds: vec![
+                feed("https://a.example/down.xml", Health::Failing, 4),
+                feed("https://b.example/new.xml", Health::NeverPolled, 0),
+                feed("https://c.example/ok.xml", Health::Ok, 0),
+            ],
+        };
+        let mut out = String::new();
+        render_feeds(&mut out, &report, 1);
+        assert!(
+            out.contains("wirewatch_feeds{health=\"failing\"} 1\n"),
+            "{out}"
+        );
+        assert!(out.contains("wirewatch_feeds{health=\"ok\"} 1\n"), "{out}");
+        assert!(
+            out.contains("wirewatch_feeds{health=\"never_polled\"} 1\n"),
+            "{out}"
+        );
+        assert!(out.contains("wirewatch_feed_series_omitted 2\n"), "{out}");
+        assert!(out.contains(
+            "wirewatch_feed_consecutive_failures{feed=\"https://a.example/down.xml\"} 4\n"
+        ));
+        assert!(!out.contains("c.example"), "{out}");
+        let mut all = String::new();
+        render_feeds(&mut all, &report, 1000);
+        assert!(all.contains("wirewatch_feed_items_total{feed=\"https://c.example/ok.xml\"} 7\n"));
+        assert!(all.contains("wirewatch_feed_series_omitted 0\n"));
+    }
 
     #[test]
     fn renders_counters_and_labels() {

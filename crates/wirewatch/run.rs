@@ -569,6 +569,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             subscriber: subscriber.clone(),
             feeds: stages.fetch.then(|| feed_lists.subscribe()),
             fetches: http.tally(),
+            max_feed_series: config.max_feed_series,
         };
         metrics_task = Some(tokio::spawn(crate::metrics::serve(
             listener,
