@@ -249,6 +249,12 @@ fn api_lists_the_failing_feed_first_and_filters_flagged_stories_by_label_and_tim
         count("wirewatch_fetches_total{what=\"page\",result=\"timeout\"} "),
         0
     );
+    // Per host (every feed and page is on 127.0.0.1 here), and the feeds by
+    // health.
+    assert!(count("wirewatch_host_fetches_total{host=\"127.0.0.1\",result=\"ok\"} ") >= 4);
+    assert!(count("wirewatch_host_fetches_total{host=\"127.0.0.1\",result=\"5xx\"} ") >= 1);
+    assert_eq!(count("wirewatch_feeds{health=\"failing\"} "), 1);
+    assert_eq!(count("wirewatch_feeds{health=\"ok\"} "), 1);
 
     let page = http_get(port, "/");
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");

@@ -481,6 +481,7 @@ impl Served {
                     render_feeds(&mut text, &report, self.max_feed_series);
                 }
                 render_fetches(&mut text, &self.fetches);
+                render_hosts(&mut text, &self.fetches);
                 render_bus(&mut text, self.bus.as_ref());
                 Answer {
                     status: "200 OK",
@@ -744,6 +745,24 @@ fn render_fetches(out: &mut String, tally: &wirewatch_fetcher::FetchTally) {
             out,
             "wirewatch_fetches_total{{what=\"{}\",result=\"{}\"}} {count}",
             fetching.as_str(),
+            result.as_str()
+        );
+    }
+}
+
+/// `wirewatch_host_fetches_total{host,result}`: feeds and pages together,
+/// per host (the first 100 hosts asked; the rest as `other`).
+fn render_hosts(out: &mut String, tally: &wirewatch_fetcher::FetchTally) {
+    let hosts = tally.hosts();
+    if hosts.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "# HELP wirewatch_host_fetches_total feed and page fetches per host by how they ended (the first 100 hosts asked by name, the rest as other)\n# TYPE wirewatch_host_fetches_total counter");
+    for (host, result, count) in hosts {
+        let _ = writeln!(
+            out,
+            "wirewatch_host_fetches_total{{host=\"{}\",result=\"{}\"}} {count}",
+            escape(&host),
             result.as_str()
         );
     }

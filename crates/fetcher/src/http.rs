@@ -260,8 +260,11 @@ impl HttpClient {
         extra_headers: &[(String, String)],
     ) -> Result<FeedResponse, FetchError> {
         let result = self.get_feed(url, validators, extra_headers).await;
-        self.tally
-            .count(Fetching::Feed, FetchResult::of_feed(&result));
+        self.tally.count_on(
+            Fetching::Feed,
+            url.host_str(),
+            FetchResult::of_feed(&result),
+        );
         result
     }
 
@@ -314,7 +317,7 @@ impl HttpClient {
             Ok(_) => FetchResult::Ok,
             Err(error) => FetchResult::of_error(error),
         };
-        self.tally.count(Fetching::Page, kind);
+        self.tally.count_on(Fetching::Page, url.host_str(), kind);
         result
     }
 

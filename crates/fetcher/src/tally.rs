@@ -1,8 +1,13 @@
 //! Fetch results by kind, counted by [`crate::HttpClient`] for the
 //! binary's `/metrics`: what was asked for (a feed or a page) times how it
 //! ended. Both sets are closed, so the counters' cardinality is fixed.
+//! Per host too, for the first [`MAX_HOSTS`] hosts asked (the rest count
+//! under [`OTHER_HOSTS`]), so a feed list of a million sites, or a feed
+//! linking to a million hosts, still makes a bounded number of series.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::http::{FeedResponse, FetchError};
 
@@ -102,15 +107,52 @@ impl FetchResult {
     }
 }
 
-/// Counts per (what, result). Shared by the clones of one client.
+/// Hosts counted under their own name.
+pub const MAX_HOSTS: usize = 100;
+
+/// The name the hosts past [`MAX_HOSTS`] (and URLs without a host) count
+/// under.
+pub const OTHER_HOSTS: &str = "other";
+
+/// Counts per (what, result), and per (host, result). Shared by the clones
+/// of one client.
 #[derive(Debug, Default)]
 pub struct FetchTally {
     counts: [[AtomicU64; FetchResult::ALL.len()]; Fetching::ALL.len()],
+    hosts: Mutex<BTreeMap<String, [u64; FetchResult::ALL.len()]>>,
 }
 
 impl FetchTally {
     pub fn count(&self, fetching: Fetching, result: FetchResult) {
         self.counts[fetching as usize][result as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a fetch of a URL on `host` (its own series while fewer than
+    /// [`MAX_HOSTS`] hosts have one).
+    pub fn count_on(&self, fetching: Fetching, host: Option<&str>, result: FetchResult) {
+        self.count(fetching, result);
+        let mut hosts = self.hosts.lock().expect("host tally lock");
+        let name = match host {
+            Some(host) if hosts.contains_key(host) => host,
+            Some(host) if hosts.len() < MAX_HOSTS => host,
+            _ => OTHER_HOSTS,
+        };
+        hosts.entry(name.to_owned()).or_default()[result as usize] += 1;
+    }
+
+    /// Every (host, result, count) with a count, by host.
+    pub fn hosts(&self) -> Vec<(String, FetchResult, u64)> {
+        let hosts = self.hosts.lock().expect("host tally lock");
+        let mut out = Vec::new();
+        for (host, counts) in hosts.iter() {
+            for result in FetchResult::ALL {
+                let count = counts[result as usize];
+                if count > 0 {
+                    out.push((host.clone(), result, count));
+                }
+            }
+        }
+        out
     }
 
     /// Every (what, result, count), zeros included (so a dashboard's
@@ -130,6 +172,31 @@ impl FetchTally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_past_the_cap_count_as_other() {
+        let tally = FetchTally::default();
+        for index in 0..MAX_HOSTS + 5 {
+            let host = format!("h{index}.example");
+            tally.count_on(Fetching::Page, Some(&host), FetchResult::Ok);
+        }
+        tally.count_on(Fetching::Feed, Some("h0.example"), FetchResult::ServerError);
+        tally.count_on(Fetching::Page, None, FetchResult::Refused);
+        let hosts = tally.hosts();
+        let named: std::collections::BTreeSet<&str> =
+            hosts.iter().map(|(host, _, _)| host.as_str()).collect();
+        assert_eq!(named.len(), MAX_HOSTS + 1, "the cap and other");
+        assert!(hosts.contains(&("other".to_owned(), FetchResult::Ok, 5)));
+        assert!(hosts.contains(&("other".to_owned(), FetchResult::Refused, 1)));
+        assert!(hosts.contains(&("h0.example".to_owned(), FetchResult::ServerError, 1)));
+        // The per-kind counts see every fetch.
+        let pages_ok = tally
+            .snapshot()
+            .into_iter()
+            .find(|(fetching, result, _)| *fetching == Fetching::Page && *result == FetchResult::Ok)
+            .map(|(_, _, count)| count);
+        assert_eq!(pages_ok, Some(MAX_HOSTS as u64 + 5));
+    }
 
     #[test]
     fn errors_are_counted_under_their_kind() {
