@@ -35,6 +35,11 @@ const NAMES_LEFT_TOO_LITTLE: u32 = 300;
 /// to make a blurb under a good name the article.
 const NAME_WEIGHT_FLOOR: f32 = 15.0;
 
+/// Text (bytes) of a link round blocks above which it is no link (see
+/// pass 1 of [`extract_inner`]): a teaser card's link holds a headline and
+/// a blurb.
+const WRAPPING_LINK_BYTES: usize = 1000;
+
 /// Text blocks shorter than this (characters) give no score.
 const MIN_BLOCK_CHARS: u32 = 25;
 
@@ -634,6 +639,7 @@ fn extract_inner(
     let mut block_of = vec![0 as NodeId; count];
     let mut in_link = vec![false; count];
     let mut in_heading = vec![false; count];
+    let mut links_wrap_blocks = false;
     for id in 1..count {
         let parent = doc.nodes[id].parent as usize;
         in_link[id] = in_link[parent];
@@ -645,11 +651,41 @@ fn extract_inner(
         if is_block(tag) {
             block_of[id] = id as NodeId;
         }
-        if tag == Tag::A {
+        // An anchor without `href` (`<a name="top">`, often left open on
+        // older pages) links nowhere: its text is not link text.
+        if tag == Tag::A && doc.attr(id as NodeId, AttrName::Href).is_some() {
             in_link[id] = true;
+        }
+        if in_link[parent] && is_block(tag) {
+            links_wrap_blocks = true;
         }
         if tag.is_heading() {
             in_heading[id] = true;
+        }
+    }
+
+    // A link round blocks of much text is no link: an `<a>` left open
+    // before the article (HTML5 keeps it open across blocks), or one round
+    // a whole section. A teaser card's link holds a headline and a blurb.
+    if links_wrap_blocks {
+        let mut id = 1;
+        while id < count {
+            let node = id as NodeId;
+            if !(in_link[id] && doc.tag(node) == Some(Tag::A)) {
+                id += 1;
+                continue;
+            }
+            let end = doc.subtree_end(node) as usize;
+            let text_bytes: usize = (id..end)
+                .filter_map(|inner| doc.text(inner as NodeId))
+                .map(str::len)
+                .sum();
+            if text_bytes >= WRAPPING_LINK_BYTES
+                && (id + 1..end).any(|inner| doc.tag(inner as NodeId).is_some_and(is_block))
+            {
+                in_link[id..end].fill(false);
+            }
+            id = end;
         }
     }
 

@@ -563,6 +563,29 @@ fn a_bold_headline_repeating_the_title_is_not_text() {
     }
 }
 
+/// Issue 15: a link left open before the article (`<a name="top">`, an
+/// anchor that links nowhere, or `<a href="/">Home` without `</a>`) stays open
+/// across the blocks that follow, as in a browser; neither makes the article
+/// link text.
+#[test]
+fn a_link_left_open_before_the_article_does_not_make_it_links() {
+    // Long enough (over 1,000 bytes) not to be a teaser card's link.
+    let paragraphs: Vec<&str> = PARAGRAPHS.iter().cycle().take(9).copied().collect();
+    for opener in ["<a name=\"top\">", "<a href=\"/\">Home"] {
+        let page = news_page(&paragraphs).replace(
+            "<div class=\"article-body\">",
+            &format!("{opener}<div class=\"article-body\">"),
+        );
+        let cleaned = clean_str(&page);
+        assert_eq!(cleaned.method, "scored", "{opener}");
+        assert!(
+            cleaned.text.ends_with(&paragraphs.join("\n\n")),
+            "{opener}: {:?}",
+            cleaned.text
+        );
+    }
+}
+
 /// Issue 15: an old table layout, the article one `<td>` among navigation,
 /// advertising and footer cells, its paragraphs `<br><br>`-separated text
 /// in `<font>`: the text cell is chosen and split at each double break; a
