@@ -1041,6 +1041,11 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
                 // is left out, so it cannot swallow the page.
                 builder.start_tag(tag, &name_buf, &attrs);
             }
+            Tag::Noframes if ends.find(bytes, i, b"noframes") < len => {
+                // A frameset page's only text: what a browser without
+                // frames shows, markup like a body's `<noscript>`.
+                builder.start_tag(tag, &name_buf, &attrs);
+            }
             Tag::Style
             | Tag::Noscript
             | Tag::Iframe

@@ -586,6 +586,24 @@ fn a_link_left_open_before_the_article_does_not_make_it_links() {
     }
 }
 
+/// Issue 15 (empty pages): a frameset page whose only text is its
+/// `<noframes>` content (what a browser without frames shows) is not empty.
+#[test]
+fn a_frameset_page_keeps_its_noframes_text() {
+    let page = format!(
+        "<html><head><title>Wire</title></head><frameset cols=\"20%,80%\"><frame src=\"nav.html\">\
+         <frame src=\"story.html\"><noframes><body><p>{}</p><p>{}</p></body></noframes></frameset></html>",
+        PARAGRAPHS[0], PARAGRAPHS[1]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(
+        cleaned.text,
+        PARAGRAPHS[..2].join("\n\n"),
+        "{}",
+        cleaned.method
+    );
+}
+
 /// Issue 15: an old table layout, the article one `<td>` among navigation,
 /// advertising and footer cells, its paragraphs `<br><br>`-separated text
 /// in `<font>`: the text cell is chosen and split at each double break; a
