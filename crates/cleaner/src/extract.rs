@@ -724,7 +724,8 @@ fn extract_inner(
     let page_prose = raw_prose[body as usize];
     // Shares are of the prose a reader sees: a hidden copy of the article
     // (for screen readers, or microdata) would halve every visible part's.
-    let visible_prose = page_prose - hidden_prose(doc, &raw_prose);
+    let landmark = page_landmark(doc);
+    let visible_prose = page_prose - hidden_prose(doc, &raw_prose, page_prose, landmark);
     let protected = |id: NodeId| {
         visible_prose > 0 && raw_prose[id as usize] as f32 >= 0.3 * visible_prose as f32
     };
@@ -735,6 +736,7 @@ fn extract_inner(
         let outside = page_prose - raw_prose[id as usize];
         raw_prose[id as usize] > 0 && (outside < 300 || (outside as f32) < 0.1 * page_prose as f32)
     };
+    let hides_the_page = |id: NodeId| hides_the_page(doc, id, &raw_prose, page_prose, landmark);
 
     // Pass 3 (forwards): exclusion. On a forum thread or a live blog every
     // post is named a comment, and page builders name every block a widget:
@@ -777,7 +779,7 @@ fn extract_inner(
                 continue;
             }
             let by_tag = is_chrome_tag(tag)
-                || is_hidden(doc, node) && !protected_strict(node)
+                || is_hidden(doc, node) && !protected_strict(node) && !hides_the_page(node)
                 || ((soft_chrome || is_chrome_role(doc, node)) && !protected(node));
             let by_name = !names_misled
                 && !by_tag
@@ -1604,8 +1606,50 @@ fn widen(analysis: &Analysis<'_>, first: NodeId, candidates: &[NodeId]) -> NodeI
     top
 }
 
-/// Prose in hidden subtrees (outermost hidden elements only).
-fn hidden_prose(doc: &Document, raw_prose: &[u32]) -> u32 {
+/// The page's main landmark: its first `<main>` or `<article>`, else its
+/// first `<h1>`.
+fn page_landmark(doc: &Document) -> Option<NodeId> {
+    let mut heading = None;
+    for id in 0..doc.nodes.len() as NodeId {
+        match doc.tag(id) {
+            Some(Tag::Main | Tag::Article) => return Some(id),
+            Some(Tag::H1) if heading.is_none() => heading = Some(id),
+            _ => {}
+        }
+    }
+    heading
+}
+
+/// A hidden element that holds the page's main landmark and most of its
+/// prose (twice what is outside it): the page hidden for a moment (behind
+/// an open cookie dialog, `aria-hidden` while a modal shows; `display:none`
+/// until a script has loaded), not a hidden copy of the article (a copy
+/// leaves as much outside) or a hidden cookie policy (no landmark). Such
+/// an element is not hidden for the cleaner.
+fn hides_the_page(
+    doc: &Document,
+    id: NodeId,
+    raw_prose: &[u32],
+    page_prose: u32,
+    landmark: Option<NodeId>,
+) -> bool {
+    let inside = raw_prose[id as usize];
+    inside >= PAGE_HIDING_MIN_PROSE
+        && inside >= 2 * (page_prose - inside)
+        && landmark.is_some_and(|landmark| id <= landmark && landmark < doc.subtree_end(id))
+}
+
+/// Least prose (characters) of [`hides_the_page`].
+const PAGE_HIDING_MIN_PROSE: u32 = 300;
+
+/// Prose in hidden subtrees (outermost hidden elements only; one that
+/// [`hides_the_page`] does not count).
+fn hidden_prose(
+    doc: &Document,
+    raw_prose: &[u32],
+    page_prose: u32,
+    landmark: Option<NodeId>,
+) -> u32 {
     let mut hidden = 0;
     let mut id = 1;
     while (id as usize) < doc.nodes.len() {
@@ -1613,7 +1657,10 @@ fn hidden_prose(doc: &Document, raw_prose: &[u32]) -> u32 {
             id = doc.subtree_end(id);
             continue;
         }
-        if doc.tag(id).is_some() && is_hidden(doc, id) {
+        if doc.tag(id).is_some()
+            && is_hidden(doc, id)
+            && !hides_the_page(doc, id, raw_prose, page_prose, landmark)
+        {
             hidden += raw_prose[id as usize];
             id = doc.subtree_end(id);
             continue;

@@ -604,6 +604,30 @@ fn a_frameset_page_keeps_its_noframes_text() {
     );
 }
 
+/// Issue 15: a page saved while a cookie dialog was open: everything but the
+/// dialog is `aria-hidden` (or the app is `display:none` until its script
+/// runs). The hidden wrapper holds the page's `<main>` and most of its
+/// prose, so it is the page, not a hidden copy: the article is found, the
+/// dialog is not.
+#[test]
+fn a_page_hidden_behind_an_open_dialog_is_still_read() {
+    let dialog = "We and our partners store and access information on your device, such as \
+        cookies, and process personal data such as unique identifiers and standard information \
+        sent by a device for personalised ads and content, ad and content measurement, and \
+        audience insights, as well as to develop and improve products.";
+    let paragraphs: Vec<&str> = PARAGRAPHS.iter().cycle().take(6).copied().collect();
+    let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect();
+    for hiding in ["aria-hidden=\"true\"", "style=\"display: none\""] {
+        let page = format!(
+            "<html><head><title>Wire</title></head><body><div id=\"page\" {hiding}><main>\
+             <article><h1>Treasury sanctions arms broker</h1>{body}</article></main></div>\
+             <div role=\"dialog\"><p>{dialog}</p><button>Accept</button></div></body></html>"
+        );
+        let cleaned = clean_str(&page);
+        assert_eq!(cleaned.text, paragraphs.join("\n\n"), "{hiding}");
+    }
+}
+
 /// Issue 15: an old table layout, the article one `<td>` among navigation,
 /// advertising and footer cells, its paragraphs `<br><br>`-separated text
 /// in `<font>`: the text cell is chosen and split at each double break; a
