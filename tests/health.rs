@@ -114,7 +114,15 @@ fn silent_clients_fill_the_listener_for_at_most_the_head_timeout_and_the_excess_
         let _ = stream.read_to_end(&mut rest);
         closed_after.push(filled_at.elapsed());
     }
-    let served_again = http_get(port, "/healthz");
+    // A slot is free once the server's task for the closed connection has
+    // ended, a moment after the client saw the close.
+    let closed_at = Instant::now();
+    let mut served_again = http_get(port, "/healthz");
+    while !served_again.starts_with("HTTP/1.1 200") && closed_at.elapsed() < Duration::from_secs(2)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        served_again = http_get(port, "/healthz");
+    }
     let mut huge = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let head = format!(
         "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: {}\r\nConnection: close\r\n\r\n",

@@ -19,7 +19,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wirewatch_bus::{Bus, Shutdown};
 use wirewatch_fetcher::websub::PushRefusal;
@@ -388,6 +388,15 @@ pub async fn serve(listener: TcpListener, served: Served, mut shutdown: Shutdown
                 let _ = stream
                     .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\nRetry-After: 1\r\n\r\nbusy\n")
                     .await;
+                let _ = stream.shutdown().await;
+                // Read what the client sent, for a moment: closing with its
+                // request unread would reset the connection, and the reset
+                // can reach the client before the answer does.
+                let mut unread = [0u8; 1024];
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+                    while matches!(stream.read(&mut unread).await, Ok(read) if read > 0) {}
+                })
+                .await;
             });
             continue;
         };
