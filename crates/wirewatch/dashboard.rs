@@ -414,21 +414,9 @@ impl FlaggedQuery {
     }
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Feed and page text as markup (see [`wirewatch_text::markup`]).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            character if character.is_control() && character != '\n' => out.push(' '),
-            character => out.push(character),
-        }
-    }
-    out
+    wirewatch_text::markup::escape(text, wirewatch_text::markup::Breaks::Keep)
 }
 
 /// `url` as an `href` when it is http(s), else `None` (no `javascript:`

@@ -272,22 +272,10 @@ fn outline(feed: &ListedFeed, categories: &[String], indent: &str) -> String {
     line
 }
 
-/// Escapes text for an XML attribute or element.
+/// Feed titles and URLs as XML attribute values (see
+/// [`wirewatch_text::markup`]).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            other if other.is_control() => {}
-            other => out.push(other),
-        }
-    }
-    out
+    wirewatch_text::markup::escape(text, wirewatch_text::markup::Breaks::Space)
 }
 
 #[cfg(test)]

@@ -8,7 +8,10 @@
 //! - [`entities`]: the HTML standard's named character references.
 //! - [`date`]: dates as feeds and pages write them (RFC 3339 and 822, and
 //!   the dozens of other orders people use), read by token shape.
+//! - [`markup`]: the other way: text escaped into the HTML and XML we
+//!   write (the status page, OPML exports).
 
 pub mod charset;
 pub mod date;
 pub mod entities;
+pub mod markup;
