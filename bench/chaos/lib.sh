@@ -6,14 +6,9 @@
 # instance_id, profile; then call chaos_setup, and chaos_finish at the end.
 # chaos_setup sets: work, brokers, prefix, bin, metrics_port.
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/wirewatch/target}"
+# build_wirewatch, free_port, now_ms
+. bench/lib.sh
 chaos_pids=()
-
-now_ms() { date +%s%3N; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 chaos_cleanup() {
   for pid in "${chaos_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -21,13 +16,8 @@ chaos_cleanup() {
 }
 
 chaos_setup() {
-  if [ "$profile" = release ]; then
-    cargo build --quiet --release --bin wirewatch --example reconcile
-  else
-    cargo build --quiet --bin wirewatch --example reconcile
-  fi
-  bin="$CARGO_TARGET_DIR/$profile/wirewatch"
-  reconcile="$CARGO_TARGET_DIR/$profile/examples/reconcile"
+  build_wirewatch "$profile" --example reconcile
+  reconcile="$target_dir/$profile/examples/reconcile"
   work="$(mktemp -d /tmp/wirewatch-chaos.XXXXXX)"
   trap chaos_cleanup EXIT
   brokers="$(deploy/kafka-local/kafka.sh start --dir "$work/kafka" 2>"$work/kafka.log" | sed -n 's/^KAFKA_BOOTSTRAP=//p')"

@@ -23,9 +23,8 @@ run_for="${SECONDS_RUN:-60}"
 profile="${PROFILE:-release}"
 adaptive="${ADAPTIVE:-faster}"
 warmup="${WARMUP:-10}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/wirewatch/target}"
-if [ "$profile" = release ]; then cargo build --quiet --release --bin wirewatch; else cargo build --quiet --bin wirewatch; fi
-bin="$CARGO_TARGET_DIR/$profile/wirewatch"
+. bench/lib.sh
+build_wirewatch "$profile"
 work="$(mktemp -d /tmp/wirewatch-e2e.XXXXXX)"
 pids=()
 cleanup() {
@@ -33,7 +32,7 @@ cleanup() {
   [ "$bus" = kafka ] && deploy/kafka-local/kafka.sh stop --dir "$work/kafka" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+port="$(free_port)"
 python3 bench/chaos/feedserver.py --port "$port" --feeds "$feeds" --period "$period" \
   --stop-after "$run_for" --truth "$work/truth.jsonl" &
 pids+=($!)

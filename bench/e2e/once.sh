@@ -14,14 +14,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 data="${DATA:-/tmp/extract-data}"
 runs="${RUNS:-3}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/wirewatch/target}"
-if [ -z "${1:-}" ]; then cargo build --quiet --release --bin wirewatch; fi
-bin="${1:-$CARGO_TARGET_DIR/release/wirewatch}"
+. bench/lib.sh
+if [ -n "${1:-}" ]; then bin="$1"; else build_wirewatch release; fi
 for set in aeb tev; do
   [ -f "$data/$set/pages.tsv" ] || { echo "missing $data/$set: run bench/extract/eval.sh first" >&2; exit 1; }
 done
 work="$(mktemp -d /tmp/wirewatch-once.XXXXXX)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+port="$(free_port)"
 python3 - "$port" "$data" <<'PY' &
 import os, socket, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

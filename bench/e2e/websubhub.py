@@ -138,6 +138,7 @@ def main():
     parser.add_argument("--pushes", type=int, default=500)
     parser.add_argument("--gap", type=float, default=0.1, help="seconds between two pushes")
     parser.add_argument("--truth", required=True)
+    parser.add_argument("--start-when", help="push only once this file exists")
     args = parser.parse_args()
     hub = Hub(args.feeds, args.port)
     Handler.hub = hub
@@ -146,6 +147,8 @@ def main():
     if not hub.all_verified.wait(120):
         print(f"only {len(hub.verified)} of {args.feeds} subscriptions verified", file=sys.stderr)
         sys.exit(1)
+    while args.start_when and not os.path.exists(args.start_when):
+        time.sleep(0.05)
     with open(args.truth, "a", buffering=1) as truth:
         start = time.time()
         for push in range(args.pushes):

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 count="${1:-300000}"
 size="${2:-1024}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/wirewatch/target}"
+. bench/lib.sh
 
 if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
   kafka_dir="$(mktemp -d /tmp/wirewatch-bench-kafka.XXXXXX)"
@@ -22,7 +22,7 @@ jars="$(deploy/kafka-local/kafka.sh jars)"
 java_run() { java -Xmx1g -Dlog4j2.level=WARN -cp "$jars/*" "$@"; }
 
 cargo build --release -q -p wirewatch-bus --example throughput
-ours="$CARGO_TARGET_DIR/release/examples/throughput"
+ours="$target_dir/release/examples/throughput"
 
 stamp="$(date +%s)"
 create() {

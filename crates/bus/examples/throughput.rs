@@ -43,7 +43,9 @@ async fn main() {
     let (brokers, topic) = (args[1].clone(), args[2].clone());
     let count: u64 = args[3].parse().expect("COUNT");
     let size: usize = args[4].parse().expect("SIZE");
-    let compression = args.get(5).cloned().unwrap_or_else(|| "none".into());
+    let compression = args.get(5).map_or("none", String::as_str);
+    let compression = wirewatch_bus::kafka_settings::Compression::parse(compression)
+        .unwrap_or_else(|| panic!("unknown compression {compression:?}"));
     let options = KafkaOptions {
         brokers,
         compression,
