@@ -16,6 +16,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
+use wirewatch_bus::kafka_settings::{
+    Compression, DEFAULT_BROKERS, DEFAULT_CLIENT_ID, DEFAULT_COMPRESSION, DEFAULT_LINGER_MS,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+};
 use wirewatch_fetcher::schedule::Adaptive;
 use wirewatch_fetcher::{FeedSpec, HttpOptions, PollOptions};
 
@@ -549,7 +553,7 @@ pub struct KafkaConfig {
     pub brokers: String,
     pub client_id: String,
     pub group_prefix: String,
-    pub compression: String,
+    pub compression: Compression,
     pub transactional: bool,
     /// Static group membership (`group.instance.id`); the environment's
     /// `WIREWATCH_INSTANCE_ID` wins over the file.
@@ -1539,34 +1543,30 @@ impl Config {
         };
         let raw_kafka = &raw.bus.kafka;
         let compression = match raw_kafka.compression.as_ref() {
-            None => "zstd".to_owned(),
-            Some(value)
-                if ["none", "gzip", "lz4", "zstd", "snappy"]
-                    .contains(&value.get_ref().as_str()) =>
-            {
-                value.get_ref().clone()
-            }
-            Some(value) => {
+            None => DEFAULT_COMPRESSION,
+            Some(value) => Compression::parse(value.get_ref()).unwrap_or_else(|| {
+                let names: Vec<&str> = Compression::ALL.iter().map(|c| c.as_str()).collect();
                 checker.problems.push(checker.source.problem(
                     Some(value.span()),
                     format!(
-                        "bus.kafka.compression must be one of none, gzip, lz4, zstd, snappy; found {:?}",
+                        "bus.kafka.compression must be one of {}; found {:?}",
+                        names.join(", "),
                         value.get_ref()
                     ),
                 ));
-                "zstd".to_owned()
-            }
+                DEFAULT_COMPRESSION
+            }),
         };
         let kafka = KafkaConfig {
             brokers: std::env::var("KAFKA_BOOTSTRAP")
                 .ok()
                 .filter(|brokers| !brokers.trim().is_empty())
                 .or_else(|| raw_kafka.brokers.clone())
-                .unwrap_or_else(|| "127.0.0.1:9092".into()),
+                .unwrap_or_else(|| DEFAULT_BROKERS.into()),
             client_id: raw_kafka
                 .client_id
                 .clone()
-                .unwrap_or_else(|| "wirewatch".into()),
+                .unwrap_or_else(|| DEFAULT_CLIENT_ID.into()),
             group_prefix: raw_kafka
                 .group_prefix
                 .clone()
@@ -1575,10 +1575,15 @@ impl Config {
             transactional: raw_kafka.transactional.unwrap_or(false),
             instance_id: checker.instance_id(&raw_kafka.instance_id),
             // librdkafka's own bound on linger.ms.
-            linger_ms: checker.count(&raw_kafka.linger_ms, 5, 0..=900_000, "bus.kafka.linger_ms"),
+            linger_ms: checker.count(
+                &raw_kafka.linger_ms,
+                DEFAULT_LINGER_MS,
+                0..=900_000,
+                "bus.kafka.linger_ms",
+            ),
             shutdown_timeout: checker.duration(
                 &raw_kafka.shutdown_timeout,
-                Duration::from_secs(30),
+                DEFAULT_SHUTDOWN_TIMEOUT,
                 DurationRange::TIMEOUT,
                 "bus.kafka.shutdown_timeout",
             ),

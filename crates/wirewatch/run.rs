@@ -298,7 +298,7 @@ pub fn kafka_options(config: &Config) -> wirewatch_bus::kafka::KafkaOptions {
     wirewatch_bus::kafka::KafkaOptions {
         brokers: kafka.brokers.clone(),
         client_id: kafka.client_id.clone(),
-        compression: kafka.compression.clone(),
+        compression: kafka.compression,
         transactional: kafka.transactional,
         instance_id: kafka.instance_id.clone(),
         linger_ms: kafka.linger_ms,

@@ -48,6 +48,10 @@ use tokio::task::JoinSet;
 
 use crate::kafka_health::{broker_counts, HealthTracker, Transition, GRACE};
 use crate::kafka_repeats::{read_keys_before, ReadBack, RepeatedKeys};
+use crate::kafka_settings::{
+    Compression, DEFAULT_BROKERS, DEFAULT_CLIENT_ID, DEFAULT_COMPRESSION, DEFAULT_LINGER_MS,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+};
 use crate::{
     dead_letter, Bus, BusError, ConsumerLag, Handler, Health, Message, Origin, Shutdown,
     StageReport, StageSpec,
@@ -59,8 +63,7 @@ pub struct KafkaOptions {
     /// `host:port[,host:port...]`.
     pub brokers: String,
     pub client_id: String,
-    /// none, gzip, lz4, zstd or snappy.
-    pub compression: String,
+    pub compression: Compression,
     pub transactional: bool,
     /// Static group membership: this process's `group.instance.id` in
     /// every stage's group. Unique per process of a group.
@@ -75,13 +78,13 @@ pub struct KafkaOptions {
 impl Default for KafkaOptions {
     fn default() -> KafkaOptions {
         KafkaOptions {
-            brokers: "127.0.0.1:9092".into(),
-            client_id: "wirewatch".into(),
-            compression: "zstd".into(),
+            brokers: DEFAULT_BROKERS.into(),
+            client_id: DEFAULT_CLIENT_ID.into(),
+            compression: DEFAULT_COMPRESSION,
             transactional: false,
             instance_id: None,
-            linger_ms: 5,
-            shutdown_timeout: Duration::from_secs(30),
+            linger_ms: DEFAULT_LINGER_MS,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             properties: Vec::new(),
         }
     }
@@ -111,7 +114,7 @@ impl KafkaOptions {
         config
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("compression.type", &self.compression)
+            .set("compression.type", self.compression.as_str())
             .set("linger.ms", self.linger_ms.to_string())
             .set("message.timeout.ms", "120000");
         self.with_properties(config)

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub mod kafka_settings;
 pub mod memory;
 mod shutdown;
 
