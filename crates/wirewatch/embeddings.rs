@@ -296,7 +296,7 @@ mod tests {
             Duration::from_secs(2),
         ));
         fall_back_twice(&layer).await;
-        assert_eq!(metrics.semantic_fallbacks.load(Ordering::Relaxed), 2);
+        assert_eq!(metrics.semantic_fallbacks.get(), 2);
         assert!(layer.down.load(Ordering::Relaxed));
     }
 
@@ -323,7 +323,7 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
-        assert_eq!(metrics.semantic_fallbacks.load(Ordering::Relaxed), 2);
+        assert_eq!(metrics.semantic_fallbacks.get(), 2);
         server.abort();
     }
 
@@ -399,8 +399,8 @@ mod tests {
         let outcome = layer.apply(&document, &mut classification).await;
         assert_eq!(outcome, SemanticOutcome::Applied);
         assert!(!layer.down.load(Ordering::Relaxed));
-        assert_eq!(metrics.semantic_fallbacks.load(Ordering::Relaxed), 2);
-        assert_eq!(metrics.semantic_applied.load(Ordering::Relaxed), 1);
+        assert_eq!(metrics.semantic_fallbacks.get(), 2);
+        assert_eq!(metrics.semantic_applied.get(), 1);
         server.abort();
     }
 }

@@ -10,12 +10,12 @@
 //! size cap, with a length or chunked). HTTP is hyper's (see [`serve`] for
 //! the bounds on connections).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
@@ -28,44 +28,161 @@ use wirewatch_fetcher::{FeedSpec, StateStore, Subscriber, VerifyAnswer};
 use crate::dashboard::{Dashboard, FeedsReport, FlaggedQuery};
 
 /// Every counter wirewatch exports, named in one place.
-#[derive(Default)]
 pub struct Metrics {
     pub ready: AtomicBool,
-    pub items_published: AtomicU64,
-    pub articles_fetched: AtomicU64,
-    pub articles_feed_only: AtomicU64,
-    pub articles_classified: AtomicU64,
+    pub items_published: Counter,
+    pub articles_fetched: Counter,
+    pub articles_feed_only: Counter,
+    pub articles_classified: Counter,
     /// Articles the semantic layer scored (`[classifier.embeddings]`).
-    pub semantic_applied: AtomicU64,
+    pub semantic_applied: Counter,
     /// Articles left with the rules' verdict because the embeddings
     /// backend failed or timed out.
-    pub semantic_fallbacks: AtomicU64,
-    pub outputs_written: AtomicU64,
+    pub semantic_fallbacks: Counter,
+    pub outputs_written: Counter,
     /// Articles the local output had already written (redelivered, replayed).
-    pub outputs_repeated: AtomicU64,
+    pub outputs_repeated: Counter,
     /// Items replayed from the journal at start (memory bus).
-    pub items_replayed: AtomicU64,
-    pub dead_letters: AtomicU64,
+    pub items_replayed: Counter,
+    pub dead_letters: Counter,
     /// WebSub pushes taken in.
-    pub websub_pushes: AtomicU64,
+    pub websub_pushes: Counter,
     /// reason -> WebSub pushes refused for it.
-    pub websub_refused: Mutex<BTreeMap<&'static str, u64>>,
+    pub websub_refused: Family<ReasonLabels, Counter>,
     /// Stories a webhook receiver accepted (2xx).
-    pub webhook_delivered: AtomicU64,
+    pub webhook_delivered: Counter,
     /// Webhook attempts that failed (an error answer, a transport error, a
     /// timeout), retried or not.
-    pub webhook_failed_attempts: AtomicU64,
+    pub webhook_failed_attempts: Counter,
     /// Stories a webhook gave up on (refused, out of retries, backlog
     /// full), sent to the dead letters.
-    pub webhook_dead_lettered: AtomicU64,
+    pub webhook_dead_lettered: Counter,
     /// Stories a webhook had already delivered, or was delivering, and
     /// skipped.
-    pub webhook_repeated: AtomicU64,
+    pub webhook_repeated: Counter,
     /// label -> articles flagged with it.
-    pub flagged: Mutex<BTreeMap<String, u64>>,
+    pub flagged: Family<LabelLabels, Counter>,
     pub latencies: Latencies,
     /// What the status page shows beyond the state store.
     pub dashboard: Dashboard,
+    /// Every counter above, for `/metrics`.
+    registry: Registry,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut metrics = Metrics {
+            ready: AtomicBool::new(false),
+            items_published: Counter::default(),
+            articles_fetched: Counter::default(),
+            articles_feed_only: Counter::default(),
+            articles_classified: Counter::default(),
+            semantic_applied: Counter::default(),
+            semantic_fallbacks: Counter::default(),
+            outputs_written: Counter::default(),
+            outputs_repeated: Counter::default(),
+            items_replayed: Counter::default(),
+            dead_letters: Counter::default(),
+            websub_pushes: Counter::default(),
+            webhook_delivered: Counter::default(),
+            webhook_failed_attempts: Counter::default(),
+            webhook_dead_lettered: Counter::default(),
+            webhook_repeated: Counter::default(),
+            websub_refused: Family::default(),
+            flagged: Family::default(),
+            latencies: Latencies::default(),
+            dashboard: Dashboard::default(),
+            registry: Registry::with_prefix("wirewatch"),
+        };
+        let mut registry = Registry::with_prefix("wirewatch");
+        registry.register(
+            "items_published",
+            "feed items handed to the bus",
+            metrics.items_published.clone(),
+        );
+        registry.register(
+            "articles_fetched",
+            "articles cleaned from their page",
+            metrics.articles_fetched.clone(),
+        );
+        registry.register(
+            "articles_feed_only",
+            "articles classified from the feed summary (page unavailable)",
+            metrics.articles_feed_only.clone(),
+        );
+        registry.register(
+            "articles_classified",
+            "articles classified",
+            metrics.articles_classified.clone(),
+        );
+        registry.register(
+            "semantic_applied",
+            "articles scored by rules and embeddings",
+            metrics.semantic_applied.clone(),
+        );
+        registry.register(
+            "semantic_fallbacks",
+            "articles classified by the rules alone because the embeddings backend failed",
+            metrics.semantic_fallbacks.clone(),
+        );
+        registry.register(
+            "outputs_written",
+            "lines written by the local output",
+            metrics.outputs_written.clone(),
+        );
+        registry.register(
+            "outputs_repeated",
+            "articles the local output had already written and skipped",
+            metrics.outputs_repeated.clone(),
+        );
+        registry.register(
+            "items_replayed",
+            "items in flight at the last stop, replayed from the journal at start",
+            metrics.items_replayed.clone(),
+        );
+        registry.register(
+            "dead_letters",
+            "messages sent to the dead-letter topic by this process",
+            metrics.dead_letters.clone(),
+        );
+        registry.register(
+            "websub_pushes",
+            "websub pushes taken in (signature checked, body parsed)",
+            metrics.websub_pushes.clone(),
+        );
+        registry.register(
+            "webhook_delivered",
+            "flagged stories a webhook receiver accepted",
+            metrics.webhook_delivered.clone(),
+        );
+        registry.register(
+            "webhook_failed_attempts",
+            "webhook attempts that failed (error answer, transport error, timeout)",
+            metrics.webhook_failed_attempts.clone(),
+        );
+        registry.register(
+            "webhook_dead_lettered",
+            "stories a webhook gave up on (refused, out of retries, backlog full) and dead-lettered",
+            metrics.webhook_dead_lettered.clone(),
+        );
+        registry.register(
+            "webhook_repeated",
+            "stories a webhook had already delivered and skipped",
+            metrics.webhook_repeated.clone(),
+        );
+        registry.register(
+            "flagged",
+            "articles flagged, per label",
+            metrics.flagged.clone(),
+        );
+        registry.register(
+            "websub_pushes_refused",
+            "websub pushes refused, per reason",
+            metrics.websub_refused.clone(),
+        );
+        metrics.registry = registry;
+        metrics
+    }
 }
 
 /// A stage whose time is measured per article.
@@ -85,8 +202,13 @@ struct StageLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct LabelLabels {
+pub struct LabelLabels {
     label: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    reason: &'static str,
 }
 
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -178,130 +300,31 @@ impl Latencies {
 }
 
 impl Metrics {
-    pub fn count(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
+    pub fn count(counter: &Counter) {
+        counter.inc();
     }
 
     pub fn refuse_push(&self, reason: PushRefusal) {
-        *self
-            .websub_refused
-            .lock()
-            .expect("metrics lock")
-            .entry(reason.as_str())
-            .or_insert(0) += 1;
+        self.websub_refused
+            .get_or_create(&ReasonLabels {
+                reason: reason.as_str(),
+            })
+            .inc();
     }
 
     pub fn flag(&self, label: &str) {
-        *self
-            .flagged
-            .lock()
-            .expect("metrics lock")
-            .entry(label.to_owned())
-            .or_insert(0) += 1;
+        self.flagged
+            .get_or_create(&LabelLabels {
+                label: label.to_owned(),
+            })
+            .inc();
     }
 
-    /// The Prometheus text exposition of the counters and feed gauges.
+    /// The counters (prometheus-client's text encoding), the seen-set size
+    /// and the latency histograms.
     pub fn render(&self, store: Option<&StateStore>) -> String {
         let mut out = String::new();
-        let counters = [
-            (
-                "wirewatch_items_published_total",
-                "feed items handed to the bus",
-                &self.items_published,
-            ),
-            (
-                "wirewatch_articles_fetched_total",
-                "articles cleaned from their page",
-                &self.articles_fetched,
-            ),
-            (
-                "wirewatch_articles_feed_only_total",
-                "articles classified from the feed summary (page unavailable)",
-                &self.articles_feed_only,
-            ),
-            (
-                "wirewatch_articles_classified_total",
-                "articles classified",
-                &self.articles_classified,
-            ),
-            (
-                "wirewatch_semantic_applied_total",
-                "articles scored by rules and embeddings",
-                &self.semantic_applied,
-            ),
-            (
-                "wirewatch_semantic_fallbacks_total",
-                "articles classified by the rules alone because the embeddings backend failed",
-                &self.semantic_fallbacks,
-            ),
-            (
-                "wirewatch_outputs_written_total",
-                "lines written by the local output",
-                &self.outputs_written,
-            ),
-            (
-                "wirewatch_outputs_repeated_total",
-                "articles the local output had already written and skipped",
-                &self.outputs_repeated,
-            ),
-            (
-                "wirewatch_items_replayed_total",
-                "items in flight at the last stop, replayed from the journal at start",
-                &self.items_replayed,
-            ),
-            (
-                "wirewatch_dead_letters_total",
-                "messages sent to the dead-letter topic by this process",
-                &self.dead_letters,
-            ),
-            (
-                "wirewatch_websub_pushes_total",
-                "websub pushes taken in (signature checked, body parsed)",
-                &self.websub_pushes,
-            ),
-            (
-                "wirewatch_webhook_delivered_total",
-                "flagged stories a webhook receiver accepted",
-                &self.webhook_delivered,
-            ),
-            (
-                "wirewatch_webhook_failed_attempts_total",
-                "webhook attempts that failed (error answer, transport error, timeout)",
-                &self.webhook_failed_attempts,
-            ),
-            (
-                "wirewatch_webhook_dead_lettered_total",
-                "stories a webhook gave up on (refused, out of retries, backlog full) and dead-lettered",
-                &self.webhook_dead_lettered,
-            ),
-            (
-                "wirewatch_webhook_repeated_total",
-                "stories a webhook had already delivered and skipped",
-                &self.webhook_repeated,
-            ),
-        ];
-        for (name, help, counter) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                counter.load(Ordering::Relaxed)
-            );
-        }
-        let _ = writeln!(out, "# HELP wirewatch_flagged_total articles flagged, per label\n# TYPE wirewatch_flagged_total counter");
-        for (label, count) in self.flagged.lock().expect("metrics lock").iter() {
-            let _ = writeln!(
-                out,
-                "wirewatch_flagged_total{{label=\"{}\"}} {count}",
-                escape(label)
-            );
-        }
-        let _ = writeln!(out, "# HELP wirewatch_websub_pushes_refused_total websub pushes refused, per reason\n# TYPE wirewatch_websub_pushes_refused_total counter");
-        for (reason, count) in self.websub_refused.lock().expect("metrics lock").iter() {
-            let _ = writeln!(
-                out,
-                "wirewatch_websub_pushes_refused_total{{reason=\"{reason}\"}} {count}"
-            );
-        }
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
         if let Some(store) = store {
             if let Ok(seen) = store.seen_count() {
                 let _ = writeln!(out, "# HELP wirewatch_seen_entries stories in the seen-set\n# TYPE wirewatch_seen_entries gauge\nwirewatch_seen_entries {seen}");
