@@ -40,6 +40,10 @@ const NAME_WEIGHT_FLOOR: f32 = 15.0;
 /// a blurb.
 const WRAPPING_LINK_BYTES: usize = 1000;
 
+/// Link density from which a sibling of the container that scores like
+/// more of the article is not (a teaser column, a list of headlines).
+const SIBLING_LINK_DENSITY: f32 = 0.25;
+
 /// Text blocks shorter than this (characters) give no score.
 const MIN_BLOCK_CHARS: u32 = 25;
 
@@ -967,6 +971,7 @@ fn extract_inner(
         };
     };
     let top = widen(&analysis, first, &candidates);
+    let top = best_cell(&analysis, top, &is_candidate);
 
     // Siblings of the container that look like more of the article.
     let top_score = analysis.score[top as usize];
@@ -992,7 +997,9 @@ fn extract_inner(
             let include = if is_candidate[sibling as usize]
                 && analysis.score[sibling as usize] + bonus >= threshold
             {
-                true
+                // A column of headlines and blurbs beside the article scores
+                // like more of it; its links give it away.
+                analysis.link_density(sibling) < SIBLING_LINK_DENSITY
             } else if doc.tag(sibling) == Some(Tag::P) || {
                 // A `<div>` with only inline content is a paragraph too.
                 let stats = analysis.stats[sibling as usize];
@@ -1537,6 +1544,42 @@ fn initial_score(tag: Tag) -> f32 {
         Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::Th => -5.0,
         _ => 0.0,
     }
+}
+
+/// A row of a layout table is columns side by side (the article, a column
+/// of headlines, a menu), not one container: the best-scoring cell of the
+/// row stands for it, and the others are judged as its siblings.
+fn best_cell(analysis: &Analysis<'_>, top: NodeId, is_candidate: &[bool]) -> NodeId {
+    let doc = analysis.doc;
+    // A table of one row (the only-child climb in [`widen`] goes up to it).
+    let mut row = top;
+    while matches!(doc.tag(row), Some(Tag::Table | Tag::Tbody)) {
+        let mut children = doc
+            .children(row)
+            .filter(|&child| doc.tag(child).is_some() && !analysis.excluded[child as usize]);
+        match (children.next(), children.next()) {
+            (Some(only), None) => row = only,
+            _ => return top,
+        }
+    }
+    if doc.tag(row) != Some(Tag::Tr) {
+        return top;
+    }
+    let cells: Vec<NodeId> = doc
+        .children(row)
+        .filter(|&cell| {
+            matches!(doc.tag(cell), Some(Tag::Td | Tag::Th))
+                && is_candidate[cell as usize]
+                && !analysis.excluded[cell as usize]
+        })
+        .collect();
+    if cells.len() < 2 {
+        return top;
+    }
+    cells
+        .into_iter()
+        .max_by(|a, b| analysis.score[*a as usize].total_cmp(&analysis.score[*b as usize]))
+        .unwrap_or(top)
 }
 
 /// Moves the container up when the best candidates share an ancestor

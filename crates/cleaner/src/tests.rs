@@ -628,6 +628,34 @@ fn a_page_hidden_behind_an_open_dialog_is_still_read() {
     }
 }
 
+/// Issue 15: an old table layout whose row holds the article's cell and a
+/// column of headlines with blurbs: the row scores best (it gets points from
+/// both), but a row is columns side by side, so its best cell stands for it
+/// and the headline column, mostly links, is not taken as a sibling.
+#[test]
+fn a_column_of_headlines_beside_the_article_cell_stays_out() {
+    let column: String = (0..8)
+        .map(|n| {
+            format!(
+                "<p><b><a href=\"/s{n}\">Otra noticia número {n} de la sección local</a></b><br>\
+                 Un resumen breve de otra noticia de hoy, con algunas palabras más para que sea un resumen.</p>"
+            )
+        })
+        .collect();
+    let spanish = [
+        "El concejo municipal aprobó el martes un presupuesto que financia tres escuelas nuevas, una red de autobuses más amplia y reparaciones del acueducto.",
+        "El alcalde, que impulsaba el plan desde la primavera pasada, dijo que la votación marca un cambio para la ciudad y sus barrios más pobres.",
+        "Los críticos dijeron que el presupuesto depende de previsiones optimistas y advirtieron que los impuestos podrían subir si la economía se frena.",
+    ];
+    let page = format!(
+        "<html><head><title>Presupuesto</title></head><body><table><tr><td valign=top>\
+         <font size=2>{}</font></td><td width=200 valign=top>{column}</td></tr></table></body></html>",
+        spanish.join("<br><br>")
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, spanish.join("\n\n"));
+}
+
 /// Issue 15: an old table layout, the article one `<td>` among navigation,
 /// advertising and footer cells, its paragraphs `<br><br>`-separated text
 /// in `<font>`: the text cell is chosen and split at each double break; a
