@@ -1304,427 +1304,19 @@ impl Config {
         Ok(Config { feeds, ..config })
     }
 
-    // Options are built by assigning onto the fetcher's defaults on purpose:
-    // fields the fetcher adds later keep their defaults without an edit here.
-    #[allow(clippy::field_reassign_with_default)]
     fn validate(raw: RawConfig, checker: &mut Checker<'_>) -> Config {
-        let fetcher = &raw.fetcher;
-        let defaults = PollOptions::default();
-        let http_defaults = HttpOptions::default();
-        let default_interval = checker.duration(
-            &fetcher.default_interval,
-            Duration::from_secs(15 * 60),
-            DurationRange::INTERVAL,
-            "fetcher.default_interval",
-        );
-        let min_interval = checker.duration(
-            &fetcher.min_interval,
-            defaults.min_interval,
-            DurationRange::INTERVAL,
-            "fetcher.min_interval",
-        );
-        let max_interval = checker.duration(
-            &fetcher.max_interval,
-            defaults.max_interval,
-            DurationRange::INTERVAL,
-            "fetcher.max_interval",
-        );
-        if min_interval > max_interval {
-            let span = fetcher.min_interval.as_ref().map(Spanned::span);
-            checker.problems.push(checker.source.problem(
-                span,
-                "fetcher.min_interval is longer than fetcher.max_interval",
-            ));
-        }
-        let max_item_age = checker.duration(
-            &fetcher.max_item_age,
-            defaults.max_item_age.unwrap_or_default(),
-            DurationRange::ITEM_AGE,
-            "fetcher.max_item_age",
-        );
-        let seen_retention = checker.duration(
-            &fetcher.seen_retention,
-            defaults.seen_retention,
-            DurationRange::RETENTION,
-            "fetcher.seen_retention",
-        );
-        // A story pruned from the seen-set while the feed still lists it
-        // and it is young enough to pass max_item_age is emitted again.
-        if !max_item_age.is_zero() && seen_retention < max_item_age {
-            let span = fetcher
-                .seen_retention
-                .as_ref()
-                .or(fetcher.max_item_age.as_ref())
-                .map(Spanned::span);
-            checker.problems.push(checker.source.problem(
-                span,
-                "fetcher.seen_retention is shorter than fetcher.max_item_age (stories would be emitted again once pruned)",
-            ));
-        }
-        let jitter = match &fetcher.jitter {
-            Some(jitter) if !(0.0..=0.5).contains(jitter.get_ref()) => {
-                checker.problems.push(checker.source.problem(
-                    Some(jitter.span()),
-                    "fetcher.jitter must be between 0.0 and 0.5",
-                ));
-                defaults.jitter
-            }
-            Some(jitter) => *jitter.get_ref(),
-            None => defaults.jitter,
-        };
-        let allowed_private_addresses = checker.ip_addresses(
-            &fetcher.allow_private_addresses,
-            "fetcher.allow_private_addresses",
-        );
-        let max_body_bytes = checker.count(
-            &fetcher.max_body_bytes,
-            http_defaults.max_body_bytes,
-            1024..=1 << 30,
-            "fetcher.max_body_bytes",
-        );
-        // Start from the defaults and set what the config controls, so a
-        // new option in the fetcher gets its default here without an edit.
-        let mut http = HttpOptions::default();
-        if let Some(user_agent) = &fetcher.user_agent {
-            http.user_agent = user_agent.clone();
-        }
-        http.connect_timeout = checker.duration(
-            &fetcher.connect_timeout,
-            http_defaults.connect_timeout,
-            DurationRange::TIMEOUT,
-            "fetcher.connect_timeout",
-        );
-        http.request_timeout = checker.duration(
-            &fetcher.request_timeout,
-            http_defaults.request_timeout,
-            DurationRange::TIMEOUT,
-            "fetcher.request_timeout",
-        );
-        http.max_body_bytes = max_body_bytes;
-        http.max_redirects = checker.count(
-            &fetcher.max_redirects,
-            http_defaults.max_redirects,
-            0..=20,
-            "fetcher.max_redirects",
-        );
-        http.allowed_private_addresses = allowed_private_addresses;
-        http.allow_file_urls = fetcher.allow_file_urls.unwrap_or(false);
-        http.min_host_delay = checker.duration(
-            &fetcher.min_host_delay,
-            http_defaults.min_host_delay,
-            DurationRange::HOST_DELAY,
-            "fetcher.min_host_delay",
-        );
-        http.respect_robots_txt = fetcher
-            .respect_robots_txt
-            .unwrap_or(http_defaults.respect_robots_txt);
-        let mut poll = PollOptions::default();
-        poll.min_interval = min_interval;
-        poll.max_interval = max_interval;
-        poll.max_backoff = checker.duration(
-            &fetcher.max_backoff,
-            defaults.max_backoff,
-            DurationRange::INTERVAL,
-            "fetcher.max_backoff",
-        );
-        poll.jitter = jitter;
-        poll.adaptive = checker.choice(
-            &fetcher.adaptive,
-            defaults.adaptive,
-            &[
-                ("off", Adaptive::Off),
-                ("faster", Adaptive::Faster),
-                ("both", Adaptive::Both),
-            ],
-            "fetcher.adaptive",
-        );
-        poll.max_item_age = (!max_item_age.is_zero()).then_some(max_item_age);
-        // Upper bounds keep a typo from asking tokio for more permits than
-        // a semaphore holds (a panic) or spawning millions of workers.
-        poll.max_concurrent_requests = checker.count(
-            &fetcher.max_concurrent_requests,
-            defaults.max_concurrent_requests,
-            1..=10_000,
-            "fetcher.max_concurrent_requests",
-        );
-        poll.max_concurrent_requests_per_host = checker.count(
-            &fetcher.max_concurrent_requests_per_host,
-            defaults.max_concurrent_requests_per_host,
-            1..=100,
-            "fetcher.max_concurrent_requests_per_host",
-        );
-        http.max_idle_per_host = poll.max_concurrent_requests_per_host;
-        poll.seen_retention = seen_retention;
-        let page_concurrency = checker.count(
-            &fetcher.page_concurrency,
-            8,
-            1..=1024,
-            "fetcher.page_concurrency",
-        );
-
-        let log_format = match raw
-            .log
-            .format
-            .as_ref()
-            .map(|format| (format.get_ref().as_str(), format.span()))
-        {
-            None | Some(("text", _)) => LogFormat::Text,
-            Some(("json", _)) => LogFormat::Json,
-            Some((other, span)) => {
-                checker.problems.push(checker.source.problem(
-                    Some(span),
-                    format!("log.format must be \"text\" or \"json\", found {other:?}"),
-                ));
-                LogFormat::Text
-            }
-        };
-
-        // tracing drops a directive it cannot read without a word, so a
-        // typo ("inf", "wirewatch=verbose") would log less than asked.
-        let log_level = match &raw.log.level {
-            None => "info".to_owned(),
-            Some(level) => {
-                if let Err(error) = tracing_subscriber::EnvFilter::try_new(level.get_ref()) {
-                    checker.problems.push(checker.source.problem(
-                        Some(level.span()),
-                        format!(
-                            "log.level is not a tracing filter ({error}): use a level such as \"info\" or directives such as \"info,wirewatch_fetcher=debug\""
-                        ),
-                    ));
-                }
-                level.get_ref().clone()
-            }
-        };
-
-        let mut thresholds = BTreeMap::new();
-        for (label, threshold) in &raw.classifier.thresholds {
-            if !(0.0..=1.0).contains(threshold.get_ref()) {
-                checker.problems.push(checker.source.problem(
-                    Some(threshold.span()),
-                    format!("classifier.thresholds.{label} must be between 0 and 1"),
-                ));
-            }
-            thresholds.insert(label.clone(), *threshold.get_ref());
-        }
-        let classifier = ClassifierConfig {
-            taxonomy_dir: raw
-                .classifier
-                .taxonomy_dir
-                .as_ref()
-                .map(|dir| checker.path(dir.get_ref())),
-            thresholds,
-            sanctions_list: raw
-                .classifier
-                .sanctions_list
-                .as_ref()
-                .map(|file| checker.path(file.get_ref())),
-            embeddings: raw
-                .classifier
-                .embeddings
-                .as_ref()
-                .map(|embeddings| checker.embeddings(embeddings)),
-        };
-
-        let bus = match raw
-            .bus
-            .kind
-            .as_ref()
-            .map(|kind| (kind.get_ref().as_str(), kind.span()))
-        {
-            None | Some(("memory", _)) => BusKind::Memory,
-            Some(("kafka", _)) => BusKind::Kafka,
-            Some((other, span)) => {
-                checker.problems.push(checker.source.problem(
-                    Some(span),
-                    format!("bus.kind must be \"memory\" or \"kafka\", found {other:?}"),
-                ));
-                BusKind::Memory
-            }
-        };
-        let raw_kafka = &raw.bus.kafka;
-        let compression = match raw_kafka.compression.as_ref() {
-            None => DEFAULT_COMPRESSION,
-            Some(value) => Compression::parse(value.get_ref()).unwrap_or_else(|| {
-                let names: Vec<&str> = Compression::ALL.iter().map(|c| c.as_str()).collect();
-                checker.problems.push(checker.source.problem(
-                    Some(value.span()),
-                    format!(
-                        "bus.kafka.compression must be one of {}; found {:?}",
-                        names.join(", "),
-                        value.get_ref()
-                    ),
-                ));
-                DEFAULT_COMPRESSION
-            }),
-        };
-        let kafka = KafkaConfig {
-            brokers: std::env::var("KAFKA_BOOTSTRAP")
-                .ok()
-                .filter(|brokers| !brokers.trim().is_empty())
-                .or_else(|| raw_kafka.brokers.clone())
-                .unwrap_or_else(|| DEFAULT_BROKERS.into()),
-            client_id: raw_kafka
-                .client_id
-                .clone()
-                .unwrap_or_else(|| DEFAULT_CLIENT_ID.into()),
-            group_prefix: raw_kafka
-                .group_prefix
-                .clone()
-                .unwrap_or_else(|| "wirewatch".into()),
-            compression,
-            transactional: raw_kafka.transactional.unwrap_or(false),
-            instance_id: checker.instance_id(&raw_kafka.instance_id),
-            // librdkafka's own bound on linger.ms.
-            linger_ms: checker.count(
-                &raw_kafka.linger_ms,
-                DEFAULT_LINGER_MS,
-                0..=900_000,
-                "bus.kafka.linger_ms",
-            ),
-            shutdown_timeout: checker.duration(
-                &raw_kafka.shutdown_timeout,
-                DEFAULT_SHUTDOWN_TIMEOUT,
-                DurationRange::TIMEOUT,
-                "bus.kafka.shutdown_timeout",
-            ),
-            partitions: checker.count(&raw_kafka.partitions, 6, 1..=10_000, "bus.kafka.partitions"),
-            // Kafka stores the replication factor in 16 bits.
-            replication_factor: checker.count(
-                &raw_kafka.replication_factor,
-                1,
-                1..=i32::from(i16::MAX),
-                "bus.kafka.replication_factor",
-            ),
-            retention: checker.duration(
-                &raw_kafka.retention,
-                Duration::from_secs(7 * 86_400),
-                DurationRange::RETENTION,
-                "bus.kafka.retention",
-            ),
-            properties: raw_kafka.properties.clone(),
-        };
-        let mut flagged = BTreeMap::from([
-            (
-                "ARMS_TRANSFER".to_owned(),
-                "wirewatch.flagged.arms-transfer".to_owned(),
-            ),
-            (
-                "SANCTIONS".to_owned(),
-                "wirewatch.flagged.sanctions".to_owned(),
-            ),
-        ]);
-        flagged.extend(raw.topics.flagged.clone());
-        let topics = Topics {
-            items: raw
-                .topics
-                .items
-                .clone()
-                .unwrap_or_else(|| "wirewatch.items".into()),
-            articles: raw
-                .topics
-                .articles
-                .clone()
-                .unwrap_or_else(|| "wirewatch.articles".into()),
-            classified: raw
-                .topics
-                .classified
-                .clone()
-                .unwrap_or_else(|| "wirewatch.classified".into()),
-            dead_letter: raw
-                .topics
-                .dead_letter
-                .clone()
-                .unwrap_or_else(|| "wirewatch.dlq".into()),
-            feed_status: match raw.topics.feed_status.as_deref() {
-                None => Some("wirewatch.feed-status".into()),
-                Some("") => None,
-                Some(name) => Some(name.to_owned()),
-            },
-            flagged,
-        };
-        let include = match raw
-            .output
-            .include
-            .as_ref()
-            .map(|include| (include.get_ref().as_str(), include.span()))
-        {
-            None | Some(("flagged", _)) => OutputInclude::Flagged,
-            Some(("all", _)) => OutputInclude::All,
-            Some((other, span)) => {
-                checker.problems.push(checker.source.problem(
-                    Some(span),
-                    format!("output.include must be \"flagged\" or \"all\", found {other:?}"),
-                ));
-                OutputInclude::Flagged
-            }
-        };
-        let stdout_format = match raw
-            .output
-            .stdout_format
-            .as_ref()
-            .map(|format| (format.get_ref().as_str(), format.span()))
-        {
-            None | Some(("auto", _)) => StdoutFormat::Auto,
-            Some(("json", _)) => StdoutFormat::Json,
-            Some(("text", _)) => StdoutFormat::Text,
-            Some((other, span)) => {
-                checker.problems.push(checker.source.problem(
-                    Some(span),
-                    format!(
-                        "output.stdout_format must be \"auto\", \"json\" or \"text\", found {other:?}"
-                    ),
-                ));
-                StdoutFormat::Auto
-            }
-        };
-        let mut webhooks: Vec<WebhookConfig> = Vec::new();
-        for (index, raw_webhook) in raw.output.webhook.iter().enumerate() {
-            let Some(webhook) = checker.webhook(raw_webhook, index) else {
-                continue;
-            };
-            if webhooks.iter().any(|other| other.name == webhook.name) {
-                let span = raw_webhook
-                    .name
-                    .as_ref()
-                    .map_or(raw_webhook.url.span(), Spanned::span);
-                checker.problems.push(checker.source.problem(
-                    Some(span),
-                    format!(
-                        "output.webhook[{index}]: a second webhook named {:?} (give each a name of its own)",
-                        webhook.name
-                    ),
-                ));
-                continue;
-            }
-            webhooks.push(webhook);
-        }
-        let output = OutputConfig {
-            stdout: raw.output.stdout.unwrap_or(true),
-            stdout_format,
-            jsonl: raw.output.jsonl.as_deref().map(|file| checker.path(file)),
-            include,
-            webhooks,
-        };
-        let metrics_listen = match &raw.metrics.listen {
-            None => None,
-            Some(listen) => {
-                match listen.get_ref().parse::<std::net::SocketAddr>() {
-                    Ok(address) => Some(address),
-                    Err(_) => {
-                        checker.problems.push(checker.source.problem(
-                        Some(listen.span()),
-                        format!("metrics.listen must be host:port, like \"127.0.0.1:9898\"; found {:?}", listen.get_ref()),
-                    ));
-                        None
-                    }
-                }
-            }
-        };
-        let max_feed_series = raw
-            .metrics
-            .max_feed_series
-            .as_ref()
-            .map_or(DEFAULT_MAX_FEED_SERIES, |max| *max.get_ref());
+        let FetcherSettings {
+            http,
+            poll,
+            default_interval,
+            page_concurrency,
+        } = checker.fetcher(&raw.fetcher);
+        let (log_format, log_level) = checker.log(&raw.log);
+        let classifier = checker.classifier(&raw.classifier);
+        let (bus, kafka) = checker.bus(&raw.bus);
+        let topics = checker.topics(&raw.topics);
+        let output = checker.output(&raw.output);
+        let (metrics_listen, max_feed_series) = checker.metrics(&raw.metrics);
         let websub = checker.websub(&raw.websub, metrics_listen.is_some());
         // Each stage's channel is allocated at this size up front.
         let memory_capacity = checker.count(
@@ -1762,6 +1354,462 @@ impl Config {
         };
         config
     }
+}
+
+/// The config's sections, each checked on its own (problems go to the
+/// checker, a bad value is replaced by its default so the rest is checked
+/// too).
+impl Checker<'_> {
+    /// `[fetcher]`: the HTTP client's options and the poller's.
+    // Options are built by assigning onto the fetcher's defaults on purpose:
+    // fields the fetcher adds later keep their defaults without an edit here.
+    #[allow(clippy::field_reassign_with_default)]
+    fn fetcher(&mut self, fetcher: &RawFetcher) -> FetcherSettings {
+        let defaults = PollOptions::default();
+        let http_defaults = HttpOptions::default();
+        let default_interval = self.duration(
+            &fetcher.default_interval,
+            Duration::from_secs(15 * 60),
+            DurationRange::INTERVAL,
+            "fetcher.default_interval",
+        );
+        let min_interval = self.duration(
+            &fetcher.min_interval,
+            defaults.min_interval,
+            DurationRange::INTERVAL,
+            "fetcher.min_interval",
+        );
+        let max_interval = self.duration(
+            &fetcher.max_interval,
+            defaults.max_interval,
+            DurationRange::INTERVAL,
+            "fetcher.max_interval",
+        );
+        if min_interval > max_interval {
+            let span = fetcher.min_interval.as_ref().map(Spanned::span);
+            self.problems.push(self.source.problem(
+                span,
+                "fetcher.min_interval is longer than fetcher.max_interval",
+            ));
+        }
+        let max_item_age = self.duration(
+            &fetcher.max_item_age,
+            defaults.max_item_age.unwrap_or_default(),
+            DurationRange::ITEM_AGE,
+            "fetcher.max_item_age",
+        );
+        let seen_retention = self.duration(
+            &fetcher.seen_retention,
+            defaults.seen_retention,
+            DurationRange::RETENTION,
+            "fetcher.seen_retention",
+        );
+        // A story pruned from the seen-set while the feed still lists it
+        // and it is young enough to pass max_item_age is emitted again.
+        if !max_item_age.is_zero() && seen_retention < max_item_age {
+            let span = fetcher
+                .seen_retention
+                .as_ref()
+                .or(fetcher.max_item_age.as_ref())
+                .map(Spanned::span);
+            self.problems.push(self.source.problem(
+                span,
+                "fetcher.seen_retention is shorter than fetcher.max_item_age (stories would be emitted again once pruned)",
+            ));
+        }
+        let jitter = match &fetcher.jitter {
+            Some(jitter) if !(0.0..=0.5).contains(jitter.get_ref()) => {
+                self.problems.push(self.source.problem(
+                    Some(jitter.span()),
+                    "fetcher.jitter must be between 0.0 and 0.5",
+                ));
+                defaults.jitter
+            }
+            Some(jitter) => *jitter.get_ref(),
+            None => defaults.jitter,
+        };
+        let allowed_private_addresses = self.ip_addresses(
+            &fetcher.allow_private_addresses,
+            "fetcher.allow_private_addresses",
+        );
+        let max_body_bytes = self.count(
+            &fetcher.max_body_bytes,
+            http_defaults.max_body_bytes,
+            1024..=1 << 30,
+            "fetcher.max_body_bytes",
+        );
+        // Start from the defaults and set what the config controls, so a
+        // new option in the fetcher gets its default here without an edit.
+        let mut http = HttpOptions::default();
+        if let Some(user_agent) = &fetcher.user_agent {
+            http.user_agent = user_agent.clone();
+        }
+        http.connect_timeout = self.duration(
+            &fetcher.connect_timeout,
+            http_defaults.connect_timeout,
+            DurationRange::TIMEOUT,
+            "fetcher.connect_timeout",
+        );
+        http.request_timeout = self.duration(
+            &fetcher.request_timeout,
+            http_defaults.request_timeout,
+            DurationRange::TIMEOUT,
+            "fetcher.request_timeout",
+        );
+        http.max_body_bytes = max_body_bytes;
+        http.max_redirects = self.count(
+            &fetcher.max_redirects,
+            http_defaults.max_redirects,
+            0..=20,
+            "fetcher.max_redirects",
+        );
+        http.allowed_private_addresses = allowed_private_addresses;
+        http.allow_file_urls = fetcher.allow_file_urls.unwrap_or(false);
+        http.min_host_delay = self.duration(
+            &fetcher.min_host_delay,
+            http_defaults.min_host_delay,
+            DurationRange::HOST_DELAY,
+            "fetcher.min_host_delay",
+        );
+        http.respect_robots_txt = fetcher
+            .respect_robots_txt
+            .unwrap_or(http_defaults.respect_robots_txt);
+        let mut poll = PollOptions::default();
+        poll.min_interval = min_interval;
+        poll.max_interval = max_interval;
+        poll.max_backoff = self.duration(
+            &fetcher.max_backoff,
+            defaults.max_backoff,
+            DurationRange::INTERVAL,
+            "fetcher.max_backoff",
+        );
+        poll.jitter = jitter;
+        poll.adaptive = self.choice(
+            &fetcher.adaptive,
+            defaults.adaptive,
+            &[
+                ("off", Adaptive::Off),
+                ("faster", Adaptive::Faster),
+                ("both", Adaptive::Both),
+            ],
+            "fetcher.adaptive",
+        );
+        poll.max_item_age = (!max_item_age.is_zero()).then_some(max_item_age);
+        // Upper bounds keep a typo from asking tokio for more permits than
+        // a semaphore holds (a panic) or spawning millions of workers.
+        poll.max_concurrent_requests = self.count(
+            &fetcher.max_concurrent_requests,
+            defaults.max_concurrent_requests,
+            1..=10_000,
+            "fetcher.max_concurrent_requests",
+        );
+        poll.max_concurrent_requests_per_host = self.count(
+            &fetcher.max_concurrent_requests_per_host,
+            defaults.max_concurrent_requests_per_host,
+            1..=100,
+            "fetcher.max_concurrent_requests_per_host",
+        );
+        http.max_idle_per_host = poll.max_concurrent_requests_per_host;
+        poll.seen_retention = seen_retention;
+        let page_concurrency = self.count(
+            &fetcher.page_concurrency,
+            8,
+            1..=1024,
+            "fetcher.page_concurrency",
+        );
+
+        FetcherSettings {
+            http,
+            poll,
+            default_interval,
+            page_concurrency,
+        }
+    }
+
+    /// `[log]`: the format and the filter.
+    fn log(&mut self, log: &RawLog) -> (LogFormat, String) {
+        let log_format = match log
+            .format
+            .as_ref()
+            .map(|format| (format.get_ref().as_str(), format.span()))
+        {
+            None | Some(("text", _)) => LogFormat::Text,
+            Some(("json", _)) => LogFormat::Json,
+            Some((other, span)) => {
+                self.problems.push(self.source.problem(
+                    Some(span),
+                    format!("log.format must be \"text\" or \"json\", found {other:?}"),
+                ));
+                LogFormat::Text
+            }
+        };
+
+        // tracing drops a directive it cannot read without a word, so a
+        // typo ("inf", "wirewatch=verbose") would log less than asked.
+        let log_level = match &log.level {
+            None => "info".to_owned(),
+            Some(level) => {
+                if let Err(error) = tracing_subscriber::EnvFilter::try_new(level.get_ref()) {
+                    self.problems.push(self.source.problem(
+                        Some(level.span()),
+                        format!(
+                            "log.level is not a tracing filter ({error}): use a level such as \"info\" or directives such as \"info,wirewatch_fetcher=debug\""
+                        ),
+                    ));
+                }
+                level.get_ref().clone()
+            }
+        };
+
+        (log_format, log_level)
+    }
+
+    /// `[classifier]`.
+    fn classifier(&mut self, classifier: &RawClassifier) -> ClassifierConfig {
+        let mut thresholds = BTreeMap::new();
+        for (label, threshold) in &classifier.thresholds {
+            if !(0.0..=1.0).contains(threshold.get_ref()) {
+                self.problems.push(self.source.problem(
+                    Some(threshold.span()),
+                    format!("classifier.thresholds.{label} must be between 0 and 1"),
+                ));
+            }
+            thresholds.insert(label.clone(), *threshold.get_ref());
+        }
+        ClassifierConfig {
+            taxonomy_dir: classifier
+                .taxonomy_dir
+                .as_ref()
+                .map(|dir| self.path(dir.get_ref())),
+            thresholds,
+            sanctions_list: classifier
+                .sanctions_list
+                .as_ref()
+                .map(|file| self.path(file.get_ref())),
+            embeddings: classifier
+                .embeddings
+                .as_ref()
+                .map(|embeddings| self.embeddings(embeddings)),
+        }
+    }
+
+    /// `[bus]` and `[bus.kafka]`.
+    fn bus(&mut self, bus: &RawBus) -> (BusKind, KafkaConfig) {
+        let kind = match bus
+            .kind
+            .as_ref()
+            .map(|kind| (kind.get_ref().as_str(), kind.span()))
+        {
+            None | Some(("memory", _)) => BusKind::Memory,
+            Some(("kafka", _)) => BusKind::Kafka,
+            Some((other, span)) => {
+                self.problems.push(self.source.problem(
+                    Some(span),
+                    format!("bus.kind must be \"memory\" or \"kafka\", found {other:?}"),
+                ));
+                BusKind::Memory
+            }
+        };
+        let raw_kafka = &bus.kafka;
+        let compression = match raw_kafka.compression.as_ref() {
+            None => DEFAULT_COMPRESSION,
+            Some(value) => Compression::parse(value.get_ref()).unwrap_or_else(|| {
+                let names: Vec<&str> = Compression::ALL.iter().map(|c| c.as_str()).collect();
+                self.problems.push(self.source.problem(
+                    Some(value.span()),
+                    format!(
+                        "bus.kafka.compression must be one of {}; found {:?}",
+                        names.join(", "),
+                        value.get_ref()
+                    ),
+                ));
+                DEFAULT_COMPRESSION
+            }),
+        };
+        let kafka = KafkaConfig {
+            brokers: std::env::var("KAFKA_BOOTSTRAP")
+                .ok()
+                .filter(|brokers| !brokers.trim().is_empty())
+                .or_else(|| raw_kafka.brokers.clone())
+                .unwrap_or_else(|| DEFAULT_BROKERS.into()),
+            client_id: raw_kafka
+                .client_id
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CLIENT_ID.into()),
+            group_prefix: raw_kafka
+                .group_prefix
+                .clone()
+                .unwrap_or_else(|| "wirewatch".into()),
+            compression,
+            transactional: raw_kafka.transactional.unwrap_or(false),
+            instance_id: self.instance_id(&raw_kafka.instance_id),
+            // librdkafka's own bound on linger.ms.
+            linger_ms: self.count(
+                &raw_kafka.linger_ms,
+                DEFAULT_LINGER_MS,
+                0..=900_000,
+                "bus.kafka.linger_ms",
+            ),
+            shutdown_timeout: self.duration(
+                &raw_kafka.shutdown_timeout,
+                DEFAULT_SHUTDOWN_TIMEOUT,
+                DurationRange::TIMEOUT,
+                "bus.kafka.shutdown_timeout",
+            ),
+            partitions: self.count(&raw_kafka.partitions, 6, 1..=10_000, "bus.kafka.partitions"),
+            // Kafka stores the replication factor in 16 bits.
+            replication_factor: self.count(
+                &raw_kafka.replication_factor,
+                1,
+                1..=i32::from(i16::MAX),
+                "bus.kafka.replication_factor",
+            ),
+            retention: self.duration(
+                &raw_kafka.retention,
+                Duration::from_secs(7 * 86_400),
+                DurationRange::RETENTION,
+                "bus.kafka.retention",
+            ),
+            properties: raw_kafka.properties.clone(),
+        };
+        (kind, kafka)
+    }
+
+    /// `[topics]`: every name has a default.
+    fn topics(&mut self, topics: &RawTopics) -> Topics {
+        let mut flagged = BTreeMap::from([
+            (
+                "ARMS_TRANSFER".to_owned(),
+                "wirewatch.flagged.arms-transfer".to_owned(),
+            ),
+            (
+                "SANCTIONS".to_owned(),
+                "wirewatch.flagged.sanctions".to_owned(),
+            ),
+        ]);
+        flagged.extend(topics.flagged.clone());
+        Topics {
+            items: topics
+                .items
+                .clone()
+                .unwrap_or_else(|| "wirewatch.items".into()),
+            articles: topics
+                .articles
+                .clone()
+                .unwrap_or_else(|| "wirewatch.articles".into()),
+            classified: topics
+                .classified
+                .clone()
+                .unwrap_or_else(|| "wirewatch.classified".into()),
+            dead_letter: topics
+                .dead_letter
+                .clone()
+                .unwrap_or_else(|| "wirewatch.dlq".into()),
+            feed_status: match topics.feed_status.as_deref() {
+                None => Some("wirewatch.feed-status".into()),
+                Some("") => None,
+                Some(name) => Some(name.to_owned()),
+            },
+            flagged,
+        }
+    }
+
+    /// `[output]` and its webhooks.
+    fn output(&mut self, output: &RawOutput) -> OutputConfig {
+        let include = match output
+            .include
+            .as_ref()
+            .map(|include| (include.get_ref().as_str(), include.span()))
+        {
+            None | Some(("flagged", _)) => OutputInclude::Flagged,
+            Some(("all", _)) => OutputInclude::All,
+            Some((other, span)) => {
+                self.problems.push(self.source.problem(
+                    Some(span),
+                    format!("output.include must be \"flagged\" or \"all\", found {other:?}"),
+                ));
+                OutputInclude::Flagged
+            }
+        };
+        let stdout_format = match output
+            .stdout_format
+            .as_ref()
+            .map(|format| (format.get_ref().as_str(), format.span()))
+        {
+            None | Some(("auto", _)) => StdoutFormat::Auto,
+            Some(("json", _)) => StdoutFormat::Json,
+            Some(("text", _)) => StdoutFormat::Text,
+            Some((other, span)) => {
+                self.problems.push(self.source.problem(
+                    Some(span),
+                    format!(
+                        "output.stdout_format must be \"auto\", \"json\" or \"text\", found {other:?}"
+                    ),
+                ));
+                StdoutFormat::Auto
+            }
+        };
+        let mut webhooks: Vec<WebhookConfig> = Vec::new();
+        for (index, raw_webhook) in output.webhook.iter().enumerate() {
+            let Some(webhook) = self.webhook(raw_webhook, index) else {
+                continue;
+            };
+            if webhooks.iter().any(|other| other.name == webhook.name) {
+                let span = raw_webhook
+                    .name
+                    .as_ref()
+                    .map_or(raw_webhook.url.span(), Spanned::span);
+                self.problems.push(self.source.problem(
+                    Some(span),
+                    format!(
+                        "output.webhook[{index}]: a second webhook named {:?} (give each a name of its own)",
+                        webhook.name
+                    ),
+                ));
+                continue;
+            }
+            webhooks.push(webhook);
+        }
+        OutputConfig {
+            stdout: output.stdout.unwrap_or(true),
+            stdout_format,
+            jsonl: output.jsonl.as_deref().map(|file| self.path(file)),
+            include,
+            webhooks,
+        }
+    }
+
+    /// `[metrics]`: the listener's address and the per-feed series cap.
+    fn metrics(&mut self, metrics: &RawMetrics) -> (Option<std::net::SocketAddr>, usize) {
+        let metrics_listen = match &metrics.listen {
+            None => None,
+            Some(listen) => {
+                match listen.get_ref().parse::<std::net::SocketAddr>() {
+                    Ok(address) => Some(address),
+                    Err(_) => {
+                        self.problems.push(self.source.problem(
+                        Some(listen.span()),
+                        format!("metrics.listen must be host:port, like \"127.0.0.1:9898\"; found {:?}", listen.get_ref()),
+                    ));
+                        None
+                    }
+                }
+            }
+        };
+        let max_feed_series = metrics
+            .max_feed_series
+            .as_ref()
+            .map_or(DEFAULT_MAX_FEED_SERIES, |max| *max.get_ref());
+        (metrics_listen, max_feed_series)
+    }
+}
+
+/// What `[fetcher]` sets.
+struct FetcherSettings {
+    http: HttpOptions,
+    poll: PollOptions,
+    default_interval: Duration,
+    page_concurrency: usize,
 }
 
 /// Reads one feed list. Relative `url`s are local files relative to it.
