@@ -44,6 +44,9 @@ const WRAPPING_LINK_BYTES: usize = 1000;
 /// more of the article is not (a teaser column, a list of headlines).
 const SIBLING_LINK_DENSITY: f32 = 0.25;
 
+/// Fewest `<br>`-separated lines of a block for [`is_link_column`].
+const LINK_LINES_MIN: u32 = 4;
+
 /// Text blocks shorter than this (characters) give no score.
 const MIN_BLOCK_CHARS: u32 = 25;
 
@@ -903,8 +906,15 @@ fn extract_inner(
         }
         let own_link_density = stats.own_link_len as f32 / stats.own_len as f32;
         // Text split by `<br>`s counts as several paragraphs, as if it had
-        // been marked up with `<p>`s.
-        let segments = (stats.own_breaks + 1).min(stats.own_len / 80).max(1) as f32;
+        // been marked up with `<p>`s; a column of lines of which every other
+        // holds a link (a section name over its blurb, a list of headlines)
+        // is one block.
+        let segments_by_breaks = (stats.own_breaks + 1).min(stats.own_len / 80).max(1);
+        let segments = if segments_by_breaks > 1 && is_link_column(doc, node, &in_link) {
+            1.0
+        } else {
+            segments_by_breaks as f32
+        };
         let points = (segments
             + stats.own_commas.min(30) as f32
             + (stats.own_len as f32 / 100.0).min(3.0 * segments))
@@ -1315,6 +1325,51 @@ fn drop_leading_fragments(text: &mut String) {
         let rest = text[end..].trim_start().len();
         text.drain(..text.len() - rest);
     }
+}
+
+/// Whether a block's inline text (its lines between `<br>`s, nested
+/// blocks skipped) is a column of links: four lines or more, at least every
+/// other one holding a link. Called only for blocks split by `<br>`s, each
+/// looking at its own inline content only, so the cost stays linear.
+fn is_link_column(doc: &Document, block: NodeId, in_link: &[bool]) -> bool {
+    let end = doc.subtree_end(block);
+    let (mut lines, mut link_lines) = (0u32, 0u32);
+    let (mut line_has_text, mut line_has_link) = (false, false);
+    let mut id = block + 1;
+    loop {
+        let at_end = id >= end;
+        let tag = if at_end { None } else { doc.tag(id) };
+        if at_end || tag == Some(Tag::Br) {
+            if line_has_text {
+                lines += 1;
+                link_lines += u32::from(line_has_link);
+            }
+            (line_has_text, line_has_link) = (false, false);
+            if at_end {
+                break;
+            }
+            id += 1;
+            continue;
+        }
+        match tag {
+            Some(tag) if is_block(tag) => {
+                id = doc.subtree_end(id);
+                continue;
+            }
+            Some(_) => {}
+            None => {
+                if doc
+                    .text(id)
+                    .is_some_and(|text| text.chars().any(char::is_alphanumeric))
+                {
+                    line_has_text = true;
+                    line_has_link |= in_link[id as usize];
+                }
+            }
+        }
+        id += 1;
+    }
+    lines >= LINK_LINES_MIN && 2 * link_lines >= lines
 }
 
 /// How far above the container a table cell may be for [`table_rows`].

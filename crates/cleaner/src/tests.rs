@@ -656,6 +656,45 @@ fn a_column_of_headlines_beside_the_article_cell_stays_out() {
     assert_eq!(cleaned.text, spanish.join("\n\n"));
 }
 
+/// Issue 15: an old table layout with a left column of section links, each
+/// with a one-line blurb under a `<br>`: lines of which every other is a link
+/// are one block, not many paragraphs, so the column does not outscore the
+/// article cell beside it (whose related-links box costs it some score).
+#[test]
+fn a_column_of_links_and_blurbs_is_not_paragraphs() {
+    let column: String = (0..10)
+        .map(|n| {
+            format!(
+                "<a href=\"/s{n}\"><b>Rubrik {n}</b></a><br><font size=1>Neu: Eine kurze Meldung \
+                 aus der Region mit einigen Worten</font><br><br>"
+            )
+        })
+        .collect();
+    let related: String = (0..5)
+        .map(|n| format!("<a href=\"/r{n}\">Ein weiterer Artikel zum Thema Nummer {n}</a><br>"))
+        .collect();
+    let german = [
+        "Der Stadtrat hat am Montagabend mit knapper Mehrheit beschlossen, das alte Hallenbad bis zum Herbst zu schließen und durch einen Neubau zu ersetzen.",
+        "Die Kosten für den Neubau werden auf rund zwölf Millionen Euro geschätzt, ein Drittel davon soll aus Fördermitteln des Landes kommen.",
+        "Vereine und Schulen müssen in der Zwischenzeit auf die Bäder der Nachbargemeinden ausweichen, die Fahrtkosten übernimmt die Stadt.",
+        "Der Neubau soll im Frühjahr beginnen, wenn das Gericht die Klagen von zwei Anwohnern bis dahin abweist.",
+    ];
+    let paragraphs: String = german.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = format!(
+        "<html><head><title>Hallenbad</title></head><body><table width=760><tr>\
+         <td width=180 valign=top>{column}</td><td valign=top><h2>Hallenbad schließt</h2>\
+         <table align=right width=180 border=1><tr><td><b>Mehr zum Thema</b><br>{related}</td></tr></table>\
+         {paragraphs}</td></tr></table></body></html>"
+    );
+    let cleaned = clean_str(&page);
+    assert!(
+        cleaned.text.ends_with(&german.join("\n\n")),
+        "{:?}",
+        cleaned.text
+    );
+    assert!(!cleaned.text.contains("Rubrik"), "{:?}", cleaned.text);
+}
+
 /// Issue 15: an old table layout, the article one `<td>` among navigation,
 /// advertising and footer cells, its paragraphs `<br><br>`-separated text
 /// in `<font>`: the text cell is chosen and split at each double break; a
