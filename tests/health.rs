@@ -74,7 +74,8 @@ stdout = false
 /// connect and send nothing fill it, the next one is answered 503 `busy`;
 /// each silent client is closed once its 5 s for a request head are up,
 /// and then requests are served again. A request head over 16 KiB is
-/// refused, not read on.
+/// refused, not read on. SIGTERM ends a connection still open: the daemon
+/// exits before its head timeout, every task ended.
 #[test]
 fn silent_clients_fill_the_listener_for_at_most_the_head_timeout_and_the_excess_is_told_busy() {
     use std::io::{Read, Write};
@@ -87,10 +88,10 @@ fn silent_clients_fill_the_listener_for_at_most_the_head_timeout_and_the_excess_
             "feeds = [\"feeds.toml\"]\nstate_dir = \"state\"\n\n[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n[output]\nstdout = false\n"
         ),
     );
-    let mut child = binary()
+    let child = binary()
         .args(["run", "--config", config.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let started = Instant::now();
@@ -131,8 +132,18 @@ fn silent_clients_fill_the_listener_for_at_most_the_head_timeout_and_the_excess_
     let _ = huge.write_all(head.as_bytes());
     let mut answer = String::new();
     let _ = huge.read_to_string(&mut answer);
-    let _ = child.kill();
-    let _ = child.wait();
+    let open = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let signalled = Instant::now();
+    let (status, stderr) = crate::support::terminate(child);
+    let took = signalled.elapsed();
+    drop(open);
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("every task ended"), "{stderr}");
+    assert!(
+        took < Duration::from_secs(4),
+        "an open connection held the exit for {took:?}"
+    );
     assert!(busy.starts_with("HTTP/1.1 503"), "{busy}");
     assert!(busy.ends_with("busy\n"), "{busy}");
     let last = closed_after.iter().max().unwrap();

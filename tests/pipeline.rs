@@ -408,7 +408,8 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
     assert!(status.success(), "exit status {status:?}");
     let output = child.wait_with_output().unwrap();
     assert!(
-        text(&output.stderr).contains("wirewatch stopped"),
+        text(&output.stderr).contains("every task ended")
+            && text(&output.stderr).contains("wirewatch stopped"),
         "{}",
         text(&output.stderr)
     );

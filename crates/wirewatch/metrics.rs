@@ -394,7 +394,12 @@ impl Answer {
 /// client gets [`HEAD_TIMEOUT`] to send its request head (of at most
 /// [`MAX_HEAD_BYTES`]) and [`CONNECTION_TIMEOUT`] in all, so slow or idle
 /// clients cannot hold the slots.
-pub async fn serve(listener: TcpListener, served: Served, mut shutdown: Shutdown) {
+pub async fn serve(
+    listener: TcpListener,
+    served: Served,
+    mut shutdown: Shutdown,
+    tasks: tokio_util::task::TaskTracker,
+) {
     let served = Arc::new(served);
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -407,7 +412,7 @@ pub async fn serve(listener: TcpListener, served: Served, mut shutdown: Shutdown
         };
         let _ = stream.set_nodelay(true);
         let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 let _ = stream
                     .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\nRetry-After: 1\r\n\r\nbusy\n")
                     .await;
@@ -424,7 +429,8 @@ pub async fn serve(listener: TcpListener, served: Served, mut shutdown: Shutdown
             continue;
         };
         let served = Arc::clone(&served);
-        tokio::spawn(async move {
+        let mut stopping = shutdown.clone();
+        tasks.spawn(async move {
             let _permit = permit;
             let service = hyper::service::service_fn(move |request| {
                 let served = Arc::clone(&served);
@@ -436,7 +442,11 @@ pub async fn serve(listener: TcpListener, served: Served, mut shutdown: Shutdown
                 .max_buf_size(MAX_HEAD_BYTES)
                 .keep_alive(false)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            let _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection).await;
+            // A connection ends at shutdown too, answered or not.
+            tokio::select! {
+                _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection) => {}
+                _ = stopping.wait() => {}
+            }
         });
     }
 }

@@ -653,12 +653,13 @@ pub fn stage_spec(
 
 /// Runs a stage on its own task, logging its report.
 pub fn spawn_stage(
+    tasks: &tokio_util::task::TaskTracker,
     bus: Arc<dyn Bus>,
     spec: StageSpec,
     handler: Arc<dyn Handler>,
     shutdown: Shutdown,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let name = spec.name.clone();
         let report = bus.run_stage(spec, handler, shutdown).await?;
         tracing::info!(stage = %name, processed = report.processed, published = report.published, dead_lettered = report.dead_lettered, repeats_skipped = report.repeats_skipped, "stage stopped");

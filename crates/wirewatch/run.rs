@@ -325,6 +325,10 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     let topics = config.topics.clone();
     let is_memory = config.bus == BusKind::Memory;
     let metrics = Arc::new(Metrics::default());
+    // Every task of the daemon (stages, poller, listener and its
+    // connections, ...) is spawned on this tracker: at the end it proves
+    // each one ended.
+    let tasks = tokio_util::task::TaskTracker::new();
 
     let mut cleaners = None;
     if stages.clean {
@@ -343,6 +347,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         )
         .skipping_repeated_keys();
         cleaners = Some(spawn_stage(
+            &tasks,
             Arc::clone(&bus),
             spec,
             handler,
@@ -373,6 +378,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         )
         .skipping_repeated_keys();
         classifiers = Some(spawn_stage(
+            &tasks,
             Arc::clone(&bus),
             spec,
             handler,
@@ -421,6 +427,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             &topics.dead_letter,
         );
         sinks.push(spawn_stage(
+            &tasks,
             Arc::clone(&bus),
             spec,
             Arc::new(sink),
@@ -460,6 +467,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
                 &topics.dead_letter,
             );
             sinks.push(spawn_stage(
+                &tasks,
                 Arc::clone(&bus),
                 spec,
                 Arc::clone(&sink) as Arc<dyn Handler>,
@@ -491,6 +499,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             &topics.dead_letter,
         );
         dead_letter_stage = Some(spawn_stage(
+            &tasks,
             Arc::clone(&bus),
             spec,
             handler,
@@ -552,7 +561,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             poller,
             &config.feeds,
         );
-        subscriber_task = Some(tokio::spawn(Arc::clone(&started).run(shutdown.token())));
+        subscriber_task = Some(tasks.spawn(Arc::clone(&started).run(shutdown.token())));
         tracing::info!(public_url = %websub.public_url, "websub subscriber started");
         subscriber = Some(started);
     }
@@ -571,10 +580,11 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             fetches: http.tally(),
             max_feed_series: config.max_feed_series,
         };
-        metrics_task = Some(tokio::spawn(crate::metrics::serve(
+        metrics_task = Some(tasks.spawn(crate::metrics::serve(
             listener,
             served,
             shutdown.clone(),
+            tasks.clone(),
         )));
     }
     // Feed health on the compacted topic (Kafka): stopped after the
@@ -589,25 +599,24 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             feeds: feed_lists.subscribe(),
             metrics: Arc::clone(&metrics),
         };
-        status_task = Some(tokio::spawn(publisher.run(status_shutdown)));
+        status_task = Some(tasks.spawn(publisher.run(status_shutdown)));
     }
     let mut poller_task = None;
     if let Some(poller) = poller {
         let feeds = config.feeds.clone();
         tracing::info!(feeds = feeds.len(), bus = ?config.bus, "wirewatch started");
         if once {
-            poller_task = Some(tokio::spawn(async move {
+            poller_task = Some(tasks.spawn(async move {
                 poll_all_once(&poller, &feeds).await;
             }));
         } else {
             let token = shutdown.token();
             drop(feeds);
-            poller_task = Some(tokio::spawn(async move {
-                poller.run_with_reloads(lists, token).await
-            }));
+            poller_task =
+                Some(tasks.spawn(async move { poller.run_with_reloads(lists, token).await }));
         }
     }
-    let reloads = tokio::spawn(reload_on_hangup(
+    let reloads = tasks.spawn(reload_on_hangup(
         hangups,
         config.path.clone(),
         Reloadable {
@@ -657,9 +666,26 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     if let Some(task) = metrics_task {
         let _ = task.await;
     }
+    tasks.close();
+    if tokio::time::timeout(TASKS_GRACE, tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            running = tasks.len(),
+            "tasks still running {} s after the stages stopped; exiting anyway",
+            TASKS_GRACE.as_secs()
+        );
+    } else {
+        tracing::info!("every task ended");
+    }
     tracing::info!("wirewatch stopped");
     Ok(())
 }
+
+/// How long the tasks left after the stages stop (connections of the
+/// listener, mostly) get to end.
+const TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Waits for a termination signal, or for the one round of `--once`. With
 /// `--once` and no fetch stage (Kafka consumers only), waits for a signal.
