@@ -91,7 +91,12 @@ fn read_topic(brokers: &str, topic: &str) -> Result<Vec<(Option<String>, i64)>, 
     let partitions: Vec<i32> = metadata
         .topics()
         .iter()
-        .flat_map(|topic| topic.partitions().iter().map(|partition| partition.id()))
+        .flat_map(|topic| {
+            topic
+                .partitions()
+                .iter()
+                .map(rdkafka::metadata::MetadataPartition::id)
+        })
         .collect();
     let mut assignment = TopicPartitionList::new();
     for partition in &partitions {

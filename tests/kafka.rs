@@ -338,13 +338,12 @@ fn two_cleaner_processes_share_the_partitions() {
             .filter(|line| line.contains("stage stopped") && line.contains("stage=clean"))
             .filter_map(|line| line.split("processed=").nth(1))
             .filter_map(|rest| rest.split_whitespace().next())
-            .filter_map(|number| {
+            .find_map(|number| {
                 number
                     .trim_matches(|c: char| !c.is_ascii_digit())
                     .parse()
                     .ok()
             })
-            .next()
             .unwrap_or(0)
     };
     let (first_count, second_count) = (processed(&first_log), processed(&second_log));

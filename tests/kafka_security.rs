@@ -62,9 +62,10 @@ fn secured_broker() -> Option<SecuredBroker> {
     let missing = "KAFKA_TLS_BOOTSTRAP, KAFKA_SASL_BOOTSTRAP, KAFKA_CA_FILE, KAFKA_SASL_USERNAME \
                    and KAFKA_SASL_PASSWORD are not all set: run the tests with scripts/test (it \
                    starts a local broker with TLS and SASL listeners)";
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{missing}; CI=true needs the secured broker");
-    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{missing}; CI=true needs the secured broker"
+    );
     if std::env::var("WIREWATCH_SKIP_KAFKA").as_deref() == Ok("1") {
         eprintln!("\n!!! SKIPPED: Kafka security test skipped because WIREWATCH_SKIP_KAFKA=1 (no broker) !!!\n");
         return None;

@@ -724,7 +724,7 @@ fn sighup_replaces_the_classifier_between_two_articles() {
     )
     .unwrap();
     hangup(&child);
-    std::thread::sleep(Duration::from_millis(1000));
+    std::thread::sleep(Duration::from_secs(1));
     server.route(
         "/feed.xml",
         story(&[
@@ -745,7 +745,7 @@ fn sighup_replaces_the_classifier_between_two_articles() {
     )
     .unwrap();
     hangup(&child);
-    std::thread::sleep(Duration::from_millis(1000));
+    std::thread::sleep(Duration::from_secs(1));
     assert!(
         child.try_wait().unwrap().is_none(),
         "the daemon stopped on SIGHUP"

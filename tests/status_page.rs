@@ -332,10 +332,10 @@ impl Browser {
                 },
             }}}),
         );
-        browser.session = created["sessionId"]
+        created["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no session: {created}"))
-            .to_owned();
+            .clone_into(&mut browser.session);
         browser
     }
 
@@ -535,9 +535,10 @@ fn page_in_chromium_shows_the_failing_feed_and_a_clicked_story_s_evidence() {
         "{marked} in {shown}"
     );
 
-    let screenshot = std::env::var_os("WIREWATCH_SCREENSHOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| running.scratch.path.join("status-page.png"));
+    let screenshot = std::env::var_os("WIREWATCH_SCREENSHOT").map_or_else(
+        || running.scratch.path.join("status-page.png"),
+        PathBuf::from,
+    );
     browser.screenshot(&screenshot);
     let png = std::fs::read(&screenshot).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG screenshot");

@@ -114,8 +114,7 @@ impl Source {
     fn dir(&self) -> PathBuf {
         self.path
             .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."))
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     }
 }
 
@@ -1442,7 +1441,7 @@ impl Checker<'_> {
         // new option in the fetcher gets its default here without an edit.
         let mut http = HttpOptions::default();
         if let Some(user_agent) = &fetcher.user_agent {
-            http.user_agent = user_agent.clone();
+            http.user_agent.clone_from(user_agent);
         }
         http.connect_timeout = self.duration(
             &fetcher.connect_timeout,

@@ -338,7 +338,7 @@ mod tests {
             for answer in 0.. {
                 let (mut socket, _) = listener.accept().await.unwrap();
                 let mut request = Vec::new();
-                let mut buffer = [0u8; 65536];
+                let mut buffer = vec![0u8; 65536];
                 // Headers, then as many body bytes as Content-Length says.
                 loop {
                     let read = socket.read(&mut buffer).await.unwrap();

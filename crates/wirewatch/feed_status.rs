@@ -67,8 +67,8 @@ impl FeedStatusPublisher {
                 return;
             }
             tokio::select! {
-                _ = stop.wait() => {}
-                _ = tokio::time::sleep(PERIOD) => {}
+                () = stop.wait() => {}
+                () = tokio::time::sleep(PERIOD) => {}
             }
         }
     }

@@ -287,7 +287,7 @@ impl WrittenIds {
                 kept.push_front(id);
             }
         }
-        rewrite(path, kept.iter().map(|id| id.as_bytes()))?;
+        rewrite(path, kept.iter().map(std::string::String::as_bytes))?;
         let file = OpenOptions::new()
             .append(true)
             .open(path)
@@ -328,7 +328,7 @@ impl WrittenIds {
         }
         if inner.records > 2 * WRITTEN_IDS_KEPT {
             let kept: Vec<String> = inner.order.iter().cloned().collect();
-            rewrite(&self.path, kept.iter().map(|id| id.as_bytes()))
+            rewrite(&self.path, kept.iter().map(std::string::String::as_bytes))
                 .map_err(|error| std::io::Error::other(format!("{error:#}")))?;
             inner.file = OpenOptions::new().append(true).open(&self.path)?;
             inner.records = kept.len();

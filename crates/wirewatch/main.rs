@@ -385,7 +385,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     feeds_cli::print_discovered(&url, &found)?;
                 }
                 FeedsAction::Add { url, into, config } => {
-                    runtime()?.block_on(feeds_cli::add(&url, &into, config.as_deref()))?
+                    runtime()?.block_on(feeds_cli::add(&url, &into, config.as_deref()))?;
                 }
             }
             Ok(ExitCode::SUCCESS)

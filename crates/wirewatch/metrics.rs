@@ -404,7 +404,7 @@ pub async fn serve(
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let accepted = tokio::select! {
-            _ = shutdown.wait() => return,
+            () = shutdown.wait() => return,
             accepted = listener.accept() => accepted,
         };
         let Ok((mut stream, _)) = accepted else {
@@ -445,7 +445,7 @@ pub async fn serve(
             // A connection ends at shutdown too, answered or not.
             tokio::select! {
                 _ = tokio::time::timeout(CONNECTION_TIMEOUT, connection) => {}
-                _ = stopping.wait() => {}
+                () = stopping.wait() => {}
             }
         });
     }

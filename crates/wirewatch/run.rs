@@ -46,7 +46,7 @@ impl StageSet {
         }
     }
 
-    fn all(&self) -> bool {
+    fn all(self) -> bool {
         self.fetch && self.clean && self.classify
     }
 }
@@ -202,8 +202,8 @@ async fn reload_on_hangup(
 ) {
     loop {
         tokio::select! {
-            _ = hangups.next() => {}
-            _ = shutdown.wait() => return,
+            () = hangups.next() => {}
+            () = shutdown.wait() => return,
         }
         if reloadable.feed_lists.is_none() && reloadable.classifiers.is_none() {
             tracing::info!(
@@ -694,7 +694,7 @@ async fn wait_for_end(poller_task: &mut Option<tokio::task::JoinHandle<()>>, onc
     match poller_task {
         Some(task) if once => {
             let signalled = tokio::select! {
-                _ = termination_signal() => true,
+                () = termination_signal() => true,
                 _ = task => false,
             };
             *poller_task = None;

@@ -224,8 +224,8 @@ impl Receiver {
                 Some(abandon) => {
                     let mut abandon = abandon.clone();
                     tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = abandon.wait() => return Delivery::Abandoned,
+                        () = tokio::time::sleep(wait) => {}
+                        () = abandon.wait() => return Delivery::Abandoned,
                     }
                 }
                 None => tokio::time::sleep(wait).await,
@@ -384,7 +384,7 @@ impl WebhookSink {
         tokio::pin!(all);
         tokio::select! {
             _ = &mut all => return,
-            _ = crate::run::termination_signal() => {
+            () = crate::run::termination_signal() => {
                 tracing::info!(webhook = %self.receiver.config.name, "leaving the webhook's pending deliveries for the next start");
                 background.abandon_trigger.fire();
             }

@@ -191,7 +191,7 @@ impl ClientContext for CheckContext {
 
 impl ProducerContext for CheckContext {
     type DeliveryOpaque = ();
-    fn delivery(&self, _: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
+    fn delivery(&self, _: &DeliveryResult<'_>, (): Self::DeliveryOpaque) {}
 }
 
 /// Connects to the brokers with the configured security properties and
@@ -586,7 +586,7 @@ impl KafkaBus {
     fn publish_stalled(&self, topic: &str) {
         let mut since = self.publish_stalled_since.lock().expect("stall lock");
         if since.is_none() {
-            *since = Some(Instant::now() - PUBLISH_SLOW);
+            *since = Some(Instant::now().checked_sub(PUBLISH_SLOW).unwrap());
             self.health.count(Transition::PublishStalled, 1);
             tracing::warn!(topic, waiting = self.producer.in_flight_count(), "publishing waits for the broker's acknowledgement (10 s so far); items are held, not dropped");
         }
@@ -681,8 +681,8 @@ impl KafkaBus {
         let delay = replacement.next_delay();
         tracing::error!(stage = %spec.name, group = %spec.group, code = ?code, reason = %reason, delay_ms = delay.as_millis() as u64, "consumer failed for good (fenced by another member with the same instance_id?); replacing it");
         tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = shutdown.wait() => return false,
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.wait() => return false,
         }
         loop {
             tracker.lock().expect("offset tracker lock").forget_all();
@@ -701,8 +701,8 @@ impl KafkaBus {
                     let delay = replacement.next_delay();
                     tracing::error!(stage = %spec.name, error = %error, delay_ms = delay.as_millis() as u64, "could not create the replacement consumer; trying again");
                     tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.wait() => return false,
+                        () = tokio::time::sleep(delay) => {}
+                        () = shutdown.wait() => return false,
                     }
                 }
             }
@@ -745,7 +745,7 @@ impl KafkaBus {
             // away broker), finished work and the commit timer are still
             // served, and polling resumes as soon as a slot frees.
             let received = tokio::select! {
-                _ = shutdown.wait() => break,
+                () = shutdown.wait() => break,
                 _ = commit_timer.tick() => { commit(&consumer, CommitMode::Async); continue; }
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => { continue; }
                 received = consumer.recv(), if in_flight.len() < concurrency => received,
@@ -829,8 +829,8 @@ impl KafkaBus {
                             attempt += 1;
                             let delay = Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6)));
                             tokio::select! {
-                                _ = tokio::time::sleep(delay) => {}
-                                _ = stop.wait() => {
+                                () = tokio::time::sleep(delay) => {}
+                                () = stop.wait() => {
                                     tracing::warn!(stage = %spec.name, origin = %origin, "stopping before outputs were acknowledged; the message will be redelivered");
                                     return;
                                 }
@@ -900,7 +900,7 @@ impl KafkaBus {
             // Gather a batch: wait for the first message, then take what
             // arrives within a short window.
             let first = tokio::select! {
-                _ = shutdown.wait() => break,
+                () = shutdown.wait() => break,
                 received = consumer.recv() => received,
             };
             let mut batch = Vec::new();
@@ -919,7 +919,7 @@ impl KafkaBus {
             tokio::pin!(window);
             while batch.len() < BATCH {
                 tokio::select! {
-                    _ = &mut window => break,
+                    () = &mut window => break,
                     received = consumer.recv() => match received {
                         Ok(message) => batch.push(message.detach()),
                         Err(_) => break,
@@ -1186,7 +1186,7 @@ impl Bus for KafkaBus {
         tokio::pin!(send);
         let result = tokio::select! {
             result = &mut send => result,
-            _ = tokio::time::sleep(PUBLISH_SLOW) => {
+            () = tokio::time::sleep(PUBLISH_SLOW) => {
                 self.publish_stalled(topic);
                 send.await
             }
@@ -1300,7 +1300,7 @@ pub async fn create_topics(
         match result {
             Ok(name) => outcomes.push((name, "created".to_owned())),
             Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
-                outcomes.push((name, "exists".to_owned()))
+                outcomes.push((name, "exists".to_owned()));
             }
             Err((name, code)) => {
                 return Err(BusError::Config(format!("creating topic {name}: {code}")));

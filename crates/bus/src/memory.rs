@@ -106,7 +106,7 @@ impl MemoryBus {
             .filter(|(topic, _)| !registry.closed.contains(topic))
             .flat_map(|(_, groups)| groups.iter().cloned())
             .collect();
-        for (name, group) in registry.groups.iter_mut() {
+        for (name, group) in &mut registry.groups {
             if !open_groups.contains(name) {
                 group.sender = None;
             }

@@ -63,14 +63,14 @@ fn bench_set(
             for document in &documents {
                 black_box(classifier.classify(black_box(document)));
             }
-        })
+        });
     });
     group.bench_function("scores_only", |bencher| {
         bencher.iter(|| {
             for document in &documents {
                 black_box(classifier.scores(black_box(document)));
             }
-        })
+        });
     });
     group.finish();
 }

@@ -93,10 +93,10 @@ impl WordStartFilter {
                 [first] => filter.one[first as usize] = true,
                 [first, second] => set_bit(&mut filter.two, pair_index(first, second)),
                 [first, second, third] => {
-                    set_bit(&mut filter.three, triple_index(first, second, third))
+                    set_bit(&mut filter.three, triple_index(first, second, third));
                 }
                 [first, second, third, fourth, ..] => {
-                    set_bit(&mut filter.four, quad_index([first, second, third, fourth]))
+                    set_bit(&mut filter.four, quad_index([first, second, third, fourth]));
                 }
             }
         }

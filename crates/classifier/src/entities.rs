@@ -698,7 +698,10 @@ fn find_transfers(
                 None => entities.transfers.push(Transfer {
                     supplier: supplier.clone(),
                     recipient: recipient.clone(),
-                    weapons: weapons.iter().map(|weapon| weapon.to_string()).collect(),
+                    weapons: weapons
+                        .iter()
+                        .map(std::string::ToString::to_string)
+                        .collect(),
                 }),
             }
         }

@@ -128,7 +128,7 @@ impl Classifier {
                 .position(|candidate| candidate.name == *label)
             {
                 Some(index) if *threshold > 0.0 && *threshold <= 1.0 => {
-                    thresholds[index] = *threshold
+                    thresholds[index] = *threshold;
                 }
                 Some(_) => errors.push(format!(
                     "threshold {threshold} for label {label} is outside (0, 1]"

@@ -357,7 +357,7 @@ impl SemanticHead {
         let top2 = match sorted.len() {
             0 => 0.0,
             1 => top,
-            _ => (sorted[0] + sorted[1]) / 2.0,
+            _ => f32::midpoint(sorted[0], sorted[1]),
         };
         let mean = if logits.is_empty() {
             0.0
@@ -391,7 +391,7 @@ impl SemanticHead {
                 got: format!(
                     "{} of {:?} numbers",
                     embeddings.len(),
-                    embeddings.first().map(Vec::len).unwrap_or(0)
+                    embeddings.first().map_or(0, Vec::len)
                 ),
             });
         }
@@ -483,7 +483,7 @@ pub fn train(
     let dimensions = examples
         .iter()
         .chain(combine_on)
-        .flat_map(|item| item.embeddings.first())
+        .filter_map(|item| item.embeddings.first())
         .map(Vec::len)
         .next()
         .ok_or_else(|| SemanticError::Training("no item has an embedding".into()))?;
@@ -656,13 +656,13 @@ fn logistic(rows: &[Vec<f64>], targets: &[bool], l2: f64, iterations: usize) -> 
     let positives = targets.iter().filter(|&&target| target).count() as f64;
     let positive_weight = 0.5 / (positives / count);
     let negative_weight = 0.5 / (1.0 - positives / count);
-    let dimensions = rows.first().map(Vec::len).unwrap_or(0);
+    let dimensions = rows.first().map_or(0, Vec::len);
     let mut weights = vec![0.0f64; dimensions];
     let mut bias = 0.0f64;
     let rate = 0.5;
     let mut gradient = vec![0.0f64; dimensions];
     for _ in 0..iterations {
-        gradient.iter_mut().for_each(|slot| *slot = 0.0);
+        gradient.fill(0.0);
         let mut bias_gradient = 0.0;
         for (row, &target) in rows.iter().zip(targets) {
             let logit = bias + row.iter().zip(&weights).map(|(x, w)| x * w).sum::<f64>();
@@ -859,7 +859,7 @@ mod tests {
                 flagged: false,
             }],
             evidence: Vec::new(),
-            entities: Default::default(),
+            entities: wirewatch_model::Entities::default(),
             classifier_version: "test".into(),
             classified_at: chrono::Utc::now(),
         };

@@ -310,8 +310,7 @@ impl Taxonomy {
                 Err(error) => {
                     let (line, column) = error
                         .span()
-                        .map(|span| line_column(&source, span.start))
-                        .unwrap_or((1, 1));
+                        .map_or((1, 1), |span| line_column(&source, span.start));
                     errors.push(TaxonomyError::Invalid {
                         path,
                         line,
@@ -750,9 +749,9 @@ impl Builder {
                 format!("label {name:?} has no [[rule]]"),
             );
         }
-        let mut seen = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
         for rule in file.rule.iter().chain(&file.negative) {
-            if seen.insert(rule.id.get_ref().clone(), ()).is_some() {
+            if !seen.insert(rule.id.get_ref().clone()) {
                 let message = format!("rule id {:?} is used twice", rule.id.get_ref());
                 self.error(path, source, rule.id.span().start, message);
             }

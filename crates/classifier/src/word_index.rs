@@ -483,7 +483,7 @@ mod tests {
     fn found(index: &WordIndex, text: &str, start: usize, end: usize) -> Vec<(usize, u32)> {
         let mut all = Vec::new();
         index.matches(text.as_bytes(), start, end, |end, pattern| {
-            all.push((end, pattern))
+            all.push((end, pattern));
         });
         all.sort_unstable();
         all

@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
                     url: None,
                 }));
             }
-        })
+        });
     });
     group.finish();
 }
@@ -104,7 +104,7 @@ fn pathological(c: &mut Criterion) {
                     content_type: None,
                     url: None,
                 }))
-            })
+            });
         });
     }
     group.finish();

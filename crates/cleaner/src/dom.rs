@@ -938,10 +938,7 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
         }
         let is_end = next == b'/';
         let name_start = if is_end { lt + 2 } else { lt + 1 };
-        if !bytes
-            .get(name_start)
-            .is_some_and(|b| b.is_ascii_alphabetic())
-        {
+        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
             if is_end {
                 // "</>" or "</ garbage>": a bogus comment.
                 i = skip_past_gt(bytes, name_start);
@@ -1095,7 +1092,7 @@ mod tests {
             match doc.nodes[id as usize].kind {
                 NodeKind::Document => {}
                 NodeKind::Element { tag, .. } => {
-                    out.push_str(&format!("{}{tag:?}\n", " ".repeat(depth)))
+                    out.push_str(&format!("{}{tag:?}\n", " ".repeat(depth)));
                 }
                 NodeKind::Text { .. } => out.push_str(&format!(
                     "{}{:?}\n",
@@ -1138,7 +1135,7 @@ mod tests {
     #[test]
     fn attributes_and_entities() {
         let doc =
-            parse(r#"<a href='/x?a=1&amp;b=2' CLASS=Big>Tom &amp; Jerry&nbsp;&#8212;&#x41;</a>"#);
+            parse(r"<a href='/x?a=1&amp;b=2' CLASS=Big>Tom &amp; Jerry&nbsp;&#8212;&#x41;</a>");
         assert_eq!(doc.attr(1, AttrName::Href), Some("/x?a=1&b=2"));
         assert_eq!(doc.attr(1, AttrName::Class), Some("Big"));
         assert_eq!(doc.text_content(0), "Tom & Jerry\u{a0}\u{2014}A");

@@ -1689,7 +1689,7 @@ fn widen(analysis: &Analysis<'_>, first: NodeId, candidates: &[NodeId]) -> NodeI
     // An only child says nothing its parent does not.
     loop {
         let parent = doc.nodes[top as usize].parent;
-        if parent == NONE || matches!(doc.tag(parent), None | Some(Tag::Body) | Some(Tag::Html)) {
+        if parent == NONE || matches!(doc.tag(parent), None | Some(Tag::Body | Tag::Html)) {
             break;
         }
         let element_children = doc

@@ -109,22 +109,22 @@ pub fn collect(doc: &Document) -> Metadata {
                     "twitter:title" | "dc.title" | "headline" => offer(&mut named.title, content),
                     "og:site_name" => offer(&mut og.site_name, content),
                     "application-name" | "apple-mobile-web-app-title" => {
-                        offer(&mut named.site_name, content)
+                        offer(&mut named.site_name, content);
                     }
                     "og:url" => offer(&mut og.canonical_url, content),
                     "og:image" | "og:image:url" | "og:image:secure_url" => {
-                        offer(&mut og.lead_image, content)
+                        offer(&mut og.lead_image, content);
                     }
                     "twitter:image" | "twitter:image:src" | "thumbnailurl" | "image" => {
-                        offer(&mut named.lead_image, content)
+                        offer(&mut named.lead_image, content);
                     }
                     "og:description" => {
                         note_summary(&mut meta.summaries, content);
-                        offer(&mut og.description, content)
+                        offer(&mut og.description, content);
                     }
                     "description" | "twitter:description" => {
                         note_summary(&mut meta.summaries, content);
-                        offer(&mut named.description, content)
+                        offer(&mut named.description, content);
                     }
                     "article:published_time"
                     | "og:article:published_time"
@@ -152,7 +152,7 @@ pub fn collect(doc: &Document) -> Metadata {
                     | "sailthru.author" | "twitter:creator"
                         if content.is_some_and(|c| !c.trim_start().starts_with("http")) =>
                     {
-                        offer(&mut named.byline, content)
+                        offer(&mut named.byline, content);
                     }
                     "og:locale" | "content-language" | "language" | "dc.language"
                     | "inlanguage" => offer(&mut meta_lang, content),
@@ -174,7 +174,7 @@ pub fn collect(doc: &Document) -> Metadata {
                 let value = doc.attr(id, AttrName::Datetime);
                 match doc.attr(id, AttrName::Itemprop) {
                     Some(prop) if prop.eq_ignore_ascii_case("datemodified") => {
-                        offer_date(&mut visible.modified, value)
+                        offer_date(&mut visible.modified, value);
                     }
                     _ => offer_date(&mut visible.published, value),
                 }
@@ -184,8 +184,7 @@ pub fn collect(doc: &Document) -> Metadata {
                     let value = || {
                         doc.attr(id, AttrName::Content)
                             .or_else(|| doc.attr(id, AttrName::Datetime))
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| doc.text_content(id))
+                            .map_or_else(|| doc.text_content(id), str::to_owned)
                     };
                     match prop.trim() {
                         "datePublished" => offer_date(&mut visible.published, Some(&value())),

@@ -1283,7 +1283,7 @@ fn an_article_in_table_rows_keeps_every_text_row() {
         "Les travaux doivent commencer au printemps, si les recours déposés par deux riverains sont rejetés par le tribunal administratif d'ici là.",
     ];
     let page = format!(
-        r##"<html><head><title>Piscine</title></head><body><table width="760">
+        r#"<html><head><title>Piscine</title></head><body><table width="760">
 <tr><td colspan=2><a href="/"><img src="/logo.gif"></a></td></tr>
 <tr><td width=140 valign=top><a href="/local">Local</a><br><a href="/sport">Sport</a><br><a href="/culture">Culture</a><br><a href="/meteo">Météo</a></td>
 <td valign=top><table width="100%">
@@ -1292,7 +1292,7 @@ fn an_article_in_table_rows_keeps_every_text_row() {
 <tr><td><font face="Arial" size=2><b>Des bus pour les écoles</b><br><br>{}<br><br>{}</font></td></tr>
 </table></td></tr>
 <tr><td colspan=2><font size=1>&copy; 2008 Le Courrier | <a href="/contact">Contact</a></font></td></tr>
-</table></body></html>"##,
+</table></body></html>"#,
         french[0], french[1], french[2], french[3]
     );
     let cleaned = clean_str(&page);

@@ -48,7 +48,7 @@ fn bench_parse(criterion: &mut Criterion) {
             for (_, body) in &files {
                 let _ = black_box(parse_feed(black_box(body), None, None));
             }
-        })
+        });
     });
     // The baseline: feed-rs alone on the raw bytes (it panics on two
     // UTF-16BE files; those panics are caught and silenced here).
@@ -60,7 +60,7 @@ fn bench_parse(criterion: &mut Criterion) {
                     std::panic::catch_unwind(|| feed_rs::parser::parse(black_box(body.as_slice())));
                 let _ = black_box(parsed);
             }
-        })
+        });
     });
     let _ = std::panic::take_hook();
     group.finish();

@@ -148,7 +148,7 @@ fn language_hint(body: &[u8]) -> Option<String> {
     let code: String = head[value_start..]
         .trim_start()
         .chars()
-        .take_while(|ch| ch.is_ascii_alphabetic())
+        .take_while(char::is_ascii_alphabetic)
         .collect::<String>()
         .to_ascii_lowercase();
     let region = match code.as_str() {
@@ -263,10 +263,7 @@ mod tests {
 
     #[test]
     fn utf16_without_bom() {
-        let body: Vec<u8> = "<rss/>"
-            .encode_utf16()
-            .flat_map(|unit| unit.to_be_bytes())
-            .collect();
+        let body: Vec<u8> = "<rss/>".encode_utf16().flat_map(u16::to_be_bytes).collect();
         assert_eq!(decode(&body, None, None).text, "<rss/>");
     }
 

@@ -190,7 +190,7 @@ impl Reader {
                 rest = &rest[1..];
                 continue;
             };
-            match self.declared.expand(&rest[1..1 + end]) {
+            match self.declared.expand(&rest[1..=end]) {
                 Ok(Some(value)) => {
                     expanded.push_str(value);
                     rest = &rest[end + 2..];

@@ -182,7 +182,7 @@ impl DeclaredEntities {
             if self.values.contains_key(name) {
                 continue;
             }
-            let value = self.resolve(&value_part[1..1 + end])?;
+            let value = self.resolve(&value_part[1..=end])?;
             self.values.insert(name.to_string(), value);
         }
         Ok(())
@@ -215,7 +215,7 @@ impl DeclaredEntities {
                 .filter(|end| self.values.contains_key(&rest[1..1 + end]));
             if let Some(end) = nested {
                 let value = self
-                    .expand(&rest[1..1 + end])?
+                    .expand(&rest[1..=end])?
                     .expect("checked it is declared");
                 out.push_str(value);
                 rest = &rest[end + 2..];

@@ -122,7 +122,7 @@ pub fn parse_feed(
     content_type: Option<&str>,
     base_url: Option<&Url>,
 ) -> Result<ParsedFeed, FeedParseError> {
-    if body.iter().all(|byte| byte.is_ascii_whitespace()) {
+    if body.iter().all(u8::is_ascii_whitespace) {
         return Err(FeedParseError::Empty);
     }
     if body.starts_with(&[0x1F, 0x8B]) {

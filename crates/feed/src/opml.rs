@@ -311,7 +311,7 @@ mod tests {
             .iter()
             .map(|feed| (feed.url.to_string(), feed.title.clone(), feed.tags.clone()))
             .collect();
-        let tags = |names: &[&str]| names.iter().map(|name| name.to_string()).collect();
+        let tags = |names: &[&str]| names.iter().map(std::string::ToString::to_string).collect();
         assert_eq!(
             summary,
             vec![

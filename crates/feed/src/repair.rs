@@ -157,7 +157,7 @@ impl Repairer {
             seen.push(attr.clone());
             !duplicate
         });
-        for (attr, value) in attrs.iter_mut() {
+        for (attr, value) in &mut attrs {
             match (attr.as_str(), value.as_deref()) {
                 ("xmlns", Some(RSS_090_NS)) => *value = Some(RSS_10_NS.to_string()),
                 ("xmlns", Some(ns)) if ns.starts_with("http://backend.userland.com/rss") => {
@@ -238,7 +238,7 @@ impl Repairer {
         let first_close = rest.find('>').unwrap_or(rest.len());
         match subset_open {
             Some(open) if open < first_close => {
-                let end = rest[open..].find("]").map_or(rest.len(), |pos| open + pos);
+                let end = rest[open..].find(']').map_or(rest.len(), |pos| open + pos);
                 if let Err(over) = self.declared.declare_subset(&rest[open + 1..end]) {
                     self.over_budget = Some(over);
                 }
@@ -282,7 +282,7 @@ impl Repairer {
                 return after;
             }
             if matches!(body, "amp" | "lt" | "gt" | "quot" | "apos") {
-                self.out.push_str(&rest[..end + 1]);
+                self.out.push_str(&rest[..=end]);
                 return after;
             }
             match self.declared.expand(body) {

@@ -87,7 +87,7 @@ fn strip_tags(html: &str) -> String {
         let name: String = tag
             .trim_start_matches(['<', '/'])
             .chars()
-            .take_while(|ch| ch.is_ascii_alphanumeric())
+            .take_while(char::is_ascii_alphanumeric)
             .collect::<String>()
             .to_ascii_lowercase();
         if (name == "script" || name == "style") && !tag.starts_with("</") {

@@ -165,7 +165,7 @@ async fn round(poller: &Arc<Poller>, specs: &[FeedSpec]) -> Round {
     while let Some(joined) = tasks.join_next().await {
         match joined.expect("poll task") {
             Ok(outcome) if outcome.error.is_none() => {
-                not_modified += usize::from(outcome.not_modified)
+                not_modified += usize::from(outcome.not_modified);
             }
             Ok(outcome) => {
                 if errors == 0 {

@@ -623,7 +623,7 @@ impl HttpClient {
     }
 
     async fn read_file(&self, url: &Url) -> Result<Fetched, FetchError> {
-        let path = url.to_file_path().map_err(|_| FetchError::Refused {
+        let path = url.to_file_path().map_err(|()| FetchError::Refused {
             url: url.to_string(),
             reason: "not a local file path".into(),
         })?;

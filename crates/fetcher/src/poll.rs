@@ -359,7 +359,7 @@ impl Poller {
         };
         let _permits = tokio::select! {
             permits = permits => permits,
-            _ = self.stopping.cancelled() => return None,
+            () = self.stopping.cancelled() => return None,
         };
         Some(
             self.http
@@ -393,7 +393,10 @@ impl Poller {
                 }
             }
             Ok(FeedResponse::Fetched(fetched)) => {
-                let moved_to = fetched.moved_to.as_ref().map(|url| url.to_string());
+                let moved_to = fetched
+                    .moved_to
+                    .as_ref()
+                    .map(std::string::ToString::to_string);
                 match parse_feed(
                     &fetched.body,
                     fetched.content_type.as_deref(),
@@ -688,7 +691,7 @@ impl Poller {
         let mut lists_open = true;
         loop {
             tokio::select! {
-                _ = shutdown.cancelled() => break,
+                () = shutdown.cancelled() => break,
                 changed = lists.changed(), if lists_open => {
                     if changed.is_err() {
                         lists_open = false;
@@ -784,11 +787,11 @@ impl Poller {
         );
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = wakeup.notified() => {
+                () = tokio::time::sleep(delay) => {}
+                () = wakeup.notified() => {
                     tracing::info!(feed = %feed.url, "pushes stopped; polling again at the feed's interval");
                 }
-                _ = stop.cancelled() => return,
+                () = stop.cancelled() => return,
             }
             if stop.is_cancelled() {
                 return;

@@ -730,7 +730,7 @@ fn open_checked(path: &Path) -> Result<(Database, Integrity), StateError> {
 fn refuse_if_in_use(path: &Path) -> Result<(), StateError> {
     let probe = contained(|| {
         Database::builder()
-            .set_repair_callback(|session| session.abort())
+            .set_repair_callback(redb::RepairSession::abort)
             .create(path)
             .map(drop)
     });
@@ -972,7 +972,7 @@ fn contained<T>(body: impl FnOnce() -> T) -> Result<T, String> {
                 let message = info
                     .payload()
                     .downcast_ref::<&str>()
-                    .map(|text| text.to_string())
+                    .map(std::string::ToString::to_string)
                     .or_else(|| info.payload().downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
                 LAST_PANIC.with(|last| *last.borrow_mut() = Some(message));

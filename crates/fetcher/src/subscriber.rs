@@ -141,7 +141,7 @@ impl Subscriber {
                 }
             }
             Err(error) => {
-                tracing::warn!(error = %error, "reading stored websub subscriptions failed; subscribing afresh")
+                tracing::warn!(error = %error, "reading stored websub subscriptions failed; subscribing afresh");
             }
         }
         let subscriber = Arc::new(Subscriber {
@@ -222,9 +222,7 @@ impl Subscriber {
                     tracing::info!(feed = %feed_url, "websub unsubscribed");
                     return VerifyAnswer::Challenge(challenge);
                 }
-                let lease = lease_seconds
-                    .map(Duration::from_secs)
-                    .unwrap_or(self.options.lease);
+                let lease = lease_seconds.map_or(self.options.lease, Duration::from_secs);
                 entry.record.grant(now, lease, self.options.renew_before);
                 entry.awaiting = None;
                 entry.retry_at = None;
@@ -298,7 +296,7 @@ impl Subscriber {
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                _ = shutdown.cancelled() => return,
+                () = shutdown.cancelled() => return,
             }
             self.maintain(Utc::now());
         }
@@ -310,7 +308,7 @@ impl Subscriber {
         let mut requests = Vec::new();
         let mut table = self.table.lock().expect("subscription table lock");
         let mut leaving = Vec::new();
-        for (feed_url, entry) in table.by_feed.iter_mut() {
+        for (feed_url, entry) in &mut table.by_feed {
             if entry.record.expires_at.is_some() && !entry.record.is_active(now) {
                 entry.record.expires_at = None;
                 entry.record.renew_at = None;

@@ -63,16 +63,12 @@ fn tokenize(text: &str) -> Vec<Token> {
             }
             let digits: String = chars[start..index].iter().collect();
             let is_time = chars.get(index) == Some(&':')
-                && chars
-                    .get(index + 1)
-                    .is_some_and(|next| next.is_ascii_digit())
+                && chars.get(index + 1).is_some_and(char::is_ascii_digit)
                 && !seen_time;
             if is_time {
                 let mut parts = vec![digits];
                 while chars.get(index) == Some(&':')
-                    && chars
-                        .get(index + 1)
-                        .is_some_and(|next| next.is_ascii_digit())
+                    && chars.get(index + 1).is_some_and(char::is_ascii_digit)
                 {
                     index += 1;
                     let part_start = index;
@@ -83,9 +79,7 @@ fn tokenize(text: &str) -> Vec<Token> {
                 }
                 // Fractional seconds carry nothing a feed reader needs.
                 if matches!(chars.get(index), Some('.' | ','))
-                    && chars
-                        .get(index + 1)
-                        .is_some_and(|next| next.is_ascii_digit())
+                    && chars.get(index + 1).is_some_and(char::is_ascii_digit)
                 {
                     index += 1;
                     while index < chars.len() && chars[index].is_ascii_digit() {
@@ -121,9 +115,7 @@ fn tokenize(text: &str) -> Vec<Token> {
         }
         if (ch == '+' || ch == '-')
             && seen_time
-            && chars
-                .get(index + 1)
-                .is_some_and(|next| next.is_ascii_digit())
+            && chars.get(index + 1).is_some_and(char::is_ascii_digit)
         {
             let sign = if ch == '-' { -1 } else { 1 };
             index += 1;
@@ -244,8 +236,7 @@ fn assign_date(
                 .iter()
                 .enumerate()
                 .find(|(at, (value, _, _))| *at != year_at && (1..=31).contains(value))
-                .map(|(_, (value, _, _))| *value)
-                .unwrap_or(1);
+                .map_or(1, |(_, (value, _, _))| *value);
             Some((numbers[year_at].0 as i32, month, day))
         }
         (Some(month), None) => {
