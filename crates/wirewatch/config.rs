@@ -1508,7 +1508,6 @@ impl Checker<'_> {
             1..=100,
             "fetcher.max_concurrent_requests_per_host",
         );
-        http.max_idle_per_host = poll.max_concurrent_requests_per_host;
         poll.seen_retention = seen_retention;
         let page_concurrency = self.count(
             &fetcher.page_concurrency,
@@ -1516,6 +1515,10 @@ impl Checker<'_> {
             1..=1024,
             "fetcher.page_concurrency",
         );
+        // Every page worker may be fetching from one host (only the host
+        // delay spaces page requests): with fewer idle connections kept,
+        // the extra ones closed and were opened again (1 of 5 requests).
+        http.max_idle_per_host = poll.max_concurrent_requests_per_host.max(page_concurrency);
 
         FetcherSettings {
             http,

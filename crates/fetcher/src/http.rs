@@ -59,8 +59,11 @@ pub struct HttpOptions {
     /// are always fetched).
     pub respect_robots_txt: bool,
     /// Idle connections kept per host: as many as requests may run at once
-    /// on one host (`fetcher.max_concurrent_requests_per_host`), so a
-    /// host's next requests reuse them instead of opening new ones.
+    /// on one host (`fetcher.max_concurrent_requests_per_host` for feeds,
+    /// `fetcher.page_concurrency` for pages, whichever is more), so a
+    /// host's next requests reuse them instead of opening new ones. Only
+    /// connections that were needed are kept: with the host delay spacing
+    /// requests, one host has one.
     pub max_idle_per_host: usize,
 }
 
@@ -582,7 +585,11 @@ impl HttpClient {
         }
         let final_url = response.url().clone();
         let response_headers = response.headers().clone();
-        let mut body = Vec::new();
+        // Sized once from the announced length (checked against the limit
+        // above; a compressed body may still grow past it): growing from
+        // empty copied a page several times over.
+        let announced = response.content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity(announced.min(limit) as usize);
         while let Some(chunk) = response
             .chunk()
             .await

@@ -99,6 +99,7 @@ pub struct Article {
     pub lang: Option<String>,
     /// Paragraphs separated by a blank line.
     pub text: String,
+    /// Runs of non-whitespace in `text` ([`Article::count_words`]).
     pub word_count: usize,
     pub extraction: Extraction,
 }
@@ -219,6 +220,37 @@ pub struct Classification {
     pub classified_at: DateTime<Utc>,
 }
 
+impl Article {
+    /// The words of `text` as [`Article::word_count`] counts them: what
+    /// `text.split_whitespace().count()` gives (Unicode `White_Space`
+    /// separates), with ASCII taken a byte at a time; splitting decoded
+    /// every character of a page through a predicate.
+    pub fn count_words(text: &str) -> usize {
+        let bytes = text.as_bytes();
+        let mut words = 0;
+        let mut in_word = false;
+        let mut at = 0;
+        while at < bytes.len() {
+            let byte = bytes[at];
+            let (space, width) = if byte.is_ascii() {
+                // char::is_whitespace on ASCII: tab to carriage return, space.
+                (matches!(byte, b'\t'..=b'\r' | b' '), 1)
+            } else {
+                let next = text[at..].chars().next().expect("at a char boundary");
+                (next.is_whitespace(), next.len_utf8())
+            };
+            if space {
+                in_word = false;
+            } else if !in_word {
+                in_word = true;
+                words += 1;
+            }
+            at += width;
+        }
+        words
+    }
+}
+
 impl Classification {
     /// The labels whose score reached their threshold, in taxonomy order.
     pub fn flagged_labels(&self) -> impl Iterator<Item = &str> {
@@ -245,6 +277,34 @@ pub struct ClassifiedArticle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_counted_as_split_whitespace_counts_them() {
+        let texts = [
+            "",
+            " ",
+            "one",
+            "  two  words ",
+            "tab\tline\nfeed\x0bvt\x0cff\rcr",
+            "unit\x1fseparator is no space",
+            "no\u{a0}break\u{2003}em\u{3000}ideographic\u{85}next line",
+            "zero\u{200b}width is no space",
+            "Привет, мир! 你好 世界 ",
+            "\u{2028}\u{2029}a\u{202f}b\u{205f}c\u{1680}d",
+        ];
+        for text in texts {
+            assert_eq!(
+                Article::count_words(text),
+                text.split_whitespace().count(),
+                "{text:?}"
+            );
+        }
+        let every_char: String = (0..0x3100u32).filter_map(char::from_u32).collect();
+        assert_eq!(
+            Article::count_words(&every_char),
+            every_char.split_whitespace().count()
+        );
+    }
 
     fn sample_item() -> FeedItem {
         FeedItem {
