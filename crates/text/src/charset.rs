@@ -66,10 +66,11 @@ pub fn decode<'a>(
     declared: Option<&'static Encoding>,
     region: Option<&str>,
 ) -> Decoded<'a> {
-    let utf8_like = || std::str::from_utf8(body).is_ok() || mostly_utf8(body);
     if let Some(encoding) = declared {
-        if encoding != UTF_8 && !body.is_ascii() && utf8_like() {
-            return utf8(body);
+        if encoding != UTF_8 && !body.is_ascii() {
+            if let Some(decoded) = utf8_like(body) {
+                return decoded;
+            }
         }
         if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(body) {
             return Decoded {
@@ -79,8 +80,8 @@ pub fn decode<'a>(
             };
         }
     }
-    if utf8_like() {
-        return utf8(body);
+    if let Some(decoded) = utf8_like(body) {
+        return decoded;
     }
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(body, true);
@@ -91,6 +92,20 @@ pub fn decode<'a>(
         encoding: guess,
         replaced,
     }
+}
+
+/// The body as UTF-8 when it is, or is [`mostly_utf8`]. Valid UTF-8 is
+/// checked once and borrowed: checking it, then decoding it lossily, read
+/// every page twice.
+fn utf8_like(body: &[u8]) -> Option<Decoded<'_>> {
+    if let Ok(text) = std::str::from_utf8(body) {
+        return Some(Decoded {
+            text: Cow::Borrowed(text),
+            encoding: UTF_8,
+            replaced: false,
+        });
+    }
+    mostly_utf8(body).then(|| utf8(body))
 }
 
 fn utf8(body: &[u8]) -> Decoded<'_> {
