@@ -5,7 +5,11 @@
 # and written. Prints articles, wall seconds, CPU seconds and articles per
 # CPU-second, and the fsync count (strace, when installed).
 #
-#   bench/e2e/once.sh [BIN]      (default: this tree's release build)
+#   bench/e2e/once.sh [BIN [BASELINE]]   (BIN default: this tree's release build)
+#
+# With BASELINE (another build, e.g. of an older commit), the two are run
+# alternately, RUNS times each, and the medians and their ratio printed:
+# the machine's load then hits both alike.
 #
 # Environment: DATA (/tmp/extract-data, made by bench/extract/eval.sh from
 # ../shared), RUNS (3), PERF (1: one more run under `perf record`, and the
@@ -16,6 +20,7 @@ data="${DATA:-/tmp/extract-data}"
 runs="${RUNS:-3}"
 . bench/lib.sh
 if [ -n "${1:-}" ]; then bin="$1"; else build_wirewatch release; fi
+baseline="${2:-}"
 for set in aeb tev; do
   [ -f "$data/$set/pages.tsv" ] || { echo "missing $data/$set: run bench/extract/eval.sh first" >&2; exit 1; }
 done
@@ -74,13 +79,31 @@ stdout = false
 jsonl = "out.jsonl"
 include = "all"
 TOML
-for run in $(seq 1 "$runs"); do
+# one_run BIN LABEL: one --once pass; prints its line and appends
+# "LABEL articles-per-CPU-second" to $work/rates.
+one_run() {
   rm -rf "$work/state" "$work/out.jsonl"
-  /usr/bin/time -f "%e %U %S" -o "$work/time" "$bin" run --once --config "$work/wirewatch.toml" 2>"$work/daemon.log"
+  /usr/bin/time -f "%e %U %S" -o "$work/time" "$1" run --once --config "$work/wirewatch.toml" 2>"$work/daemon.log"
   read -r wall user sys < "$work/time"
   articles="$(wc -l < "$work/out.jsonl")"
-  python3 -c "import sys; a,w,u,s=int(sys.argv[1]),*map(float,sys.argv[2:5]); print(f'run {sys.argv[5]}: {a} articles, wall {w:.2f} s, CPU {u+s:.2f} s (user {u:.2f}, sys {s:.2f}), {a/(u+s):.0f} articles per CPU-second, {a/w:.0f} per wall-second')" "$articles" "$wall" "$user" "$sys" "$run"
+  python3 -c "import sys; a,w,u,s=int(sys.argv[1]),*map(float,sys.argv[2:5]); print(f'{sys.argv[5]}: {a} articles, wall {w:.2f} s, CPU {u+s:.2f} s (user {u:.2f}, sys {s:.2f}), {a/(u+s):.0f} articles per CPU-second, {a/w:.0f} per wall-second'); open(sys.argv[6], 'a').write(f'{sys.argv[7]} {a/(u+s)}\\n')" \
+    "$articles" "$wall" "$user" "$sys" "$2 run $run" "$work/rates" "$2"
+}
+for run in $(seq 1 "$runs"); do
+  one_run "$bin" new
+  if [ -n "$baseline" ]; then one_run "$baseline" baseline; fi
 done
+if [ -n "$baseline" ]; then
+  python3 - "$work/rates" <<'PY'
+import statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    label, rate = line.split()
+    rates.setdefault(label, []).append(float(rate))
+new, base = statistics.median(rates["new"]), statistics.median(rates["baseline"])
+print(f"medians: new {new:.0f}, baseline {base:.0f} articles per CPU-second; ratio {new / base:.2f}x")
+PY
+fi
 if command -v strace > /dev/null; then
   rm -rf "$work/state" "$work/out.jsonl"
   strace -f -y -e trace=fsync,fdatasync -o "$work/strace" "$bin" run --once --config "$work/wirewatch.toml" 2>/dev/null
