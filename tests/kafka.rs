@@ -7,42 +7,18 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use wirewatch_model::{
-    Article, ArticleId, ArticleStatus, Extraction, FeedItem, FeedRef, SCHEMA_VERSION,
-};
+use wirewatch_model::{Article, ArticleId, ArticleStatus, Extraction, SCHEMA_VERSION};
 
 use crate::support::http::{Route, TestServer};
 use crate::support::kafka::{
-    bootstrap, consume_all, consume_until, produce, write_config, Record, TestTopics,
+    bootstrap, consume_all, consume_until, feed_item, produce, write_config, Record, TestTopics,
 };
 use crate::support::{create_topics, demo_file, spawn_run as spawn, terminate, Scratch};
 
 const WAIT: Duration = Duration::from_secs(90);
 
-fn item(key: &str, link: Option<String>, title: &str, summary: &str) -> FeedItem {
-    FeedItem {
-        schema_version: SCHEMA_VERSION,
-        id: ArticleId::from_key(key),
-        feed: FeedRef {
-            url: "https://feeds.example.invalid/test".into(),
-            title: Some("test".into()),
-            tags: vec![],
-        },
-        guid: Some(key.into()),
-        link,
-        title: Some(title.into()),
-        summary: Some(summary.into()),
-        published: None,
-        updated: None,
-        authors: vec![],
-        categories: vec![],
-        lang: Some("en".into()),
-        discovered_at: Utc::now(),
-    }
-}
-
 fn article(key: &str, text: &str) -> Article {
-    let item = item(key, None, key, text);
+    let item = feed_item(key, None, key, text);
     Article {
         schema_version: SCHEMA_VERSION,
         id: item.id.clone(),
@@ -317,7 +293,7 @@ fn two_cleaner_processes_share_the_partitions() {
     std::thread::sleep(Duration::from_secs(8));
     let items: Vec<(String, Vec<u8>)> = (0..80)
         .map(|index| {
-            let item = item(&format!("split-{index}"), None, "Local news", NEUTRAL);
+            let item = feed_item(&format!("split-{index}"), None, "Local news", NEUTRAL);
             encoded(&item.id, &item)
         })
         .collect();
@@ -404,7 +380,7 @@ fn killed_mid_stream_and_restarted_every_story_still_arrives() {
     let total = 300;
     let items: Vec<(String, Vec<u8>)> = (0..total)
         .map(|index| {
-            let item = item(
+            let item = feed_item(
                 &format!("kill-{index}"),
                 None,
                 "Treasury sanctions arms broker",

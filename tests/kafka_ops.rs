@@ -6,44 +6,28 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;
-use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
 
 use crate::pipeline::http_get_if_up;
 use crate::support::http::{Route, TestServer};
 use crate::support::kafka::{
-    bootstrap, consume_until, produce, uncommitted, write_config, Record, TestTopics,
+    bootstrap, consume_until, feed_item, produce, uncommitted, write_config, Record, TestTopics,
 };
 use crate::support::{create_topics, free_port, spawn_run, terminate, Scratch};
 use crate::webhook;
 
 const WAIT: Duration = Duration::from_secs(120);
 
-/// An item whose page is on `server`.
+/// An item whose page is on `server`, as a record for the items topic.
 fn item(server: &TestServer, index: usize) -> (String, Vec<u8>) {
-    let key = format!("lag-item-{index}");
-    let item = FeedItem {
-        schema_version: SCHEMA_VERSION,
-        id: ArticleId::from_key(&key),
-        feed: FeedRef {
-            url: server.url("/feed.xml"),
-            title: Some("Lag desk".into()),
-            tags: vec![],
-        },
-        guid: Some(key.clone()),
-        link: Some(server.url(&format!("/pages/{index}.html"))),
-        title: Some(format!("Story {index}")),
-        summary: Some("A story whose page takes its time.".into()),
-        published: None,
-        updated: None,
-        authors: vec![],
-        categories: vec![],
-        lang: Some("en".into()),
-        discovered_at: Utc::now(),
-    };
+    let item = feed_item(
+        &format!("lag-item-{index}"),
+        Some(server.url(&format!("/pages/{index}.html"))),
+        &format!("Story {index}"),
+        "A story whose page takes its time.",
+    );
     (
         item.id.as_str().to_owned(),
         serde_json::to_vec(&item).unwrap(),
@@ -267,15 +251,23 @@ fn spawn_with_secret(config: &std::path::Path) -> std::process::Child {
         .expect("starting wirewatch")
 }
 
-/// Waits until `group` has committed everything on `topic`.
-fn wait_committed(brokers: &str, group: &str, topic: &str) -> Option<usize> {
+/// Waits until `group` has committed everything on `topic`, stops the
+/// daemon and checks both; its stderr.
+fn stop_caught_up(daemon: std::process::Child, brokers: &str, group: &str, topic: &str) -> String {
     let started = Instant::now();
     let mut behind = uncommitted(brokers, group, topic);
     while behind != Some(0) && started.elapsed() < WAIT {
         std::thread::sleep(Duration::from_millis(500));
         behind = uncommitted(brokers, group, topic);
     }
-    behind
+    let (status, stderr) = terminate(daemon);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        behind,
+        Some(0),
+        "the webhook group never caught up:\n{stderr}"
+    );
+    stderr
 }
 
 #[test]
@@ -316,14 +308,7 @@ fn on_kafka_a_webhook_receiver_failing_twice_gets_each_story_once_signed_and_non
     while webhook::accepted(&server).len() < 2 && started.elapsed() < WAIT {
         std::thread::sleep(Duration::from_millis(200));
     }
-    let behind = wait_committed(&brokers, &group, &classified);
-    let (status, stderr) = terminate(daemon);
-    assert!(status.success(), "{stderr}");
-    assert_eq!(
-        behind,
-        Some(0),
-        "the webhook group never caught up:\n{stderr}"
-    );
+    let stderr = stop_caught_up(daemon, &brokers, &group, &classified);
     let first = webhook::accepted(&server);
     assert_eq!(first.len(), 2, "{first:?}\n{stderr}");
     let failed = webhook::posts(&server)
@@ -356,14 +341,7 @@ fn on_kafka_a_webhook_receiver_failing_twice_gets_each_story_once_signed_and_non
         .collect();
     let daemon = spawn_with_secret(&config);
     produce(&brokers, &classified, &again);
-    let behind = wait_committed(&brokers, &group, &classified);
-    let (status, stderr) = terminate(daemon);
-    assert!(status.success(), "{stderr}");
-    assert_eq!(
-        behind,
-        Some(0),
-        "the webhook group never caught up:\n{stderr}"
-    );
+    let stderr = stop_caught_up(daemon, &brokers, &group, &classified);
     assert_eq!(
         webhook::accepted(&server),
         first,

@@ -14,6 +14,9 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
+use chrono::Utc;
+use wirewatch_model::{ArticleId, FeedItem, FeedRef, SCHEMA_VERSION};
+
 use super::Scratch;
 
 /// The broker to test against, or `None` when the test should be skipped.
@@ -266,4 +269,27 @@ pub fn uncommitted(brokers: &str, group: &str, topic: &str) -> Option<usize> {
         })
         .count();
     Some(behind)
+}
+
+/// A feed item of a test feed, keyed and titled as given.
+pub fn feed_item(key: &str, link: Option<String>, title: &str, summary: &str) -> FeedItem {
+    FeedItem {
+        schema_version: SCHEMA_VERSION,
+        id: ArticleId::from_key(key),
+        feed: FeedRef {
+            url: "https://feeds.example.invalid/test".into(),
+            title: Some("test".into()),
+            tags: vec![],
+        },
+        guid: Some(key.into()),
+        link,
+        title: Some(title.into()),
+        summary: Some(summary.into()),
+        published: None,
+        updated: None,
+        authors: vec![],
+        categories: vec![],
+        lang: Some("en".into()),
+        discovered_at: Utc::now(),
+    }
 }
