@@ -13,6 +13,7 @@ mod kafka;
 mod kafka_crash;
 mod kafka_ops;
 mod kafka_security;
+mod kafka_shared;
 mod pipeline;
 mod robustness;
 mod semantic;

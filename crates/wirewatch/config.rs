@@ -381,6 +381,10 @@ struct RawFetcher {
     page_concurrency: Option<Spanned<usize>>,
     min_host_delay: Option<Spanned<String>>,
     respect_robots_txt: Option<bool>,
+    /// Where the fetch stage's feeds come from: "files" (the feed files)
+    /// or "kafka" (the shared `topics.feeds` table, split between the
+    /// fetchers of one group).
+    feed_list: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -450,6 +454,8 @@ struct RawTopics {
     classified: Option<String>,
     dead_letter: Option<String>,
     feed_status: Option<String>,
+    feeds: Option<String>,
+    feed_state: Option<String>,
     #[serde(default)]
     flagged: BTreeMap<String, String>,
 }
@@ -523,6 +529,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the fetch stage's feeds come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedList {
+    /// The feed files.
+    Files,
+    /// The shared `topics.feeds` table on Kafka, split between the
+    /// fetchers of one consumer group.
+    Kafka,
+}
+
 /// Which transport to run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BusKind {
@@ -578,6 +594,13 @@ pub struct Topics {
     /// The compacted topic the fetch stage publishes each feed's health
     /// to (Kafka), keyed by feed URL; `None` when set to `""`.
     pub feed_status: Option<String>,
+    /// The shared feed list (compacted, keyed by feed URL, placed by the
+    /// feed's host): `wirewatch feeds sync` writes it, fetchers with
+    /// `fetcher.feed_list = "kafka"` split it between them.
+    pub feeds: String,
+    /// Each shared feed's state (compacted, keyed and placed as `feeds`),
+    /// written by the fetcher polling it, read by the one taking it over.
+    pub feed_state: String,
     /// label -> topic, for every label that has a flagged topic.
     pub flagged: BTreeMap<String, String>,
 }
@@ -764,6 +787,7 @@ pub struct Config {
     /// The WebSub subscriber (off if none); its callbacks share
     /// `metrics_listen`.
     pub websub: Option<WebsubConfig>,
+    pub feed_list: FeedList,
 }
 
 /// `[websub]`, validated: present only when enabled with a public URL and
@@ -849,6 +873,25 @@ impl Checker<'_> {
             }
         }
         addresses
+    }
+
+    /// `fetcher.feed_list`; "kafka" needs the Kafka bus.
+    fn feed_list(&mut self, value: &Option<Spanned<String>>, bus: BusKind) -> FeedList {
+        let chosen = self.choice(
+            value,
+            FeedList::Files,
+            &[("files", FeedList::Files), ("kafka", FeedList::Kafka)],
+            "fetcher.feed_list",
+        );
+        if let (FeedList::Kafka, BusKind::Memory, Some(value)) = (chosen, bus, value) {
+            self.problems.push(self.source.problem(
+                Some(value.span()),
+                "fetcher.feed_list = \"kafka\" needs bus.kind = \"kafka\" (the feed list is a Kafka topic)"
+                    .to_owned(),
+            ));
+            return FeedList::Files;
+        }
+        chosen
     }
 
     /// One of a fixed set of words; anything else is a problem naming the
@@ -1306,13 +1349,16 @@ impl Config {
     fn validate(raw: RawConfig, checker: &mut Checker<'_>) -> Config {
         let FetcherSettings {
             http,
-            poll,
+            mut poll,
             default_interval,
             page_concurrency,
         } = checker.fetcher(&raw.fetcher);
         let (log_format, log_level) = checker.log(&raw.log);
         let classifier = checker.classifier(&raw.classifier);
         let (bus, kafka) = checker.bus(&raw.bus);
+        let feed_list = checker.feed_list(&raw.fetcher.feed_list, bus);
+        // A shared feed's seen keys move with it (see `crate::shared_feeds`).
+        poll.keep_feed_keys = feed_list == FeedList::Kafka;
         let topics = checker.topics(&raw.topics);
         let output = checker.output(&raw.output);
         let (metrics_listen, max_feed_series) = checker.metrics(&raw.metrics);
@@ -1350,6 +1396,7 @@ impl Config {
             metrics_listen,
             max_feed_series,
             websub,
+            feed_list,
         };
         config
     }
@@ -1712,6 +1759,14 @@ impl Checker<'_> {
                 Some("") => None,
                 Some(name) => Some(name.to_owned()),
             },
+            feeds: topics
+                .feeds
+                .clone()
+                .unwrap_or_else(|| "wirewatch.feeds".into()),
+            feed_state: topics
+                .feed_state
+                .clone()
+                .unwrap_or_else(|| "wirewatch.feed-state".into()),
             flagged,
         }
     }
@@ -2042,6 +2097,40 @@ mod tests {
                 "dir/wirewatch.toml:3:14: websub.public_url must be an http or https URL"
             ),
             "{bad_url}"
+        );
+    }
+
+    #[test]
+    fn a_shared_feed_list_needs_the_kafka_bus_and_keeps_feed_keys() {
+        let load = |text: &str| {
+            let text = text.to_string();
+            Config::load_with(Path::new("dir/wirewatch.toml"), move |_| Ok(text.clone()))
+        };
+        let files = load("feeds = []\n").unwrap();
+        assert_eq!(files.feed_list, FeedList::Files);
+        assert!(!files.poll.keep_feed_keys);
+        assert_eq!(files.topics.feeds, "wirewatch.feeds");
+        assert_eq!(files.topics.feed_state, "wirewatch.feed-state");
+        let shared =
+            load("feeds = []\n[fetcher]\nfeed_list = \"kafka\"\n[bus]\nkind = \"kafka\"\n")
+                .unwrap();
+        assert_eq!(shared.feed_list, FeedList::Kafka);
+        assert!(shared.poll.keep_feed_keys);
+        let error = load("feeds = []\n[fetcher]\nfeed_list = \"kafka\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(
+                "dir/wirewatch.toml:3:13: fetcher.feed_list = \"kafka\" needs bus.kind = \"kafka\""
+            ),
+            "{error}"
+        );
+        let typo = load("feeds = []\n[fetcher]\nfeed_list = \"topic\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            typo.contains("fetcher.feed_list must be one of \"files\", \"kafka\""),
+            "{typo}"
         );
     }
 

@@ -323,7 +323,12 @@ pub fn feeds_report(
         .iter()
         .map(|feed| {
             let url = feed.url.as_str();
-            let status = statuses.remove(url);
+            // The seen-set keys a shared fetcher keeps are for the
+            // fetcher that takes the feed over, not for a report.
+            let status = statuses.remove(url).map(|mut status| {
+                status.feed_keys.clear();
+                status
+            });
             let health = match &status {
                 None => Health::NeverPolled,
                 Some(status) if status.consecutive_failures > 0 => Health::Failing,

@@ -39,6 +39,10 @@ pub struct FeedStatusPublisher {
     pub feeds: watch::Receiver<Vec<FeedSpec>>,
     /// Its dashboard's page tallies go into each record.
     pub metrics: Arc<Metrics>,
+    /// Whether a feed that leaves the list gets a tombstone (not when the
+    /// list is shared: the feed went to another fetcher, and `feeds sync`
+    /// removes the rows of feeds removed from the list).
+    pub tombstones: bool,
 }
 
 /// What was last published for each feed (its record without the time).
@@ -75,6 +79,9 @@ impl FeedStatusPublisher {
 
     /// Feeds the state store holds a status for that are not in the list.
     fn leftovers(&self) -> BTreeSet<String> {
+        if !self.tombstones {
+            return BTreeSet::new();
+        }
         let listed: BTreeSet<String> = self
             .feeds
             .borrow()
@@ -112,12 +119,18 @@ impl FeedStatusPublisher {
                 sends.push((feed.url.clone(), Some(record), message));
             }
         }
-        let gone: Vec<String> = published
-            .keys()
-            .chain(leftovers.iter())
-            .filter(|url| !listed.contains(url.as_str()))
-            .cloned()
-            .collect();
+        let gone: Vec<String> = if self.tombstones {
+            published
+                .keys()
+                .chain(leftovers.iter())
+                .filter(|url| !listed.contains(url.as_str()))
+                .cloned()
+                .collect()
+        } else {
+            // Forgotten, so the record is published again if it comes back.
+            published.retain(|url, _| listed.contains(url.as_str()));
+            Vec::new()
+        };
         for url in gone {
             sends.push((url.clone(), None, Message::tombstone(url)));
         }

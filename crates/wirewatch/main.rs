@@ -13,6 +13,8 @@ mod pipeline;
 mod progress;
 mod run;
 mod semantic_cli;
+#[cfg(feature = "kafka")]
+mod shared_feeds;
 mod webhook;
 
 use std::io::{Read, Write};
@@ -178,6 +180,13 @@ enum FeedsAction {
         into: PathBuf,
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+    /// Write the feed files' feeds to the shared feed table on Kafka
+    /// (topics.feeds), which fetchers with fetcher.feed_list = "kafka"
+    /// split between them; feeds the files no longer list are removed
+    Sync {
+        #[arg(long, default_value = "config/wirewatch.toml")]
+        config: PathBuf,
     },
 }
 
@@ -386,6 +395,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 FeedsAction::Add { url, into, config } => {
                     runtime()?.block_on(feeds_cli::add(&url, &into, config.as_deref()))?;
+                }
+                FeedsAction::Sync { config } => {
+                    runtime()?.block_on(run::sync_feeds(&load_config(&config)?))?;
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -319,7 +319,17 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     let _pid_file = PidFile::create(&config.state_dir)?;
     let bus = build_bus(&config, stages)?;
     let (trigger, shutdown) = Shutdown::new();
-    let (feed_lists, lists) = tokio::sync::watch::channel(config.feeds.clone());
+    // Feeds from the shared table (Kafka) start empty and follow the
+    // partitions this fetcher is given (see `crate::shared_feeds`).
+    let shared = stages.fetch && config.feed_list == crate::config::FeedList::Kafka;
+    if shared && once {
+        bail!("--once polls the feed files once; with fetcher.feed_list = \"kafka\" the feeds are shared between running fetchers (set fetcher.feed_list = \"files\" for a one-off round)");
+    }
+    let (feed_lists, lists) = tokio::sync::watch::channel(if shared {
+        Vec::new()
+    } else {
+        config.feeds.clone()
+    });
     let http = HttpClient::new(config.http.clone())?;
     let group_prefix = config.kafka.group_prefix.clone();
     let topics = config.topics.clone();
@@ -539,12 +549,29 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             sink,
         )));
     }
+    let mut shared_task = None;
+    if let (true, Some(poller), Some(store)) = (shared, &poller, &store) {
+        shared_task = Some(start_shared_feeds(
+            &config,
+            &tasks,
+            poller,
+            store,
+            feed_lists.clone(),
+            shutdown.token(),
+        )?);
+    }
     // WebSub needs a daemon that polls (a hub is found by a poll) and the
-    // listener its callbacks share.
+    // listener its callbacks share. A shared feed's subscription would
+    // stay with the fetcher that made it when the feed moves: not yet.
+    if shared && config.websub.is_some() {
+        tracing::warn!(
+            "websub is not used with fetcher.feed_list = \"kafka\"; shared feeds are polled"
+        );
+    }
     let mut subscriber = None;
     let mut subscriber_task = None;
-    if let (Some(websub), Some(poller), Some(store), false) =
-        (&config.websub, &poller, &store, once)
+    if let (Some(websub), Some(poller), Some(store), false, false) =
+        (&config.websub, &poller, &store, once, shared)
     {
         let started = Subscriber::start(
             http.clone(),
@@ -598,6 +625,8 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
             store: store.clone(),
             feeds: feed_lists.subscribe(),
             metrics: Arc::clone(&metrics),
+            // A shared feed leaving this fetcher went to another one.
+            tombstones: !shared,
         };
         status_task = Some(tasks.spawn(publisher.run(status_shutdown)));
     }
@@ -620,7 +649,7 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
         hangups,
         config.path.clone(),
         Reloadable {
-            feed_lists: (stages.fetch && !once).then_some(feed_lists),
+            feed_lists: (stages.fetch && !once && !shared).then_some(feed_lists),
             classifiers: classifier_slot.map(|slot| (slot, Arc::clone(&metrics))),
         },
         shutdown.clone(),
@@ -637,6 +666,9 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     }
     if let Some(task) = subscriber_task {
         task.await.context("websub subscriber task")?;
+    }
+    if let Some(task) = shared_task {
+        task.await.context("shared feed list task")?;
     }
     status_stop.fire();
     if let Some(task) = status_task {
@@ -681,6 +713,38 @@ pub async fn run(config: Config, stages: StageSet, once: bool) -> anyhow::Result
     }
     tracing::info!("wirewatch stopped");
     Ok(())
+}
+
+/// Joins the fetchers sharing the feed list: the poller's list follows the
+/// partitions this fetcher is given, and each settled feed's state is
+/// written for the next fetcher to poll it.
+#[cfg(feature = "kafka")]
+fn start_shared_feeds(
+    config: &Config,
+    tasks: &tokio_util::task::TaskTracker,
+    poller: &Arc<Poller>,
+    store: &StateStore,
+    lists: tokio::sync::watch::Sender<Vec<wirewatch_fetcher::FeedSpec>>,
+    stop: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let options = kafka_options(config);
+    let (runner, writer) = tokio::task::block_in_place(|| {
+        crate::shared_feeds::SharedFeeds::start(config, &options, store.clone())
+    })?;
+    poller.set_state_sink(writer);
+    Ok(tasks.spawn(runner.run(Arc::clone(poller), lists, stop)))
+}
+
+#[cfg(not(feature = "kafka"))]
+fn start_shared_feeds(
+    _: &Config,
+    _: &tokio_util::task::TaskTracker,
+    _: &Arc<Poller>,
+    _: &StateStore,
+    _: tokio::sync::watch::Sender<Vec<wirewatch_fetcher::FeedSpec>>,
+    _: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    bail!("this build has no Kafka support (built without the `kafka` feature)")
 }
 
 /// How long the tasks left after the stages stop (connections of the
@@ -900,6 +964,7 @@ pub async fn create_topics(config: &Config) -> anyhow::Result<()> {
         topics
             .feed_status
             .iter()
+            .chain([&topics.feeds, &topics.feed_state])
             .map(|name| (name.clone(), Cleanup::Compact)),
     );
     let settings = wirewatch_bus::kafka::TopicSettings {
@@ -914,6 +979,26 @@ pub async fn create_topics(config: &Config) -> anyhow::Result<()> {
         println!("{name}\t{outcome}");
     }
     Ok(())
+}
+
+/// `wirewatch feeds sync`.
+#[cfg(feature = "kafka")]
+pub async fn sync_feeds(config: &Config) -> anyhow::Result<()> {
+    let synced = crate::shared_feeds::sync(config, &kafka_options(config)).await?;
+    println!(
+        "{}: {} feeds ({} written, {} unchanged), {} removed",
+        config.topics.feeds,
+        synced.written + synced.unchanged,
+        synced.written,
+        synced.unchanged,
+        synced.removed
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "kafka"))]
+pub async fn sync_feeds(_: &Config) -> anyhow::Result<()> {
+    bail!("this build has no Kafka support (built without the `kafka` feature)")
 }
 
 #[cfg(not(feature = "kafka"))]

@@ -58,6 +58,8 @@ pub struct Request {
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
     pub status: u16,
+    /// When it was answered.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -71,12 +73,21 @@ struct State {
 
 pub struct TestServer {
     pub port: u16,
+    /// The loopback address it listens on.
+    pub ip: String,
     state: Arc<Mutex<State>>,
 }
 
 impl TestServer {
     pub fn start() -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
+        TestServer::start_on("127.0.0.1")
+    }
+
+    /// A server on another loopback address (127.0.0.0/8): another host
+    /// for a client that tells hosts apart.
+    pub fn start_on(ip: &str) -> TestServer {
+        let listener =
+            TcpListener::bind((ip, 0)).unwrap_or_else(|error| panic!("binding {ip}:0: {error}"));
         let port = listener.local_addr().unwrap().port();
         let state: Arc<Mutex<State>> = Arc::default();
         let shared = Arc::clone(&state);
@@ -86,11 +97,15 @@ impl TestServer {
                 std::thread::spawn(move || serve(stream, &state));
             }
         });
-        TestServer { port, state }
+        TestServer {
+            port,
+            ip: ip.to_owned(),
+            state,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}:{}{path}", self.ip, self.port)
     }
 
     pub fn route(&self, path: &str, route: Route) {
@@ -215,6 +230,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             headers: headers.clone(),
             body: request_body,
             status,
+            at: std::time::Instant::now(),
         });
         let reason = match status {
             200 => "OK",

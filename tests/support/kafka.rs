@@ -76,6 +76,8 @@ articles = "{articles}"
 classified = "{classified}"
 dead_letter = "{dlq}"
 feed_status = "{feed_status}"
+feeds = "{feeds}"
+feed_state = "{feed_state}"
 [topics.flagged]
 ARMS_TRANSFER = "{arms}"
 SANCTIONS = "{sanctions}"
@@ -86,6 +88,8 @@ SANCTIONS = "{sanctions}"
             classified = self.name("classified"),
             dlq = self.name("dlq"),
             feed_status = self.name("feed-status"),
+            feeds = self.name("feeds"),
+            feed_state = self.name("feed-state"),
             arms = self.name("flagged.arms-transfer"),
             sanctions = self.name("flagged.sanctions"),
         )

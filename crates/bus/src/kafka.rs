@@ -109,7 +109,7 @@ impl KafkaOptions {
         config
     }
 
-    fn producer_config(&self) -> ClientConfig {
+    pub(crate) fn producer_config(&self) -> ClientConfig {
         let mut config = self.client_config();
         config
             .set("enable.idempotence", "true")
@@ -120,7 +120,7 @@ impl KafkaOptions {
         self.with_properties(config)
     }
 
-    fn consumer_config(&self, group: &str) -> ClientConfig {
+    pub(crate) fn consumer_config(&self, group: &str) -> ClientConfig {
         let mut config = self.client_config();
         config
             .set("group.id", group)

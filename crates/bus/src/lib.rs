@@ -30,6 +30,8 @@ pub mod kafka;
 mod kafka_health;
 #[cfg(feature = "kafka")]
 pub mod kafka_repeats;
+#[cfg(feature = "kafka")]
+pub mod kafka_table;
 
 pub use shutdown::{Shutdown, ShutdownTrigger};
 
@@ -154,6 +156,9 @@ pub enum BusError {
     Config(String),
     #[error("bus closed")]
     Closed,
+    /// Reading or writing a table or its metadata failed (Kafka).
+    #[error("{0}")]
+    Transport(String),
 }
 
 /// The transport between stages.

@@ -32,7 +32,9 @@ pub mod websub;
 
 pub use guard::{is_non_public, Lookup, LookupFuture};
 pub use http::{FeedResponse, FetchError, Fetched, HttpClient, HttpOptions, Validators};
-pub use poll::{FeedSpec, FeedWatcher, ItemSink, PollOptions, PollOutcome, Poller, PushError};
+pub use poll::{
+    FeedSpec, FeedStateSink, FeedWatcher, ItemSink, PollOptions, PollOutcome, Poller, PushError,
+};
 pub use state::{FeedStatus, StateError, StateStore};
 pub use subscriber::{Subscriber, SubscriberOptions, VerifyAnswer};
 pub use tally::{FetchResult, FetchTally, Fetching};

@@ -71,7 +71,15 @@ pub struct PollOptions {
     /// link shorteners): resolved before dedup, so a story reached through
     /// one and directly from another feed is one article.
     pub redirector_hosts: Vec<String>,
+    /// Keep in each feed's status the seen-set keys of the items its last
+    /// document listed ([`FeedStatus::feed_keys`]), for a fetcher that
+    /// shares its feeds with others.
+    pub keep_feed_keys: bool,
 }
+
+/// Most keys [`FeedStatus::feed_keys`] keeps (the newest items'): two per
+/// item, so a document of 250 items.
+pub const MAX_FEED_KEYS: usize = 500;
 
 /// The redirectors known by default.
 pub fn default_redirector_hosts() -> Vec<String> {
@@ -104,6 +112,7 @@ impl Default for PollOptions {
             max_concurrent_requests_per_host: 2,
             seen_retention: Duration::from_secs(90 * 24 * 3600),
             redirector_hosts: default_redirector_hosts(),
+            keep_feed_keys: false,
         }
     }
 }
@@ -121,6 +130,14 @@ pub trait ItemSink: Send + Sync {
     async fn sync(&self) -> Result<(), String> {
         Ok(())
     }
+}
+
+/// Told each feed's status after a poll or push of it settled: the items
+/// it covers are handed on and recorded as seen by then (the feed-state
+/// table of shared fetchers).
+#[async_trait]
+pub trait FeedStateSink: Send + Sync {
+    async fn settled(&self, feed: &FeedSpec, status: &FeedStatus);
 }
 
 /// Told what polls learn about a feed's WebSub hub, and which feeds stop
@@ -186,6 +203,10 @@ pub struct Poller {
     /// and a poll of one feed do not overwrite each other's counts.
     feed_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     watcher: std::sync::OnceLock<Arc<dyn FeedWatcher>>,
+    state_sink: std::sync::OnceLock<Arc<dyn FeedStateSink>>,
+    /// Feed URL -> its tasks still running (a task told to stop is here
+    /// until its poll in progress finished).
+    active: Mutex<HashMap<String, usize>>,
 }
 
 impl Poller {
@@ -210,6 +231,8 @@ impl Poller {
             wakeups: Mutex::default(),
             feed_locks: Mutex::default(),
             watcher: std::sync::OnceLock::new(),
+            state_sink: std::sync::OnceLock::new(),
+            active: Mutex::default(),
         }
     }
 
@@ -217,6 +240,38 @@ impl Poller {
     /// ignored).
     pub fn set_watcher(&self, watcher: Arc<dyn FeedWatcher>) {
         let _ = self.watcher.set(watcher);
+    }
+
+    /// Sets who is told each feed's settled status (once; later calls are
+    /// ignored).
+    pub fn set_state_sink(&self, sink: Arc<dyn FeedStateSink>) {
+        let _ = self.state_sink.set(sink);
+    }
+
+    /// Waits until no task of the feeds in `urls` runs (they left the
+    /// list, and a poll in progress finished and settled), or `limit`
+    /// passed; true when they all stopped.
+    pub async fn wait_stopped(&self, urls: &[String], limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let running = {
+                let active = self.active.lock().expect("active feeds lock");
+                urls.iter().any(|url| active.contains_key(url))
+            };
+            if !running {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn tell_settled(&self, feed: &FeedSpec, status: &FeedStatus) {
+        if let Some(sink) = self.state_sink.get() {
+            sink.settled(feed, status).await;
+        }
     }
 
     /// Marks `feed_url` as covered by pushes (its polls then wait at least
@@ -280,6 +335,7 @@ impl Poller {
             .await;
         notes.log(feed_url);
         self.store.set_feed_status(feed_url, &status)?;
+        self.tell_settled(&feed, &status).await;
         emitted.map_err(|message| PushError::Emit {
             feed: feed_url.to_owned(),
             message,
@@ -338,6 +394,7 @@ impl Poller {
         outcome.error = settled.error;
         outcome.next_in = settled.next_in;
         self.store.set_feed_status(feed_key, &status)?;
+        self.tell_settled(feed, &status).await;
         Ok(outcome)
     }
 
@@ -465,6 +522,9 @@ impl Poller {
         // before its keys are queued, so a crash in between emits it again
         // rather than losing it.
         let mut seen_now = SeenThisPoll::default();
+        // Every key of the document's items that is seen once this poll
+        // committed (for `keep_feed_keys`).
+        let mut document_keys: Vec<String> = Vec::new();
         let emitted: Result<(), String> = async {
             for entry in parsed.entries.iter().rev() {
                 // The parser keeps empty entries (an `<item/>`) so counts match
@@ -491,6 +551,7 @@ impl Poller {
                         if count < owned_keys.len() {
                             self.note_seen(&mut seen_now, &owned_keys);
                         }
+                        document_keys.extend(owned_keys);
                         continue;
                     }
                 }
@@ -505,6 +566,7 @@ impl Poller {
                         item.link = Some(resolved.to_string());
                         if self.seen_count(&owned_keys[owned_keys.len() - 1..])? > 0 {
                             self.note_seen(&mut seen_now, &owned_keys);
+                            document_keys.extend(owned_keys);
                             continue;
                         }
                     }
@@ -513,6 +575,7 @@ impl Poller {
                 if let (Some(cutoff), Some(when)) = (oldest_wanted, when) {
                     if when < cutoff {
                         self.note_seen(&mut seen_now, &owned_keys);
+                        document_keys.extend(owned_keys);
                         outcome.skipped_old += 1;
                         continue;
                     }
@@ -529,6 +592,7 @@ impl Poller {
                 }
                 self.sink.accept(item.clone()).await?;
                 self.note_seen(&mut seen_now, &owned_keys);
+                document_keys.extend(owned_keys);
                 outcome.emitted += 1;
                 status.items_emitted += 1;
                 if let Some(when) = when {
@@ -549,6 +613,11 @@ impl Poller {
             }
         };
         emitted.and(committed)?;
+        if self.options.keep_feed_keys {
+            // Oldest first: the newest items' keys are kept.
+            let keep_from = document_keys.len().saturating_sub(MAX_FEED_KEYS);
+            status.feed_keys = document_keys.split_off(keep_from);
+        }
         let keep_from = status.recent_item_times.len().saturating_sub(20);
         status.recent_item_times.drain(..keep_from);
         Ok(())
@@ -769,6 +838,7 @@ impl Poller {
 
     /// One feed's task: poll, wait as the schedule says, until `stop`.
     async fn feed_loop(self: Arc<Self>, feed: FeedSpec, stop: CancellationToken) {
+        let _active = ActiveFeed::enter(&self.active, feed.url.as_str());
         // Resume the schedule stored by the last run.
         let mut delay = self
             .store
@@ -818,6 +888,38 @@ impl Poller {
                     self.options.max_backoff.min(Duration::from_secs(60))
                 }
             };
+        }
+    }
+}
+
+/// A feed task's entry in [`Poller::active`], removed when the task ends.
+struct ActiveFeed<'a> {
+    active: &'a Mutex<HashMap<String, usize>>,
+    url: String,
+}
+
+impl<'a> ActiveFeed<'a> {
+    fn enter(active: &'a Mutex<HashMap<String, usize>>, url: &str) -> ActiveFeed<'a> {
+        *active
+            .lock()
+            .expect("active feeds lock")
+            .entry(url.to_owned())
+            .or_insert(0) += 1;
+        ActiveFeed {
+            active,
+            url: url.to_owned(),
+        }
+    }
+}
+
+impl Drop for ActiveFeed<'_> {
+    fn drop(&mut self) {
+        let mut active = self.active.lock().expect("active feeds lock");
+        if let Some(count) = active.get_mut(&self.url) {
+            *count -= 1;
+            if *count == 0 {
+                active.remove(&self.url);
+            }
         }
     }
 }

@@ -61,6 +61,12 @@ pub struct FeedStatus {
     /// Publication times of recent items, for adaptive polling.
     #[serde(default)]
     pub recent_item_times: Vec<DateTime<Utc>>,
+    /// The seen-set keys of the items the last document listed, kept only
+    /// when feeds are shared between fetchers
+    /// ([`crate::PollOptions::keep_feed_keys`]): they move with the feed,
+    /// so the fetcher that takes it over knows its stories.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feed_keys: Vec<String>,
 }
 
 /// The store's file inside the state directory.
@@ -392,6 +398,27 @@ impl StateStore {
             Durability::Immediate,
         )
         .map_err(|error| self.error(error))
+    }
+
+    /// Takes over a feed's state written by another fetcher: its status
+    /// replaces the stored one unless the stored one is as recent (its
+    /// last fetch not older), and its keys join the seen-set. True when
+    /// the status was taken.
+    pub fn adopt(&self, feed_url: &str, status: &FeedStatus) -> Result<bool, StateError> {
+        let stored = self.feed_status(feed_url)?;
+        let newer = match (stored.last_fetch, status.last_fetch) {
+            (Some(stored), Some(offered)) => offered > stored,
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        if !status.feed_keys.is_empty() {
+            let keys: Vec<&str> = status.feed_keys.iter().map(String::as_str).collect();
+            self.mark_seen(&keys, Utc::now())?;
+        }
+        if newer {
+            self.set_feed_status(feed_url, status)?;
+        }
+        Ok(newer)
     }
 
     /// Whether any of `keys` was recorded as seen.
@@ -1000,6 +1027,39 @@ mod tests {
             .prefix(&format!("wirewatch-state-{name}-"))
             .tempdir()
             .unwrap()
+    }
+
+    #[test]
+    fn a_feed_state_taken_over_replaces_an_older_one_and_its_keys_become_seen() {
+        let dir = temporary_dir("adopt");
+        let store = StateStore::open(dir.path()).unwrap();
+        let at = |seconds: i64| DateTime::<Utc>::from_timestamp(seconds, 0);
+        let offered = FeedStatus {
+            last_fetch: at(2_000),
+            validators: Validators {
+                etag: Some("\"v2\"".into()),
+                last_modified: None,
+            },
+            feed_keys: vec!["article-1".into(), "guid-1".into()],
+            ..FeedStatus::default()
+        };
+        assert!(store.adopt("https://a.example/feed", &offered).unwrap());
+        assert_eq!(
+            store.feed_status("https://a.example/feed").unwrap(),
+            offered
+        );
+        assert!(store.is_seen(&["guid-1"]).unwrap());
+        let older = FeedStatus {
+            last_fetch: at(1_000),
+            feed_keys: vec!["article-0".into()],
+            ..FeedStatus::default()
+        };
+        assert!(!store.adopt("https://a.example/feed", &older).unwrap());
+        assert_eq!(
+            store.feed_status("https://a.example/feed").unwrap(),
+            offered
+        );
+        assert!(store.is_seen(&["article-0"]).unwrap(), "keys join even so");
     }
 
     #[test]
