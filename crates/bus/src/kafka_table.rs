@@ -59,22 +59,34 @@ pub fn partition_count(options: &KafkaOptions, topic: &str) -> Result<i32, BusEr
         .with_properties(config)
         .create()
         .map_err(|error| BusError::Config(format!("creating a Kafka client: {error}")))?;
-    let metadata = consumer
-        .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
-        .map_err(|error| {
-            BusError::Transport(format!("reading the metadata of {topic}: {error}"))
-        })?;
-    let found = metadata
-        .topics()
-        .iter()
-        .find(|each| each.name() == topic)
-        .filter(|each| each.error().is_none() && !each.partitions().is_empty());
-    match found {
-        Some(each) => Ok(i32::try_from(each.partitions().len()).unwrap_or(i32::MAX)),
-        None => Err(BusError::Config(format!(
-            "topic {topic} does not exist on {} (`wirewatch topics create` makes it)",
-            options.brokers
-        ))),
+    // A topic just created has no leaders for a moment: asked again
+    // until the metadata is whole or the time is up.
+    let started = Instant::now();
+    loop {
+        let metadata = consumer
+            .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
+            .map_err(|error| {
+                BusError::Transport(format!("reading the metadata of {topic}: {error}"))
+            })?;
+        let found = metadata.topics().iter().find(|each| each.name() == topic);
+        let whole = found.filter(|each| {
+            each.error().is_none()
+                && !each.partitions().is_empty()
+                && each
+                    .partitions()
+                    .iter()
+                    .all(|partition| partition.error().is_none() && partition.leader() >= 0)
+        });
+        if let Some(each) = whole {
+            return Ok(i32::try_from(each.partitions().len()).unwrap_or(i32::MAX));
+        }
+        if started.elapsed() > REQUEST_TIMEOUT {
+            return Err(BusError::Config(format!(
+                "topic {topic} does not exist on {}, or has partitions without a leader (`wirewatch topics create` makes it)",
+                options.brokers
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -106,9 +118,7 @@ pub fn read_table(
     let mut ends: HashMap<i32, i64> = HashMap::new();
     let mut assignment = TopicPartitionList::new();
     for partition in partitions {
-        let (low, high) = reader
-            .fetch_watermarks(topic, *partition, REQUEST_TIMEOUT)
-            .map_err(transport)?;
+        let (low, high) = watermarks(&reader, topic, *partition).map_err(transport)?;
         if high > low {
             assignment
                 .add_partition_offset(topic, *partition, Offset::Beginning)
@@ -149,6 +159,25 @@ pub fn read_table(
         }
     }
     Ok(tables)
+}
+
+/// A partition's low and high watermarks, asked again for a moment while
+/// the partition has no leader (a topic just created, a broker restarting).
+fn watermarks<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    topic: &str,
+    partition: i32,
+) -> Result<(i64, i64), KafkaError> {
+    let started = Instant::now();
+    loop {
+        match consumer.fetch_watermarks(topic, partition, REQUEST_TIMEOUT) {
+            Err(error) if started.elapsed() < REQUEST_TIMEOUT => {
+                tracing::debug!(topic, partition, error = %error, "reading a partition's watermarks; asking again");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            answer => return answer,
+        }
+    }
 }
 
 /// One record applied to a partition's rows.
@@ -311,7 +340,11 @@ impl TableMember {
         let mut config = options.consumer_config(group);
         // Nothing is ever committed: a partition is read from its start by
         // whoever is given it.
-        config.set("auto.offset.reset", "earliest");
+        config
+            .set("auto.offset.reset", "earliest")
+            // The end of a partition also ends its loading (when its end
+            // could not be read at the assignment).
+            .set("enable.partition.eof", "true");
         let context = MemberContext {
             topic: topic.to_owned(),
             notes: Mutex::default(),
@@ -386,6 +419,7 @@ impl Member {
             }
             let sent = match polled {
                 None => true,
+                Some(Err(KafkaError::PartitionEOF(partition))) => self.reached_end(partition),
                 Some(Err(error)) => {
                     if last_error.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
                         tracing::warn!(topic = %self.topic, group = %self.group, error = %error, "table consumer error");
@@ -457,6 +491,15 @@ impl Member {
             }
         }
         true
+    }
+
+    /// The consumer reached the end of `partition`: a partition still
+    /// loading is loaded.
+    fn reached_end(&mut self, partition: i32) -> bool {
+        match self.loading.remove(&partition) {
+            Some(loading) => self.finish_loading(partition, loading.rows),
+            None => true,
+        }
     }
 
     fn finish_loading(&mut self, partition: i32, rows: Rows) -> bool {
