@@ -104,11 +104,12 @@ fn feed_to_flagged_topics_end_to_end_with_per_label_routing() {
     );
 
     let created = create_topics(&config);
-    assert_eq!(created.matches("\tcreated").count(), 7, "{created}");
+    // Seven for the stages and feed health, two for shared fetchers.
+    assert_eq!(created.matches("\tcreated").count(), 9, "{created}");
     let again = create_topics(&config);
     assert_eq!(
         again.matches("\texists").count(),
-        7,
+        9,
         "topic creation is idempotent: {again}"
     );
 

@@ -241,7 +241,7 @@ fn feed_to_flagged_over(connection: &Connection, name: &str) {
     assert!(status.success(), "topics create over {name}: {output}");
     assert_eq!(
         output.matches("\tcreated").count(),
-        7,
+        9,
         "every topic created over {name}: {output}"
     );
 

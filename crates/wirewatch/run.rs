@@ -207,7 +207,7 @@ async fn reload_on_hangup(
         }
         if reloadable.feed_lists.is_none() && reloadable.classifiers.is_none() {
             tracing::info!(
-                "SIGHUP: this process neither polls feeds nor classifies; nothing to reload"
+                "SIGHUP: nothing to reload here (no classify stage, and no feed files: a fetcher sharing the feed list follows topics.feeds, which `wirewatch feeds sync` updates)"
             );
             continue;
         }
