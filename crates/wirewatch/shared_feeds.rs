@@ -96,6 +96,35 @@ impl FeedRecord {
     }
 }
 
+/// A partition's rows as feed specs; a row that is not one (not JSON, no
+/// URL, a key that is not its URL) is logged with the topic, partition
+/// and key, and left out.
+fn decode_rows(
+    topic: &str,
+    partition: i32,
+    rows: HashMap<String, Vec<u8>>,
+    min_interval: Duration,
+) -> HashMap<String, FeedSpec> {
+    let mut feeds = HashMap::new();
+    for (key, value) in rows {
+        let spec = serde_json::from_slice::<FeedRecord>(&value)
+            .map_err(|error| error.to_string())
+            .and_then(|record| record.spec(min_interval));
+        match spec {
+            Ok(spec) if spec.url.as_str() == key => {
+                feeds.insert(key, spec);
+            }
+            Ok(spec) => {
+                tracing::warn!(topic, partition, key = %key, url = %spec.url, "a feed row whose key is not its URL; left out");
+            }
+            Err(error) => {
+                tracing::warn!(topic, partition, key = %key, error = %error, "a feed row that is not a feed; left out");
+            }
+        }
+    }
+    feeds
+}
+
 /// What places a feed's rows: its host (empty for a URL without one).
 pub fn partition_key(url: &Url) -> String {
     url.host_str().unwrap_or_default().to_ascii_lowercase()
@@ -171,17 +200,51 @@ pub async fn sync(config: &Config, options: &KafkaOptions) -> anyhow::Result<Syn
     Ok(synced)
 }
 
+/// A state that changed only in its schedule and counters since it was
+/// last written is written again only after this long: the next holder
+/// then polls at once rather than at the stored time, with the same
+/// validators and keys. (Every poll would otherwise be a record: 1,111 a
+/// second for a million feeds polled every 15 minutes.)
+const REFRESH: Duration = Duration::from_secs(3600);
+
 /// Writes each feed's settled state to `topics.feed_state`.
 pub struct FeedStateWriter {
     writer: TableWriter,
     topic: String,
     partitions: i32,
     failing: AtomicBool,
+    /// Feed URL -> what its last written state said that matters to the
+    /// next holder (a hash), and when it was written.
+    written: std::sync::Mutex<HashMap<String, (u64, std::time::Instant)>>,
+}
+
+/// A hash of what a feed's next holder needs to be right: validators,
+/// the document's keys, the failure streak and its error, a move.
+fn material(status: &FeedStatus) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    status.validators.etag.hash(&mut hasher);
+    status.validators.last_modified.hash(&mut hasher);
+    status.feed_keys.hash(&mut hasher);
+    status.consecutive_failures.hash(&mut hasher);
+    status.last_error.hash(&mut hasher);
+    status.moved_to.hash(&mut hasher);
+    hasher.finish()
 }
 
 #[async_trait]
 impl FeedStateSink for FeedStateWriter {
     async fn settled(&self, feed: &FeedSpec, status: &FeedStatus) {
+        let material = material(status);
+        let unchanged = self
+            .written
+            .lock()
+            .expect("written states lock")
+            .get(feed.url.as_str())
+            .is_some_and(|(last, at)| *last == material && at.elapsed() < REFRESH);
+        if unchanged {
+            return;
+        }
         let value = match serde_json::to_vec(status) {
             Ok(value) => value,
             Err(error) => {
@@ -201,6 +264,10 @@ impl FeedStateSink for FeedStateWriter {
             .await;
         match written {
             Ok(()) => {
+                self.written
+                    .lock()
+                    .expect("written states lock")
+                    .insert(feed.url.to_string(), (material, std::time::Instant::now()));
                 if self.failing.swap(false, Ordering::Relaxed) {
                     tracing::info!(topic = %self.topic, "writing feed state again");
                 }
@@ -253,6 +320,7 @@ impl SharedFeeds {
             topic: topics.feed_state.clone(),
             partitions,
             failing: AtomicBool::new(false),
+            written: std::sync::Mutex::default(),
         });
         tracing::info!(group = %group, topic = %topics.feeds, partitions, "joined the fetchers sharing the feed list");
         Ok((
@@ -337,27 +405,8 @@ impl SharedFeeds {
         tracing::info!(group = %self.group, "left the fetchers sharing the feed list");
     }
 
-    /// A partition's rows as feed specs; a row that is not one is logged
-    /// (topic, partition, key) and left out.
     fn decode(&self, partition: i32, rows: HashMap<String, Vec<u8>>) -> HashMap<String, FeedSpec> {
-        let mut feeds = HashMap::new();
-        for (key, value) in rows {
-            let spec = serde_json::from_slice::<FeedRecord>(&value)
-                .map_err(|error| error.to_string())
-                .and_then(|record| record.spec(self.min_interval));
-            match spec {
-                Ok(spec) if spec.url.as_str() == key => {
-                    feeds.insert(key, spec);
-                }
-                Ok(spec) => {
-                    tracing::warn!(topic = %self.feeds_topic, partition, key = %key, url = %spec.url, "a feed row whose key is not its URL; left out");
-                }
-                Err(error) => {
-                    tracing::warn!(topic = %self.feeds_topic, partition, key = %key, error = %error, "a feed row that is not a feed; left out");
-                }
-            }
-        }
-        feeds
+        decode_rows(&self.feeds_topic, partition, rows, self.min_interval)
     }
 
     /// Reads the partition's feed state and takes it into the store before
@@ -410,5 +459,59 @@ impl SharedFeeds {
             adopted,
             "polling the feeds of a partition"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(url: &str, seconds: u64) -> FeedSpec {
+        FeedSpec {
+            url: Url::parse(url).unwrap(),
+            title: Some("A feed".into()),
+            tags: vec!["defence".into()],
+            interval: Duration::from_secs(seconds),
+            headers: vec![("Authorization".into(), "Bearer x".into())],
+            websub: false,
+        }
+    }
+
+    #[test]
+    fn rows_that_are_feeds_come_back_as_their_specs_and_the_others_are_left_out() {
+        let good = spec("https://news.example/feed.xml", 600);
+        let fast = spec("https://fast.example/rss", 5);
+        let mut rows = HashMap::new();
+        for feed in [&good, &fast] {
+            rows.insert(
+                feed.url.to_string(),
+                serde_json::to_vec(&FeedRecord::of(feed)).unwrap(),
+            );
+        }
+        rows.insert("https://junk.example/".into(), b"not json".to_vec());
+        rows.insert(
+            "https://elsewhere.example/".into(),
+            serde_json::to_vec(&FeedRecord::of(&good)).unwrap(),
+        );
+        rows.insert(
+            "no-url".into(),
+            br#"{"url": "not a url", "interval_ms": 1000}"#.to_vec(),
+        );
+        let feeds = decode_rows("t", 0, rows, Duration::from_secs(60));
+        assert_eq!(feeds.len(), 2, "{feeds:?}");
+        assert_eq!(feeds[good.url.as_str()], good);
+        assert_eq!(
+            feeds[fast.url.as_str()].interval,
+            Duration::from_secs(60),
+            "raised to min_interval as the feed files' are"
+        );
+    }
+
+    #[test]
+    fn a_feed_is_placed_by_its_host_whatever_its_port_path_or_case() {
+        let key = |url: &str| partition_key(&Url::parse(url).unwrap());
+        assert_eq!(key("https://News.Example/a.xml"), "news.example");
+        assert_eq!(key("http://news.example:8080/b"), "news.example");
+        assert_eq!(key("file:///tmp/feed.xml"), "");
     }
 }
