@@ -126,6 +126,7 @@ level = "info"
 [fetcher]
 user_agent = "{name}"
 feed_list = "kafka"
+allow_private_addresses = [{private}]
 min_host_delay = "0s"
 max_item_age = "0s"
 min_interval = "1s"
@@ -134,7 +135,11 @@ adaptive = "off"
 [output]
 stdout = false
 {}"#,
-            topics.config_section(brokers, "")
+            topics.config_section(brokers, ""),
+            private = (2..=250)
+                .map(|last| format!("\"127.0.0.{last}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     )
 }
@@ -493,6 +498,199 @@ fn three_fetchers_split_3000_feeds_a_killed_ones_feeds_resume_without_loss_and_a
         before_fourth,
         "moving feeds to the fourth fetcher emitted stories again"
     );
+    for fetcher in fetchers {
+        fetcher.stop();
+    }
+}
+
+/// An article page with enough text to be cleaned.
+fn page(title: &str) -> String {
+    format!(
+        "<html><head><title>{title}</title></head><body><article><h1>{title}</h1>\
+         <p>The ministry said on Tuesday that the shipment left the port under the \
+         contract signed last year, and that the remaining vehicles follow by spring.</p>\
+         <p>Officials gave no figure for the value of the deal, which parliament \
+         approved in a closed session earlier this month.</p></article></body></html>"
+    )
+}
+
+#[test]
+fn a_story_in_two_feeds_polled_by_two_fetchers_is_on_the_items_topic_twice_and_cleaned_once() {
+    use wirewatch_bus::kafka_table::partition_for;
+    let Some(brokers) = bootstrap() else { return };
+    // One host on each of the 4 partitions (the tables' count in the test
+    // config), so that whichever two partitions each fetcher holds, some
+    // stories are in feeds held by different fetchers.
+    let mut hosts: Vec<String> = Vec::new();
+    for last in 40..=250 {
+        let ip = format!("127.0.0.{last}");
+        if !hosts
+            .iter()
+            .any(|host| partition_for(host, 4) == partition_for(&ip, 4))
+        {
+            hosts.push(ip);
+        }
+        if hosts.len() == 4 {
+            break;
+        }
+    }
+    assert_eq!(hosts.len(), 4);
+    let servers: Vec<TestServer> = hosts.iter().map(|ip| TestServer::start_on(ip)).collect();
+    let empty =
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title></channel></rss>"#;
+    for server in &servers {
+        server.route("/feed.xml", Route::ok("application/rss+xml", empty));
+    }
+    let topics = TestTopics::new("shared-dedup");
+    let admin = Scratch::new("shared-dedup-admin");
+    let list: String = servers
+        .iter()
+        .map(|server| {
+            format!(
+                "[[feed]]\nurl = \"{}\"\ninterval = \"2s\"\n\n",
+                server.url("/feed.xml")
+            )
+        })
+        .collect();
+    let admin_config = config(&admin, &topics, &brokers, "admin", &list);
+    create_topics(&admin_config);
+    sync(&admin_config);
+    let scratches: Vec<Scratch> = ["a", "b", "clean"]
+        .iter()
+        .map(|name| Scratch::new(&format!("shared-dedup-{name}")))
+        .collect();
+    let fetchers: Vec<Fetcher> = ["fetcher-a", "fetcher-b"]
+        .iter()
+        .zip(&scratches)
+        .map(|(name, scratch)| Fetcher::start(scratch, &topics, &brokers, name))
+        .collect();
+    let clean_config = config(&scratches[2], &topics, &brokers, "cleaner", "");
+    let cleaner = Fetcher {
+        name: "cleaner".into(),
+        child: binary()
+            .args(["run", "--stages", "clean", "--config"])
+            .arg(&clean_config)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(scratches[2].path.join("fetcher.log")).unwrap())
+            .spawn()
+            .expect("starting the clean stage"),
+        log: scratches[2].path.join("fetcher.log"),
+    };
+    // Both fetchers hold feeds, and the group has settled, before any
+    // story appears.
+    let all_requests =
+        || -> Vec<Request> { servers.iter().flat_map(TestServer::requests).collect() };
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let since = Instant::now();
+        std::thread::sleep(Duration::from_secs(5));
+        let window: Vec<Request> = all_requests()
+            .into_iter()
+            .filter(|r| r.at >= since)
+            .collect();
+        let by_host: HashSet<(String, String)> = window
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.headers.get("host")?.clone(),
+                    r.headers.get("user-agent")?.clone(),
+                ))
+            })
+            .collect();
+        let agents: HashSet<&String> = by_host.iter().map(|(_, agent)| agent).collect();
+        let hosts_polled: HashSet<&String> = by_host.iter().map(|(host, _)| host).collect();
+        if agents.len() == 2 && hosts_polled.len() == 4 && by_host.len() == 4 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the two fetchers never settled: {by_host:?}"
+        );
+    }
+    // Story (a, b), for every two hosts a < b, is on host a and listed by
+    // the feeds of both.
+    let mut stories = Vec::new();
+    for a in 0..4 {
+        for b in (a + 1)..4 {
+            let path = format!("/stories/{a}-{b}.html");
+            servers[a].route(
+                &path,
+                Route::ok("text/html", page(&format!("Story {a}-{b}"))),
+            );
+            stories.push((a, b, servers[a].url(&path)));
+        }
+    }
+    for (host, server) in servers.iter().enumerate() {
+        let items: String = stories
+            .iter()
+            .filter(|(a, b, _)| *a == host || *b == host)
+            .map(|(a, b, link)| {
+                format!("<item><title>Story {a}-{b}</title><link>{link}</link><guid>{host}-{a}-{b}</guid></item>")
+            })
+            .collect();
+        server.route(
+            "/feed.xml",
+            Route::ok(
+                "application/rss+xml",
+                format!(r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {host}</title>{items}</channel></rss>"#),
+            ),
+        );
+    }
+    let links: HashSet<&String> = stories.iter().map(|(_, _, link)| link).collect();
+    consume_until(&brokers, &topics.name("articles"), WAIT, |records| {
+        let found: HashSet<String> = records
+            .iter()
+            .filter_map(|r| r.json()["url"].as_str().map(String::from))
+            .collect();
+        links.iter().all(|link| found.contains(*link))
+    });
+    // Time for a second copy to be cleaned, if it were.
+    std::thread::sleep(Duration::from_secs(5));
+    let articles = consume_all(
+        &brokers,
+        &topics.name("articles"),
+        Duration::from_secs(3),
+        WAIT,
+    );
+    let items = consume_all(
+        &brokers,
+        &topics.name("items"),
+        Duration::from_secs(3),
+        WAIT,
+    );
+    let mut item_copies: HashMap<String, usize> = HashMap::new();
+    for record in &items {
+        if let Some(link) = record.json()["link"].as_str() {
+            *item_copies.entry(link.to_owned()).or_default() += 1;
+        }
+    }
+    let mut article_copies: HashMap<String, usize> = HashMap::new();
+    for record in &articles {
+        if let Some(link) = record.json()["url"].as_str() {
+            *article_copies.entry(link.to_owned()).or_default() += 1;
+        }
+    }
+    let twice = links
+        .iter()
+        .filter(|link| item_copies.get(**link) == Some(&2))
+        .count();
+    eprintln!(
+        "{twice} of {} stories came from both fetchers; articles: {article_copies:?}",
+        links.len()
+    );
+    assert!(
+        twice >= 1,
+        "no story reached the items topic from two fetchers: {item_copies:?}"
+    );
+    for link in &links {
+        assert_eq!(
+            article_copies.get(*link),
+            Some(&1),
+            "{link} cleaned {:?} times",
+            article_copies.get(*link)
+        );
+    }
+    cleaner.stop();
     for fetcher in fetchers {
         fetcher.stop();
     }
