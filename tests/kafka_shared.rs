@@ -610,14 +610,14 @@ fn a_story_in_two_feeds_polled_by_two_fetchers_is_on_the_items_topic_twice_and_c
     // Story (a, b), for every two hosts a < b, is on host a and listed by
     // the feeds of both.
     let mut stories = Vec::new();
-    for a in 0..4 {
-        for b in (a + 1)..4 {
+    for (a, server) in servers.iter().enumerate() {
+        for b in (a + 1)..servers.len() {
             let path = format!("/stories/{a}-{b}.html");
-            servers[a].route(
+            server.route(
                 &path,
                 Route::ok("text/html", page(&format!("Story {a}-{b}"))),
             );
-            stories.push((a, b, servers[a].url(&path)));
+            stories.push((a, b, server.url(&path)));
         }
     }
     for (host, server) in servers.iter().enumerate() {
