@@ -840,34 +840,11 @@ pub fn parse(html: &str) -> Document {
 /// and whether a construct swallowed the head/body boundary.
 fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
     let bytes = html.as_bytes();
-    let mut builder = Builder {
-        doc: Document {
-            nodes: Vec::with_capacity(bytes.len() / 64 + 16),
-            attrs: Vec::new(),
-            buf: String::with_capacity(bytes.len() / 4),
-            json_ld: Vec::new(),
-            depth_capped: false,
-        },
-        stack: vec![0],
-        open_counts: [0; TAG_COUNT],
-        skipped_depth: 0,
-        head_seen: false,
-        other_names: HashMap::new(),
-        body_text_bytes: 0,
-    };
-    builder.doc.nodes.push(Node {
-        parent: NONE,
-        first_child: NONE,
-        last_child: NONE,
-        next_sibling: NONE,
-        kind: NodeKind::Document,
-    });
+    let mut builder = Builder::new(bytes.len());
     let mut name_buf: Vec<u8> = Vec::with_capacity(16);
     let mut attr_name_buf: Vec<u8> = Vec::with_capacity(16);
     let mut attrs: Vec<(AttrName, &str)> = Vec::with_capacity(8);
-    let comment_end = memmem::Finder::new(b"-->");
-    let comment_bang_end = memmem::Finder::new(b"--!>");
-    let (mut comment_end_memo, mut comment_bang_memo) = (Memo::EMPTY, Memo::EMPTY);
+    let mut comments = Comments::new();
     let mut ends = EndTags {
         memos: Vec::new(),
         head_or_body: Memo::EMPTY,
@@ -890,46 +867,7 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
             break;
         };
         if next == b'!' {
-            if bytes[lt..].starts_with(b"<!-->") {
-                i = lt + 5; // an empty comment closed early, as browsers read it
-            } else if bytes[lt..].starts_with(b"<!--->") {
-                i = lt + 6;
-            } else if bytes[lt..].starts_with(b"<!--") {
-                // `-->` ends a comment, and so does `--!>` (HTML5). One that
-                // never ends runs to the end in a browser; here it ends at
-                // its first `>` instead, so the page is not lost.
-                let from = lt + 4;
-                let dashes = comment_end_memo.get(from, |from| {
-                    comment_end.find(&bytes[from..]).map_or(len, |o| from + o)
-                });
-                let bang = comment_bang_memo.get(from, |from| {
-                    comment_bang_end
-                        .find(&bytes[from..])
-                        .map_or(len, |o| from + o)
-                });
-                let (end, resume) = if dashes < len && dashes <= bang {
-                    (dashes, dashes + 3)
-                } else if bang < len {
-                    (bang, bang + 4)
-                } else {
-                    (len, len)
-                };
-                i = if end == len {
-                    skip_past_gt(bytes, from)
-                } else if ends.swallows(bytes, from, end) && ends.lenient {
-                    // Recovering: the comment ends where markup resumes, so
-                    // a `<title>` right after it is kept.
-                    first_tag(bytes, from, len)
-                } else {
-                    resume
-                };
-            } else if bytes[lt..].starts_with(b"<![CDATA[") {
-                // Outside SVG and MathML (skipped whole), CDATA is a bogus
-                // comment that ends at the first `>` (HTML5).
-                i = skip_past_gt(bytes, lt + 9);
-            } else {
-                i = skip_past_gt(bytes, lt + 2);
-            }
+            i = comments.skip(bytes, lt, &mut ends);
             continue;
         }
         if next == b'?' {
@@ -960,75 +898,72 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
             builder.end_tag(tag, &name_buf);
             continue;
         }
-        // Attributes.
-        attrs.clear();
-        let mut self_closing = false;
-        loop {
-            while j < len && (is_space(bytes[j]) || bytes[j] == b'/') {
-                self_closing = bytes[j] == b'/';
-                j += 1;
-            }
-            if j >= len {
-                break;
-            }
-            if bytes[j] == b'>' {
-                j += 1;
-                break;
-            }
-            self_closing = false;
-            let attr_start = j;
-            j += 1; // the first character may be '=' and still be part of the name
-            while j < len && !is_space(bytes[j]) && !matches!(bytes[j], b'>' | b'/' | b'=') {
-                j += 1;
-            }
-            attr_name_buf.clear();
-            attr_name_buf.extend(bytes[attr_start..j].iter().map(u8::to_ascii_lowercase));
-            while j < len && is_space(bytes[j]) {
-                j += 1;
-            }
-            let mut value = "";
-            if j < len && bytes[j] == b'=' {
-                j += 1;
-                while j < len && is_space(bytes[j]) {
-                    j += 1;
-                }
-                if j < len && (bytes[j] == b'"' || bytes[j] == b'\'') {
-                    let quote = bytes[j];
-                    let value_start = j + 1;
-                    let value_end =
-                        memchr(quote, &bytes[value_start..]).map_or(len, |o| value_start + o);
-                    value = &html[value_start..value_end];
-                    j = (value_end + 1).min(len);
-                } else {
-                    let value_start = j;
-                    while j < len && !is_space(bytes[j]) && bytes[j] != b'>' {
-                        j += 1;
-                    }
-                    value = &html[value_start..j];
-                }
-            }
-            if let Some(attr) = AttrName::from_lowercase(&attr_name_buf) {
-                if !attrs.iter().any(|(known, _)| *known == attr) {
-                    attrs.push((attr, value));
-                }
-            }
-        }
-        i = j;
-        let _ = self_closing; // HTML ignores the slash except on void elements
+        i = read_attributes(html, j, &mut attr_name_buf, &mut attrs);
+        i = builder.element(html, i, tag, &name_buf, &attrs, &mut ends);
+    }
+    (builder.doc, builder.body_text_bytes, ends.swallowed)
+}
+
+impl Builder {
+    /// A builder holding only the document node, sized for `len` bytes of
+    /// HTML.
+    fn new(len: usize) -> Builder {
+        let mut builder = Builder {
+            doc: Document {
+                nodes: Vec::with_capacity(len / 64 + 16),
+                attrs: Vec::new(),
+                buf: String::with_capacity(len / 4),
+                json_ld: Vec::new(),
+                depth_capped: false,
+            },
+            stack: vec![0],
+            open_counts: [0; TAG_COUNT],
+            skipped_depth: 0,
+            head_seen: false,
+            other_names: HashMap::new(),
+            body_text_bytes: 0,
+        };
+        builder.doc.nodes.push(Node {
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            kind: NodeKind::Document,
+        });
+        builder
+    }
+}
+
+impl Builder {
+    /// Opens the element of a start tag whose attributes end at `i`; the
+    /// raw-text elements (scripts, styles, titles, and markup that never
+    /// holds article text) are read or skipped whole. Returns where parsing
+    /// goes on.
+    fn element(
+        &mut self,
+        html: &str,
+        mut i: usize,
+        tag: Tag,
+        name: &[u8],
+        attrs: &[(AttrName, &str)],
+        ends: &mut EndTags,
+    ) -> usize {
+        let bytes = html.as_bytes();
+        let len = bytes.len();
         match tag {
             Tag::Script => {
-                let (end, resume) = raw_text_end(bytes, i, tag, b"script", &mut ends);
+                let (end, resume) = raw_text_end(bytes, i, tag, b"script", ends);
                 let is_json_ld = attrs.iter().any(|(name, value)| {
                     *name == AttrName::Type
                         && value.trim().eq_ignore_ascii_case("application/ld+json")
                 });
-                if is_json_ld && builder.doc.json_ld.len() < 64 {
-                    builder.doc.json_ld.push(html[i..end].to_owned());
+                if is_json_ld && self.doc.json_ld.len() < 64 {
+                    self.doc.json_ld.push(html[i..end].to_owned());
                 }
                 i = resume;
             }
             Tag::Noscript
-                if builder.open_counts[Tag::Head as usize] == 0
+                if self.open_counts[Tag::Head as usize] == 0
                     && ends.find(bytes, i, b"noscript") < len =>
             {
                 // A browser without scripts, which is what the cleaner is,
@@ -1036,12 +971,12 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
                 // article there for it (the script copy is a template). The
                 // element is kept for the extractor to judge; an unclosed one
                 // is left out, so it cannot swallow the page.
-                builder.start_tag(tag, &name_buf, &attrs);
+                self.start_tag(tag, name, attrs);
             }
             Tag::Noframes if ends.find(bytes, i, b"noframes") < len => {
                 // A frameset page's only text: what a browser without
                 // frames shows, markup like a body's `<noscript>`.
-                builder.start_tag(tag, &name_buf, &attrs);
+                self.start_tag(tag, name, attrs);
             }
             Tag::Style
             | Tag::Noscript
@@ -1056,28 +991,156 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
                 // Raw text, or markup that never holds article text: skip
                 // it whole without tokenizing.
                 let name = raw_name(tag).expect("every skipped tag has a name");
-                i = raw_text_end(bytes, i, tag, name, &mut ends).1;
+                i = raw_text_end(bytes, i, tag, name, ends).1;
             }
             Tag::Title => {
-                let (end, resume) = raw_text_end(bytes, i, tag, b"title", &mut ends);
-                if let Some(id) = builder.start_tag(tag, &name_buf, &attrs) {
-                    builder.text(&html[i..end]);
-                    if builder.current() == id {
-                        builder.pop();
+                let (end, resume) = raw_text_end(bytes, i, tag, b"title", ends);
+                if let Some(id) = self.start_tag(tag, name, attrs) {
+                    self.text(&html[i..end]);
+                    if self.current() == id {
+                        self.pop();
                     }
                 }
                 i = resume;
             }
             Tag::Plaintext => {
-                builder.text(&html[i..]);
+                self.text(&html[i..]);
                 i = len;
             }
             _ => {
-                builder.start_tag(tag, &name_buf, &attrs);
+                self.start_tag(tag, name, attrs);
+            }
+        }
+        i
+    }
+}
+
+/// Where comments end: `-->` and `--!>` searches, each remembered (see
+/// [`Memo`]).
+struct Comments {
+    end: memmem::Finder<'static>,
+    bang_end: memmem::Finder<'static>,
+    end_memo: Memo,
+    bang_memo: Memo,
+}
+
+impl Comments {
+    fn new() -> Comments {
+        Comments {
+            end: memmem::Finder::new(b"-->"),
+            bang_end: memmem::Finder::new(b"--!>"),
+            end_memo: Memo::EMPTY,
+            bang_memo: Memo::EMPTY,
+        }
+    }
+
+    /// Skips the markup declaration at `lt` (`<!`: a comment, CDATA, a
+    /// doctype); returns where the text goes on.
+    fn skip(&mut self, bytes: &[u8], lt: usize, ends: &mut EndTags) -> usize {
+        let len = bytes.len();
+        if bytes[lt..].starts_with(b"<!-->") {
+            lt + 5 // an empty comment closed early, as browsers read it
+        } else if bytes[lt..].starts_with(b"<!--->") {
+            lt + 6
+        } else if bytes[lt..].starts_with(b"<!--") {
+            // `-->` ends a comment, and so does `--!>` (HTML5). One that
+            // never ends runs to the end in a browser; here it ends at
+            // its first `>` instead, so the page is not lost.
+            let from = lt + 4;
+            let dashes = self.end_memo.get(from, |from| {
+                self.end.find(&bytes[from..]).map_or(len, |o| from + o)
+            });
+            let bang = self.bang_memo.get(from, |from| {
+                self.bang_end.find(&bytes[from..]).map_or(len, |o| from + o)
+            });
+            let (end, resume) = if dashes < len && dashes <= bang {
+                (dashes, dashes + 3)
+            } else if bang < len {
+                (bang, bang + 4)
+            } else {
+                (len, len)
+            };
+            if end == len {
+                skip_past_gt(bytes, from)
+            } else if ends.swallows(bytes, from, end) && ends.lenient {
+                // Recovering: the comment ends where markup resumes, so
+                // a `<title>` right after it is kept.
+                first_tag(bytes, from, len)
+            } else {
+                resume
+            }
+        } else if bytes[lt..].starts_with(b"<![CDATA[") {
+            // Outside SVG and MathML (skipped whole), CDATA is a bogus
+            // comment that ends at the first `>` (HTML5).
+            skip_past_gt(bytes, lt + 9)
+        } else {
+            skip_past_gt(bytes, lt + 2)
+        }
+    }
+}
+
+/// Reads a start tag's attributes from `j` (past its name) into `attrs`,
+/// each name once (the first wins, as in HTML5), and returns where the tag
+/// ends (past its `>`). HTML ignores a `/` before the `>` except on void
+/// elements, so it is read as space.
+fn read_attributes<'h>(
+    html: &'h str,
+    mut j: usize,
+    name_buf: &mut Vec<u8>,
+    attrs: &mut Vec<(AttrName, &'h str)>,
+) -> usize {
+    let bytes = html.as_bytes();
+    let len = bytes.len();
+    attrs.clear();
+    loop {
+        while j < len && (is_space(bytes[j]) || bytes[j] == b'/') {
+            j += 1;
+        }
+        if j >= len {
+            break;
+        }
+        if bytes[j] == b'>' {
+            j += 1;
+            break;
+        }
+        let attr_start = j;
+        j += 1; // the first character may be '=' and still be part of the name
+        while j < len && !is_space(bytes[j]) && !matches!(bytes[j], b'>' | b'/' | b'=') {
+            j += 1;
+        }
+        name_buf.clear();
+        name_buf.extend(bytes[attr_start..j].iter().map(u8::to_ascii_lowercase));
+        while j < len && is_space(bytes[j]) {
+            j += 1;
+        }
+        let mut value = "";
+        if j < len && bytes[j] == b'=' {
+            j += 1;
+            while j < len && is_space(bytes[j]) {
+                j += 1;
+            }
+            if j < len && (bytes[j] == b'"' || bytes[j] == b'\'') {
+                let quote = bytes[j];
+                let value_start = j + 1;
+                let value_end =
+                    memchr(quote, &bytes[value_start..]).map_or(len, |o| value_start + o);
+                value = &html[value_start..value_end];
+                j = (value_end + 1).min(len);
+            } else {
+                let value_start = j;
+                while j < len && !is_space(bytes[j]) && bytes[j] != b'>' {
+                    j += 1;
+                }
+                value = &html[value_start..j];
+            }
+        }
+        if let Some(attr) = AttrName::from_lowercase(name_buf) {
+            if !attrs.iter().any(|(known, _)| *known == attr) {
+                attrs.push((attr, value));
             }
         }
     }
-    (builder.doc, builder.body_text_bytes, ends.swallowed)
+    j
 }
 
 #[cfg(test)]

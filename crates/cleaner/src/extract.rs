@@ -635,96 +635,225 @@ fn describe(doc: &Document, id: NodeId) -> String {
     )
 }
 
+/// The extraction, step by step: what each node sits in ([`Context`]),
+/// how much text and prose each subtree holds ([`Raw`]), what is left out
+/// as boilerplate ([`exclude`]), statistics over the rest
+/// ([`statistics`]), block scores flowing to candidate containers
+/// ([`score_candidates`]); then the best container, widened to what holds
+/// the article, with its siblings, table rows and sections that are more
+/// of it, pruned, and written out as text.
 fn extract_inner(
     doc: &Document,
     title: Option<&str>,
     summaries: &[String],
-    mut explain: Option<(&str, &mut String)>,
+    explain: Option<(&str, &mut String)>,
 ) -> Extracted {
     let count = doc.nodes.len();
-    // Pass 1 (forwards): nearest block ancestor, link and heading context.
-    let mut block_of = vec![0 as NodeId; count];
-    let mut in_link = vec![false; count];
-    let mut in_heading = vec![false; count];
-    let mut links_wrap_blocks = false;
-    for id in 1..count {
-        let parent = doc.nodes[id].parent as usize;
-        in_link[id] = in_link[parent];
-        in_heading[id] = in_heading[parent];
-        block_of[id] = block_of[parent];
-        let NodeKind::Element { tag, .. } = doc.nodes[id].kind else {
-            continue;
+    let context = Context::of(doc);
+    let raw = Raw::of(doc, &context);
+    let (signals, excluded) = exclude(doc, &raw);
+    let stats = statistics(doc, &context, &raw.text_measure, &excluded);
+    let mut analysis = Analysis {
+        doc,
+        signals,
+        excluded,
+        stats,
+        score: vec![0.0; count],
+        pruned: vec![false; count],
+    };
+    let (is_candidate, candidates) = score_candidates(&mut analysis, &context);
+    let Some(&first) = candidates.first() else {
+        return Extracted {
+            text: String::new(),
+            container: None,
         };
-        if is_block(tag) {
-            block_of[id] = id as NodeId;
-        }
-        // An anchor without `href` (`<a name="top">`, often left open on
-        // older pages) links nowhere: its text is not link text.
-        if tag == Tag::A && doc.attr(id as NodeId, AttrName::Href).is_some() {
-            in_link[id] = true;
-        }
-        if in_link[parent] && is_block(tag) {
-            links_wrap_blocks = true;
-        }
-        if tag.is_heading() {
-            in_heading[id] = true;
-        }
+    };
+    let top = widen(&analysis, first, &candidates);
+    let top = best_cell(&analysis, top, &is_candidate);
+
+    let threshold = (analysis.score[top as usize] * 0.2).max(10.0);
+    let mut content = siblings(&analysis, top, threshold, &is_candidate);
+    content.extend(table_rows(
+        &analysis,
+        top,
+        &content,
+        threshold,
+        &is_candidate,
+    ));
+    content.sort_unstable();
+    add_same_name_blocks(&analysis, first, &candidates, &mut content);
+    add_repeated_sections(&analysis, first, &candidates, &mut content);
+    content.extend(standfirst(&analysis, top, &content));
+    content.sort_unstable();
+    if let Some(lead) = described_lead(&analysis, &content, summaries) {
+        content.push(lead);
+        content.sort_unstable();
     }
 
-    // A link round blocks of much text is no link: an `<a>` left open
-    // before the article (HTML5 keeps it open across blocks), or one round
-    // a whole section. A teaser card's link holds a headline and a blurb.
-    if links_wrap_blocks {
-        let mut id = 1;
-        while id < count {
-            let node = id as NodeId;
-            if !(in_link[id] && doc.tag(node) == Some(Tag::A)) {
-                id += 1;
+    let mut seen_prose = false;
+    for &root in &content {
+        prune(&mut analysis, root, first, title, &mut seen_prose);
+        drop_br_lines(&mut analysis, root);
+    }
+    drop_trailing_headings(&mut analysis, &content);
+    if let Some((needle, report)) = explain {
+        report_needle(&analysis, &candidates, needle, report);
+    }
+    let mut text = String::new();
+    for &root in &content {
+        write_text(&analysis, root, &mut text);
+    }
+    drop_leading_headline(&mut text, title);
+    drop_trailing_calls_to_follow(&mut text);
+    drop_trailing_fragments(&mut text);
+    drop_leading_fragments(&mut text);
+    Extracted {
+        text,
+        container: Some(top),
+    }
+}
+
+/// What pass 1 finds for each node.
+struct Context {
+    /// The nearest block ancestor (the node itself for a block).
+    block_of: Vec<NodeId>,
+    /// Inside a link (an `<a href>` that does not wrap blocks of much text).
+    in_link: Vec<bool>,
+    in_heading: Vec<bool>,
+}
+
+impl Context {
+    fn of(doc: &Document) -> Context {
+        let count = doc.nodes.len();
+        // Pass 1 (forwards): nearest block ancestor, link and heading context.
+        let mut block_of = vec![0 as NodeId; count];
+        let mut in_link = vec![false; count];
+        let mut in_heading = vec![false; count];
+        let mut links_wrap_blocks = false;
+        for id in 1..count {
+            let parent = doc.nodes[id].parent as usize;
+            in_link[id] = in_link[parent];
+            in_heading[id] = in_heading[parent];
+            block_of[id] = block_of[parent];
+            let NodeKind::Element { tag, .. } = doc.nodes[id].kind else {
                 continue;
+            };
+            if is_block(tag) {
+                block_of[id] = id as NodeId;
             }
-            let end = doc.subtree_end(node) as usize;
-            let text_bytes: usize = (id..end)
-                .filter_map(|inner| doc.text(inner as NodeId))
-                .map(str::len)
-                .sum();
-            if text_bytes >= WRAPPING_LINK_BYTES
-                && (id + 1..end).any(|inner| doc.tag(inner as NodeId).is_some_and(is_block))
-            {
-                in_link[id..end].fill(false);
+            // An anchor without `href` (`<a name="top">`, often left open on
+            // older pages) links nowhere: its text is not link text.
+            if tag == Tag::A && doc.attr(id as NodeId, AttrName::Href).is_some() {
+                in_link[id] = true;
             }
-            id = end;
+            if in_link[parent] && is_block(tag) {
+                links_wrap_blocks = true;
+            }
+            if tag.is_heading() {
+                in_heading[id] = true;
+            }
         }
-    }
 
-    // Pass 2 (backwards): how much prose (long, link-poor text blocks) each
-    // subtree holds before anything is excluded. A subtree with a good share
-    // of the page's prose is never excluded by its name: class names like
-    // `content-with-sidebar` or `field-label-hidden` wrap real articles.
-    let mut text_measure = vec![(0u32, 0u32); count];
-    let mut raw_own = vec![(0u32, 0u32); count];
-    let mut raw_prose = vec![0u32; count];
-    let mut raw_len = vec![0u32; count];
-    for id in (1..count).rev() {
-        match doc.nodes[id].kind {
-            NodeKind::Text { .. } => {
-                let measured = measure(doc.text(id as NodeId).unwrap_or(""));
-                text_measure[id] = measured;
-                raw_len[id] = measured.0;
-                let own = &mut raw_own[block_of[id] as usize];
-                own.0 += measured.0;
-                if in_link[id] {
-                    own.1 += measured.0;
+        // A link round blocks of much text is no link: an `<a>` left open
+        // before the article (HTML5 keeps it open across blocks), or one round
+        // a whole section. A teaser card's link holds a headline and a blurb.
+        if links_wrap_blocks {
+            let mut id = 1;
+            while id < count {
+                let node = id as NodeId;
+                if !(in_link[id] && doc.tag(node) == Some(Tag::A)) {
+                    id += 1;
+                    continue;
                 }
+                let end = doc.subtree_end(node) as usize;
+                let text_bytes: usize = (id..end)
+                    .filter_map(|inner| doc.text(inner as NodeId))
+                    .map(str::len)
+                    .sum();
+                if text_bytes >= WRAPPING_LINK_BYTES
+                    && (id + 1..end).any(|inner| doc.tag(inner as NodeId).is_some_and(is_block))
+                {
+                    in_link[id..end].fill(false);
+                }
+                id = end;
             }
-            NodeKind::Element { tag, .. } if is_prose_block(tag, raw_own[id]) => {
-                raw_prose[id] += raw_own[id].0;
-            }
-            _ => {}
         }
-        let parent = doc.nodes[id].parent as usize;
-        raw_prose[parent] += raw_prose[id];
-        raw_len[parent] += raw_len[id];
+
+        Context {
+            block_of,
+            in_link,
+            in_heading,
+        }
     }
+}
+
+/// What pass 2 finds for each node, before anything is excluded.
+struct Raw {
+    /// A text node's length and commas (see [`measure`]).
+    text_measure: Vec<(u32, u32)>,
+    /// A block's own text and own link text.
+    own: Vec<(u32, u32)>,
+    /// Prose in the subtree.
+    prose: Vec<u32>,
+    /// Text in the subtree.
+    len: Vec<u32>,
+}
+
+impl Raw {
+    fn of(doc: &Document, context: &Context) -> Raw {
+        let count = doc.nodes.len();
+        let Context {
+            block_of, in_link, ..
+        } = context;
+        // Pass 2 (backwards): how much prose (long, link-poor text blocks) each
+        // subtree holds before anything is excluded. A subtree with a good share
+        // of the page's prose is never excluded by its name: class names like
+        // `content-with-sidebar` or `field-label-hidden` wrap real articles.
+        let mut text_measure = vec![(0u32, 0u32); count];
+        let mut raw_own = vec![(0u32, 0u32); count];
+        let mut raw_prose = vec![0u32; count];
+        let mut raw_len = vec![0u32; count];
+        for id in (1..count).rev() {
+            match doc.nodes[id].kind {
+                NodeKind::Text { .. } => {
+                    let measured = measure(doc.text(id as NodeId).unwrap_or(""));
+                    text_measure[id] = measured;
+                    raw_len[id] = measured.0;
+                    let own = &mut raw_own[block_of[id] as usize];
+                    own.0 += measured.0;
+                    if in_link[id] {
+                        own.1 += measured.0;
+                    }
+                }
+                NodeKind::Element { tag, .. } if is_prose_block(tag, raw_own[id]) => {
+                    raw_prose[id] += raw_own[id].0;
+                }
+                _ => {}
+            }
+            let parent = doc.nodes[id].parent as usize;
+            raw_prose[parent] += raw_prose[id];
+            raw_len[parent] += raw_len[id];
+        }
+
+        Raw {
+            text_measure,
+            own: raw_own,
+            prose: raw_prose,
+            len: raw_len,
+        }
+    }
+}
+
+/// Pass 3: which nodes are excluded, and the class signal of each element
+/// that was judged.
+fn exclude(doc: &Document, raw: &Raw) -> (Vec<ClassSignal>, Vec<bool>) {
+    let count = doc.nodes.len();
+    let Raw {
+        own: raw_own,
+        prose: raw_prose,
+        len: raw_len,
+        ..
+    } = raw;
     let body = (0..count as NodeId)
         .find(|&id| doc.tag(id) == Some(Tag::Body))
         .unwrap_or(0);
@@ -732,7 +861,7 @@ fn extract_inner(
     // Shares are of the prose a reader sees: a hidden copy of the article
     // (for screen readers, or microdata) would halve every visible part's.
     let landmark = page_landmark(doc);
-    let visible_prose = page_prose - hidden_prose(doc, &raw_prose, page_prose, landmark);
+    let visible_prose = page_prose - hidden_prose(doc, raw_prose, page_prose, landmark);
     let protected = |id: NodeId| {
         visible_prose > 0 && raw_prose[id as usize] as f32 >= 0.3 * visible_prose as f32
     };
@@ -743,7 +872,7 @@ fn extract_inner(
         let outside = page_prose - raw_prose[id as usize];
         raw_prose[id as usize] > 0 && (outside < 300 || (outside as f32) < 0.1 * page_prose as f32)
     };
-    let hides_the_page = |id: NodeId| hides_the_page(doc, id, &raw_prose, page_prose, landmark);
+    let hides_the_page = |id: NodeId| hides_the_page(doc, id, raw_prose, page_prose, landmark);
 
     // Pass 3 (forwards): exclusion. On a forum thread or a live blog every
     // post is named a comment, and page builders name every block a widget:
@@ -813,6 +942,22 @@ fn extract_inner(
         }
     }
 
+    (signals, excluded)
+}
+
+/// Pass 4 (backwards): statistics over what is not excluded.
+fn statistics(
+    doc: &Document,
+    context: &Context,
+    text_measure: &[(u32, u32)],
+    excluded: &[bool],
+) -> Vec<Stats> {
+    let count = doc.nodes.len();
+    let Context {
+        block_of,
+        in_link,
+        in_heading,
+    } = context;
     // Pass 4 (backwards): statistics over what is left.
     let mut stats = vec![Stats::default(); count];
     for id in (1..count).rev() {
@@ -876,15 +1021,15 @@ fn extract_inner(
         up.prose += child.prose;
     }
 
-    let mut analysis = Analysis {
-        doc,
-        signals,
-        excluded,
-        stats,
-        score: vec![0.0; count],
-        pruned: vec![false; count],
-    };
+    stats
+}
 
+/// Pass 5: block scores flow to their ancestors. Returns which nodes are
+/// candidates, and the candidates best first.
+fn score_candidates(analysis: &mut Analysis<'_>, context: &Context) -> (Vec<bool>, Vec<NodeId>) {
+    let doc = analysis.doc;
+    let count = doc.nodes.len();
+    let in_link = &context.in_link;
     // Pass 5: block scores flow to ancestors.
     let mut is_candidate = vec![false; count];
     // A candidate's class weight and the points its text gives it, apart
@@ -910,7 +1055,7 @@ fn extract_inner(
         // holds a link (a section name over its blurb, a list of headlines)
         // is one block.
         let segments_by_breaks = (stats.own_breaks + 1).min(stats.own_len / 80).max(1);
-        let segments = if segments_by_breaks > 1 && is_link_column(doc, node, &in_link) {
+        let segments = if segments_by_breaks > 1 && is_link_column(doc, node, in_link) {
             1.0
         } else {
             segments_by_breaks as f32
@@ -924,7 +1069,7 @@ fn extract_inner(
             if !is_candidate[id] {
                 is_candidate[id] = true;
                 analysis.score[id] += initial_score(tag);
-                name_weight[id] = class_weight(&analysis, node);
+                name_weight[id] = class_weight(analysis, node);
             }
             analysis.score[id] += points;
             content_points[id] += points;
@@ -938,7 +1083,7 @@ fn extract_inner(
             if !is_candidate[ancestor as usize] {
                 is_candidate[ancestor as usize] = true;
                 analysis.score[ancestor as usize] += initial_score(ancestor_tag);
-                name_weight[ancestor as usize] = class_weight(&analysis, ancestor);
+                name_weight[ancestor as usize] = class_weight(analysis, ancestor);
             }
             let divider = match level {
                 0 => 1.0,
@@ -974,18 +1119,20 @@ fn extract_inner(
         .filter(|&id| is_candidate[id as usize])
         .collect();
     candidates.sort_by(|a, b| analysis.score[*b as usize].total_cmp(&analysis.score[*a as usize]));
-    let Some(&first) = candidates.first() else {
-        return Extracted {
-            text: String::new(),
-            container: None,
-        };
-    };
-    let top = widen(&analysis, first, &candidates);
-    let top = best_cell(&analysis, top, &is_candidate);
 
-    // Siblings of the container that look like more of the article.
+    (is_candidate, candidates)
+}
+
+/// The container and its siblings that look like more of the article, in
+/// document order.
+fn siblings(
+    analysis: &Analysis<'_>,
+    top: NodeId,
+    threshold: f32,
+    is_candidate: &[bool],
+) -> Vec<NodeId> {
+    let doc = analysis.doc;
     let top_score = analysis.score[top as usize];
-    let threshold = (top_score * 0.2).max(10.0);
     let parent = doc.nodes[top as usize].parent;
     let mut content: Vec<NodeId> = Vec::new();
     if parent == NONE || doc.tag(top) == Some(Tag::Body) {
@@ -1048,24 +1195,25 @@ fn extract_inner(
         }
     }
 
-    content.extend(table_rows(
-        &analysis,
-        top,
-        &content,
-        threshold,
-        &is_candidate,
-    ));
-    content.sort_unstable();
+    content
+}
 
-    // Articles split into sections by pull quotes or pictures: further
-    // blocks named exactly like the best candidate, with a fair score, are
-    // more of the same article.
+/// Articles split into sections by pull quotes or pictures: further
+/// blocks named exactly like the best candidate, with a fair score, are
+/// more of the same article.
+fn add_same_name_blocks(
+    analysis: &Analysis<'_>,
+    first: NodeId,
+    candidates: &[NodeId],
+    content: &mut Vec<NodeId>,
+) {
+    let doc = analysis.doc;
     let best_class = doc.attr(first, AttrName::Class).unwrap_or("");
     if !best_class.is_empty() {
         let best_tag = doc.tag(first);
         let minimum = (analysis.score[first as usize] * 0.2).max(10.0);
         let mut extra: Vec<NodeId> = Vec::new();
-        for &candidate in &candidates {
+        for &candidate in candidates {
             if analysis.score[candidate as usize] < minimum {
                 break;
             }
@@ -1074,13 +1222,7 @@ fn extract_inner(
             {
                 continue;
             }
-            let candidate_end = doc.subtree_end(candidate);
-            let overlaps = content.iter().chain(extra.iter()).any(|&root| {
-                let root_end = doc.subtree_end(root);
-                (root <= candidate && candidate < root_end)
-                    || (candidate <= root && root < candidate_end)
-            });
-            if !overlaps {
+            if !overlaps_any(doc, content.iter().chain(&extra), candidate) {
                 extra.push(candidate);
             }
         }
@@ -1089,11 +1231,20 @@ fn extract_inner(
             content.sort_unstable();
         }
     }
+}
 
-    // Page builders and CMS blocks cut an article into sibling sections
-    // that share one name ("headline-with-text", "text-block") under no
-    // strong common parent: two or more blocks of one name, each scored
-    // about as well as the best and mostly prose, are more of the article.
+/// Page builders and CMS blocks cut an article into sibling sections
+/// that share one name ("headline-with-text", "text-block") under no
+/// strong common parent: two or more blocks of one name, each scored
+/// about as well as the best and mostly prose, are more of the article.
+fn add_repeated_sections(
+    analysis: &Analysis<'_>,
+    first: NodeId,
+    candidates: &[NodeId],
+    content: &mut Vec<NodeId>,
+) {
+    let doc = analysis.doc;
+    let best_class = doc.attr(first, AttrName::Class).unwrap_or("");
     let strong = analysis.score[first as usize] * REPEATED_SECTION_SHARE;
     let mut repeated: Vec<(Option<Tag>, &str, Vec<NodeId>)> = Vec::new();
     // Only the best few: cost stays linear on pages of thousands of blocks.
@@ -1131,72 +1282,64 @@ fn extract_inner(
             continue;
         }
         for &member in members {
-            let member_end = doc.subtree_end(member);
-            let overlaps = content.iter().any(|&root| {
-                let root_end = doc.subtree_end(root);
-                (root <= member && member < root_end) || (member <= root && root < member_end)
-            });
-            if !overlaps {
+            if !overlaps_any(doc, content.iter(), member) {
                 content.push(member);
             }
         }
         content.sort_unstable();
     }
+}
 
-    content.extend(standfirst(&analysis, top, &content));
-    content.sort_unstable();
-    if let Some(lead) = described_lead(&analysis, &content, summaries) {
-        content.push(lead);
-        content.sort_unstable();
-    }
+/// Whether `id` is inside one of `roots`' subtrees or holds one of them.
+fn overlaps_any<'r>(
+    doc: &Document,
+    mut roots: impl Iterator<Item = &'r NodeId>,
+    id: NodeId,
+) -> bool {
+    let end = doc.subtree_end(id);
+    roots.any(|&root| {
+        let root_end = doc.subtree_end(root);
+        (root <= id && id < root_end) || (id <= root && root < end)
+    })
+}
 
-    let mut seen_prose = false;
-    for &root in &content {
-        prune(&mut analysis, root, first, title, &mut seen_prose);
-        drop_br_lines(&mut analysis, root);
+/// For [`explain`]: the ancestors of the first text node holding `needle`,
+/// with their exclusion, pruning and score, and the best candidates.
+fn report_needle(
+    analysis: &Analysis<'_>,
+    candidates: &[NodeId],
+    needle: &str,
+    report: &mut String,
+) {
+    let doc = analysis.doc;
+    let count = doc.nodes.len();
+    // The first copy kept, else the first (hidden copies come first
+    // on some pages).
+    let holds = |id: NodeId| doc.text(id).is_some_and(|t| t.contains(needle));
+    let found = (0..count as NodeId)
+        .find(|&id| holds(id) && !analysis.excluded[id as usize])
+        .or_else(|| (0..count as NodeId).find(|&id| holds(id)));
+    let mut ancestor = found.map_or(NONE, |id| doc.nodes[id as usize].parent);
+    while ancestor != NONE {
+        let index = ancestor as usize;
+        report.push_str(&format!(
+            "{} excluded={} pruned={} score={:.1} len={} link_len={} own_len={}\n",
+            describe(doc, ancestor),
+            analysis.excluded[index],
+            analysis.pruned[index],
+            analysis.score[index],
+            analysis.stats[index].len,
+            analysis.stats[index].link_len,
+            analysis.stats[index].own_len
+        ));
+        ancestor = doc.nodes[index].parent;
     }
-    drop_trailing_headings(&mut analysis, &content);
-    if let Some((needle, report)) = explain.as_mut() {
-        // The first copy kept, else the first (hidden copies come first
-        // on some pages).
-        let holds = |id: NodeId| doc.text(id).is_some_and(|t| t.contains(*needle));
-        let found = (0..count as NodeId)
-            .find(|&id| holds(id) && !analysis.excluded[id as usize])
-            .or_else(|| (0..count as NodeId).find(|&id| holds(id)));
-        let mut ancestor = found.map_or(NONE, |id| doc.nodes[id as usize].parent);
-        while ancestor != NONE {
-            let index = ancestor as usize;
-            report.push_str(&format!(
-                "{} excluded={} pruned={} score={:.1} len={} link_len={} own_len={}\n",
-                describe(doc, ancestor),
-                analysis.excluded[index],
-                analysis.pruned[index],
-                analysis.score[index],
-                analysis.stats[index].len,
-                analysis.stats[index].link_len,
-                analysis.stats[index].own_len
-            ));
-            ancestor = doc.nodes[index].parent;
-        }
-        for &c in candidates.iter().take(5) {
-            report.push_str(&format!(
-                "candidate {} score={:.1}\n",
-                describe(doc, c),
-                analysis.score[c as usize]
-            ));
-        }
-    }
-    let mut text = String::new();
-    for &root in &content {
-        write_text(&analysis, root, &mut text);
-    }
-    drop_leading_headline(&mut text, title);
-    drop_trailing_calls_to_follow(&mut text);
-    drop_trailing_fragments(&mut text);
-    drop_leading_fragments(&mut text);
-    Extracted {
-        text,
-        container: Some(top),
+    for &c in candidates.iter().take(5) {
+        report.push_str(&format!(
+            "candidate {} score={:.1}\n",
+            describe(doc, c),
+            analysis.score[c as usize]
+        ));
     }
 }
 
@@ -1332,44 +1475,63 @@ fn drop_leading_fragments(text: &mut String) {
 /// other one holding a link. Called only for blocks split by `<br>`s, each
 /// looking at its own inline content only, so the cost stays linear.
 fn is_link_column(doc: &Document, block: NodeId, in_link: &[bool]) -> bool {
-    let end = doc.subtree_end(block);
     let (mut lines, mut link_lines) = (0u32, 0u32);
     let (mut line_has_text, mut line_has_link) = (false, false);
-    let mut id = block + 1;
-    loop {
-        let at_end = id >= end;
-        let tag = if at_end { None } else { doc.tag(id) };
-        if at_end || tag == Some(Tag::Br) {
+    walk_lines(doc, block, false, |piece| match piece {
+        Inline::Text(id) => {
+            if doc
+                .text(id)
+                .is_some_and(|text| text.chars().any(char::is_alphanumeric))
+            {
+                line_has_text = true;
+                line_has_link |= in_link[id as usize];
+            }
+        }
+        Inline::Link(_) => {}
+        Inline::LineEnd => {
             if line_has_text {
                 lines += 1;
                 link_lines += u32::from(line_has_link);
             }
             (line_has_text, line_has_link) = (false, false);
-            if at_end {
-                break;
-            }
-            id += 1;
-            continue;
         }
-        match tag {
+    });
+    lines >= LINK_LINES_MIN && 2 * link_lines >= lines
+}
+
+/// A piece of a block's inline content, for [`walk_lines`].
+enum Inline {
+    Text(NodeId),
+    /// An `<a>`, taken whole.
+    Link(NodeId),
+    /// A `<br>`, or the end of the block.
+    LineEnd,
+}
+
+/// Walks a block's inline content in order, nested blocks skipped: its
+/// text nodes, its links (taken whole when `whole_links`, else walked
+/// into) and the end of each line. Each node is visited once.
+fn walk_lines(doc: &Document, block: NodeId, whole_links: bool, mut visit: impl FnMut(Inline)) {
+    let end = doc.subtree_end(block);
+    let mut id = block + 1;
+    while id < end {
+        match doc.tag(id) {
+            Some(Tag::Br) => visit(Inline::LineEnd),
             Some(tag) if is_block(tag) => {
                 id = doc.subtree_end(id);
                 continue;
             }
-            Some(_) => {}
-            None => {
-                if doc
-                    .text(id)
-                    .is_some_and(|text| text.chars().any(char::is_alphanumeric))
-                {
-                    line_has_text = true;
-                    line_has_link |= in_link[id as usize];
-                }
+            Some(Tag::A) if whole_links => {
+                visit(Inline::Link(id));
+                id = doc.subtree_end(id);
+                continue;
             }
+            Some(_) => {}
+            None => visit(Inline::Text(id)),
         }
         id += 1;
     }
-    lines >= LINK_LINES_MIN && 2 * link_lines >= lines
+    visit(Inline::LineEnd);
 }
 
 /// How far above the container a table cell may be for [`table_rows`].
@@ -1997,7 +2159,6 @@ fn drop_br_lines(analysis: &mut Analysis<'_>, root: NodeId) {
 /// blocks skipped, links taken whole.
 fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     let doc = analysis.doc;
-    let end = doc.subtree_end(block);
     // Links are navigation only among other text: a block of nothing but
     // links is [`prune`]'s to judge.
     let stats = analysis.stats[block as usize];
@@ -2008,11 +2169,25 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     let (mut plain, mut links) = (false, 0usize);
     let mut dropped: Vec<NodeId> = Vec::new();
     let mut lines = 0usize;
-    let mut id = block + 1;
-    loop {
-        let at_end = id >= end;
-        let tag = if at_end { None } else { doc.tag(id) };
-        if at_end || tag == Some(Tag::Br) {
+    walk_lines(doc, block, true, |piece| match piece {
+        Inline::Link(id) => {
+            if analysis.stats[id as usize].len > 0 {
+                links += 1;
+                units.push(id);
+            }
+        }
+        Inline::Text(id) => {
+            if doc
+                .text(id)
+                .unwrap_or("")
+                .chars()
+                .any(char::is_alphanumeric)
+            {
+                plain = true;
+            }
+            units.push(id);
+        }
+        Inline::LineEnd => {
             if plain || links > 0 {
                 if links_may_go && !plain && links >= 2 {
                     dropped.extend_from_slice(&units);
@@ -2021,36 +2196,8 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
             }
             units.clear();
             (plain, links) = (false, 0);
-            if at_end {
-                break;
-            }
-            id += 1;
-            continue;
         }
-        match tag {
-            Some(tag) if is_block(tag) => {
-                id = doc.subtree_end(id);
-                continue;
-            }
-            Some(Tag::A) => {
-                if analysis.stats[id as usize].len > 0 {
-                    links += 1;
-                    units.push(id);
-                }
-                id = doc.subtree_end(id);
-                continue;
-            }
-            Some(_) => {}
-            None => {
-                let text = doc.text(id).unwrap_or("");
-                if text.chars().any(char::is_alphanumeric) {
-                    plain = true;
-                }
-                units.push(id);
-            }
-        }
-        id += 1;
-    }
+    });
     if lines >= 2 {
         for unit in dropped {
             analysis.pruned[unit as usize] = true;

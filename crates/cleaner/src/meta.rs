@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::date::parse_date;
-use crate::dom::{AttrName, Document, NodeKind, Tag};
+use crate::dom::{AttrName, Document, NodeId, NodeKind, Tag};
 
 /// Everything found outside the article body.
 #[derive(Debug, Default)]
@@ -84,141 +84,171 @@ pub fn collect(doc: &Document) -> Metadata {
         }
     }
 
-    let mut og = Metadata::default();
-    let mut named = Metadata::default();
-    let mut visible = Metadata::default();
-    let mut html_lang = None;
-    let mut meta_lang = None;
+    let mut sources = Sources::default();
     for id in 0..doc.nodes.len() as u32 {
         let NodeKind::Element { tag, .. } = doc.nodes[id as usize].kind else {
             continue;
         };
         match tag {
-            Tag::Html => offer(&mut html_lang, doc.attr(id, AttrName::Lang)),
+            Tag::Html => offer(&mut sources.html_lang, doc.attr(id, AttrName::Lang)),
             Tag::Title => offer(&mut meta.html_title, Some(&doc.text_content(id))),
-            Tag::Meta => {
-                let content = doc.attr(id, AttrName::Content);
-                let key = doc
-                    .attr(id, AttrName::Property)
-                    .or_else(|| doc.attr(id, AttrName::Name))
-                    .or_else(|| doc.attr(id, AttrName::Itemprop))
-                    .or_else(|| doc.attr(id, AttrName::HttpEquiv));
-                let Some(key) = key else { continue };
-                match key.trim().to_ascii_lowercase().as_str() {
-                    "og:title" => offer(&mut og.title, content),
-                    "twitter:title" | "dc.title" | "headline" => offer(&mut named.title, content),
-                    "og:site_name" => offer(&mut og.site_name, content),
-                    "application-name" | "apple-mobile-web-app-title" => {
-                        offer(&mut named.site_name, content);
-                    }
-                    "og:url" => offer(&mut og.canonical_url, content),
-                    "og:image" | "og:image:url" | "og:image:secure_url" => {
-                        offer(&mut og.lead_image, content);
-                    }
-                    "twitter:image" | "twitter:image:src" | "thumbnailurl" | "image" => {
-                        offer(&mut named.lead_image, content);
-                    }
-                    "og:description" => {
-                        note_summary(&mut meta.summaries, content);
-                        offer(&mut og.description, content);
-                    }
-                    "description" | "twitter:description" => {
-                        note_summary(&mut meta.summaries, content);
-                        offer(&mut named.description, content);
-                    }
-                    "article:published_time"
-                    | "og:article:published_time"
-                    | "datepublished"
-                    | "pubdate"
-                    | "publishdate"
-                    | "publish-date"
-                    | "date"
-                    | "dc.date.issued"
-                    | "dc.date"
-                    | "dcterms.created"
-                    | "sailthru.date"
-                    | "parsely-pub-date"
-                    | "article.published"
-                    | "originalpublicationdate" => offer_date(&mut named.published, content),
-                    "article:modified_time"
-                    | "og:updated_time"
-                    | "datemodified"
-                    | "lastmod"
-                    | "last-modified"
-                    | "dcterms.modified"
-                    | "article.updated" => offer_date(&mut named.modified, content),
-                    // `article:author` is often a profile URL: not a name.
-                    "author" | "article:author" | "dc.creator" | "byl" | "parsely-author"
-                    | "sailthru.author" | "twitter:creator"
-                        if content.is_some_and(|c| !c.trim_start().starts_with("http")) =>
-                    {
-                        offer(&mut named.byline, content);
-                    }
-                    "og:locale" | "content-language" | "language" | "dc.language"
-                    | "inlanguage" => offer(&mut meta_lang, content),
-                    _ => {}
-                }
-            }
-            Tag::Link => {
-                let rel = doc
-                    .attr(id, AttrName::Rel)
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                if rel.split_whitespace().any(|r| r == "canonical") {
-                    offer(&mut named.canonical_url, doc.attr(id, AttrName::Href));
-                } else if rel.split_whitespace().any(|r| r == "image_src") {
-                    offer(&mut named.lead_image, doc.attr(id, AttrName::Href));
-                }
-            }
-            Tag::Time => {
-                let value = doc.attr(id, AttrName::Datetime);
-                match doc.attr(id, AttrName::Itemprop) {
-                    Some(prop) if prop.eq_ignore_ascii_case("datemodified") => {
-                        offer_date(&mut visible.modified, value);
-                    }
-                    _ => offer_date(&mut visible.published, value),
-                }
-            }
-            _ => {
-                if let Some(prop) = doc.attr(id, AttrName::Itemprop) {
-                    let value = || {
-                        doc.attr(id, AttrName::Content)
-                            .or_else(|| doc.attr(id, AttrName::Datetime))
-                            .map_or_else(|| doc.text_content(id), str::to_owned)
-                    };
-                    match prop.trim() {
-                        "datePublished" => offer_date(&mut visible.published, Some(&value())),
-                        "dateModified" => offer_date(&mut visible.modified, Some(&value())),
-                        "author" | "creator" => offer(&mut visible.byline, Some(&value())),
-                        "headline" => offer(&mut visible.title, Some(&value())),
-                        _ => {}
-                    }
-                }
-                if tag == Tag::A
-                    && doc
-                        .attr(id, AttrName::Rel)
-                        .is_some_and(|rel| rel.split_whitespace().any(|r| r == "author"))
-                {
-                    offer(&mut visible.byline, Some(&doc.text_content(id)));
-                }
-            }
+            Tag::Meta => sources.meta(doc, id, &mut meta.summaries),
+            Tag::Link => sources.link(doc, id),
+            Tag::Time => sources.time(doc, id),
+            _ => sources.microdata(doc, id, tag),
         }
     }
-    for source in [og, named, visible] {
-        meta.title = meta.title.or(source.title);
-        meta.site_name = meta.site_name.or(source.site_name);
-        meta.canonical_url = meta.canonical_url.or(source.canonical_url);
-        meta.lead_image = meta.lead_image.or(source.lead_image);
-        meta.description = meta.description.or(source.description);
-        meta.byline = meta.byline.or(source.byline);
-        meta.published = meta.published.or(source.published);
-        meta.modified = meta.modified.or(source.modified);
+    sources.merge_into(meta)
+}
+
+/// What the page's elements say, apart by how far each is trusted: Open
+/// Graph, then named `<meta>`s and `<link>`s, then visible markup
+/// (microdata, `<time>`, author links). JSON-LD, read first, comes before
+/// them all.
+#[derive(Default)]
+struct Sources {
+    og: Metadata,
+    named: Metadata,
+    visible: Metadata,
+    html_lang: Option<String>,
+    meta_lang: Option<String>,
+}
+
+impl Sources {
+    /// A `<meta>` by its property, name, itemprop or http-equiv.
+    fn meta(&mut self, doc: &Document, id: NodeId, summaries: &mut Vec<String>) {
+        let content = doc.attr(id, AttrName::Content);
+        let key = doc
+            .attr(id, AttrName::Property)
+            .or_else(|| doc.attr(id, AttrName::Name))
+            .or_else(|| doc.attr(id, AttrName::Itemprop))
+            .or_else(|| doc.attr(id, AttrName::HttpEquiv));
+        let Some(key) = key else { return };
+        match key.trim().to_ascii_lowercase().as_str() {
+            "og:title" => offer(&mut self.og.title, content),
+            "twitter:title" | "dc.title" | "headline" => offer(&mut self.named.title, content),
+            "og:site_name" => offer(&mut self.og.site_name, content),
+            "application-name" | "apple-mobile-web-app-title" => {
+                offer(&mut self.named.site_name, content);
+            }
+            "og:url" => offer(&mut self.og.canonical_url, content),
+            "og:image" | "og:image:url" | "og:image:secure_url" => {
+                offer(&mut self.og.lead_image, content);
+            }
+            "twitter:image" | "twitter:image:src" | "thumbnailurl" | "image" => {
+                offer(&mut self.named.lead_image, content);
+            }
+            "og:description" => {
+                note_summary(summaries, content);
+                offer(&mut self.og.description, content);
+            }
+            "description" | "twitter:description" => {
+                note_summary(summaries, content);
+                offer(&mut self.named.description, content);
+            }
+            "article:published_time"
+            | "og:article:published_time"
+            | "datepublished"
+            | "pubdate"
+            | "publishdate"
+            | "publish-date"
+            | "date"
+            | "dc.date.issued"
+            | "dc.date"
+            | "dcterms.created"
+            | "sailthru.date"
+            | "parsely-pub-date"
+            | "article.published"
+            | "originalpublicationdate" => offer_date(&mut self.named.published, content),
+            "article:modified_time"
+            | "og:updated_time"
+            | "datemodified"
+            | "lastmod"
+            | "last-modified"
+            | "dcterms.modified"
+            | "article.updated" => offer_date(&mut self.named.modified, content),
+            // `article:author` is often a profile URL: not a name.
+            "author" | "article:author" | "dc.creator" | "byl" | "parsely-author"
+            | "sailthru.author" | "twitter:creator"
+                if content.is_some_and(|c| !c.trim_start().starts_with("http")) =>
+            {
+                offer(&mut self.named.byline, content);
+            }
+            "og:locale" | "content-language" | "language" | "dc.language" | "inlanguage" => {
+                offer(&mut self.meta_lang, content);
+            }
+            _ => {}
+        }
     }
-    meta.lang = html_lang
-        .or(meta_lang)
-        .or(meta.lang)
-        .map(|lang| normalize_lang(&lang));
-    meta
+
+    /// `<link rel="canonical">` and `rel="image_src"`.
+    fn link(&mut self, doc: &Document, id: NodeId) {
+        let rel = doc
+            .attr(id, AttrName::Rel)
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if rel.split_whitespace().any(|r| r == "canonical") {
+            offer(&mut self.named.canonical_url, doc.attr(id, AttrName::Href));
+        } else if rel.split_whitespace().any(|r| r == "image_src") {
+            offer(&mut self.named.lead_image, doc.attr(id, AttrName::Href));
+        }
+    }
+
+    fn time(&mut self, doc: &Document, id: NodeId) {
+        let value = doc.attr(id, AttrName::Datetime);
+        match doc.attr(id, AttrName::Itemprop) {
+            Some(prop) if prop.eq_ignore_ascii_case("datemodified") => {
+                offer_date(&mut self.visible.modified, value);
+            }
+            _ => offer_date(&mut self.visible.published, value),
+        }
+    }
+
+    /// Microdata on any other element, and `<a rel="author">`.
+    fn microdata(&mut self, doc: &Document, id: NodeId, tag: Tag) {
+        if let Some(prop) = doc.attr(id, AttrName::Itemprop) {
+            let value = || {
+                doc.attr(id, AttrName::Content)
+                    .or_else(|| doc.attr(id, AttrName::Datetime))
+                    .map_or_else(|| doc.text_content(id), str::to_owned)
+            };
+            match prop.trim() {
+                "datePublished" => offer_date(&mut self.visible.published, Some(&value())),
+                "dateModified" => offer_date(&mut self.visible.modified, Some(&value())),
+                "author" | "creator" => offer(&mut self.visible.byline, Some(&value())),
+                "headline" => offer(&mut self.visible.title, Some(&value())),
+                _ => {}
+            }
+        }
+        if tag == Tag::A
+            && doc
+                .attr(id, AttrName::Rel)
+                .is_some_and(|rel| rel.split_whitespace().any(|r| r == "author"))
+        {
+            offer(&mut self.visible.byline, Some(&doc.text_content(id)));
+        }
+    }
+
+    /// `meta` (JSON-LD) with what it left empty filled in, the most trusted
+    /// source first.
+    fn merge_into(self, mut meta: Metadata) -> Metadata {
+        for source in [self.og, self.named, self.visible] {
+            meta.title = meta.title.or(source.title);
+            meta.site_name = meta.site_name.or(source.site_name);
+            meta.canonical_url = meta.canonical_url.or(source.canonical_url);
+            meta.lead_image = meta.lead_image.or(source.lead_image);
+            meta.description = meta.description.or(source.description);
+            meta.byline = meta.byline.or(source.byline);
+            meta.published = meta.published.or(source.published);
+            meta.modified = meta.modified.or(source.modified);
+        }
+        meta.lang = self
+            .html_lang
+            .or(self.meta_lang)
+            .or(meta.lang)
+            .map(|lang| normalize_lang(&lang));
+        meta
+    }
 }
 
 /// `en_US` -> `en-US`; only the first of a comma list.
