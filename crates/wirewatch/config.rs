@@ -1122,39 +1122,7 @@ impl Checker<'_> {
             &raw.allow_private_addresses,
             &key("allow_private_addresses"),
         );
-        let url = match Url::parse(raw.url.get_ref().trim()) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
-                let host = url.host().expect("checked above");
-                match wirewatch_fetcher::guard::check_literal(&host, &allow_private_addresses) {
-                    Some(address) => {
-                        self.problems.push(self.source.problem(
-                            Some(raw.url.span()),
-                            format!(
-                                "{}: {address} is not a public address (list it in {} to allow it)",
-                                key("url"),
-                                key("allow_private_addresses")
-                            ),
-                        ));
-                        None
-                    }
-                    None => Some(url),
-                }
-            }
-            Ok(_) => {
-                self.problems.push(self.source.problem(
-                    Some(raw.url.span()),
-                    format!("{} must be an http or https URL", key("url")),
-                ));
-                None
-            }
-            Err(error) => {
-                self.problems.push(
-                    self.source
-                        .problem(Some(raw.url.span()), format!("{}: {error}", key("url"))),
-                );
-                None
-            }
-        };
+        let url = self.webhook_url(raw, &key, &allow_private_addresses);
         let name = match &raw.name {
             Some(name) => self.text_that(
                 name,
@@ -1174,76 +1142,8 @@ impl Checker<'_> {
                 &wirewatch_model::ArticleId::from_key(raw.url.get_ref().trim()).as_str()[..8]
             ),
         };
-        let mut label_positions = Vec::new();
-        let labels = match &raw.labels {
-            None => None,
-            Some(labels) if labels.get_ref().is_empty() => {
-                self.problems.push(self.source.problem(
-                    Some(labels.span()),
-                    format!(
-                        "{} must name at least one label (leave it out to send every flagged label)",
-                        key("labels")
-                    ),
-                ));
-                None
-            }
-            Some(labels) => {
-                for label in labels.get_ref() {
-                    let problem = self.source.problem(
-                        Some(label.span()),
-                        format!(
-                            "{} names {:?}, which is not a label of the taxonomy",
-                            key("labels"),
-                            label.get_ref()
-                        ),
-                    );
-                    label_positions.push((label.get_ref().clone(), problem));
-                }
-                Some(
-                    labels
-                        .get_ref()
-                        .iter()
-                        .map(|label| label.get_ref().clone())
-                        .collect(),
-                )
-            }
-        };
-        let secret = match (&raw.secret, &raw.secret_env) {
-            (Some(_), Some(variable)) => {
-                self.problems.push(self.source.problem(
-                    Some(variable.span()),
-                    format!(
-                        "{} and {} are both set; use one",
-                        key("secret"),
-                        key("secret_env")
-                    ),
-                ));
-                None
-            }
-            (Some(secret), None) if secret.get_ref().is_empty() => {
-                self.problems.push(self.source.problem(
-                    Some(secret.span()),
-                    format!("{} must not be empty", key("secret")),
-                ));
-                None
-            }
-            (Some(secret), None) => Some(Secret(secret.get_ref().clone())),
-            (None, Some(variable)) => match std::env::var(variable.get_ref()) {
-                Ok(value) if !value.is_empty() => Some(Secret(value)),
-                _ => {
-                    self.problems.push(self.source.problem(
-                        Some(variable.span()),
-                        format!(
-                            "{} names the environment variable {}, which is not set or empty",
-                            key("secret_env"),
-                            variable.get_ref()
-                        ),
-                    ));
-                    None
-                }
-            },
-            (None, None) => None,
-        };
+        let (labels, label_positions) = self.webhook_labels(raw, &key);
+        let secret = self.webhook_secret(raw, &key);
         let signature_header = match &raw.signature_header {
             None => DEFAULT_SIGNATURE_HEADER.to_owned(),
             Some(header) => self.text_that(
@@ -1300,6 +1200,134 @@ impl Checker<'_> {
             max_pending,
             allow_private_addresses,
         })
+    }
+
+    /// `output.webhook[i].url`: http or https, and not at a private address
+    /// unless `allow_private_addresses` lists it.
+    fn webhook_url(
+        &mut self,
+        raw: &RawWebhook,
+        key: &dyn Fn(&str) -> String,
+        allow_private_addresses: &[IpAddr],
+    ) -> Option<Url> {
+        match Url::parse(raw.url.get_ref().trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                let host = url.host().expect("checked above");
+                match wirewatch_fetcher::guard::check_literal(&host, allow_private_addresses) {
+                    Some(address) => {
+                        self.problems.push(self.source.problem(
+                            Some(raw.url.span()),
+                            format!(
+                                "{}: {address} is not a public address (list it in {} to allow it)",
+                                key("url"),
+                                key("allow_private_addresses")
+                            ),
+                        ));
+                        None
+                    }
+                    None => Some(url),
+                }
+            }
+            Ok(_) => {
+                self.problems.push(self.source.problem(
+                    Some(raw.url.span()),
+                    format!("{} must be an http or https URL", key("url")),
+                ));
+                None
+            }
+            Err(error) => {
+                self.problems.push(
+                    self.source
+                        .problem(Some(raw.url.span()), format!("{}: {error}", key("url"))),
+                );
+                None
+            }
+        }
+    }
+
+    /// `output.webhook[i].labels`, with each label's position for the check
+    /// against the taxonomy (made once the classifier is known).
+    fn webhook_labels(
+        &mut self,
+        raw: &RawWebhook,
+        key: &dyn Fn(&str) -> String,
+    ) -> (Option<BTreeSet<String>>, Vec<(String, ConfigProblem)>) {
+        let mut label_positions = Vec::new();
+        let labels = match &raw.labels {
+            None => None,
+            Some(labels) if labels.get_ref().is_empty() => {
+                self.problems.push(self.source.problem(
+                    Some(labels.span()),
+                    format!(
+                        "{} must name at least one label (leave it out to send every flagged label)",
+                        key("labels")
+                    ),
+                ));
+                None
+            }
+            Some(labels) => {
+                for label in labels.get_ref() {
+                    let problem = self.source.problem(
+                        Some(label.span()),
+                        format!(
+                            "{} names {:?}, which is not a label of the taxonomy",
+                            key("labels"),
+                            label.get_ref()
+                        ),
+                    );
+                    label_positions.push((label.get_ref().clone(), problem));
+                }
+                Some(
+                    labels
+                        .get_ref()
+                        .iter()
+                        .map(|label| label.get_ref().clone())
+                        .collect(),
+                )
+            }
+        };
+        (labels, label_positions)
+    }
+
+    /// `output.webhook[i].secret`, or the environment variable
+    /// `secret_env` names (one of the two).
+    fn webhook_secret(&mut self, raw: &RawWebhook, key: &dyn Fn(&str) -> String) -> Option<Secret> {
+        match (&raw.secret, &raw.secret_env) {
+            (Some(_), Some(variable)) => {
+                self.problems.push(self.source.problem(
+                    Some(variable.span()),
+                    format!(
+                        "{} and {} are both set; use one",
+                        key("secret"),
+                        key("secret_env")
+                    ),
+                ));
+                None
+            }
+            (Some(secret), None) if secret.get_ref().is_empty() => {
+                self.problems.push(self.source.problem(
+                    Some(secret.span()),
+                    format!("{} must not be empty", key("secret")),
+                ));
+                None
+            }
+            (Some(secret), None) => Some(Secret(secret.get_ref().clone())),
+            (None, Some(variable)) => match std::env::var(variable.get_ref()) {
+                Ok(value) if !value.is_empty() => Some(Secret(value)),
+                _ => {
+                    self.problems.push(self.source.problem(
+                        Some(variable.span()),
+                        format!(
+                            "{} names the environment variable {}, which is not set or empty",
+                            key("secret_env"),
+                            variable.get_ref()
+                        ),
+                    ));
+                    None
+                }
+            },
+            (None, None) => None,
+        }
     }
 
     fn path(&self, text: &str) -> PathBuf {
