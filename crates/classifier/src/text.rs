@@ -458,6 +458,61 @@ struct PlainScan<'a> {
 }
 
 impl PlainScan<'_> {
+    /// Goes on with a word begun in non-ASCII letters through the ASCII
+    /// letters at `index`. `Ok` when a space or plain punctuation ends it
+    /// (taken in): where the scan goes on. `Err` where what ends it (a
+    /// period, a non-ASCII letter) is `push_other`'s to judge.
+    #[inline]
+    fn finish_word(&mut self, mut index: usize) -> Result<usize, usize> {
+        let (run, lower) = ascii_run(self.bytes, index);
+        if run > 0 {
+            if lower {
+                if let Some(token) = self.tokens.last_mut() {
+                    token.no_lower = false;
+                }
+            }
+            self.last_space = false;
+            index += run;
+        }
+        match self.bytes.get(index) {
+            Some(&byte) if byte == b' ' || BYTE_CLASS[byte as usize] & PLAIN_BYTE != 0 => {
+                let end = self.norm_at(index) as usize;
+                end_token(&mut self.tokens, end);
+                self.breaks.space |= byte == b' ';
+                self.last_space = byte == b' ';
+                Ok(index + 1)
+            }
+            _ => Err(index),
+        }
+    }
+
+    /// At a window's stop `stop` (field byte `at`) that the run can fold
+    /// and go past: where the next run starts and what stands in the text
+    /// for the bytes before it. Collapsed whitespace is dropped (a line
+    /// break among it still breaks the sentence); a curly quote or a dash,
+    /// three bytes, becomes one character. `None` for any other stop.
+    #[inline]
+    fn fold_stop(
+        &mut self,
+        classes: &Classes,
+        doubled: u64,
+        stop: usize,
+        at: usize,
+    ) -> Option<(usize, Option<char>)> {
+        if doubled >> stop & 1 != 0 {
+            let skipped = (!(classes.space >> stop)).trailing_zeros() as usize;
+            let dropped = low_bits(skipped) << stop;
+            self.breaks.hard |= classes.ends & dropped != 0;
+            self.breaks.space |= classes.space & !classes.ends & dropped != 0;
+            Some((at + skipped, None))
+        } else if let Some(mapped) = typographic(self.bytes, at) {
+            self.last_space = false;
+            Some((at + 3, Some(char::from(mapped))))
+        } else {
+            None
+        }
+    }
+
     /// The normalized offset of field byte `index` of the current run.
     /// Wrapping: a window's base may lie before the run's start, and only
     /// offsets inside the run, added to it, are ever stored.
@@ -724,29 +779,15 @@ impl NormText {
         let mut index = start;
         'scan: {
             if in_word {
-                // A word begun in non-ASCII letters may go on in ASCII ones.
-                let (run, lower) = ascii_run(bytes, index);
-                if run > 0 {
-                    if lower {
-                        if let Some(token) = scan.tokens.last_mut() {
-                            token.no_lower = false;
-                        }
-                    }
-                    scan.last_space = false;
-                    index += run;
-                }
-                // It ends at a space or plain punctuation; anything else
-                // (a period, a non-ASCII letter) is `push_other`'s to judge.
-                match bytes.get(index) {
-                    Some(&byte) if byte == b' ' || BYTE_CLASS[byte as usize] & PLAIN_BYTE != 0 => {
+                match scan.finish_word(index) {
+                    Ok(next) => {
                         in_word = false;
-                        let end = scan.norm_at(index) as usize;
-                        end_token(&mut scan.tokens, end);
-                        scan.breaks.space |= byte == b' ';
-                        scan.last_space = byte == b' ';
-                        index += 1;
+                        index = next;
                     }
-                    _ => break 'scan,
+                    Err(at) => {
+                        index = at;
+                        break 'scan;
+                    }
                 }
             }
             // The end of a word longer than a window, pushed by itself.
@@ -853,19 +894,7 @@ impl NormText {
                     let at = index + stop;
                     // Where the next run starts, and what stands in the
                     // text for the bytes before it.
-                    let (resume, folded) = if doubled >> stop & 1 != 0 {
-                        // Collapsed whitespace is dropped; a line break
-                        // among it still breaks the sentence.
-                        let skipped = (!(classes.space >> stop)).trailing_zeros() as usize;
-                        let dropped = low_bits(skipped) << stop;
-                        scan.breaks.hard |= classes.ends & dropped != 0;
-                        scan.breaks.space |= classes.space & !classes.ends & dropped != 0;
-                        (at + skipped, None)
-                    } else if let Some(mapped) = typographic(bytes, at) {
-                        // A curly quote or a dash, three bytes for one.
-                        scan.last_space = false;
-                        (at + 3, Some(char::from(mapped)))
-                    } else {
+                    let Some((resume, folded)) = scan.fold_stop(&classes, doubled, stop, at) else {
                         index = at;
                         in_word = at_word_end && bytes.get(at).is_some_and(|&byte| byte >= 0x80);
                         break 'scan;
