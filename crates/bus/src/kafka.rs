@@ -386,6 +386,13 @@ fn partition_list(offsets: &[(String, i32, i64)]) -> TopicPartitionList {
     list
 }
 
+/// What a stage's run loop starts with ([`KafkaBus::start_stage`]).
+struct StageParts {
+    tracker: Arc<Mutex<OffsetTracker>>,
+    repeats: Arc<Mutex<RepeatedKeys>>,
+    consumer: Arc<StreamConsumer<StageContext>>,
+}
+
 /// Commits what is done before partitions are taken away, so the next owner
 /// starts where this one stopped.
 struct StageContext {
@@ -606,6 +613,20 @@ impl KafkaBus {
         &self.options
     }
 
+    /// Marks the stage started and makes its consumer, with the offset
+    /// tracker and the repeated-key memory its callbacks share.
+    fn start_stage(&self, spec: &StageSpec) -> Result<StageParts, BusError> {
+        let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
+        self.health.stage_started(&spec.name);
+        let repeats = Arc::new(Mutex::new(RepeatedKeys::default()));
+        let consumer = Arc::new(self.consumer(spec, Arc::clone(&tracker), Arc::clone(&repeats))?);
+        Ok(StageParts {
+            tracker,
+            repeats,
+            consumer,
+        })
+    }
+
     fn consumer(
         &self,
         spec: &StageSpec,
@@ -715,11 +736,11 @@ impl KafkaBus {
         handler: Arc<dyn Handler>,
         mut shutdown: Shutdown,
     ) -> Result<StageReport, BusError> {
-        let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
-        self.health.stage_started(&spec.name);
-        let repeats = Arc::new(Mutex::new(RepeatedKeys::default()));
-        let mut consumer =
-            Arc::new(self.consumer(&spec, Arc::clone(&tracker), Arc::clone(&repeats))?);
+        let StageParts {
+            tracker,
+            repeats,
+            mut consumer,
+        } = self.start_stage(&spec)?;
         let concurrency = spec.concurrency.max(1);
         let report = Arc::new(Mutex::new(StageReport::default()));
         let mut in_flight = JoinSet::new();
@@ -863,11 +884,11 @@ impl KafkaBus {
         handler: Arc<dyn Handler>,
         mut shutdown: Shutdown,
     ) -> Result<StageReport, BusError> {
-        let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
-        self.health.stage_started(&spec.name);
-        let repeats = Arc::new(Mutex::new(RepeatedKeys::default()));
-        let mut consumer =
-            Arc::new(self.consumer(&spec, Arc::clone(&tracker), Arc::clone(&repeats))?);
+        let StageParts {
+            tracker,
+            repeats,
+            mut consumer,
+        } = self.start_stage(&spec)?;
         let mut care = ConsumerCare::new(&spec.name, &tracker, &repeats);
         // With an instance id the transactional id is stable across
         // restarts: the restarted process fences its dead predecessor and

@@ -50,6 +50,20 @@ pub(crate) struct Hit {
 }
 
 impl Hit {
+    /// Whether the two hits name the same thing of one concept: the same
+    /// entity, or for terms that are no entity the same place. Entities
+    /// differ by entity, not by start: in a script without spaces every
+    /// in-word hit is widened to the whole run, so "俄罗斯向印度交付" holds
+    /// two countries that start at the same byte.
+    fn is_same_thing(&self, other: &Hit) -> bool {
+        self.concept == other.concept
+            && if other.entity != NO_ENTITY {
+                self.entity == other.entity
+            } else {
+                self.norm_start == other.norm_start
+            }
+    }
+
     /// Words between two hits (0 when they touch or overlap).
     fn gap(&self, other: &Hit) -> u32 {
         if other.tok_start > self.tok_end {
@@ -908,15 +922,9 @@ impl Engine {
                     .copied()
                     .find(|&index| {
                         let hit = &hits[index as usize];
-                        !taken.iter().any(|&other| {
-                            let other = &hits[other as usize];
-                            other.concept == hit.concept
-                                && if hit.entity != NO_ENTITY {
-                                    other.entity == hit.entity
-                                } else {
-                                    other.norm_start == hit.norm_start
-                                }
-                        })
+                        !taken
+                            .iter()
+                            .any(|&other| hits[other as usize].is_same_thing(hit))
                     })
             });
             match found {
@@ -963,19 +971,9 @@ impl Engine {
                 }
                 // Two entries naming the same kind want two different
                 // things ("country" twice: a supplier and a recipient).
-                // Entities differ by entity, not by start: in a script
-                // without spaces every in-word hit is widened to the
-                // whole run, so "俄罗斯向印度交付" holds two countries that
-                // start at the same byte.
-                let duplicate = chosen.iter().any(|&other| {
-                    let other = &hits[other as usize];
-                    other.concept == hit.concept
-                        && if hit.entity != NO_ENTITY {
-                            other.entity == hit.entity
-                        } else {
-                            other.norm_start == hit.norm_start
-                        }
-                });
+                let duplicate = chosen
+                    .iter()
+                    .any(|&other| hits[other as usize].is_same_thing(hit));
                 if duplicate {
                     continue;
                 }

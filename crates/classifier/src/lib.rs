@@ -462,12 +462,11 @@ mod tests {
         })
     }
 
-    /// A rule with `in_article` wants its concepts anywhere in the article,
-    /// a kind named twice two different entities; `none_in_article`
-    /// cancels a rule (here a negative) when all its concepts are there.
-    #[test]
-    fn article_wide_conditions_count_entities_anywhere() {
-        let source = r#"
+    /// A buying verb, a fighter jet and two states (one with two names),
+    /// for label "X" (threshold 0.5), with the given rules.
+    fn buyer_and_seller(rules: &str) -> Classifier {
+        let source = format!(
+            r#"
 [lexicon]
 verb = ["buy*"]
 
@@ -486,7 +485,31 @@ terms = ["fighter jet*"]
 [label]
 name = "X"
 threshold = 0.5
+{rules}"#
+        );
+        let taxonomy =
+            Taxonomy::from_sources([("t.toml".to_string(), source)]).expect("test taxonomy loads");
+        Classifier::new(taxonomy, ClassifierOptions::default()).unwrap()
+    }
 
+    /// The first label's score.
+    fn first_score(classifier: &Classifier, title: &str, text: &str) -> f32 {
+        let id = ArticleId::from_key("test");
+        classifier.scores(&Document {
+            id: &id,
+            title,
+            text,
+            lang: Some("en"),
+        })[0]
+            .score
+    }
+
+    /// A rule with `in_article` wants its concepts anywhere in the article,
+    /// a kind named twice two different entities; `none_in_article`
+    /// cancels a rule (here a negative) when all its concepts are there.
+    #[test]
+    fn article_wide_conditions_count_entities_anywhere() {
+        let rules = r#"
 [[rule]]
 id = "buys-weapon-two-states-in-article"
 all = ["verb", "weapon"]
@@ -504,19 +527,8 @@ all = ["verb", "weapon"]
 none_in_article = ["country", "country"]
 weight = 0.5
 "#;
-        let taxonomy = Taxonomy::from_sources([("t.toml".to_string(), source.to_string())])
-            .expect("test taxonomy loads");
-        let classifier = Classifier::new(taxonomy, ClassifierOptions::default()).unwrap();
-        let score = |title: &str, text: &str| {
-            let id = ArticleId::from_key("test");
-            classifier.scores(&Document {
-                id: &id,
-                title,
-                text,
-                lang: Some("en"),
-            })[0]
-                .score
-        };
+        let classifier = buyer_and_seller(rules);
+        let score = |title: &str, text: &str| first_score(&classifier, title, text);
         // Two rules of 0.6, no negative: 1 - 0.4 * 0.4.
         let two_states = score("Manila buys fighter jets", "The jets are made in Sweden.");
         assert!((two_states - 0.84).abs() < 1e-4, "{two_states}");
@@ -529,26 +541,7 @@ weight = 0.5
     /// different entities of it are in reach: the buyer alone does not.
     #[test]
     fn none_named_twice_wants_two_entities() {
-        let source = r#"
-[lexicon]
-verb = ["buy*"]
-
-[[country]]
-name = "Philippines"
-terms = ["philippines", "manila"]
-
-[[country]]
-name = "Sweden"
-terms = ["sweden"]
-
-[[weapon]]
-name = "fighter jet"
-terms = ["fighter jet*"]
-
-[label]
-name = "X"
-threshold = 0.5
-
+        let rules = r#"
 [[rule]]
 id = "buys-weapon"
 all = ["verb", "weapon"]
@@ -561,19 +554,8 @@ window = 8
 none = ["country", "country"]
 weight = 0.5
 "#;
-        let taxonomy = Taxonomy::from_sources([("t.toml".to_string(), source.to_string())])
-            .expect("test taxonomy loads");
-        let classifier = Classifier::new(taxonomy, ClassifierOptions::default()).unwrap();
-        let score = |text: &str| {
-            let id = ArticleId::from_key("test");
-            classifier.scores(&Document {
-                id: &id,
-                title: "",
-                text,
-                lang: Some("en"),
-            })[0]
-                .score
-        };
+        let classifier = buyer_and_seller(rules);
+        let score = |text: &str| first_score(&classifier, "", text);
         let buyer_alone = score("Manila buys fighter jets for the Philippines air force.");
         assert!((buyer_alone - 0.4).abs() < 1e-4, "{buyer_alone}");
         let two_states = score("Manila buys fighter jets from Sweden.");
