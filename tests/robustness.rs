@@ -158,7 +158,7 @@ fn issue_12_durations_that_overflow_or_are_zero_are_file_line_column_errors() {
 }
 
 #[test]
-fn issue_12_zero_memory_capacity_and_huge_kafka_numbers_are_refused() {
+fn issue_12_zero_memory_capacity_and_kafka_numbers_out_of_range_are_refused() {
     let scratch = Scratch::new("counts");
     let config = local_feed_config(&scratch, "");
     let text_before = std::fs::read_to_string(&config).unwrap();
@@ -167,7 +167,7 @@ fn issue_12_zero_memory_capacity_and_huge_kafka_numbers_are_refused() {
         format!(
             "{text_before}\n[bus]\nmemory_capacity = 0\n\n[bus.kafka]\nlinger_ms = 4000000000\n\
              partitions = 0\nreplication_factor = 40000\nshutdown_timeout = \"0s\"\n\
-             retention = \"99999999999d\"\n"
+             retention = \"99999999999d\"\nrepeat_window = 99\n"
         ),
     )
     .unwrap();
@@ -182,6 +182,7 @@ fn issue_12_zero_memory_capacity_and_huge_kafka_numbers_are_refused() {
         ("40000\n", "bus.kafka.replication_factor"),
         ("\"0s\"\nretention", "bus.kafka.shutdown_timeout"),
         ("\"99999999999d\"", "bus.kafka.retention"),
+        ("99\n", "bus.kafka.repeat_window"),
     ] {
         let at = format!("{}: {name}", position_of(&config, value));
         assert!(stderr.contains(&at), "no {at:?} in\n{stderr}");

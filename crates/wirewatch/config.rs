@@ -18,7 +18,7 @@ use toml::Spanned;
 use url::Url;
 use wirewatch_bus::kafka_settings::{
     Compression, DEFAULT_BROKERS, DEFAULT_CLIENT_ID, DEFAULT_COMPRESSION, DEFAULT_LINGER_MS,
-    DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_REPEAT_WINDOW, DEFAULT_SHUTDOWN_TIMEOUT, REPEAT_WINDOW_RANGE,
 };
 use wirewatch_fetcher::schedule::Adaptive;
 use wirewatch_fetcher::{FeedSpec, HttpOptions, PollOptions};
@@ -437,6 +437,7 @@ struct RawKafka {
     transactional: Option<bool>,
     instance_id: Option<Spanned<String>>,
     linger_ms: Option<Spanned<u32>>,
+    repeat_window: Option<Spanned<usize>>,
     shutdown_timeout: Option<Spanned<String>>,
     partitions: Option<Spanned<i32>>,
     replication_factor: Option<Spanned<i32>>,
@@ -575,6 +576,8 @@ pub struct KafkaConfig {
     pub instance_id: Option<String>,
     pub linger_ms: u32,
     pub shutdown_timeout: Duration,
+    /// Keys each stage remembers per input partition to skip repeats.
+    pub repeat_window: usize,
     pub partitions: i32,
     pub replication_factor: i32,
     pub retention: Duration,
@@ -1732,6 +1735,12 @@ impl Checker<'_> {
                 DEFAULT_SHUTDOWN_TIMEOUT,
                 DurationRange::TIMEOUT,
                 "bus.kafka.shutdown_timeout",
+            ),
+            repeat_window: self.count(
+                &raw_kafka.repeat_window,
+                DEFAULT_REPEAT_WINDOW,
+                REPEAT_WINDOW_RANGE,
+                "bus.kafka.repeat_window",
             ),
             partitions: self.count(&raw_kafka.partitions, 6, 1..=10_000, "bus.kafka.partitions"),
             // Kafka stores the replication factor in 16 bits.

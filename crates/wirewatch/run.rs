@@ -303,6 +303,7 @@ pub fn kafka_options(config: &Config) -> wirewatch_bus::kafka::KafkaOptions {
         instance_id: kafka.instance_id.clone(),
         linger_ms: kafka.linger_ms,
         shutdown_timeout: kafka.shutdown_timeout,
+        repeat_window: kafka.repeat_window,
         properties: kafka.properties.clone().into_iter().collect(),
     }
 }

@@ -50,7 +50,7 @@ use crate::kafka_health::{broker_counts, HealthTracker, Transition, GRACE};
 use crate::kafka_repeats::{read_keys_before, ReadBack, RepeatedKeys};
 use crate::kafka_settings::{
     Compression, DEFAULT_BROKERS, DEFAULT_CLIENT_ID, DEFAULT_COMPRESSION, DEFAULT_LINGER_MS,
-    DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_REPEAT_WINDOW, DEFAULT_SHUTDOWN_TIMEOUT,
 };
 use crate::{
     dead_letter, Bus, BusError, ConsumerLag, Handler, Health, Message, Origin, Shutdown,
@@ -71,6 +71,9 @@ pub struct KafkaOptions {
     pub linger_ms: u32,
     /// Longest a stage waits for in-flight messages when stopping.
     pub shutdown_timeout: Duration,
+    /// Keys each stage remembers per input partition to skip repeats
+    /// ([`RepeatedKeys`]).
+    pub repeat_window: usize,
     /// Extra librdkafka properties (security, SASL, ...), applied last.
     pub properties: Vec<(String, String)>,
 }
@@ -85,6 +88,7 @@ impl Default for KafkaOptions {
             instance_id: None,
             linger_ms: DEFAULT_LINGER_MS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            repeat_window: DEFAULT_REPEAT_WINDOW,
             properties: Vec::new(),
         }
     }
@@ -618,7 +622,7 @@ impl KafkaBus {
     fn start_stage(&self, spec: &StageSpec) -> Result<StageParts, BusError> {
         let tracker = Arc::new(Mutex::new(OffsetTracker::default()));
         self.health.stage_started(&spec.name);
-        let repeats = Arc::new(Mutex::new(RepeatedKeys::default()));
+        let repeats = Arc::new(Mutex::new(RepeatedKeys::new(self.options.repeat_window)));
         let consumer = Arc::new(self.consumer(spec, Arc::clone(&tracker), Arc::clone(&repeats))?);
         Ok(StageParts {
             tracker,

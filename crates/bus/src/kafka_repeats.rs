@@ -11,7 +11,7 @@
 //!
 //! What a stage knows it has handled: everything on the partition before
 //! its committed offset. When a partition is first seen after an
-//! assignment, the keys of the last [`WINDOW`] messages before that offset
+//! assignment, the keys of the last `repeat_window` messages before that offset
 //! are read back from the topic itself ([`read_keys_before`]); keys handled
 //! since are added as they are. In transactional mode a key is added only
 //! once its transaction committed, so an aborted batch is not mistaken for
@@ -27,19 +27,24 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::{Message as KafkaMessage, Offset, TopicPartitionList};
 
 use crate::kafka::KafkaOptions;
-
-/// Keys remembered per partition. A fetcher restart publishes its repeats
-/// within one poll round of its feeds, far fewer messages than this.
-pub const WINDOW: usize = 10_000;
+use crate::kafka_settings::DEFAULT_REPEAT_WINDOW;
 
 /// How long reading back a partition's window may take before the stage
 /// goes on with what it has read.
 const READ_LIMIT: Duration = Duration::from_secs(10);
 
-/// The keys handled on each partition a stage holds.
-#[derive(Debug, Default)]
+/// The keys handled on each partition a stage holds, the last `window`
+/// of each.
+#[derive(Debug)]
 pub struct RepeatedKeys {
+    window: usize,
     partitions: HashMap<(String, i32), PartitionKeys>,
+}
+
+impl Default for RepeatedKeys {
+    fn default() -> RepeatedKeys {
+        RepeatedKeys::new(DEFAULT_REPEAT_WINDOW)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -51,10 +56,10 @@ struct PartitionKeys {
 }
 
 impl PartitionKeys {
-    fn add(&mut self, key: String, offset: i64) {
+    fn add(&mut self, key: String, offset: i64, window: usize) {
         if self.offsets.insert(key.clone(), offset).is_none() {
             self.order.push_back(key);
-            while self.order.len() > WINDOW {
+            while self.order.len() > window {
                 if let Some(oldest) = self.order.pop_front() {
                     self.offsets.remove(&oldest);
                 }
@@ -64,6 +69,13 @@ impl PartitionKeys {
 }
 
 impl RepeatedKeys {
+    pub fn new(window: usize) -> RepeatedKeys {
+        RepeatedKeys {
+            window: window.max(1),
+            partitions: HashMap::new(),
+        }
+    }
+
     pub fn is_loaded(&self, topic: &str, partition: i32) -> bool {
         self.partitions.contains_key(&(topic.to_owned(), partition))
     }
@@ -72,7 +84,7 @@ impl RepeatedKeys {
     pub fn load(&mut self, topic: &str, partition: i32, keys: Vec<(String, i64)>) {
         let mut window = PartitionKeys::default();
         for (key, offset) in keys {
-            window.add(key, offset);
+            window.add(key, offset, self.window);
         }
         self.partitions
             .insert((topic.to_owned(), partition), window);
@@ -90,8 +102,8 @@ impl RepeatedKeys {
     /// Notes `key` as handled at `offset`. Ignored for partitions not
     /// loaded (revoked meanwhile).
     pub fn add(&mut self, topic: &str, partition: i32, key: &str, offset: i64) {
-        if let Some(window) = self.partitions.get_mut(&(topic.to_owned(), partition)) {
-            window.add(key.to_owned(), offset);
+        if let Some(keys) = self.partitions.get_mut(&(topic.to_owned(), partition)) {
+            keys.add(key.to_owned(), offset, self.window);
         }
     }
 
@@ -121,7 +133,7 @@ pub struct ReadBack {
     pub before: i64,
 }
 
-/// Reads, for each partition, the keys of the last [`WINDOW`] committed
+/// Reads, for each partition, the keys of the last `repeat_window` committed
 /// messages before its `before` offset, with their offsets: one consumer
 /// for all, the partitions fetched together. Blocking. A partition is done
 /// at `before`, or at its end; all stop after [`READ_LIMIT`] (logged: a
@@ -151,7 +163,8 @@ pub fn read_keys_before(
     for each in wanted {
         let (low, _high) =
             reader.fetch_watermarks(&each.topic, each.partition, Duration::from_secs(5))?;
-        let start = low.max(each.before.saturating_sub(WINDOW as i64));
+        let window = i64::try_from(options.repeat_window).unwrap_or(i64::MAX);
+        let start = low.max(each.before.saturating_sub(window));
         if start < each.before {
             assignment.add_partition_offset(&each.topic, each.partition, Offset::Offset(start))?;
             open.insert((each.topic.clone(), each.partition), each.before);
@@ -219,14 +232,30 @@ mod tests {
 
     #[test]
     fn the_window_keeps_the_latest_keys() {
-        let mut keys = RepeatedKeys::default();
-        keys.load("t", 0, Vec::new());
-        for offset in 0..(WINDOW as i64 + 5) {
-            keys.add("t", 0, &format!("k{offset}"), offset);
+        for window in [DEFAULT_REPEAT_WINDOW, 100] {
+            let mut keys = RepeatedKeys::new(window);
+            keys.load("t", 0, Vec::new());
+            for offset in 0..(window as i64 + 5) {
+                keys.add("t", 0, &format!("k{offset}"), offset);
+            }
+            assert_eq!(keys.earlier("t", 0, "k0", i64::MAX), None);
+            assert_eq!(keys.earlier("t", 0, "k4", i64::MAX), None);
+            assert_eq!(keys.earlier("t", 0, "k5", i64::MAX), Some(5));
         }
-        assert_eq!(keys.earlier("t", 0, "k0", i64::MAX), None);
-        assert_eq!(keys.earlier("t", 0, "k4", i64::MAX), None);
-        assert_eq!(keys.earlier("t", 0, "k5", i64::MAX), Some(5));
+    }
+
+    #[test]
+    fn a_window_loaded_longer_than_it_holds_keeps_the_latest() {
+        let mut keys = RepeatedKeys::new(100);
+        keys.load(
+            "t",
+            0,
+            (0..150)
+                .map(|offset| (format!("k{offset}"), offset))
+                .collect(),
+        );
+        assert_eq!(keys.earlier("t", 0, "k49", i64::MAX), None);
+        assert_eq!(keys.earlier("t", 0, "k50", i64::MAX), Some(50));
     }
 
     #[test]

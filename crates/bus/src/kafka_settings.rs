@@ -49,6 +49,15 @@ pub const DEFAULT_COMPRESSION: Compression = Compression::Zstd;
 pub const DEFAULT_LINGER_MS: u32 = 5;
 /// Longest a stage waits for in-flight messages when stopping.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Keys a stage remembers per input partition to skip repeats (see
+/// `kafka_repeats`). A fetcher restart publishes its repeats within one
+/// poll round of its feeds, far fewer messages than this; a story in two
+/// feeds polled by two fetchers is skipped while its first copy is among
+/// the partition's last this-many messages.
+pub const DEFAULT_REPEAT_WINDOW: usize = 10_000;
+/// The range `bus.kafka.repeat_window` accepts: each key costs about 200
+/// bytes per partition a stage holds.
+pub const REPEAT_WINDOW_RANGE: std::ops::RangeInclusive<usize> = 100..=1_000_000;
 
 #[cfg(test)]
 mod tests {
