@@ -241,12 +241,7 @@ fn status_asks_the_running_daemon_for_its_feeds() {
         &format!("{base}[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
     );
     let without_listen = scratch.write("no-listen.toml", base);
-    let child = crate::support::binary()
-        .args(["run", "--config", config.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = crate::support::spawn_daemon(&config, std::process::Stdio::null());
     // Ready first: a status run before the daemon holds the state file
     // would hold it itself, and the daemon would refuse to start.
     let started = std::time::Instant::now();

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::http::{Route, TestServer};
 use crate::support::{
-    binary, demo_file, flagged_labels, json_lines, on_a_terminal, text, wirewatch, Scratch,
+    demo_file, flagged_labels, json_lines, on_a_terminal, spawn_daemon, text, wirewatch, Scratch,
 };
 
 /// An RSS feed whose items link to the given paths on `server`.
@@ -56,6 +56,23 @@ jsonl = "out/flagged.jsonl"
     )
 }
 
+/// The three demo stories (the seed story, a football transfer, an EU
+/// sanctions package) as feed items: title and path on the test server.
+pub const DEMO_STORIES: [(&str, &str); 3] = [
+    (
+        "Moscow wants North Korean munitions",
+        "/pages/russia-dprk-arms-for-food.html",
+    ),
+    (
+        "Striker completes record transfer",
+        "/pages/striker-transfer.html",
+    ),
+    (
+        "EU Council adopts new sanctions listings",
+        "/pages/eu-sanctions-package.html",
+    ),
+];
+
 pub fn serve_demo_pages(server: &TestServer) {
     for page in [
         "russia-dprk-arms-for-food.html",
@@ -78,27 +95,7 @@ fn flags_the_seed_story_and_not_the_football_transfer_then_emits_nothing_twice()
     serve_demo_pages(&server);
     server.route(
         "/feed.xml",
-        Route::ok(
-            "application/rss+xml",
-            feed(
-                &server,
-                &[
-                    (
-                        "Moscow wants North Korean munitions",
-                        "/pages/russia-dprk-arms-for-food.html",
-                    ),
-                    (
-                        "Striker completes record transfer",
-                        "/pages/striker-transfer.html",
-                    ),
-                    (
-                        "EU Council adopts new sanctions listings",
-                        "/pages/eu-sanctions-package.html",
-                    ),
-                ],
-            ),
-        )
-        .with_etag("\"feed-v1\""),
+        Route::ok("application/rss+xml", feed(&server, &DEMO_STORIES)).with_etag("\"feed-v1\""),
     );
     let scratch = Scratch::new("e2e");
     let config = config(&scratch, &server.url("/feed.xml"));
@@ -339,12 +336,7 @@ fn sigterm_stops_the_daemon_cleanly_after_in_flight_work() {
     let with_metrics = std::fs::read_to_string(&config).unwrap()
         + &format!("\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n");
     std::fs::write(&config, with_metrics).unwrap();
-    let mut child = binary()
-        .args(["run", "--config", config.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_daemon(&config, std::process::Stdio::piped());
     let output_file = scratch.path.join("out/flagged.jsonl");
     let started = Instant::now();
     while json_lines(&output_file).is_empty() {
@@ -464,12 +456,7 @@ fn sighup_reloads_the_feed_list_and_refuses_an_invalid_one() {
         scratch.write("feeds.toml", &tables.join("\n"));
     };
     feed_file(&[&server.url("/a.xml")]);
-    let mut child = binary()
-        .args(["run", "--config", config.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_daemon(&config, std::process::Stdio::null());
     let polls = |path: &str| {
         server
             .requests()
@@ -682,12 +669,7 @@ fn sighup_replaces_the_classifier_between_two_articles() {
         .unwrap()
         .replace("stdout = true", "stdout = false\ninclude = \"all\"");
     std::fs::write(&config, &base).unwrap();
-    let mut child = binary()
-        .args(["run", "--config", config.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_daemon(&config, std::process::Stdio::null());
     let output_file = scratch.path.join("out/flagged.jsonl");
     let wait_for_records = |count: usize| {
         let started = Instant::now();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::pipeline::{feed, http_get, serve_demo_pages};
+use crate::pipeline::{feed, http_get, serve_demo_pages, DEMO_STORIES};
 use crate::support::http::{Route, TestServer};
 use crate::support::{binary, free_port, text, Scratch};
 
@@ -36,26 +36,7 @@ fn start(name: &str) -> Running {
     serve_demo_pages(&server);
     server.route(
         "/feed.xml",
-        Route::ok(
-            "application/rss+xml",
-            feed(
-                &server,
-                &[
-                    (
-                        "Moscow wants North Korean munitions",
-                        "/pages/russia-dprk-arms-for-food.html",
-                    ),
-                    (
-                        "Striker completes record transfer",
-                        "/pages/striker-transfer.html",
-                    ),
-                    (
-                        "EU Council adopts new sanctions listings",
-                        "/pages/eu-sanctions-package.html",
-                    ),
-                ],
-            ),
-        ),
+        Route::ok("application/rss+xml", feed(&server, &DEMO_STORIES)),
     );
     server.route("/broken.xml", Route::status(500));
     let good = server.url("/feed.xml");

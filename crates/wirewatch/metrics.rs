@@ -440,6 +440,9 @@ pub async fn serve(
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEAD_TIMEOUT)
                 .max_buf_size(MAX_HEAD_BYTES)
+                // The buffer cap alone lets a head through that arrived
+                // whole in one read into a buffer grown past the cap.
+                .max_header_size(MAX_HEAD_BYTES)
                 .keep_alive(false)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             // A connection ends at shutdown too, answered or not.
@@ -454,7 +457,8 @@ pub async fn serve(
 /// How long a client has to send its request head.
 const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The request head's size cap (hyper's read buffer; its minimum is 8 KiB).
+/// The request head's size cap (hyper's read buffer and its head limit,
+/// answered 431; the buffer's minimum is 8 KiB).
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 
 /// How long one connection may last, a WebSub push body included.

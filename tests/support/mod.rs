@@ -6,7 +6,7 @@ pub mod hub;
 pub mod kafka;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> PathBuf {
@@ -96,6 +96,17 @@ pub fn binary() -> Command {
         .env_remove("KAFKA_BOOTSTRAP")
         .env("WIREWATCH_LOG", "info");
     command
+}
+
+/// Starts the daemon (`run --config config`) with its stdout sent to
+/// `stdout` and its stderr piped, for the test to read or drain.
+pub fn spawn_daemon(config: &Path, stdout: Stdio) -> Child {
+    binary()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Runs the binary with `args` under a pseudo-terminal (util-linux

@@ -11,7 +11,16 @@ use support::{
     feed, poller, poller_with, response, rss, test_http_options, test_poll_options, CollectingSink,
     Reply, Server,
 };
-use wirewatch_fetcher::PollOptions;
+use wirewatch_fetcher::{PollOptions, Poller};
+
+/// Polls the feed `server` serves at /feed once: how many items it emitted.
+async fn emitted(poller: &Poller, server: &Server) -> usize {
+    poller
+        .poll_once(&feed(server.url("/feed")))
+        .await
+        .unwrap()
+        .emitted
+}
 
 /// A server whose feed document the test can change between polls.
 async fn changing_feed() -> (Server, Arc<Mutex<Vec<u8>>>) {
@@ -47,22 +56,8 @@ async fn the_same_story_in_two_feeds_is_one_article() {
     *second_document.lock().unwrap() = rss(&[("b-9", "http://www.example.invalid/story")]);
     let sink = Arc::new(CollectingSink::default());
     let poller = poller("twofeeds", test_http_options(), Arc::clone(&sink));
-    assert_eq!(
-        poller
-            .poll_once(&feed(first.url("/feed")))
-            .await
-            .unwrap()
-            .emitted,
-        1
-    );
-    assert_eq!(
-        poller
-            .poll_once(&feed(second.url("/feed")))
-            .await
-            .unwrap()
-            .emitted,
-        0
-    );
+    assert_eq!(emitted(&poller, &first).await, 1);
+    assert_eq!(emitted(&poller, &second).await, 0);
 }
 
 #[tokio::test]
@@ -92,24 +87,10 @@ async fn links_through_a_redirector_are_resolved_before_dedup() {
         options,
         Arc::clone(&sink),
     );
-    assert_eq!(
-        poller
-            .poll_once(&feed(proxied.url("/feed")))
-            .await
-            .unwrap()
-            .emitted,
-        1
-    );
+    assert_eq!(emitted(&poller, &proxied).await, 1);
     let item = sink.items.lock().unwrap()[0].clone();
     assert_eq!(item.link.as_deref(), Some("http://example.invalid/story"));
-    assert_eq!(
-        poller
-            .poll_once(&feed(direct.url("/feed")))
-            .await
-            .unwrap()
-            .emitted,
-        0
-    );
+    assert_eq!(emitted(&poller, &direct).await, 0);
     // Both keys are seen: the redirector link itself is not offered again,
     // and is not resolved again.
     let resolutions = || {
@@ -121,14 +102,7 @@ async fn links_through_a_redirector_are_resolved_before_dedup() {
     };
     assert_eq!(resolutions(), 1);
     *proxied_document.lock().unwrap() = rss(&[("p-2", redirector.url("/r/1").as_str())]);
-    assert_eq!(
-        poller
-            .poll_once(&feed(proxied.url("/feed")))
-            .await
-            .unwrap()
-            .emitted,
-        0
-    );
+    assert_eq!(emitted(&poller, &proxied).await, 0);
     assert_eq!(resolutions(), 1);
 }
 
@@ -173,14 +147,7 @@ async fn empty_entries_are_not_emitted() {
             .to_vec();
     let sink = Arc::new(CollectingSink::default());
     let poller = poller("empty", test_http_options(), Arc::clone(&sink));
-    assert_eq!(
-        poller
-            .poll_once(&feed(server.url("/feed")))
-            .await
-            .unwrap()
-            .emitted,
-        1
-    );
+    assert_eq!(emitted(&poller, &server).await, 1);
     let items = sink.items.lock().unwrap();
     assert_eq!(items[0].title.as_deref(), Some("Real story"));
 }
@@ -210,14 +177,7 @@ async fn one_poll_of_many_new_items_commits_the_seen_set_once() {
     assert_eq!(outcome.emitted, 30);
     assert_eq!(poller.store().seen_commits() - before, 1);
     // Every key made it: the next poll emits nothing.
-    assert_eq!(
-        poller
-            .poll_once(&feed(server.url("/feed")))
-            .await
-            .unwrap()
-            .emitted,
-        0
-    );
+    assert_eq!(emitted(&poller, &server).await, 0);
 }
 
 /// While one feed's poll is still running (its seen keys not committed

@@ -11,20 +11,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::{response, test_http_options, Reply, Server};
+use support::{ok, response, test_http_options, Reply, Server};
 use wirewatch_fetcher::{FetchError, HttpClient, HttpOptions, Lookup, LookupFuture, Validators};
 
 /// An "internal" service the guard must keep requests away from.
 async fn internal_service() -> Server {
     Server::start_on(
         "127.0.0.2:0",
-        Arc::new(|_: &support::Request| {
-            Reply::Raw(response(
-                "200 OK",
-                &[("Content-Type", "text/html")],
-                b"<p>internal admin page: secret</p>",
-            ))
-        }),
+        Arc::new(|_: &support::Request| ok("text/html", b"<p>internal admin page: secret</p>")),
     )
     .await
 }
@@ -50,11 +44,7 @@ async fn a_robots_txt_redirect_to_a_private_address_is_not_followed() {
     let target = format!("http://{}/admin?x=1", internal.address);
     let site = Server::start(move |request| match request.path.as_str() {
         "/robots.txt" => Reply::Raw(response("302 Found", &[("Location", &target)], b"")),
-        _ => Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "text/html")],
-            b"<p>story</p>",
-        )),
+        _ => ok("text/html", b"<p>story</p>"),
     })
     .await;
     // The site itself (127.0.0.1) is allowed; 127.0.0.2 is not.
@@ -92,14 +82,7 @@ impl Lookup for Rebinding {
 
 #[tokio::test]
 async fn a_rebinding_name_never_reaches_a_loopback_address() {
-    let internal = Server::start(|_| {
-        Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "text/html")],
-            b"<p>internal</p>",
-        ))
-    })
-    .await;
+    let internal = Server::start(|_| ok("text/html", b"<p>internal</p>")).await;
     let lookup = Arc::new(Rebinding {
         calls: AtomicUsize::new(0),
     });
@@ -172,11 +155,7 @@ async fn names_are_checked_at_connect_time_for_pages_robots_and_redirect_hops() 
             )],
             b"",
         )),
-        _ => Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "text/html")],
-            b"<p>story</p>",
-        )),
+        _ => ok("text/html", b"<p>story</p>"),
     })
     .await;
     let table = Table(vec![
@@ -218,11 +197,7 @@ async fn a_feed_may_be_private_but_its_redirects_may_not_leave_its_host() {
     let target = format!("http://{}/feed.xml", internal.address);
     let feed_body = support::rss(&[("g1", "http://news.wirewatch.invalid/1")]);
     let feeds = Server::start(move |request| match request.path.as_str() {
-        "/feed.xml" => Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "application/rss+xml")],
-            &feed_body,
-        )),
+        "/feed.xml" => ok("application/rss+xml", &feed_body),
         "/moved-here" => Reply::Raw(response("302 Found", &[("Location", "/feed.xml")], b"")),
         "/moved-inside" => Reply::Raw(response("302 Found", &[("Location", &target)], b"")),
         "/moved-to-metadata" => Reply::Raw(response(

@@ -7,7 +7,7 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use support::{feed, poller, response, test_http_options, CollectingSink, Reply, Server};
+use support::{feed, ok, poller, test_http_options, CollectingSink, Server};
 use wirewatch_feed::{
     parse_feed, FeedParseError, ParsedFeed, ENTITY_EXPANSION_ALLOWANCE, ENTITY_EXPANSION_FACTOR,
     MAX_NAMES, MAX_NAME_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
@@ -355,14 +355,7 @@ fn issue_12_per_item_trouble_is_one_log_line_per_feed_and_poll() {
     let outcome = tracing::subscriber::with_default(recorder.clone(), || {
         runtime.block_on(async {
             let body = body.into_bytes();
-            let server = Server::start(move |_| {
-                Reply::Raw(response(
-                    "200 OK",
-                    &[("Content-Type", "application/rss+xml")],
-                    &body,
-                ))
-            })
-            .await;
+            let server = Server::start(move |_| ok("application/rss+xml", &body)).await;
             let poller = poller("caps-log", test_http_options(), Arc::clone(&sink));
             poller.poll_once(&feed(server.url("/feed"))).await.unwrap()
         })

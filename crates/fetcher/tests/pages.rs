@@ -5,27 +5,22 @@ mod support;
 
 use std::time::Duration;
 
-use support::{response, test_http_options, Reply, Server};
+use support::{ok, response, test_http_options, Reply, Server};
 use wirewatch_fetcher::{FetchError, HttpClient, HttpOptions};
 
 async fn site() -> Server {
     Server::start(|request| match request.path.as_str() {
-        "/robots.txt" => Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "text/plain")],
+        "/robots.txt" => ok(
+            "text/plain",
             b"User-agent: *\nDisallow: /private/\n\nUser-agent: otherbot\nDisallow: /\n",
-        )),
+        ),
         "/hop" => Reply::Raw(response(
             "302 Found",
             &[("Location", "/private/story")],
             b"",
         )),
         "/big" => Reply::Raw(response("200 OK", &[], &vec![b'x'; 2 * 1024 * 1024])),
-        _ => Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "text/html")],
-            b"<p>story</p>",
-        )),
+        _ => ok("text/html", b"<p>story</p>"),
     })
     .await
 }

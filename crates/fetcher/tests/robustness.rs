@@ -8,18 +8,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use support::{
-    feed, gzip_bomb, open_ended_head, poller, poller_with, response, rss, test_http_options,
+    feed, gzip_bomb, ok, open_ended_head, poller, poller_with, response, rss, test_http_options,
     test_poll_options, CollectingSink, Reply, Server,
 };
 use wirewatch_fetcher::{FeedStatus, HttpOptions, PollOptions, PollOutcome};
 
 async fn good_server() -> Server {
     Server::start(|_| {
-        Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "application/rss+xml")],
+        ok(
+            "application/rss+xml",
             &rss(&[("good", "http://example.invalid/good")]),
-        ))
+        )
     })
     .await
 }
@@ -64,11 +63,10 @@ fn error_of(status: &FeedStatus) -> &str {
 #[tokio::test]
 async fn malformed_xml_is_a_failure() {
     let (_, status, _) = poll_bad_beside_good("malformed", test_http_options(), |_| {
-        Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "application/rss+xml")],
+        ok(
+            "application/rss+xml",
             b"<?xml version=\"1.0\"?>\n<<<<>>>> ]]> \x00\x01&&& <",
-        ))
+        )
     })
     .await;
     // After "<url>: " the reason: not a feed, and why.
@@ -183,11 +181,7 @@ async fn a_connection_reset_is_a_failure() {
 #[tokio::test]
 async fn an_html_page_where_a_feed_was_expected() {
     let (_, status, _) = poll_bad_beside_good("html", test_http_options(), |_| {
-        Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "text/html")],
-            b"<!doctype html><html><head><title>News</title></head><body><p>hello</p></body></html>",
-        ))
+        ok("text/html", b"<!doctype html><html><head><title>News</title></head><body><p>hello</p></body></html>")
     })
     .await;
     assert!(error_of(&status).contains("html"), "{}", error_of(&status));
@@ -207,11 +201,7 @@ async fn issue_12_an_entity_bomb_fails_alone_naming_the_feed() {
             "A".repeat(2_000),
             "&big;".repeat(5_000)
         );
-        Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "application/rss+xml")],
-            body.as_bytes(),
-        ))
+        ok("application/rss+xml", body.as_bytes())
     })
     .await;
     assert_eq!(outcome.emitted, 0);
@@ -225,11 +215,7 @@ async fn issue_12_an_entity_bomb_fails_alone_naming_the_feed() {
 #[tokio::test]
 async fn an_empty_body_is_a_failure() {
     let (_, status, _) = poll_bad_beside_good("empty", test_http_options(), |_| {
-        Reply::Raw(response(
-            "200 OK",
-            &[("Content-Type", "application/rss+xml")],
-            b"",
-        ))
+        ok("application/rss+xml", b"")
     })
     .await;
     assert!(error_of(&status).contains("empty"), "{}", error_of(&status));

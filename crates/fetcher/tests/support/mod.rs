@@ -70,6 +70,11 @@ pub fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> 
     bytes
 }
 
+/// A 200 answer carrying `body` as `content_type`.
+pub fn ok(content_type: &str, body: &[u8]) -> Reply {
+    Reply::Raw(response("200 OK", &[("Content-Type", content_type)], body))
+}
+
 pub type Handler = Arc<dyn Fn(&Request) -> Reply + Send + Sync>;
 
 /// A running server on `127.0.0.1:0` and the requests it has seen.
