@@ -2155,8 +2155,19 @@ fn drop_br_lines(analysis: &mut Analysis<'_>, root: NodeId) {
     }
 }
 
+/// Fewest consecutive lines of nothing but links that [`drop_br_lines_of`]
+/// takes for a list of headlines ("Related", "Mehr zum Thema"), one link a
+/// line.
+const LINK_RUN_LINES: usize = 3;
+
+/// Longest label line (characters) over such a run that goes with it.
+const LINK_RUN_LABEL_CHARS: usize = 50;
+
 /// One block of [`drop_br_lines`]: its inline content in order, nested
-/// blocks skipped, links taken whole.
+/// blocks skipped, links taken whole. A line of two or more links goes; so
+/// does a run of [`LINK_RUN_LINES`] or more lines of links (a list of
+/// headlines after the text, one a line), with a short label line over it
+/// that is no sentence ("Related stories", "Lesen Sie auch:").
 fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     let doc = analysis.doc;
     // Links are navigation only among other text: a block of nothing but
@@ -2164,11 +2175,30 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     let stats = analysis.stats[block as usize];
     let links_may_go = stats.own_link_len > 0 && stats.own_link_len < stats.own_len;
     // The current line: its units (text nodes and links), whether it has
-    // plain words, how many links.
+    // plain words, how many links, its plain text.
     let mut units: Vec<NodeId> = Vec::new();
     let (mut plain, mut links) = (false, 0usize);
+    let mut plain_text = String::new();
     let mut dropped: Vec<NodeId> = Vec::new();
     let mut lines = 0usize;
+    // The run of link lines going on, and the line before it when it may
+    // be the run's label.
+    let mut run: Vec<NodeId> = Vec::new();
+    let mut run_lines = 0usize;
+    let mut label: Vec<NodeId> = Vec::new();
+    let mut last_label: Vec<NodeId> = Vec::new();
+    let end_run = |run: &mut Vec<NodeId>,
+                   run_lines: &mut usize,
+                   label: &mut Vec<NodeId>,
+                   dropped: &mut Vec<NodeId>| {
+        if *run_lines >= LINK_RUN_LINES {
+            dropped.append(label);
+            dropped.append(run);
+        }
+        run.clear();
+        label.clear();
+        *run_lines = 0;
+    };
     walk_lines(doc, block, true, |piece| match piece {
         Inline::Link(id) => {
             if analysis.stats[id as usize].len > 0 {
@@ -2177,13 +2207,12 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
             }
         }
         Inline::Text(id) => {
-            if doc
-                .text(id)
-                .unwrap_or("")
-                .chars()
-                .any(char::is_alphanumeric)
-            {
+            let text = doc.text(id).unwrap_or("");
+            if text.chars().any(char::is_alphanumeric) {
                 plain = true;
+            }
+            if plain_text.len() <= 4 * LINK_RUN_LABEL_CHARS {
+                plain_text.push_str(text);
             }
             units.push(id);
         }
@@ -2192,12 +2221,31 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
                 if links_may_go && !plain && links >= 2 {
                     dropped.extend_from_slice(&units);
                 }
+                if links_may_go && !plain {
+                    if run_lines == 0 {
+                        label = std::mem::take(&mut last_label);
+                    }
+                    run.extend_from_slice(&units);
+                    run_lines += 1;
+                } else {
+                    end_run(&mut run, &mut run_lines, &mut label, &mut dropped);
+                    let text = plain_text.trim();
+                    last_label.clear();
+                    if links == 0
+                        && text.chars().count() < LINK_RUN_LABEL_CHARS
+                        && !ends_sentence(text)
+                    {
+                        last_label.extend_from_slice(&units);
+                    }
+                }
                 lines += 1;
             }
             units.clear();
+            plain_text.clear();
             (plain, links) = (false, 0);
         }
     });
+    end_run(&mut run, &mut run_lines, &mut label, &mut dropped);
     if lines >= 2 {
         for unit in dropped {
             analysis.pruned[unit as usize] = true;

@@ -847,6 +847,47 @@ fn br_lines_of_links_are_dropped() {
     );
 }
 
+/// Issue 15: in an old table layout the links to related stories follow the
+/// text in the same cell, one a line under a label: the run and its label
+/// go, a line with one source link among the text stays.
+#[test]
+fn a_run_of_link_lines_after_br_text_goes_with_its_label() {
+    let german = [
+        "Der Gemeinderat hat am Dienstagabend nach langer Debatte beschlossen, die Ortsdurchfahrt im Frühjahr für drei Monate zu sperren.",
+        "Die Bauarbeiten sollen nach Angaben der Verwaltung rund 2,4 Millionen Euro kosten, wovon das Land einen großen Teil übernimmt.",
+        "Der Verkehr wird über die Kreisstraße umgeleitet, für Radfahrer und Fußgänger bleibt ein schmaler Durchgang frei.",
+    ];
+    for separator in ["<br>", "<br><br>"] {
+        let page = format!(
+            r#"<html><head><title>Ortsdurchfahrt</title></head><body><table><tr>
+<td width=140><a href="/a">Lokales</a><br><a href="/b">Region</a><br><a href="/c">Wetter</a></td>
+<td>{}{separator}{}{separator}Quelle: <a href="/q">Mitteilung der Gemeinde</a>{separator}{}<br><br>
+<b>Mehr zum Thema</b><br><a href="/r1">Haushalt: Gemeinderat streitet über Schulden</a><br>
+<a href="/r2">Umleitung: Anwohner sammeln Unterschriften</a><br><a href="/r3">Leserbriefe zur Sperrung</a></td></tr></table></body></html>"#,
+            german[0], german[1], german[2]
+        );
+        let cleaned = clean_str(&page);
+        assert!(cleaned.text.contains(german[0]), "{:?}", cleaned.text);
+        assert!(
+            cleaned.text.trim_end().ends_with(german[2]),
+            "{:?}",
+            cleaned.text
+        );
+        assert!(
+            cleaned.text.contains("Quelle: Mitteilung der Gemeinde"),
+            "{:?}",
+            cleaned.text
+        );
+        for junk in ["Mehr zum Thema", "Haushalt", "Leserbriefe"] {
+            assert!(
+                !cleaned.text.contains(junk),
+                "{junk:?} in {:?}",
+                cleaned.text
+            );
+        }
+    }
+}
+
 /// Issue 15: "commentary" names an opinion article, not a comment thread.
 #[test]
 fn a_commentary_is_not_a_comment_thread() {
