@@ -1572,20 +1572,49 @@ fn table_rows(
     if rows == NONE {
         return found;
     }
-    for sibling in doc.children(rows) {
-        if sibling == row || doc.tag(sibling) != Some(Tag::Tr) {
+    // Rows next to the container's (a picture or an advert between them
+    // aside) are parts of the article however short: an intro in bold
+    // above, the last paragraphs under an advert. A row of links (related
+    // stories, a footer) ends that run.
+    let siblings: Vec<NodeId> = doc
+        .children(rows)
+        .filter(|&sibling| doc.tag(sibling) == Some(Tag::Tr))
+        .collect();
+    let at = siblings.iter().position(|&sibling| sibling == row);
+    let mut adjacent = vec![false; siblings.len()];
+    if let Some(at) = at {
+        let is_barrier = |sibling: NodeId| {
+            let stats = analysis.stats[sibling as usize];
+            stats.len >= MIN_BLOCK_CHARS && stats.link_len * 2 >= stats.len
+        };
+        for index in (0..at).rev() {
+            if is_barrier(siblings[index]) {
+                break;
+            }
+            adjacent[index] = true;
+        }
+        for index in at + 1..siblings.len() {
+            if is_barrier(siblings[index]) {
+                break;
+            }
+            adjacent[index] = true;
+        }
+    }
+    for (position, &sibling) in siblings.iter().enumerate() {
+        if sibling == row {
             continue;
         }
         // The row's cells, not the row: a cell of prices or a picture
         // beside the text is no more of the article.
         for other in doc.children(sibling) {
             let index = other as usize;
-            if !matches!(doc.tag(other), Some(Tag::Td | Tag::Th))
-                || analysis.excluded[index]
-                || !is_candidate[index]
-                || analysis.score[index] < threshold
-                || analysis.link_density(other) >= 0.25
-            {
+            if !matches!(doc.tag(other), Some(Tag::Td | Tag::Th)) || analysis.excluded[index] {
+                continue;
+            }
+            let scores = is_candidate[index]
+                && analysis.score[index] >= threshold
+                && analysis.link_density(other) < 0.25;
+            if !scores && !(adjacent[position] && is_prose_cell(analysis, other)) {
                 continue;
             }
             let end = doc.subtree_end(other);
@@ -1599,6 +1628,26 @@ fn table_rows(
         }
     }
     found
+}
+
+/// Shortest text (characters) of [`is_prose_cell`].
+const PROSE_CELL_CHARS: u32 = 80;
+
+/// A table cell of plain prose: text only (no nested blocks but
+/// paragraphs), hardly a link, ending a sentence.
+fn is_prose_cell(analysis: &Analysis<'_>, cell: NodeId) -> bool {
+    let doc = analysis.doc;
+    let stats = analysis.stats[cell as usize];
+    stats.len >= PROSE_CELL_CHARS
+        && (stats.link_len as f32) < 0.1 * stats.len as f32
+        && stats.list_items == 0
+        && stats.inputs == 0
+        && stats.heading_len * 2 < stats.len
+        && (cell + 1..doc.subtree_end(cell)).all(|inner| {
+            doc.tag(inner)
+                .is_none_or(|tag| !is_block(tag) || matches!(tag, Tag::P | Tag::Div))
+        })
+        && ends_sentence(&doc.text_content(cell))
 }
 
 /// Standfirsts (the lead paragraph under the headline) often sit in the
@@ -1841,7 +1890,18 @@ fn widen(analysis: &Analysis<'_>, first: NodeId, candidates: &[NodeId]) -> NodeI
         if parent_score < threshold {
             break;
         }
-        if parent_score > last_score {
+        // A layout table scores from all its rows (a footer of small print,
+        // a column of teasers): it is worth more than a cell of it only
+        // when it beats the cell itself, not a thinner row between.
+        let beaten = if matches!(
+            doc.tag(parent),
+            Some(Tag::Table | Tag::Tbody | Tag::Thead | Tag::Tr)
+        ) {
+            analysis.score[top as usize]
+        } else {
+            last_score
+        };
+        if parent_score > beaten {
             top = parent;
             break;
         }

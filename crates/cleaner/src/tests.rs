@@ -1348,3 +1348,61 @@ fn an_article_in_table_rows_keeps_every_text_row() {
         );
     }
 }
+
+/// Issue 15: a layout table scores from every row; a short article cell is
+/// not traded for the whole table (its menu column and all) because a long
+/// footer of small print lifts the table above the article's row.
+#[test]
+fn a_long_footer_row_does_not_make_the_layout_table_the_article() {
+    let german = [
+        "Der Gemeinderat hat am Dienstagabend nach langer Debatte beschlossen, die Ortsdurchfahrt im Frühjahr für drei Monate zu sperren.",
+        "Der Verkehr wird über die Kreisstraße umgeleitet, für Radfahrer und Fußgänger bleibt ein schmaler Durchgang frei.",
+    ];
+    let notice = "Alle Rechte vorbehalten, die Vervielfältigung, Verbreitung und sonstige Nutzung der Inhalte ist ohne Zustimmung des Verlags nicht gestattet. ".repeat(3);
+    let menu: String = (0..12)
+        .map(|i| format!("<a href=\"/r{i}\">Rubrik {i}</a><br>"))
+        .collect();
+    let page = format!(
+        r#"<html><head><title>Ortsdurchfahrt</title></head><body><table width=770>
+<tr><td colspan=2><a href="/"><img src="/logo.gif"></a></td></tr>
+<tr><td width=150 valign=top>{menu}</td><td valign=top>{}<br><br>{}</td></tr>
+<tr><td colspan=2><font size=1>{notice}</font></td></tr></table></body></html>"#,
+        german[0], german[1]
+    );
+    let cleaned = clean_str(&page);
+    assert!(
+        cleaned.text.starts_with(&german.join("\n\n")),
+        "{:?}",
+        cleaned.text
+    );
+    assert!(!cleaned.text.contains("Rubrik"), "{:?}", cleaned.text);
+}
+
+/// Issue 15: an article set in the rows of a table keeps a short intro row
+/// in bold above the text and the paragraphs in a row under an advert,
+/// though neither scores much; a row of related links ends the article.
+#[test]
+fn short_text_rows_beside_the_article_row_are_kept() {
+    let polish = [
+        "Rada gminy po długiej debacie zdecydowała we wtorek o zamknięciu głównej ulicy na trzy miesiące.",
+        "Według urzędu prace mają kosztować około 2,4 miliona złotych, z czego znaczną część pokryje samorząd województwa z własnego budżetu.",
+        "Mieszkańcy skarżyli się latem na zebraniu przede wszystkim na planowany objazd przez wąskie uliczki osiedla domków jednorodzinnych.",
+        "Ruch zostanie skierowany na drogę powiatową, dla pieszych pozostanie wąskie przejście.",
+    ];
+    let page = format!(
+        r#"<html><head><title>Ulica zamknięta</title></head><body><table width=770><tr>
+<td width=150 valign=top><a href="/a">Kraj</a><br><a href="/b">Region</a><br><a href="/c">Sport</a><br><a href="/d">Pogoda</a></td>
+<td valign=top><table width="100%">
+<tr><td><b>{}</b></td></tr>
+<tr><td><img src="/ulica.jpg"></td></tr>
+<tr><td>{}<br><br>{}</td></tr>
+<tr><td><a href="https://ads.example/c"><img src="/reklama.gif"></a><br>Reklama</td></tr>
+<tr><td>{}</td></tr>
+<tr><td><a href="/r1">Inne wiadomości z gminy i okolic</a><br><a href="/r2">Zobacz także: remonty dróg w powiecie</a></td></tr>
+<tr><td>Redakcja nie odpowiada za treść ogłoszeń, a wszystkie prawa do tekstów są zastrzeżone.</td></tr>
+</table></td></tr></table></body></html>"#,
+        polish[0], polish[1], polish[2], polish[3]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, polish.join("\n\n"), "{:?}", cleaned.text);
+}
