@@ -1064,8 +1064,10 @@ fn score_candidates(analysis: &mut Analysis<'_>, context: &Context) -> (Vec<bool
             + stats.own_commas.min(30) as f32
             + (stats.own_len as f32 / 100.0).min(3.0 * segments))
             * (1.0 - own_link_density);
-        if tag != Tag::P && segments > 1.0 {
-            // A `<div>` that holds the text itself is a container too.
+        if tag != Tag::P && (segments > 1.0 || matches!(tag, Tag::Td | Tag::Th)) {
+            // A `<div>` that holds the text itself is a container too, and
+            // so is a table cell, even of one block: a short item of one
+            // paragraph in an old table layout, beside a menu column.
             if !is_candidate[id] {
                 is_candidate[id] = true;
                 analysis.score[id] += initial_score(tag);

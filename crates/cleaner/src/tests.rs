@@ -1406,3 +1406,34 @@ fn short_text_rows_beside_the_article_row_are_kept() {
     let cleaned = clean_str(&page);
     assert_eq!(cleaned.text, polish.join("\n\n"), "{:?}", cleaned.text);
 }
+
+/// Issue 15: a short item of one paragraph in an old table layout (no `<p>`,
+/// no `<br>`) is the text cell's alone: the menu column beside it stays out.
+#[test]
+fn a_one_paragraph_item_in_a_table_cell_leaves_the_menu_out() {
+    let french = "Le conseil municipal a adopté mardi soir, après un long débat, la fermeture \
+        complète de la rue principale pendant trois mois au printemps prochain. Les travaux \
+        devraient coûter environ 2,4 millions d'euros selon la mairie, dont une grande partie \
+        sera prise en charge par la région.";
+    let menu: String = (0..12)
+        .map(|i| format!("<a href=\"/r{i}\">Rubrique {i}</a><br>"))
+        .collect();
+    let page = format!(
+        r#"<html><head><title>Rue fermée</title></head><body><table width=770>
+<tr><td colspan=3><a href="/"><img src="/logo.gif"></a></td></tr>
+<tr><td width=150 valign=top>{menu}</td><td valign=top>{french}</td>
+<td width=160><a href="https://ads.example/c"><img src="/pub.gif"></a><br>Publicité</td></tr>
+</table></body></html>"#
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(
+        cleaned
+            .text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        french.split_whitespace().collect::<Vec<_>>().join(" "),
+        "{:?}",
+        cleaned.text
+    );
+}
