@@ -1141,12 +1141,20 @@ fn siblings(
         content.push(top);
     } else {
         let top_class = doc.attr(top, AttrName::Class).unwrap_or("");
+        let mut run_open = false;
+        // Siblings with text, in order, and whether each is taken.
+        let mut judged: Vec<(NodeId, bool)> = vec![];
         for sibling in doc.children(parent) {
             if sibling == top {
                 content.push(sibling);
+                run_open = true;
+                judged.push((sibling, true));
                 continue;
             }
             if analysis.excluded[sibling as usize] || doc.tag(sibling).is_none() {
+                continue;
+            }
+            if analysis.stats[sibling as usize].len == 0 {
                 continue;
             }
             let mut bonus = 0.0;
@@ -1171,7 +1179,10 @@ fn siblings(
                 let text = doc.text_content(sibling);
                 (stats.len > 80 && density < 0.25)
                     || (stats.len > 0 && stats.len <= 80 && density == 0.0 && ends_sentence(&text))
-            } else if sibling < top
+            } else if (sibling < top
+                || (run_open
+                    && doc.tag(sibling) == doc.tag(top)
+                    && doc.attr(sibling, AttrName::Class).unwrap_or("") == top_class))
                 && matches!(
                     doc.tag(sibling),
                     Some(Tag::Div | Tag::Section | Tag::Blockquote | Tag::Header)
@@ -1179,10 +1190,18 @@ fn siblings(
             {
                 // Before the container, a wrapper of plain paragraphs (an
                 // intro, the part of the body before a picture): prose that
-                // ends a sentence, no lists or forms.
+                // ends a sentence, no lists or forms. After it, the same
+                // when it is the container's kind (tag and class: the
+                // section after a subheading, the part after a picture) and
+                // follows it or another part kept, pictures and excluded
+                // boxes aside (and there a short one under a subheading,
+                // without links, will do; a writer's one-line tagline not):
+                // an author box or a comment thread after the article is
+                // not reached through a block left out.
                 let stats = analysis.stats[sibling as usize];
                 stats.paragraphs >= 1
-                    && stats.len > 80
+                    && (stats.len > 80
+                        || (sibling > top && stats.link_len == 0 && stats.heading_len > 0))
                     && ends_sentence(&doc.text_content(sibling))
                     && analysis.link_density(sibling) < 0.2
                     && stats.list_items == 0
@@ -1191,13 +1210,48 @@ fn siblings(
             } else {
                 false
             };
+            if sibling > top {
+                run_open = include;
+            }
             if include {
                 content.push(sibling);
             }
+            judged.push((sibling, include));
         }
+        content.extend(lists_between(analysis, &judged));
+        content.sort_unstable();
     }
 
     content
+}
+
+/// Lists among the container's siblings that sit between two parts of the
+/// article (points of a plan, steps, a list introduced by a sentence
+/// ending in ':'): a list of plain items, hardly a link, with text kept
+/// before it and after it. `judged` holds the siblings with text, in
+/// order, and whether each was taken.
+fn lists_between(analysis: &Analysis<'_>, judged: &[(NodeId, bool)]) -> Vec<NodeId> {
+    let doc = analysis.doc;
+    let mut found = Vec::new();
+    for (at, &(sibling, include)) in judged.iter().enumerate() {
+        if include || !matches!(doc.tag(sibling), Some(Tag::Ul | Tag::Ol)) {
+            continue;
+        }
+        let stats = analysis.stats[sibling as usize];
+        if stats.list_items == 0
+            || (stats.link_len as f32) >= 0.2 * stats.len as f32
+            || stats.inputs > 0
+            || stats.images > 0
+        {
+            continue;
+        }
+        let before = at > 0 && judged[at - 1].1;
+        let after = judged.get(at + 1).is_some_and(|&(_, include)| include);
+        if before && after {
+            found.push(sibling);
+        }
+    }
+    found
 }
 
 /// Articles split into sections by pull quotes or pictures: further
@@ -1616,7 +1670,8 @@ fn table_rows(
             let scores = is_candidate[index]
                 && analysis.score[index] >= threshold
                 && analysis.link_density(other) < 0.25;
-            if !scores && !(adjacent[position] && is_prose_cell(analysis, other)) {
+            let prose_beside = adjacent[position] && is_prose_cell(analysis, other);
+            if !(scores || prose_beside) {
                 continue;
             }
             let end = doc.subtree_end(other);

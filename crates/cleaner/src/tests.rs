@@ -1437,3 +1437,76 @@ fn a_one_paragraph_item_in_a_table_cell_leaves_the_menu_out() {
         cleaned.text
     );
 }
+
+/// Issue 15: an article cut into sibling sections by subheadings, or into
+/// two plain `<div>`s by a picture, keeps the short parts after the
+/// container; a box of links after them, reached only past a block that
+/// is not kept, stays out.
+#[test]
+fn short_sections_after_a_subheading_or_a_picture_are_kept() {
+    let german = [
+        "Der Gemeinderat hat am Dienstagabend nach langer Debatte beschlossen, die Ortsdurchfahrt im kommenden Frühjahr für drei Monate vollständig zu sperren.",
+        "Die Bauarbeiten sollen nach Angaben der Verwaltung rund 2,4 Millionen Euro kosten, wovon das Land einen großen Teil übernehmen wird.",
+        "Anwohner hatten sich in einer Bürgerversammlung im Sommer vor allem über die geplante Umleitung durch die engen Wohnstraßen beschwert.",
+        "Bürgermeister Klaus Weber versprach, die Geschäfte im Ortskern erreichbar zu halten.",
+        "Der Verkehr wird über die Kreisstraße umgeleitet.",
+    ];
+    let [p1, p2, p3, p4, p5] = german;
+    let sections = format!(
+        "<section><p>{p1}</p><p>{p2}</p><p>{p3}</p></section><section><h2>Die Kosten</h2>\
+         <p>{p4}</p></section><section><h2>Wie es weitergeht</h2><p>{p5}</p></section>"
+    );
+    // After a picture, a part of a paragraph's length (a one-line part
+    // there reads like a writer's tagline).
+    let last = "Der Verkehr wird über die Kreisstraße umgeleitet, für Radfahrer und Fußgänger bleibt ein schmaler Durchgang frei.";
+    let picture = format!(
+        "<div><p>{p1}</p><p>{p2}</p><p>{p3}</p><p>{p4}</p></div><figure><img src=\"/a.jpg\">\
+         <figcaption>Foto: dpa</figcaption></figure><div><p>{last}</p></div>"
+    );
+    for (body, expected) in [
+        (
+            sections,
+            format!("{p1}\n\n{p2}\n\n{p3}\n\nDie Kosten\n\n{p4}\n\nWie es weitergeht\n\n{p5}"),
+        ),
+        (picture, format!("{p1}\n\n{p2}\n\n{p3}\n\n{p4}\n\n{last}")),
+    ] {
+        let page = format!(
+            "<html><head><title>Ortsdurchfahrt gesperrt</title></head><body><nav><a href=\"/\">Start</a></nav>\
+             <main><article><h1>Ortsdurchfahrt gesperrt</h1>{body}\
+             <div><a href=\"/x\">Alles zum Straßenbau in der Region und im Kreis</a></div>\
+             <div><p>Gefällt Ihnen der Artikel? Dann empfehlen Sie ihn Ihren Freunden weiter.</p></div>\
+             </article></main></body></html>"
+        );
+        let cleaned = clean_str(&page);
+        assert_eq!(cleaned.text, expected, "{body}");
+    }
+}
+
+/// Issue 15: a list of plain points between two parts of the article, both
+/// kept, is more of the article.
+#[test]
+fn a_list_between_two_parts_of_the_article_is_kept() {
+    let french = [
+        "Le conseil municipal a adopté mardi soir, après un long débat, la fermeture complète de la rue principale pendant trois mois au printemps prochain.",
+        "Les travaux devraient coûter environ 2,4 millions d'euros selon la mairie, dont une grande partie sera prise en charge par la région.",
+        "Les riverains s'étaient plaints lors d'une réunion publique cet été de la déviation prévue par les petites rues résidentielles du quartier.",
+        "La circulation sera déviée par la route départementale, un passage étroit restera ouvert aux cyclistes et aux piétons.",
+    ];
+    let points = [
+        "une navette pour les aînés",
+        "des horaires d'ouverture plus longs",
+    ];
+    let page = format!(
+        "<html><head><title>Rue fermée</title></head><body><div class=\"menu\"><a href=\"/\">Accueil</a></div>\
+         <div class=\"story\"><h1>Rue fermée</h1><div class=\"text\"><p>{}</p><p>{}</p><p>{}</p></div>\
+         <ul><li>{}</li><li>{}</li></ul><div class=\"text-end\"><p>{}</p></div></div>\
+         <ul class=\"links\"><li><a href=\"/a\">Autres nouvelles du quartier</a></li></ul></body></html>",
+        french[0], french[1], french[2], points[0], points[1], french[3]
+    );
+    let cleaned = clean_str(&page);
+    let expected = format!(
+        "{}\n\n{}\n\n{}\n\n{}\n\n{}\n\n{}",
+        french[0], french[1], french[2], points[0], points[1], french[3]
+    );
+    assert_eq!(cleaned.text, expected);
+}
