@@ -1182,7 +1182,8 @@ fn siblings(
             } else if (sibling < top
                 || (run_open
                     && doc.tag(sibling) == doc.tag(top)
-                    && doc.attr(sibling, AttrName::Class).unwrap_or("") == top_class))
+                    && doc.attr(sibling, AttrName::Class).unwrap_or("") == top_class
+                    && !holds_a_link_block(analysis, sibling)))
                 && matches!(
                     doc.tag(sibling),
                     Some(Tag::Div | Tag::Section | Tag::Blockquote | Tag::Header)
@@ -1195,9 +1196,10 @@ fn siblings(
                 // section after a subheading, the part after a picture) and
                 // follows it or another part kept, pictures and excluded
                 // boxes aside (and there a short one under a subheading,
-                // without links, will do; a writer's one-line tagline not):
-                // an author box or a comment thread after the article is
-                // not reached through a block left out.
+                // without links, will do; a writer's one-line tagline not),
+                // with no block of links (a column of teasers, each led by
+                // its headline's link): an author box or a comment thread
+                // after the article is not reached through a block left out.
                 let stats = analysis.stats[sibling as usize];
                 stats.paragraphs >= 1
                     && (stats.len > 80
@@ -1223,6 +1225,22 @@ fn siblings(
     }
 
     content
+}
+
+/// Whether a block in `id`'s subtree other than a paragraph has text that
+/// is mostly links: a teaser's headline, a box of links. A part of the
+/// article links words inside its paragraphs, or a paragraph of one link
+/// ("Read more: ...").
+fn holds_a_link_block(analysis: &Analysis<'_>, id: NodeId) -> bool {
+    let doc = analysis.doc;
+    (id..doc.subtree_end(id)).any(|inner| {
+        let stats = analysis.stats[inner as usize];
+        stats.own_len > 0
+            && stats.own_link_len * 2 >= stats.own_len
+            && doc
+                .tag(inner)
+                .is_some_and(|tag| is_block(tag) && tag != Tag::P)
+    })
 }
 
 /// Lists among the container's siblings that sit between two parts of the

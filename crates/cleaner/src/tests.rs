@@ -1510,3 +1510,31 @@ fn a_list_between_two_parts_of_the_article_is_kept() {
     );
     assert_eq!(cleaned.text, expected);
 }
+
+/// Issue 15: a column of teasers after the article's column, both plain
+/// `<div>`s, is not a part of the article after it: each teaser is led by
+/// its headline's link.
+#[test]
+fn a_teaser_column_after_the_article_column_stays_out() {
+    let polish = [
+        "Rada gminy po długiej debacie zdecydowała we wtorek wieczorem o całkowitym zamknięciu głównej ulicy na trzy miesiące wiosną przyszłego roku.",
+        "Według urzędu prace mają kosztować około 2,4 miliona złotych, z czego znaczną część pokryje samorząd województwa z własnego budżetu.",
+        "Ruch zostanie skierowany na drogę powiatową, dla rowerzystów i pieszych pozostanie wąskie przejście wzdłuż chodnika.",
+    ];
+    let teasers: String = (0..3)
+        .map(|i| {
+            format!(
+                "<div><div><a href=\"/t{i}\">Inna wiadomość numer {i}</a></div>\
+                 <p>Krótki wstęp do innej wiadomości z regionu zachęca czytelnika do przeczytania całego tekstu na stronie.</p></div>"
+            )
+        })
+        .collect();
+    let page = format!(
+        "<html><head><title>Ulica zamknięta</title></head><body><div id=\"left\"><a href=\"/a\">Kraj</a> \
+         <a href=\"/b\">Region</a></div><div id=\"center\"><div>{}<br><br>{}<br><br>{}</div></div>\
+         <div id=\"right\">{teasers}</div></body></html>",
+        polish[0], polish[1], polish[2]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, polish.join("\n\n"));
+}
