@@ -2356,7 +2356,10 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
                 if links_may_go && !plain && links >= 2 {
                     dropped.extend_from_slice(&units);
                 }
-                if links_may_go && !plain {
+                // A headline's date beside its link ("(12.03.2008)") is no
+                // plain word.
+                let dated_link = links == 1 && !plain_text.chars().any(char::is_alphabetic);
+                if links_may_go && (!plain || dated_link) {
                     if run_lines == 0 {
                         label = std::mem::take(&mut last_label);
                     }

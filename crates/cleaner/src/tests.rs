@@ -848,8 +848,9 @@ fn br_lines_of_links_are_dropped() {
 }
 
 /// Issue 15: in an old table layout the links to related stories follow the
-/// text in the same cell, one a line under a label: the run and its label
-/// go, a line with one source link among the text stays.
+/// text in the same cell, one a line (perhaps with its date) under a label:
+/// the run and its label go, a line with one source link among the text
+/// stays.
 #[test]
 fn a_run_of_link_lines_after_br_text_goes_with_its_label() {
     let german = [
@@ -857,13 +858,14 @@ fn a_run_of_link_lines_after_br_text_goes_with_its_label() {
         "Die Bauarbeiten sollen nach Angaben der Verwaltung rund 2,4 Millionen Euro kosten, wovon das Land einen großen Teil übernimmt.",
         "Der Verkehr wird über die Kreisstraße umgeleitet, für Radfahrer und Fußgänger bleibt ein schmaler Durchgang frei.",
     ];
-    for separator in ["<br>", "<br><br>"] {
+    // Each related link alone on its line, or with its date beside it.
+    for (separator, date) in [("<br>", ""), ("<br><br>", ""), ("<br>", " (11.03.2008)")] {
         let page = format!(
             r#"<html><head><title>Ortsdurchfahrt</title></head><body><table><tr>
 <td width=140><a href="/a">Lokales</a><br><a href="/b">Region</a><br><a href="/c">Wetter</a></td>
 <td>{}{separator}{}{separator}Quelle: <a href="/q">Mitteilung der Gemeinde</a>{separator}{}<br><br>
-<b>Mehr zum Thema</b><br><a href="/r1">Haushalt: Gemeinderat streitet über Schulden</a><br>
-<a href="/r2">Umleitung: Anwohner sammeln Unterschriften</a><br><a href="/r3">Leserbriefe zur Sperrung</a></td></tr></table></body></html>"#,
+<b>Mehr zum Thema</b><br><a href="/r1">Haushalt: Gemeinderat streitet über Schulden</a>{date}<br>
+<a href="/r2">Umleitung: Anwohner sammeln Unterschriften</a>{date}<br><a href="/r3">Leserbriefe zur Sperrung</a>{date}</td></tr></table></body></html>"#,
             german[0], german[1], german[2]
         );
         let cleaned = clean_str(&page);
