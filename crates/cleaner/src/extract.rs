@@ -1659,7 +1659,8 @@ fn table_rows(
     if let Some(at) = at {
         let is_barrier = |sibling: NodeId| {
             let stats = analysis.stats[sibling as usize];
-            stats.len >= MIN_BLOCK_CHARS && stats.link_len * 2 >= stats.len
+            (stats.len >= MIN_BLOCK_CHARS && stats.link_len * 2 >= stats.len)
+                || is_bold_label(analysis, sibling)
         };
         for index in (0..at).rev() {
             if is_barrier(siblings[index]) {
@@ -1703,6 +1704,41 @@ fn table_rows(
         }
     }
     found
+}
+
+/// A block whose text is a short heading or bold run and no sentence: a
+/// subheading, or the head of what follows ("Leserkommentare (3)", "Ihre
+/// Meinung"). Reading comments set as rows after the article's rows are
+/// not reached past it by [`table_rows`]' prose rule (rows that score are
+/// still taken).
+fn is_bold_label(analysis: &Analysis<'_>, id: NodeId) -> bool {
+    let doc = analysis.doc;
+    let stats = analysis.stats[id as usize];
+    if stats.len == 0 || stats.len >= PROSE_CELL_CHARS || stats.link_len > 0 {
+        return false;
+    }
+    let end = doc.subtree_end(id);
+    let all_bold = (id + 1..end).all(|inner| {
+        if analysis.excluded[inner as usize]
+            || !doc
+                .text(inner)
+                .is_some_and(|text| text.chars().any(char::is_alphanumeric))
+        {
+            return true;
+        }
+        let mut ancestor = doc.nodes[inner as usize].parent;
+        while ancestor != id && ancestor != NONE {
+            if doc
+                .tag(ancestor)
+                .is_some_and(|tag| tag.is_heading() || matches!(tag, Tag::B | Tag::Strong))
+            {
+                return true;
+            }
+            ancestor = doc.nodes[ancestor as usize].parent;
+        }
+        false
+    });
+    all_bold && !ends_sentence(&doc.text_content(id))
 }
 
 /// Shortest text (characters) of [`is_prose_cell`].

@@ -1540,3 +1540,36 @@ fn a_teaser_column_after_the_article_column_stays_out() {
     let cleaned = clean_str(&page);
     assert_eq!(cleaned.text, polish.join("\n\n"));
 }
+
+/// Issue 15: readers' comments set as rows after an article's rows, under a
+/// bold head, are not parts of the article for the rows' prose rule.
+#[test]
+fn comment_rows_under_a_bold_head_after_the_article_rows_stay_out() {
+    let german = [
+        "Der Gemeinderat hat am Dienstagabend nach langer Debatte beschlossen, die Ortsdurchfahrt im kommenden Frühjahr für drei Monate vollständig zu sperren.",
+        "Die Bauarbeiten sollen nach Angaben der Verwaltung rund 2,4 Millionen Euro kosten, wovon das Land einen großen Teil übernehmen wird.",
+        "Der Verkehr wird über die Kreisstraße umgeleitet, für Radfahrer und Fußgänger bleibt ein schmaler Durchgang frei.",
+    ];
+    let comments: String = (1..4)
+        .map(|i| {
+            format!(
+                "<tr><td>Leser{i} schrieb: Das ist doch wieder typisch, immer werden die Anwohner \
+                 vergessen und keiner fragt uns vorher.</td></tr>"
+            )
+        })
+        .collect();
+    let page = format!(
+        r#"<html><head><title>Ortsdurchfahrt</title></head><body><table width=770><tr>
+<td width=150 valign=top><a href="/a">Lokales</a><br><a href="/b">Region</a><br><a href="/c">Sport</a><br><a href="/d">Wetter</a></td>
+<td valign=top><table width="100%">
+<tr><td>{}<br><br>{}</td></tr>
+<tr><td><img src="/bild.jpg"></td></tr>
+<tr><td>{}</td></tr>
+<tr><td><b>Leserkommentare (3)</b></td></tr>
+{comments}
+</table></td></tr></table></body></html>"#,
+        german[0], german[1], german[2]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, german.join("\n\n"), "{:?}", cleaned.text);
+}
