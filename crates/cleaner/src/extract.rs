@@ -2334,11 +2334,92 @@ const LINK_RUN_LINES: usize = 3;
 /// Longest label line (characters) over such a run that goes with it.
 const LINK_RUN_LABEL_CHARS: usize = 50;
 
+/// Longest teaser line (characters) between two link lines of such a run:
+/// a headline's link over a line of blurb, a list of teasers.
+const TEASER_LINE_CHARS: usize = 150;
+
+/// A run of link lines in [`drop_br_lines_of`], and what goes with it.
+#[derive(Default)]
+struct LinkRun {
+    /// The units of its link lines, and of the teaser lines between them.
+    units: Vec<NodeId>,
+    /// Its link lines.
+    lines: usize,
+    /// Its link lines whose links read as headlines (words, not an address,
+    /// each another: not "Zum Angebot" under every item of a list).
+    headlines: usize,
+    /// The link text of each link line, lowercased, for telling repeats.
+    link_texts: Vec<String>,
+    /// Teaser lines taken between link lines.
+    teasers: usize,
+    /// A short plain line after the last link line, taken when another
+    /// link line follows (or the run is one of teasers).
+    teaser: Vec<NodeId>,
+    /// The label line over the run.
+    label: Vec<NodeId>,
+}
+
+impl LinkRun {
+    fn link_line(
+        &mut self,
+        units: &[NodeId],
+        link_text: String,
+        headline: bool,
+        last_label: &mut Vec<NodeId>,
+    ) {
+        if self.lines == 0 {
+            self.label = std::mem::take(last_label);
+        } else if !self.teaser.is_empty() {
+            self.units.append(&mut self.teaser);
+            self.teasers += 1;
+        }
+        self.units.extend_from_slice(units);
+        self.lines += 1;
+        if self.link_texts.contains(&link_text) {
+            // A repeated link is no headline, nor was its first.
+            self.headlines = 0;
+            self.link_texts.clear();
+        }
+        self.headlines += usize::from(headline);
+        self.link_texts.push(link_text);
+    }
+
+    /// Takes a short plain line after a link line; false when there is no
+    /// run or it already holds one.
+    fn teaser_line(&mut self, units: &[NodeId]) -> bool {
+        if self.lines == 0 || !self.teaser.is_empty() {
+            return false;
+        }
+        self.teaser.extend_from_slice(units);
+        true
+    }
+
+    /// Ends the run: a list of headlines ([`LINK_RUN_LINES`] link lines or
+    /// more, each but the last followed by a teaser line or none) goes,
+    /// with its label, and its last teaser when it is a list of teasers.
+    /// Teasers are led by headlines: titles each over its shop's address (a
+    /// list of deals) are the article's.
+    fn end(&mut self, dropped: &mut Vec<NodeId>) {
+        let list = self.lines >= LINK_RUN_LINES
+            && (self.teasers == 0
+                || (self.teasers + 1 >= self.lines && self.headlines == self.lines));
+        if list {
+            dropped.append(&mut self.label);
+            dropped.append(&mut self.units);
+            if self.teasers > 0 {
+                dropped.append(&mut self.teaser);
+            }
+        }
+        *self = LinkRun::default();
+    }
+}
+
 /// One block of [`drop_br_lines`]: its inline content in order, nested
 /// blocks skipped, links taken whole. A line of two or more links goes; so
 /// does a run of [`LINK_RUN_LINES`] or more lines of links (a list of
-/// headlines after the text, one a line), with a short label line over it
-/// that is no sentence ("Related stories", "Lesen Sie auch:").
+/// headlines after the text, one a line, perhaps each over a short line
+/// of teaser), with a short label line over it that is no sentence
+/// ("Related stories", "Lesen Sie auch:").
 fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     let doc = analysis.doc;
     // Links are navigation only among other text: a block of nothing but
@@ -2350,31 +2431,26 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     let mut units: Vec<NodeId> = Vec::new();
     let (mut plain, mut links) = (false, 0usize);
     let mut plain_text = String::new();
+    // Whether every link of the line reads as a headline (several words),
+    // and the line's link text.
+    let mut headline = true;
+    let mut link_text = String::new();
     let mut dropped: Vec<NodeId> = Vec::new();
     let mut lines = 0usize;
     // The run of link lines going on, and the line before it when it may
     // be the run's label.
-    let mut run: Vec<NodeId> = Vec::new();
-    let mut run_lines = 0usize;
-    let mut label: Vec<NodeId> = Vec::new();
+    let mut run = LinkRun::default();
     let mut last_label: Vec<NodeId> = Vec::new();
-    let end_run = |run: &mut Vec<NodeId>,
-                   run_lines: &mut usize,
-                   label: &mut Vec<NodeId>,
-                   dropped: &mut Vec<NodeId>| {
-        if *run_lines >= LINK_RUN_LINES {
-            dropped.append(label);
-            dropped.append(run);
-        }
-        run.clear();
-        label.clear();
-        *run_lines = 0;
-    };
     walk_lines(doc, block, true, |piece| match piece {
         Inline::Link(id) => {
             if analysis.stats[id as usize].len > 0 {
                 links += 1;
                 units.push(id);
+                let text = doc.text_content(id);
+                headline &= text.trim().contains(char::is_whitespace);
+                if link_text.len() < TEASER_LINE_CHARS {
+                    link_text.push_str(&normalized(&text));
+                }
             }
         }
         Inline::Text(id) => {
@@ -2382,7 +2458,7 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
             if text.chars().any(char::is_alphanumeric) {
                 plain = true;
             }
-            if plain_text.len() <= 4 * LINK_RUN_LABEL_CHARS {
+            if plain_text.len() <= 4 * TEASER_LINE_CHARS {
                 plain_text.push_str(text);
             }
             units.push(id);
@@ -2395,20 +2471,19 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
                 // A headline's date beside its link ("(12.03.2008)") is no
                 // plain word.
                 let dated_link = links == 1 && !plain_text.chars().any(char::is_alphabetic);
+                let text = plain_text.trim();
+                let chars = text.chars().count();
                 if links_may_go && (!plain || dated_link) {
-                    if run_lines == 0 {
-                        label = std::mem::take(&mut last_label);
-                    }
-                    run.extend_from_slice(&units);
-                    run_lines += 1;
-                } else {
-                    end_run(&mut run, &mut run_lines, &mut label, &mut dropped);
-                    let text = plain_text.trim();
+                    run.link_line(
+                        &units,
+                        std::mem::take(&mut link_text),
+                        headline,
+                        &mut last_label,
+                    );
+                } else if !(links == 0 && chars < TEASER_LINE_CHARS && run.teaser_line(&units)) {
+                    run.end(&mut dropped);
                     last_label.clear();
-                    if links == 0
-                        && text.chars().count() < LINK_RUN_LABEL_CHARS
-                        && !ends_sentence(text)
-                    {
+                    if links == 0 && chars < LINK_RUN_LABEL_CHARS && !ends_sentence(text) {
                         last_label.extend_from_slice(&units);
                     }
                 }
@@ -2416,10 +2491,11 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
             }
             units.clear();
             plain_text.clear();
-            (plain, links) = (false, 0);
+            (plain, links, headline) = (false, 0, true);
+            link_text.clear();
         }
     });
-    end_run(&mut run, &mut run_lines, &mut label, &mut dropped);
+    run.end(&mut dropped);
     if lines >= 2 {
         for unit in dropped {
             analysis.pruned[unit as usize] = true;

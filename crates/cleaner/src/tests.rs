@@ -1573,3 +1573,54 @@ fn comment_rows_under_a_bold_head_after_the_article_rows_stay_out() {
     let cleaned = clean_str(&page);
     assert_eq!(cleaned.text, german.join("\n\n"), "{:?}", cleaned.text);
 }
+
+/// Issue 15: teasers in the article's own cell (a headline's link over a
+/// line of blurb, one after another) go; a list of items each over a link
+/// to its shop (an address, or the same words under every item) is the
+/// article's and stays.
+#[test]
+fn teasers_in_the_article_cell_go_and_a_list_of_deals_stays() {
+    let french = [
+        "Le conseil municipal a adopté mardi soir, après un long débat, la fermeture complète de la rue principale pendant trois mois au printemps prochain.",
+        "Les travaux devraient coûter environ 2,4 millions d'euros selon la mairie, dont une grande partie sera prise en charge par la région.",
+        "La circulation sera déviée par la route départementale, un passage étroit restera ouvert aux cyclistes et aux piétons.",
+    ];
+    let text = french.join("<br><br>");
+    let teasers: String = (1..5)
+        .map(|i| {
+            format!(
+                "<a href=\"/t{i}\"><b>Autre titre du jour numéro {i}</b></a><br>\
+                 Un court chapeau qui présente l'autre nouvelle du jour<br>"
+            )
+        })
+        .collect();
+    let page = format!(
+        r#"<html><head><title>Rue fermée</title></head><body><table><tr>
+<td width=140><a href="/a">Local</a><br><a href="/b">Région</a><br><a href="/c">Sport</a></td>
+<td>{teasers}<br>{text}</td></tr></table></body></html>"#
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, french.join("\n\n"), "{:?}", cleaned.text);
+
+    for link in ["https://shop.example/a{i}", "Voir l'offre"] {
+        let deals: String = (1..5)
+            .map(|i| {
+                let link = link.replace("{i}", &i.to_string());
+                format!("{i}) Coffret de films numéro {i} en édition limitée<br><a href=\"/d{i}\">{link}</a><br><br>")
+            })
+            .collect();
+        let page = format!(
+            r#"<html><head><title>Idées cadeaux</title></head><body><table><tr>
+<td width=140><a href="/a">Local</a><br><a href="/b">Région</a><br><a href="/c">Sport</a></td>
+<td>{text}<br><br>{deals}</td></tr></table></body></html>"#
+        );
+        let cleaned = clean_str(&page);
+        for i in 1..5 {
+            assert!(
+                cleaned.text.contains(&format!("{i}) Coffret de films")),
+                "{link}: {:?}",
+                cleaned.text
+            );
+        }
+    }
+}
