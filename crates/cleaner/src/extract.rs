@@ -1745,7 +1745,8 @@ fn is_bold_label(analysis: &Analysis<'_>, id: NodeId) -> bool {
 const PROSE_CELL_CHARS: u32 = 80;
 
 /// A table cell of plain prose: text only (no nested blocks but
-/// paragraphs), hardly a link, ending a sentence.
+/// paragraphs), hardly a link, ending a sentence, no copyright notice (a
+/// footer row of small print: "© 2008 ... Alle Rechte vorbehalten.").
 fn is_prose_cell(analysis: &Analysis<'_>, cell: NodeId) -> bool {
     let doc = analysis.doc;
     let stats = analysis.stats[cell as usize];
@@ -1758,7 +1759,10 @@ fn is_prose_cell(analysis: &Analysis<'_>, cell: NodeId) -> bool {
             doc.tag(inner)
                 .is_none_or(|tag| !is_block(tag) || matches!(tag, Tag::P | Tag::Div))
         })
-        && ends_sentence(&doc.text_content(cell))
+        && {
+            let text = doc.text_content(cell);
+            ends_sentence(&text) && !text.contains('©')
+        }
 }
 
 /// Standfirsts (the lead paragraph under the headline) often sit in the

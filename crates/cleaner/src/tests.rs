@@ -1624,3 +1624,23 @@ fn teasers_in_the_article_cell_go_and_a_list_of_deals_stays() {
         }
     }
 }
+
+/// Issue 15: a notice of small print in the row under an article's rows
+/// ("© 2008 ... all rights reserved.") is no part of it, prose as it reads.
+#[test]
+fn a_copyright_row_under_the_article_rows_stays_out() {
+    let english = [
+        "The city council voted on Tuesday night, after a long debate, to close Main Street completely for three months next spring.",
+        "The work is expected to cost about $2.4 million, according to the city, most of which will be covered by a state grant.",
+    ];
+    let page = format!(
+        r#"<html><head><title>Main Street</title></head><body><table width=600>
+<tr><td><a href="/">Home</a> | <a href="/news">News</a> | <a href="/sports">Sports</a> | <a href="/weather">Weather</a></td></tr>
+<tr><td>{}<br><br>{}</td></tr>
+<tr><td>&copy; 2008 The Daily Courier. All rights reserved, and this material may not be republished without permission.</td></tr>
+</table></body></html>"#,
+        english[0], english[1]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, english.join("\n\n"), "{:?}", cleaned.text);
+}
