@@ -2353,7 +2353,7 @@ struct LinkRun {
     /// each another: not "Zum Angebot" under every item of a list).
     headlines: usize,
     /// The link text of each link line, lowercased, for telling repeats.
-    link_texts: Vec<String>,
+    link_texts: std::collections::HashSet<String>,
     /// Teaser lines taken between link lines.
     teasers: usize,
     /// A short plain line after the last link line, taken when another
@@ -2379,13 +2379,13 @@ impl LinkRun {
         }
         self.units.extend_from_slice(units);
         self.lines += 1;
-        if self.link_texts.contains(&link_text) {
-            // A repeated link is no headline, nor was its first.
+        if self.link_texts.insert(link_text) {
+            self.headlines += usize::from(headline);
+        } else {
+            // A repeated link is no headline, nor was its first: the run
+            // is not one of teasers.
             self.headlines = 0;
-            self.link_texts.clear();
         }
-        self.headlines += usize::from(headline);
-        self.link_texts.push(link_text);
     }
 
     /// Takes a short plain line after a link line; false when there is no

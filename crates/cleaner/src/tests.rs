@@ -1644,3 +1644,53 @@ fn a_copyright_row_under_the_article_rows_stays_out() {
     let cleaned = clean_str(&page);
     assert_eq!(cleaned.text, english.join("\n\n"), "{:?}", cleaned.text);
 }
+
+/// Issue 15: the rules for old table layouts stay linear on hostile input:
+/// a cell of text followed by 100,000 lines of a headline's link and a
+/// blurb (the teaser run), an article over 50,000 table rows of prose (the
+/// rows' prose rule), and 50,000 sibling sections after the container (the
+/// parts after it and the lists between them).
+#[test]
+fn layout_rules_stay_linear_on_huge_input() {
+    let lines = 100_000;
+    let mut teasers = String::with_capacity(lines * 90);
+    for i in 0..lines {
+        teasers.push_str(&format!(
+            "<a href=\"/t{i}\">Headline number {i} of the day</a><br>A blurb for it<br>"
+        ));
+    }
+    let rows: String = (0..50_000)
+        .map(|i| format!("<tr><td>{} Row {i}.</td></tr>", PARAGRAPHS[1]))
+        .collect();
+    let sections: String = (0..50_000)
+        .map(|i| {
+            format!(
+                "<section><h2>Part {i}</h2><p>{} Part {i}.</p></section>",
+                PARAGRAPHS[2]
+            )
+        })
+        .collect();
+    for page in [
+        format!(
+            "<html><body><table><tr><td>{}<br><br>{}<br><br>{teasers}</td></tr></table></body></html>",
+            PARAGRAPHS[0], PARAGRAPHS[1]
+        ),
+        format!(
+            "<html><body><table><tr><td>{}<br><br>{}</td></tr>{rows}</table></body></html>",
+            PARAGRAPHS[0], PARAGRAPHS[2]
+        ),
+        format!(
+            "<html><body><article><section><p>{}</p><p>{}</p></section><ul><li>a</li></ul>{sections}</article></body></html>",
+            PARAGRAPHS[0], PARAGRAPHS[1]
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let cleaned = clean_str(&page);
+        assert!(cleaned.text.contains(PARAGRAPHS[0]), "{}", &cleaned.text[..200]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
