@@ -81,6 +81,8 @@ struct Stats {
     list_items: u32,
     inputs: u32,
     embeds: u32,
+    /// `<pre>` blocks (code, a listing) in the subtree.
+    code: u32,
     heading_len: u32,
     /// Characters in paragraphs of prose (own text of 80+ characters, few
     /// links) in the subtree.
@@ -1002,6 +1004,7 @@ fn statistics(
                     Tag::Li => here.list_items += 1,
                     Tag::Input | Tag::Select | Tag::Textarea | Tag::Button => here.inputs += 1,
                     Tag::Embed | Tag::Object | Tag::Iframe | Tag::Video => here.embeds += 1,
+                    Tag::Pre => here.code += 1,
                     _ => {}
                 }
             }
@@ -1017,6 +1020,7 @@ fn statistics(
         up.list_items += child.list_items;
         up.inputs += child.inputs;
         up.embeds += child.embeds;
+        up.code += child.code;
         up.heading_len += child.heading_len;
         up.prose += child.prose;
     }
@@ -2548,14 +2552,16 @@ fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag, root_len:
     // link a word or two in each.
     let link_density_limit = if is_list { 0.35 } else { 0.2 };
     // Pictures around a real paragraph are an illustrated passage, not a
-    // gallery.
+    // gallery. A short block holding code (`<pre>`, a command to type) is
+    // text, however little.
     (images > 1.0 && paragraphs / images < 0.5 && !in_figure && stats.prose < PASSAGE_CHARS)
         || (!is_list && list_items > paragraphs)
         || (inputs > (paragraphs / 3.0).floor())
         || (!is_list
             && len < MIN_BLOCK_CHARS
             && (images == 0.0 || images > 2.0)
-            && heading_density < 0.9)
+            && heading_density < 0.9
+            && !(density == 0.0 && stats.code > 0))
         || (weight < 25.0 && density > link_density_limit && len < 2000)
         || (weight >= 25.0 && density > 0.5)
         || (stats.embeds == 1 && len < 75)

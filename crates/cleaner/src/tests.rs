@@ -1694,3 +1694,25 @@ fn layout_rules_stay_linear_on_huge_input() {
         );
     }
 }
+
+/// Issue 15: a short command in a code block of its own (a `<pre>` in a
+/// wrapper, as code highlighters write it) is text of the article, not a
+/// block too short to keep.
+#[test]
+fn a_short_code_block_in_a_wrapper_is_kept() {
+    let german = [
+        "Die Bibliothek lässt sich mit dem Paketmanager der Sprache installieren, eine weitere Einrichtung ist nicht nötig.",
+        "Danach steht das Kommandozeilenwerkzeug zur Verfügung, mit dem sich die ersten Aufgaben an das Netzwerk schicken lassen.",
+    ];
+    let page = format!(
+        "<html><head><title>Anleitung</title></head><body><article><div class=\"text\"><p>{}</p>\
+         <div class=\"highlight\"><pre>pip install paket</pre></div><p>{}</p><p>{}</p></div></article></body></html>",
+        german[0], german[1], german[0]
+    );
+    let cleaned = clean_str(&page);
+    assert!(
+        cleaned.text.contains("\n\npip install paket\n\n"),
+        "{:?}",
+        cleaned.text
+    );
+}
