@@ -2361,8 +2361,12 @@ struct LinkRun {
     /// Teaser lines taken between link lines.
     teasers: usize,
     /// A short plain line after the last link line, taken when another
-    /// link line follows (or the run is one of teasers).
+    /// link line follows (or the run is one of teasers and it is no longer
+    /// than they are), and its length in characters.
     teaser: Vec<NodeId>,
+    teaser_chars: usize,
+    /// The longest teaser line taken.
+    longest_teaser: usize,
     /// The label line over the run.
     label: Vec<NodeId>,
 }
@@ -2380,6 +2384,7 @@ impl LinkRun {
         } else if !self.teaser.is_empty() {
             self.units.append(&mut self.teaser);
             self.teasers += 1;
+            self.longest_teaser = self.longest_teaser.max(self.teaser_chars);
         }
         self.units.extend_from_slice(units);
         self.lines += 1;
@@ -2394,11 +2399,12 @@ impl LinkRun {
 
     /// Takes a short plain line after a link line; false when there is no
     /// run or it already holds one.
-    fn teaser_line(&mut self, units: &[NodeId]) -> bool {
+    fn teaser_line(&mut self, units: &[NodeId], chars: usize) -> bool {
         if self.lines == 0 || !self.teaser.is_empty() {
             return false;
         }
         self.teaser.extend_from_slice(units);
+        self.teaser_chars = chars;
         true
     }
 
@@ -2414,7 +2420,8 @@ impl LinkRun {
         if list {
             dropped.append(&mut self.label);
             dropped.append(&mut self.units);
-            if self.teasers > 0 {
+            // The text's first paragraph after teasers is no teaser.
+            if self.teasers > 0 && 2 * self.teaser_chars <= 3 * self.longest_teaser {
                 dropped.append(&mut self.teaser);
             }
         }
@@ -2488,7 +2495,10 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
                         headline,
                         &mut last_label,
                     );
-                } else if !(links == 0 && chars < TEASER_LINE_CHARS && run.teaser_line(&units)) {
+                } else if !(links == 0
+                    && chars < TEASER_LINE_CHARS
+                    && run.teaser_line(&units, chars))
+                {
                     run.end(&mut dropped);
                     last_label.clear();
                     if links == 0 && chars < LINK_RUN_LABEL_CHARS && !ends_sentence(text) {

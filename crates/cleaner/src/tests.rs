@@ -1601,6 +1601,16 @@ fn teasers_in_the_article_cell_go_and_a_list_of_deals_stays() {
     );
     let cleaned = clean_str(&page);
     assert_eq!(cleaned.text, french.join("\n\n"), "{:?}", cleaned.text);
+    // The last teaser without its blurb: a short first paragraph after it
+    // is the text's.
+    let short = "Le maire a annoncé mardi soir, devant le conseil municipal réuni en séance, la fermeture de la rue principale.";
+    let page = format!(
+        r#"<html><head><title>Rue fermée</title></head><body><table><tr>
+<td width=140><a href="/a">Local</a><br><a href="/b">Région</a><br><a href="/c">Sport</a></td>
+<td>{teasers}<a href="/t9"><b>Encore un autre titre du jour</b></a><br>{short}<br><br>{text}</td></tr></table></body></html>"#
+    );
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.starts_with(short), "{:?}", cleaned.text);
 
     for link in ["https://shop.example/a{i}", "Voir l'offre"] {
         let deals: String = (1..5)
