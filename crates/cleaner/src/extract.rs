@@ -81,6 +81,8 @@ struct Stats {
     list_items: u32,
     inputs: u32,
     embeds: u32,
+    /// `<pre>` blocks (code, a listing) in the subtree.
+    code: u32,
     heading_len: u32,
     /// Characters in paragraphs of prose (own text of 80+ characters, few
     /// links) in the subtree.
@@ -1002,6 +1004,7 @@ fn statistics(
                     Tag::Li => here.list_items += 1,
                     Tag::Input | Tag::Select | Tag::Textarea | Tag::Button => here.inputs += 1,
                     Tag::Embed | Tag::Object | Tag::Iframe | Tag::Video => here.embeds += 1,
+                    Tag::Pre => here.code += 1,
                     _ => {}
                 }
             }
@@ -1017,6 +1020,7 @@ fn statistics(
         up.list_items += child.list_items;
         up.inputs += child.inputs;
         up.embeds += child.embeds;
+        up.code += child.code;
         up.heading_len += child.heading_len;
         up.prose += child.prose;
     }
@@ -1064,8 +1068,10 @@ fn score_candidates(analysis: &mut Analysis<'_>, context: &Context) -> (Vec<bool
             + stats.own_commas.min(30) as f32
             + (stats.own_len as f32 / 100.0).min(3.0 * segments))
             * (1.0 - own_link_density);
-        if tag != Tag::P && segments > 1.0 {
-            // A `<div>` that holds the text itself is a container too.
+        if tag != Tag::P && (segments > 1.0 || matches!(tag, Tag::Td | Tag::Th)) {
+            // A `<div>` that holds the text itself is a container too, and
+            // so is a table cell, even of one block: a short item of one
+            // paragraph in an old table layout, beside a menu column.
             if !is_candidate[id] {
                 is_candidate[id] = true;
                 analysis.score[id] += initial_score(tag);
@@ -1139,12 +1145,20 @@ fn siblings(
         content.push(top);
     } else {
         let top_class = doc.attr(top, AttrName::Class).unwrap_or("");
+        let mut run_open = false;
+        // Siblings with text, in order, and whether each is taken.
+        let mut judged: Vec<(NodeId, bool)> = vec![];
         for sibling in doc.children(parent) {
             if sibling == top {
                 content.push(sibling);
+                run_open = true;
+                judged.push((sibling, true));
                 continue;
             }
             if analysis.excluded[sibling as usize] || doc.tag(sibling).is_none() {
+                continue;
+            }
+            if analysis.stats[sibling as usize].len == 0 {
                 continue;
             }
             let mut bonus = 0.0;
@@ -1169,7 +1183,11 @@ fn siblings(
                 let text = doc.text_content(sibling);
                 (stats.len > 80 && density < 0.25)
                     || (stats.len > 0 && stats.len <= 80 && density == 0.0 && ends_sentence(&text))
-            } else if sibling < top
+            } else if (sibling < top
+                || (run_open
+                    && doc.tag(sibling) == doc.tag(top)
+                    && doc.attr(sibling, AttrName::Class).unwrap_or("") == top_class
+                    && !holds_a_link_block(analysis, sibling)))
                 && matches!(
                     doc.tag(sibling),
                     Some(Tag::Div | Tag::Section | Tag::Blockquote | Tag::Header)
@@ -1177,10 +1195,19 @@ fn siblings(
             {
                 // Before the container, a wrapper of plain paragraphs (an
                 // intro, the part of the body before a picture): prose that
-                // ends a sentence, no lists or forms.
+                // ends a sentence, no lists or forms. After it, the same
+                // when it is the container's kind (tag and class: the
+                // section after a subheading, the part after a picture) and
+                // follows it or another part kept, pictures and excluded
+                // boxes aside (and there a short one under a subheading,
+                // without links, will do; a writer's one-line tagline not),
+                // with no block of links (a column of teasers, each led by
+                // its headline's link): an author box or a comment thread
+                // after the article is not reached through a block left out.
                 let stats = analysis.stats[sibling as usize];
                 stats.paragraphs >= 1
-                    && stats.len > 80
+                    && (stats.len > 80
+                        || (sibling > top && stats.link_len == 0 && stats.heading_len > 0))
                     && ends_sentence(&doc.text_content(sibling))
                     && analysis.link_density(sibling) < 0.2
                     && stats.list_items == 0
@@ -1189,13 +1216,64 @@ fn siblings(
             } else {
                 false
             };
+            if sibling > top {
+                run_open = include;
+            }
             if include {
                 content.push(sibling);
             }
+            judged.push((sibling, include));
         }
+        content.extend(lists_between(analysis, &judged));
+        content.sort_unstable();
     }
 
     content
+}
+
+/// Whether a block in `id`'s subtree other than a paragraph has text that
+/// is mostly links: a teaser's headline, a box of links. A part of the
+/// article links words inside its paragraphs, or a paragraph of one link
+/// ("Read more: ...").
+fn holds_a_link_block(analysis: &Analysis<'_>, id: NodeId) -> bool {
+    let doc = analysis.doc;
+    (id..doc.subtree_end(id)).any(|inner| {
+        let stats = analysis.stats[inner as usize];
+        stats.own_len > 0
+            && stats.own_link_len * 2 >= stats.own_len
+            && doc
+                .tag(inner)
+                .is_some_and(|tag| is_block(tag) && tag != Tag::P)
+    })
+}
+
+/// Lists among the container's siblings that sit between two parts of the
+/// article (points of a plan, steps, a list introduced by a sentence
+/// ending in ':'): a list of plain items, hardly a link, with text kept
+/// before it and after it. `judged` holds the siblings with text, in
+/// order, and whether each was taken.
+fn lists_between(analysis: &Analysis<'_>, judged: &[(NodeId, bool)]) -> Vec<NodeId> {
+    let doc = analysis.doc;
+    let mut found = Vec::new();
+    for (at, &(sibling, include)) in judged.iter().enumerate() {
+        if include || !matches!(doc.tag(sibling), Some(Tag::Ul | Tag::Ol)) {
+            continue;
+        }
+        let stats = analysis.stats[sibling as usize];
+        if stats.list_items == 0
+            || (stats.link_len as f32) >= 0.2 * stats.len as f32
+            || stats.inputs > 0
+            || stats.images > 0
+        {
+            continue;
+        }
+        let before = at > 0 && judged[at - 1].1;
+        let after = judged.get(at + 1).is_some_and(|&(_, include)| include);
+        if before && after {
+            found.push(sibling);
+        }
+    }
+    found
 }
 
 /// Articles split into sections by pull quotes or pictures: further
@@ -1572,20 +1650,51 @@ fn table_rows(
     if rows == NONE {
         return found;
     }
-    for sibling in doc.children(rows) {
-        if sibling == row || doc.tag(sibling) != Some(Tag::Tr) {
+    // Rows next to the container's (a picture or an advert between them
+    // aside) are parts of the article however short: an intro in bold
+    // above, the last paragraphs under an advert. A row of links (related
+    // stories, a footer) ends that run.
+    let siblings: Vec<NodeId> = doc
+        .children(rows)
+        .filter(|&sibling| doc.tag(sibling) == Some(Tag::Tr))
+        .collect();
+    let at = siblings.iter().position(|&sibling| sibling == row);
+    let mut adjacent = vec![false; siblings.len()];
+    if let Some(at) = at {
+        let is_barrier = |sibling: NodeId| {
+            let stats = analysis.stats[sibling as usize];
+            (stats.len >= MIN_BLOCK_CHARS && stats.link_len * 2 >= stats.len)
+                || is_bold_label(analysis, sibling)
+        };
+        for index in (0..at).rev() {
+            if is_barrier(siblings[index]) {
+                break;
+            }
+            adjacent[index] = true;
+        }
+        for index in at + 1..siblings.len() {
+            if is_barrier(siblings[index]) {
+                break;
+            }
+            adjacent[index] = true;
+        }
+    }
+    for (position, &sibling) in siblings.iter().enumerate() {
+        if sibling == row {
             continue;
         }
         // The row's cells, not the row: a cell of prices or a picture
         // beside the text is no more of the article.
         for other in doc.children(sibling) {
             let index = other as usize;
-            if !matches!(doc.tag(other), Some(Tag::Td | Tag::Th))
-                || analysis.excluded[index]
-                || !is_candidate[index]
-                || analysis.score[index] < threshold
-                || analysis.link_density(other) >= 0.25
-            {
+            if !matches!(doc.tag(other), Some(Tag::Td | Tag::Th)) || analysis.excluded[index] {
+                continue;
+            }
+            let scores = is_candidate[index]
+                && analysis.score[index] >= threshold
+                && analysis.link_density(other) < 0.25;
+            let prose_beside = adjacent[position] && is_prose_cell(analysis, other);
+            if !(scores || prose_beside) {
                 continue;
             }
             let end = doc.subtree_end(other);
@@ -1599,6 +1708,65 @@ fn table_rows(
         }
     }
     found
+}
+
+/// A block whose text is a short heading or bold run and no sentence: a
+/// subheading, or the head of what follows ("Leserkommentare (3)", "Ihre
+/// Meinung"). Reading comments set as rows after the article's rows are
+/// not reached past it by [`table_rows`]' prose rule (rows that score are
+/// still taken).
+fn is_bold_label(analysis: &Analysis<'_>, id: NodeId) -> bool {
+    let doc = analysis.doc;
+    let stats = analysis.stats[id as usize];
+    if stats.len == 0 || stats.len >= PROSE_CELL_CHARS || stats.link_len > 0 {
+        return false;
+    }
+    let end = doc.subtree_end(id);
+    let all_bold = (id + 1..end).all(|inner| {
+        if analysis.excluded[inner as usize]
+            || !doc
+                .text(inner)
+                .is_some_and(|text| text.chars().any(char::is_alphanumeric))
+        {
+            return true;
+        }
+        let mut ancestor = doc.nodes[inner as usize].parent;
+        while ancestor != id && ancestor != NONE {
+            if doc
+                .tag(ancestor)
+                .is_some_and(|tag| tag.is_heading() || matches!(tag, Tag::B | Tag::Strong))
+            {
+                return true;
+            }
+            ancestor = doc.nodes[ancestor as usize].parent;
+        }
+        false
+    });
+    all_bold && !ends_sentence(&doc.text_content(id))
+}
+
+/// Shortest text (characters) of [`is_prose_cell`].
+const PROSE_CELL_CHARS: u32 = 80;
+
+/// A table cell of plain prose: text only (no nested blocks but
+/// paragraphs), hardly a link, ending a sentence, no copyright notice (a
+/// footer row of small print: "© 2008 ... Alle Rechte vorbehalten.").
+fn is_prose_cell(analysis: &Analysis<'_>, cell: NodeId) -> bool {
+    let doc = analysis.doc;
+    let stats = analysis.stats[cell as usize];
+    stats.len >= PROSE_CELL_CHARS
+        && (stats.link_len as f32) < 0.1 * stats.len as f32
+        && stats.list_items == 0
+        && stats.inputs == 0
+        && stats.heading_len * 2 < stats.len
+        && (cell + 1..doc.subtree_end(cell)).all(|inner| {
+            doc.tag(inner)
+                .is_none_or(|tag| !is_block(tag) || matches!(tag, Tag::P | Tag::Div))
+        })
+        && {
+            let text = doc.text_content(cell);
+            ends_sentence(&text) && !text.contains('©')
+        }
 }
 
 /// Standfirsts (the lead paragraph under the headline) often sit in the
@@ -1841,7 +2009,18 @@ fn widen(analysis: &Analysis<'_>, first: NodeId, candidates: &[NodeId]) -> NodeI
         if parent_score < threshold {
             break;
         }
-        if parent_score > last_score {
+        // A layout table scores from all its rows (a footer of small print,
+        // a column of teasers): it is worth more than a cell of it only
+        // when it beats the cell itself, not a thinner row between.
+        let beaten = if matches!(
+            doc.tag(parent),
+            Some(Tag::Table | Tag::Tbody | Tag::Thead | Tag::Tr)
+        ) {
+            analysis.score[top as usize]
+        } else {
+            last_score
+        };
+        if parent_score > beaten {
             top = parent;
             break;
         }
@@ -2155,8 +2334,107 @@ fn drop_br_lines(analysis: &mut Analysis<'_>, root: NodeId) {
     }
 }
 
+/// Fewest consecutive lines of nothing but links that [`drop_br_lines_of`]
+/// takes for a list of headlines ("Related", "Mehr zum Thema"), one link a
+/// line.
+const LINK_RUN_LINES: usize = 3;
+
+/// Longest label line (characters) over such a run that goes with it.
+const LINK_RUN_LABEL_CHARS: usize = 50;
+
+/// Longest teaser line (characters) between two link lines of such a run:
+/// a headline's link over a line of blurb, a list of teasers.
+const TEASER_LINE_CHARS: usize = 150;
+
+/// A run of link lines in [`drop_br_lines_of`], and what goes with it.
+#[derive(Default)]
+struct LinkRun {
+    /// The units of its link lines, and of the teaser lines between them.
+    units: Vec<NodeId>,
+    /// Its link lines.
+    lines: usize,
+    /// Its link lines whose links read as headlines (words, not an address,
+    /// each another: not "Zum Angebot" under every item of a list).
+    headlines: usize,
+    /// The link text of each link line, lowercased, for telling repeats.
+    link_texts: std::collections::HashSet<String>,
+    /// Teaser lines taken between link lines.
+    teasers: usize,
+    /// A short plain line after the last link line, taken when another
+    /// link line follows (or the run is one of teasers and it is no longer
+    /// than they are), and its length in characters.
+    teaser: Vec<NodeId>,
+    teaser_chars: usize,
+    /// The longest teaser line taken.
+    longest_teaser: usize,
+    /// The label line over the run.
+    label: Vec<NodeId>,
+}
+
+impl LinkRun {
+    fn link_line(
+        &mut self,
+        units: &[NodeId],
+        link_text: String,
+        headline: bool,
+        last_label: &mut Vec<NodeId>,
+    ) {
+        if self.lines == 0 {
+            self.label = std::mem::take(last_label);
+        } else if !self.teaser.is_empty() {
+            self.units.append(&mut self.teaser);
+            self.teasers += 1;
+            self.longest_teaser = self.longest_teaser.max(self.teaser_chars);
+        }
+        self.units.extend_from_slice(units);
+        self.lines += 1;
+        if self.link_texts.insert(link_text) {
+            self.headlines += usize::from(headline);
+        } else {
+            // A repeated link is no headline, nor was its first: the run
+            // is not one of teasers.
+            self.headlines = 0;
+        }
+    }
+
+    /// Takes a short plain line after a link line; false when there is no
+    /// run or it already holds one.
+    fn teaser_line(&mut self, units: &[NodeId], chars: usize) -> bool {
+        if self.lines == 0 || !self.teaser.is_empty() {
+            return false;
+        }
+        self.teaser.extend_from_slice(units);
+        self.teaser_chars = chars;
+        true
+    }
+
+    /// Ends the run: a list of headlines ([`LINK_RUN_LINES`] link lines or
+    /// more, each but the last followed by a teaser line or none) goes,
+    /// with its label, and its last teaser when it is a list of teasers.
+    /// Teasers are led by headlines: titles each over its shop's address (a
+    /// list of deals) are the article's.
+    fn end(&mut self, dropped: &mut Vec<NodeId>) {
+        let list = self.lines >= LINK_RUN_LINES
+            && (self.teasers == 0
+                || (self.teasers + 1 >= self.lines && self.headlines == self.lines));
+        if list {
+            dropped.append(&mut self.label);
+            dropped.append(&mut self.units);
+            // The text's first paragraph after teasers is no teaser.
+            if self.teasers > 0 && 2 * self.teaser_chars <= 3 * self.longest_teaser {
+                dropped.append(&mut self.teaser);
+            }
+        }
+        *self = LinkRun::default();
+    }
+}
+
 /// One block of [`drop_br_lines`]: its inline content in order, nested
-/// blocks skipped, links taken whole.
+/// blocks skipped, links taken whole. A line of two or more links goes; so
+/// does a run of [`LINK_RUN_LINES`] or more lines of links (a list of
+/// headlines after the text, one a line, perhaps each over a short line
+/// of teaser), with a short label line over it that is no sentence
+/// ("Related stories", "Lesen Sie auch:").
 fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     let doc = analysis.doc;
     // Links are navigation only among other text: a block of nothing but
@@ -2164,26 +2442,39 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
     let stats = analysis.stats[block as usize];
     let links_may_go = stats.own_link_len > 0 && stats.own_link_len < stats.own_len;
     // The current line: its units (text nodes and links), whether it has
-    // plain words, how many links.
+    // plain words, how many links, its plain text.
     let mut units: Vec<NodeId> = Vec::new();
     let (mut plain, mut links) = (false, 0usize);
+    let mut plain_text = String::new();
+    // Whether every link of the line reads as a headline (several words),
+    // and the line's link text.
+    let mut headline = true;
+    let mut link_text = String::new();
     let mut dropped: Vec<NodeId> = Vec::new();
     let mut lines = 0usize;
+    // The run of link lines going on, and the line before it when it may
+    // be the run's label.
+    let mut run = LinkRun::default();
+    let mut last_label: Vec<NodeId> = Vec::new();
     walk_lines(doc, block, true, |piece| match piece {
         Inline::Link(id) => {
             if analysis.stats[id as usize].len > 0 {
                 links += 1;
                 units.push(id);
+                let text = doc.text_content(id);
+                headline &= text.trim().contains(char::is_whitespace);
+                if link_text.len() < TEASER_LINE_CHARS {
+                    link_text.push_str(&normalized(&text));
+                }
             }
         }
         Inline::Text(id) => {
-            if doc
-                .text(id)
-                .unwrap_or("")
-                .chars()
-                .any(char::is_alphanumeric)
-            {
+            let text = doc.text(id).unwrap_or("");
+            if text.chars().any(char::is_alphanumeric) {
                 plain = true;
+            }
+            if plain_text.len() <= 4 * TEASER_LINE_CHARS {
+                plain_text.push_str(text);
             }
             units.push(id);
         }
@@ -2192,12 +2483,37 @@ fn drop_br_lines_of(analysis: &mut Analysis<'_>, block: NodeId) {
                 if links_may_go && !plain && links >= 2 {
                     dropped.extend_from_slice(&units);
                 }
+                // A headline's date beside its link ("(12.03.2008)") is no
+                // plain word.
+                let dated_link = links == 1 && !plain_text.chars().any(char::is_alphabetic);
+                let text = plain_text.trim();
+                let chars = text.chars().count();
+                if links_may_go && (!plain || dated_link) {
+                    run.link_line(
+                        &units,
+                        std::mem::take(&mut link_text),
+                        headline,
+                        &mut last_label,
+                    );
+                } else if !(links == 0
+                    && chars < TEASER_LINE_CHARS
+                    && run.teaser_line(&units, chars))
+                {
+                    run.end(&mut dropped);
+                    last_label.clear();
+                    if links == 0 && chars < LINK_RUN_LABEL_CHARS && !ends_sentence(text) {
+                        last_label.extend_from_slice(&units);
+                    }
+                }
                 lines += 1;
             }
             units.clear();
-            (plain, links) = (false, 0);
+            plain_text.clear();
+            (plain, links, headline) = (false, 0, true);
+            link_text.clear();
         }
     });
+    run.end(&mut dropped);
     if lines >= 2 {
         for unit in dropped {
             analysis.pruned[unit as usize] = true;
@@ -2246,14 +2562,16 @@ fn conditionally_remove(analysis: &Analysis<'_>, id: NodeId, tag: Tag, root_len:
     // link a word or two in each.
     let link_density_limit = if is_list { 0.35 } else { 0.2 };
     // Pictures around a real paragraph are an illustrated passage, not a
-    // gallery.
+    // gallery. A short block holding code (`<pre>`, a command to type) is
+    // text, however little.
     (images > 1.0 && paragraphs / images < 0.5 && !in_figure && stats.prose < PASSAGE_CHARS)
         || (!is_list && list_items > paragraphs)
         || (inputs > (paragraphs / 3.0).floor())
         || (!is_list
             && len < MIN_BLOCK_CHARS
             && (images == 0.0 || images > 2.0)
-            && heading_density < 0.9)
+            && heading_density < 0.9
+            && !(density == 0.0 && stats.code > 0))
         || (weight < 25.0 && density > link_density_limit && len < 2000)
         || (weight >= 25.0 && density > 0.5)
         || (stats.embeds == 1 && len < 75)

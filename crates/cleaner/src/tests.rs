@@ -847,6 +847,49 @@ fn br_lines_of_links_are_dropped() {
     );
 }
 
+/// Issue 15: in an old table layout the links to related stories follow the
+/// text in the same cell, one a line (perhaps with its date) under a label:
+/// the run and its label go, a line with one source link among the text
+/// stays.
+#[test]
+fn a_run_of_link_lines_after_br_text_goes_with_its_label() {
+    let german = [
+        "Der Gemeinderat hat am Dienstagabend nach langer Debatte beschlossen, die Ortsdurchfahrt im Frühjahr für drei Monate zu sperren.",
+        "Die Bauarbeiten sollen nach Angaben der Verwaltung rund 2,4 Millionen Euro kosten, wovon das Land einen großen Teil übernimmt.",
+        "Der Verkehr wird über die Kreisstraße umgeleitet, für Radfahrer und Fußgänger bleibt ein schmaler Durchgang frei.",
+    ];
+    // Each related link alone on its line, or with its date beside it.
+    for (separator, date) in [("<br>", ""), ("<br><br>", ""), ("<br>", " (11.03.2008)")] {
+        let page = format!(
+            r#"<html><head><title>Ortsdurchfahrt</title></head><body><table><tr>
+<td width=140><a href="/a">Lokales</a><br><a href="/b">Region</a><br><a href="/c">Wetter</a></td>
+<td>{}{separator}{}{separator}Quelle: <a href="/q">Mitteilung der Gemeinde</a>{separator}{}<br><br>
+<b>Mehr zum Thema</b><br><a href="/r1">Haushalt: Gemeinderat streitet über Schulden</a>{date}<br>
+<a href="/r2">Umleitung: Anwohner sammeln Unterschriften</a>{date}<br><a href="/r3">Leserbriefe zur Sperrung</a>{date}</td></tr></table></body></html>"#,
+            german[0], german[1], german[2]
+        );
+        let cleaned = clean_str(&page);
+        assert!(cleaned.text.contains(german[0]), "{:?}", cleaned.text);
+        assert!(
+            cleaned.text.trim_end().ends_with(german[2]),
+            "{:?}",
+            cleaned.text
+        );
+        assert!(
+            cleaned.text.contains("Quelle: Mitteilung der Gemeinde"),
+            "{:?}",
+            cleaned.text
+        );
+        for junk in ["Mehr zum Thema", "Haushalt", "Leserbriefe"] {
+            assert!(
+                !cleaned.text.contains(junk),
+                "{junk:?} in {:?}",
+                cleaned.text
+            );
+        }
+    }
+}
+
 /// Issue 15: "commentary" names an opinion article, not a comment thread.
 #[test]
 fn a_commentary_is_not_a_comment_thread() {
@@ -1306,4 +1349,380 @@ fn an_article_in_table_rows_keeps_every_text_row() {
             cleaned.text
         );
     }
+}
+
+/// Issue 15: a layout table scores from every row; a short article cell is
+/// not traded for the whole table (its menu column and all) because a long
+/// footer of small print lifts the table above the article's row.
+#[test]
+fn a_long_footer_row_does_not_make_the_layout_table_the_article() {
+    let german = [
+        "Der Gemeinderat hat am Dienstagabend nach langer Debatte beschlossen, die Ortsdurchfahrt im Frühjahr für drei Monate zu sperren.",
+        "Der Verkehr wird über die Kreisstraße umgeleitet, für Radfahrer und Fußgänger bleibt ein schmaler Durchgang frei.",
+    ];
+    let notice = "Alle Rechte vorbehalten, die Vervielfältigung, Verbreitung und sonstige Nutzung der Inhalte ist ohne Zustimmung des Verlags nicht gestattet. ".repeat(3);
+    let menu: String = (0..12)
+        .map(|i| format!("<a href=\"/r{i}\">Rubrik {i}</a><br>"))
+        .collect();
+    let page = format!(
+        r#"<html><head><title>Ortsdurchfahrt</title></head><body><table width=770>
+<tr><td colspan=2><a href="/"><img src="/logo.gif"></a></td></tr>
+<tr><td width=150 valign=top>{menu}</td><td valign=top>{}<br><br>{}</td></tr>
+<tr><td colspan=2><font size=1>{notice}</font></td></tr></table></body></html>"#,
+        german[0], german[1]
+    );
+    let cleaned = clean_str(&page);
+    assert!(
+        cleaned.text.starts_with(&german.join("\n\n")),
+        "{:?}",
+        cleaned.text
+    );
+    assert!(!cleaned.text.contains("Rubrik"), "{:?}", cleaned.text);
+}
+
+/// Issue 15: an article set in the rows of a table keeps a short intro row
+/// in bold above the text and the paragraphs in a row under an advert,
+/// though neither scores much; a row of related links ends the article.
+#[test]
+fn short_text_rows_beside_the_article_row_are_kept() {
+    let polish = [
+        "Rada gminy po długiej debacie zdecydowała we wtorek o zamknięciu głównej ulicy na trzy miesiące.",
+        "Według urzędu prace mają kosztować około 2,4 miliona złotych, z czego znaczną część pokryje samorząd województwa z własnego budżetu.",
+        "Mieszkańcy skarżyli się latem na zebraniu przede wszystkim na planowany objazd przez wąskie uliczki osiedla domków jednorodzinnych.",
+        "Ruch zostanie skierowany na drogę powiatową, dla pieszych pozostanie wąskie przejście.",
+    ];
+    let page = format!(
+        r#"<html><head><title>Ulica zamknięta</title></head><body><table width=770><tr>
+<td width=150 valign=top><a href="/a">Kraj</a><br><a href="/b">Region</a><br><a href="/c">Sport</a><br><a href="/d">Pogoda</a></td>
+<td valign=top><table width="100%">
+<tr><td><b>{}</b></td></tr>
+<tr><td><img src="/ulica.jpg"></td></tr>
+<tr><td>{}<br><br>{}</td></tr>
+<tr><td><a href="https://ads.example/c"><img src="/reklama.gif"></a><br>Reklama</td></tr>
+<tr><td>{}</td></tr>
+<tr><td><a href="/r1">Inne wiadomości z gminy i okolic</a><br><a href="/r2">Zobacz także: remonty dróg w powiecie</a></td></tr>
+<tr><td>Redakcja nie odpowiada za treść ogłoszeń, a wszystkie prawa do tekstów są zastrzeżone.</td></tr>
+</table></td></tr></table></body></html>"#,
+        polish[0], polish[1], polish[2], polish[3]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, polish.join("\n\n"), "{:?}", cleaned.text);
+}
+
+/// Issue 15: a short item of one paragraph in an old table layout (no `<p>`,
+/// no `<br>`) is the text cell's alone: the menu column beside it stays out.
+#[test]
+fn a_one_paragraph_item_in_a_table_cell_leaves_the_menu_out() {
+    let french = "Le conseil municipal a adopté mardi soir, après un long débat, la fermeture \
+        complète de la rue principale pendant trois mois au printemps prochain. Les travaux \
+        devraient coûter environ 2,4 millions d'euros selon la mairie, dont une grande partie \
+        sera prise en charge par la région.";
+    let menu: String = (0..12)
+        .map(|i| format!("<a href=\"/r{i}\">Rubrique {i}</a><br>"))
+        .collect();
+    let page = format!(
+        r#"<html><head><title>Rue fermée</title></head><body><table width=770>
+<tr><td colspan=3><a href="/"><img src="/logo.gif"></a></td></tr>
+<tr><td width=150 valign=top>{menu}</td><td valign=top>{french}</td>
+<td width=160><a href="https://ads.example/c"><img src="/pub.gif"></a><br>Publicité</td></tr>
+</table></body></html>"#
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(
+        cleaned
+            .text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        french.split_whitespace().collect::<Vec<_>>().join(" "),
+        "{:?}",
+        cleaned.text
+    );
+}
+
+/// Issue 15: an article cut into sibling sections by subheadings, or into
+/// two plain `<div>`s by a picture, keeps the short parts after the
+/// container; a box of links after them, reached only past a block that
+/// is not kept, stays out.
+#[test]
+fn short_sections_after_a_subheading_or_a_picture_are_kept() {
+    let german = [
+        "Der Gemeinderat hat am Dienstagabend nach langer Debatte beschlossen, die Ortsdurchfahrt im kommenden Frühjahr für drei Monate vollständig zu sperren.",
+        "Die Bauarbeiten sollen nach Angaben der Verwaltung rund 2,4 Millionen Euro kosten, wovon das Land einen großen Teil übernehmen wird.",
+        "Anwohner hatten sich in einer Bürgerversammlung im Sommer vor allem über die geplante Umleitung durch die engen Wohnstraßen beschwert.",
+        "Bürgermeister Klaus Weber versprach, die Geschäfte im Ortskern erreichbar zu halten.",
+        "Der Verkehr wird über die Kreisstraße umgeleitet.",
+    ];
+    let [p1, p2, p3, p4, p5] = german;
+    let sections = format!(
+        "<section><p>{p1}</p><p>{p2}</p><p>{p3}</p></section><section><h2>Die Kosten</h2>\
+         <p>{p4}</p></section><section><h2>Wie es weitergeht</h2><p>{p5}</p></section>"
+    );
+    // After a picture, a part of a paragraph's length (a one-line part
+    // there reads like a writer's tagline).
+    let last = "Der Verkehr wird über die Kreisstraße umgeleitet, für Radfahrer und Fußgänger bleibt ein schmaler Durchgang frei.";
+    let picture = format!(
+        "<div><p>{p1}</p><p>{p2}</p><p>{p3}</p><p>{p4}</p></div><figure><img src=\"/a.jpg\">\
+         <figcaption>Foto: dpa</figcaption></figure><div><p>{last}</p></div>"
+    );
+    for (body, expected) in [
+        (
+            sections,
+            format!("{p1}\n\n{p2}\n\n{p3}\n\nDie Kosten\n\n{p4}\n\nWie es weitergeht\n\n{p5}"),
+        ),
+        (picture, format!("{p1}\n\n{p2}\n\n{p3}\n\n{p4}\n\n{last}")),
+    ] {
+        let page = format!(
+            "<html><head><title>Ortsdurchfahrt gesperrt</title></head><body><nav><a href=\"/\">Start</a></nav>\
+             <main><article><h1>Ortsdurchfahrt gesperrt</h1>{body}\
+             <div><a href=\"/x\">Alles zum Straßenbau in der Region und im Kreis</a></div>\
+             <div><p>Gefällt Ihnen der Artikel? Dann empfehlen Sie ihn Ihren Freunden weiter.</p></div>\
+             </article></main></body></html>"
+        );
+        let cleaned = clean_str(&page);
+        assert_eq!(cleaned.text, expected, "{body}");
+    }
+}
+
+/// Issue 15: a list of plain points between two parts of the article, both
+/// kept, is more of the article.
+#[test]
+fn a_list_between_two_parts_of_the_article_is_kept() {
+    let french = [
+        "Le conseil municipal a adopté mardi soir, après un long débat, la fermeture complète de la rue principale pendant trois mois au printemps prochain.",
+        "Les travaux devraient coûter environ 2,4 millions d'euros selon la mairie, dont une grande partie sera prise en charge par la région.",
+        "Les riverains s'étaient plaints lors d'une réunion publique cet été de la déviation prévue par les petites rues résidentielles du quartier.",
+        "La circulation sera déviée par la route départementale, un passage étroit restera ouvert aux cyclistes et aux piétons.",
+    ];
+    let points = [
+        "une navette pour les aînés",
+        "des horaires d'ouverture plus longs",
+    ];
+    let page = format!(
+        "<html><head><title>Rue fermée</title></head><body><div class=\"menu\"><a href=\"/\">Accueil</a></div>\
+         <div class=\"story\"><h1>Rue fermée</h1><div class=\"text\"><p>{}</p><p>{}</p><p>{}</p></div>\
+         <ul><li>{}</li><li>{}</li></ul><div class=\"text-end\"><p>{}</p></div></div>\
+         <ul class=\"links\"><li><a href=\"/a\">Autres nouvelles du quartier</a></li></ul></body></html>",
+        french[0], french[1], french[2], points[0], points[1], french[3]
+    );
+    let cleaned = clean_str(&page);
+    let expected = format!(
+        "{}\n\n{}\n\n{}\n\n{}\n\n{}\n\n{}",
+        french[0], french[1], french[2], points[0], points[1], french[3]
+    );
+    assert_eq!(cleaned.text, expected);
+}
+
+/// Issue 15: a column of teasers after the article's column, both plain
+/// `<div>`s, is not a part of the article after it: each teaser is led by
+/// its headline's link.
+#[test]
+fn a_teaser_column_after_the_article_column_stays_out() {
+    let polish = [
+        "Rada gminy po długiej debacie zdecydowała we wtorek wieczorem o całkowitym zamknięciu głównej ulicy na trzy miesiące wiosną przyszłego roku.",
+        "Według urzędu prace mają kosztować około 2,4 miliona złotych, z czego znaczną część pokryje samorząd województwa z własnego budżetu.",
+        "Ruch zostanie skierowany na drogę powiatową, dla rowerzystów i pieszych pozostanie wąskie przejście wzdłuż chodnika.",
+    ];
+    let teasers: String = (0..3)
+        .map(|i| {
+            format!(
+                "<div><div><a href=\"/t{i}\">Inna wiadomość numer {i}</a></div>\
+                 <p>Krótki wstęp do innej wiadomości z regionu zachęca czytelnika do przeczytania całego tekstu na stronie.</p></div>"
+            )
+        })
+        .collect();
+    let page = format!(
+        "<html><head><title>Ulica zamknięta</title></head><body><div id=\"left\"><a href=\"/a\">Kraj</a> \
+         <a href=\"/b\">Region</a></div><div id=\"center\"><div>{}<br><br>{}<br><br>{}</div></div>\
+         <div id=\"right\">{teasers}</div></body></html>",
+        polish[0], polish[1], polish[2]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, polish.join("\n\n"));
+}
+
+/// Issue 15: readers' comments set as rows after an article's rows, under a
+/// bold head, are not parts of the article for the rows' prose rule.
+#[test]
+fn comment_rows_under_a_bold_head_after_the_article_rows_stay_out() {
+    let german = [
+        "Der Gemeinderat hat am Dienstagabend nach langer Debatte beschlossen, die Ortsdurchfahrt im kommenden Frühjahr für drei Monate vollständig zu sperren.",
+        "Die Bauarbeiten sollen nach Angaben der Verwaltung rund 2,4 Millionen Euro kosten, wovon das Land einen großen Teil übernehmen wird.",
+        "Der Verkehr wird über die Kreisstraße umgeleitet, für Radfahrer und Fußgänger bleibt ein schmaler Durchgang frei.",
+    ];
+    let comments: String = (1..4)
+        .map(|i| {
+            format!(
+                "<tr><td>Leser{i} schrieb: Das ist doch wieder typisch, immer werden die Anwohner \
+                 vergessen und keiner fragt uns vorher.</td></tr>"
+            )
+        })
+        .collect();
+    let page = format!(
+        r#"<html><head><title>Ortsdurchfahrt</title></head><body><table width=770><tr>
+<td width=150 valign=top><a href="/a">Lokales</a><br><a href="/b">Region</a><br><a href="/c">Sport</a><br><a href="/d">Wetter</a></td>
+<td valign=top><table width="100%">
+<tr><td>{}<br><br>{}</td></tr>
+<tr><td><img src="/bild.jpg"></td></tr>
+<tr><td>{}</td></tr>
+<tr><td><b>Leserkommentare (3)</b></td></tr>
+{comments}
+</table></td></tr></table></body></html>"#,
+        german[0], german[1], german[2]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, german.join("\n\n"), "{:?}", cleaned.text);
+}
+
+/// Issue 15: teasers in the article's own cell (a headline's link over a
+/// line of blurb, one after another) go; a list of items each over a link
+/// to its shop (an address, or the same words under every item) is the
+/// article's and stays.
+#[test]
+fn teasers_in_the_article_cell_go_and_a_list_of_deals_stays() {
+    let french = [
+        "Le conseil municipal a adopté mardi soir, après un long débat, la fermeture complète de la rue principale pendant trois mois au printemps prochain.",
+        "Les travaux devraient coûter environ 2,4 millions d'euros selon la mairie, dont une grande partie sera prise en charge par la région.",
+        "La circulation sera déviée par la route départementale, un passage étroit restera ouvert aux cyclistes et aux piétons.",
+    ];
+    let text = french.join("<br><br>");
+    let teasers: String = (1..5)
+        .map(|i| {
+            format!(
+                "<a href=\"/t{i}\"><b>Autre titre du jour numéro {i}</b></a><br>\
+                 Un court chapeau qui présente l'autre nouvelle du jour<br>"
+            )
+        })
+        .collect();
+    let page = format!(
+        r#"<html><head><title>Rue fermée</title></head><body><table><tr>
+<td width=140><a href="/a">Local</a><br><a href="/b">Région</a><br><a href="/c">Sport</a></td>
+<td>{teasers}<br>{text}</td></tr></table></body></html>"#
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, french.join("\n\n"), "{:?}", cleaned.text);
+    // The last teaser without its blurb: a short first paragraph after it
+    // is the text's.
+    let short = "Le maire a annoncé mardi soir, devant le conseil municipal réuni en séance, la fermeture de la rue principale.";
+    let page = format!(
+        r#"<html><head><title>Rue fermée</title></head><body><table><tr>
+<td width=140><a href="/a">Local</a><br><a href="/b">Région</a><br><a href="/c">Sport</a></td>
+<td>{teasers}<a href="/t9"><b>Encore un autre titre du jour</b></a><br>{short}<br><br>{text}</td></tr></table></body></html>"#
+    );
+    let cleaned = clean_str(&page);
+    assert!(cleaned.text.starts_with(short), "{:?}", cleaned.text);
+
+    for link in ["https://shop.example/a{i}", "Voir l'offre"] {
+        let deals: String = (1..5)
+            .map(|i| {
+                let link = link.replace("{i}", &i.to_string());
+                format!("{i}) Coffret de films numéro {i} en édition limitée<br><a href=\"/d{i}\">{link}</a><br><br>")
+            })
+            .collect();
+        let page = format!(
+            r#"<html><head><title>Idées cadeaux</title></head><body><table><tr>
+<td width=140><a href="/a">Local</a><br><a href="/b">Région</a><br><a href="/c">Sport</a></td>
+<td>{text}<br><br>{deals}</td></tr></table></body></html>"#
+        );
+        let cleaned = clean_str(&page);
+        for i in 1..5 {
+            assert!(
+                cleaned.text.contains(&format!("{i}) Coffret de films")),
+                "{link}: {:?}",
+                cleaned.text
+            );
+        }
+    }
+}
+
+/// Issue 15: a notice of small print in the row under an article's rows
+/// ("© 2008 ... all rights reserved.") is no part of it, prose as it reads.
+#[test]
+fn a_copyright_row_under_the_article_rows_stays_out() {
+    let english = [
+        "The city council voted on Tuesday night, after a long debate, to close Main Street completely for three months next spring.",
+        "The work is expected to cost about $2.4 million, according to the city, most of which will be covered by a state grant.",
+    ];
+    let page = format!(
+        r#"<html><head><title>Main Street</title></head><body><table width=600>
+<tr><td><a href="/">Home</a> | <a href="/news">News</a> | <a href="/sports">Sports</a> | <a href="/weather">Weather</a></td></tr>
+<tr><td>{}<br><br>{}</td></tr>
+<tr><td>&copy; 2008 The Daily Courier. All rights reserved, and this material may not be republished without permission.</td></tr>
+</table></body></html>"#,
+        english[0], english[1]
+    );
+    let cleaned = clean_str(&page);
+    assert_eq!(cleaned.text, english.join("\n\n"), "{:?}", cleaned.text);
+}
+
+/// Issue 15: the rules for old table layouts stay linear on hostile input:
+/// a cell of text followed by 100,000 lines of a headline's link and a
+/// blurb (the teaser run), an article over 50,000 table rows of prose (the
+/// rows' prose rule), and 50,000 sibling sections after the container (the
+/// parts after it and the lists between them).
+#[test]
+fn layout_rules_stay_linear_on_huge_input() {
+    let lines = 100_000;
+    let mut teasers = String::with_capacity(lines * 90);
+    for i in 0..lines {
+        teasers.push_str(&format!(
+            "<a href=\"/t{i}\">Headline number {i} of the day</a><br>A blurb for it<br>"
+        ));
+    }
+    let rows: String = (0..50_000)
+        .map(|i| format!("<tr><td>{} Row {i}.</td></tr>", PARAGRAPHS[1]))
+        .collect();
+    let sections: String = (0..50_000)
+        .map(|i| {
+            format!(
+                "<section><h2>Part {i}</h2><p>{} Part {i}.</p></section>",
+                PARAGRAPHS[2]
+            )
+        })
+        .collect();
+    for page in [
+        format!(
+            "<html><body><table><tr><td>{}<br><br>{}<br><br>{teasers}</td></tr></table></body></html>",
+            PARAGRAPHS[0], PARAGRAPHS[1]
+        ),
+        format!(
+            "<html><body><table><tr><td>{}<br><br>{}</td></tr>{rows}</table></body></html>",
+            PARAGRAPHS[0], PARAGRAPHS[2]
+        ),
+        format!(
+            "<html><body><article><section><p>{}</p><p>{}</p></section><ul><li>a</li></ul>{sections}</article></body></html>",
+            PARAGRAPHS[0], PARAGRAPHS[1]
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let cleaned = clean_str(&page);
+        assert!(cleaned.text.contains(PARAGRAPHS[0]), "{}", &cleaned.text[..200]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// Issue 15: a short command in a code block of its own (a `<pre>` in a
+/// wrapper, as code highlighters write it) is text of the article, not a
+/// block too short to keep.
+#[test]
+fn a_short_code_block_in_a_wrapper_is_kept() {
+    let german = [
+        "Die Bibliothek lässt sich mit dem Paketmanager der Sprache installieren, eine weitere Einrichtung ist nicht nötig.",
+        "Danach steht das Kommandozeilenwerkzeug zur Verfügung, mit dem sich die ersten Aufgaben an das Netzwerk schicken lassen.",
+    ];
+    let page = format!(
+        "<html><head><title>Anleitung</title></head><body><article><div class=\"text\"><p>{}</p>\
+         <div class=\"highlight\"><pre>pip install paket</pre></div><p>{}</p><p>{}</p></div></article></body></html>",
+        german[0], german[1], german[0]
+    );
+    let cleaned = clean_str(&page);
+    assert!(
+        cleaned.text.contains("\n\npip install paket\n\n"),
+        "{:?}",
+        cleaned.text
+    );
 }
