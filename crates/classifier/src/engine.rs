@@ -835,6 +835,15 @@ impl Engine {
         if !rule.none_in_article.is_empty() && self.article_holds(scratch, &rule.none_in_article) {
             return None;
         }
+        // The title comes first in the text, so a concept is in the title
+        // when its first hit is.
+        if rule.none_in_title.iter().any(|&concept| {
+            self.hits_of(scratch, concept)
+                .next()
+                .is_some_and(|hit| hit.in_title)
+        }) {
+            return None;
+        }
         let hits = &scratch.hits;
         let mut best: Option<Vec<u32>> = None;
         chosen.clear();

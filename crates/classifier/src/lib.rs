@@ -537,6 +537,35 @@ weight = 0.5
         assert!((one_state - 0.3).abs() < 1e-4, "{one_state}");
     }
 
+    /// `none_in_title` cancels a rule when any of its concepts is in the
+    /// headline, whatever the text holds: here a negative for a purchase
+    /// told under a headline about something else.
+    #[test]
+    fn none_in_title_cancels_on_a_headline_concept() {
+        let rules = r#"
+[[rule]]
+id = "buys-weapon"
+all = ["verb", "weapon"]
+weight = 0.8
+
+[[negative]]
+id = "told-under-another-headline"
+all = ["verb", "weapon"]
+none_in_title = ["verb", "weapon"]
+weight = 0.5
+"#;
+        let classifier = buyer_and_seller(rules);
+        let score = |title: &str, text: &str| first_score(&classifier, title, text);
+        let text = "Manila buys fighter jets from Sweden.";
+        let headline = score("Manila buys fighter jets", text);
+        assert!((headline - 0.8).abs() < 1e-4, "{headline}");
+        // One of the concepts in the title is enough to cancel.
+        let weapon_only = score("Fighter jets for Manila", text);
+        assert!((weapon_only - 0.8).abs() < 1e-4, "{weapon_only}");
+        let elsewhere = score("Budget vote in Manila", text);
+        assert!((elsewhere - 0.4).abs() < 1e-4, "{elsewhere}");
+    }
+
     /// A kind named twice in `none` cancels a match only when two
     /// different entities of it are in reach: the buyer alone does not.
     #[test]
