@@ -686,6 +686,8 @@ weight = 0.5
             "Ivan Petrov",
             ";",
             "Waffenlieferungen an die Ukraine ",
+            "تسلّمت مصر ",
+            "ـالأسلحةـ ",
             "ﬁ ",
             "\u{200b}",
             "DPRK ",

@@ -796,6 +796,9 @@ impl Builder {
 fn fold(term: &str) -> String {
     let mut folded = String::with_capacity(term.len());
     for character in term.chars().flat_map(char::to_lowercase) {
+        if crate::text::is_optional_mark(character) {
+            continue;
+        }
         let character = match character {
             '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => '\'',
             '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => '-',
