@@ -19,8 +19,8 @@
 //! of one sentence, in the title, or anywhere); its `in_article` concepts
 //! anywhere in the article, and `none_in_article` ones cancel it when all
 //! are there, so "no second state named anywhere" can be written as
-//! `none_in_article = ["country", "country"]`; any `none_in_title` concept
-//! in the title cancels it (a story whose headline is about something else).
+//! `none_in_article = ["country", "country"]`; `none_in_title` is the same
+//! for the headline alone (a story whose headline is about something else).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -136,8 +136,9 @@ struct RawRule {
     /// ("no second state named anywhere" is `["country", "country"]`).
     #[serde(default)]
     none_in_article: Vec<Spanned<String>>,
-    /// Concepts any one of which, found in the title, cancels the rule
-    /// ("a sanctions word in the headline": the story is about them).
+    /// As `none_in_article`, in the title only: concepts that, all found
+    /// in the headline, cancel the rule ("sanctions_term|arms_embargo": a
+    /// measure named in the headline; "country", "country": two states).
     #[serde(default)]
     none_in_title: Vec<Spanned<String>>,
     #[serde(default = "default_window")]
@@ -169,8 +170,8 @@ pub(crate) struct Rule {
     pub in_article: Vec<Vec<u16>>,
     /// As `in_article`; when all are in the article the rule does not match.
     pub none_in_article: Vec<Vec<u16>>,
-    /// Any of these in the title cancels the rule.
-    pub none_in_title: Vec<u16>,
+    /// As `none_in_article`, found in the title.
+    pub none_in_title: Vec<Vec<u16>>,
     pub window: u32,
     pub scope: Scope,
     pub min_sentences: u32,
@@ -693,7 +694,7 @@ impl Builder {
         let mut none_in_title = Vec::new();
         for entry in &raw.none_in_title {
             match self.resolve(path, source, entry) {
-                Some(ids) => none_in_title.extend(ids),
+                Some(ids) => none_in_title.push(ids),
                 None => ok = false,
             }
         }
