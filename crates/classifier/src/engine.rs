@@ -835,6 +835,9 @@ impl Engine {
         if !rule.none_in_article.is_empty() && self.article_holds(scratch, &rule.none_in_article) {
             return None;
         }
+        if !rule.none_in_title.is_empty() && self.title_holds(scratch, &rule.none_in_title) {
+            return None;
+        }
         let hits = &scratch.hits;
         let mut best: Option<Vec<u32>> = None;
         chosen.clear();
@@ -913,6 +916,15 @@ impl Engine {
     /// are taken first come for each entry in turn, which is exact for the
     /// lists rules use (one concept per entry, or one kind repeated).
     fn article_holds(&self, scratch: &Scratch, entries: &[Vec<u16>]) -> bool {
+        self.holds(scratch, entries, false)
+    }
+
+    /// As [`Engine::article_holds`], with only the title's hits.
+    fn title_holds(&self, scratch: &Scratch, entries: &[Vec<u16>]) -> bool {
+        self.holds(scratch, entries, true)
+    }
+
+    fn holds(&self, scratch: &Scratch, entries: &[Vec<u16>], title_only: bool) -> bool {
         let hits = &scratch.hits;
         let mut taken: Vec<u32> = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -920,6 +932,8 @@ impl Engine {
                 self.concept_hits(scratch, concept)
                     .iter()
                     .copied()
+                    // The title comes first, so its hits are a prefix.
+                    .take_while(|&index| !title_only || hits[index as usize].in_title)
                     .find(|&index| {
                         let hit = &hits[index as usize];
                         !taken

@@ -537,6 +537,58 @@ weight = 0.5
         assert!((one_state - 0.3).abs() < 1e-4, "{one_state}");
     }
 
+    /// `none_in_title` cancels a rule when its concepts are all in the
+    /// headline, whatever the text holds: here negatives for a purchase
+    /// told under a headline about something else, and for one told under a
+    /// headline that names a single state.
+    #[test]
+    fn none_in_title_cancels_on_headline_concepts() {
+        let rules = r#"
+[[rule]]
+id = "buys-weapon"
+all = ["verb", "weapon"]
+weight = 0.8
+
+[[negative]]
+id = "told-under-another-headline"
+all = ["verb", "weapon"]
+none_in_title = ["verb|weapon"]
+weight = 0.5
+"#;
+        let classifier = buyer_and_seller(rules);
+        let score = |title: &str, text: &str| first_score(&classifier, title, text);
+        let text = "Manila buys fighter jets from Sweden.";
+        let headline = score("Manila buys fighter jets", text);
+        assert!((headline - 0.8).abs() < 1e-4, "{headline}");
+        // One of the alternatives in the title is enough to cancel.
+        let weapon_only = score("Fighter jets for Manila", text);
+        assert!((weapon_only - 0.8).abs() < 1e-4, "{weapon_only}");
+        let elsewhere = score("Budget vote in Manila", text);
+        assert!((elsewhere - 0.4).abs() < 1e-4, "{elsewhere}");
+        // A kind named twice wants two different entities in the title; the
+        // text's second state does not count.
+        let rules = r#"
+[[rule]]
+id = "buys-weapon"
+all = ["verb", "weapon"]
+weight = 0.8
+
+[[negative]]
+id = "one-state-headline"
+all = ["verb", "weapon"]
+none_in_title = ["country", "country"]
+weight = 0.5
+"#;
+        let classifier = buyer_and_seller(rules);
+        let score = |title: &str, text: &str| first_score(&classifier, title, text);
+        let one = score("Manila buys fighter jets", text);
+        assert!((one - 0.4).abs() < 1e-4, "{one}");
+        let same_twice = score("Manila and the Philippines buy fighter jets", text);
+        assert!((same_twice - 0.4).abs() < 1e-4, "{same_twice}");
+        let two = score("Manila buys fighter jets from Sweden", text);
+        assert!((two - 0.8).abs() < 1e-4, "{two}");
+    }
+
     /// A kind named twice in `none` cancels a match only when two
     /// different entities of it are in reach: the buyer alone does not.
     #[test]
@@ -657,6 +709,8 @@ weight = 0.5
             "Ivan Petrov",
             ";",
             "Waffenlieferungen an die Ukraine ",
+            "تسلّمت مصر ",
+            "ـالأسلحةـ ",
             "ﬁ ",
             "\u{200b}",
             "DPRK ",

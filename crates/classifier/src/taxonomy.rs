@@ -19,7 +19,8 @@
 //! of one sentence, in the title, or anywhere); its `in_article` concepts
 //! anywhere in the article, and `none_in_article` ones cancel it when all
 //! are there, so "no second state named anywhere" can be written as
-//! `none_in_article = ["country", "country"]`.
+//! `none_in_article = ["country", "country"]`; `none_in_title` is the same
+//! for the headline alone (a story whose headline is about something else).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -135,6 +136,11 @@ struct RawRule {
     /// ("no second state named anywhere" is `["country", "country"]`).
     #[serde(default)]
     none_in_article: Vec<Spanned<String>>,
+    /// As `none_in_article`, in the title only: concepts that, all found
+    /// in the headline, cancel the rule ("sanctions_term|arms_embargo": a
+    /// measure named in the headline; "country", "country": two states).
+    #[serde(default)]
+    none_in_title: Vec<Spanned<String>>,
     #[serde(default = "default_window")]
     window: Spanned<u32>,
     #[serde(default)]
@@ -164,6 +170,8 @@ pub(crate) struct Rule {
     pub in_article: Vec<Vec<u16>>,
     /// As `in_article`; when all are in the article the rule does not match.
     pub none_in_article: Vec<Vec<u16>>,
+    /// As `none_in_article`, found in the title.
+    pub none_in_title: Vec<Vec<u16>>,
     pub window: u32,
     pub scope: Scope,
     pub min_sentences: u32,
@@ -683,6 +691,13 @@ impl Builder {
                 None => ok = false,
             }
         }
+        let mut none_in_title = Vec::new();
+        for entry in &raw.none_in_title {
+            match self.resolve(path, source, entry) {
+                Some(ids) => none_in_title.push(ids),
+                None => ok = false,
+            }
+        }
         ok.then(|| Rule {
             id: raw.id.get_ref().clone(),
             all,
@@ -690,6 +705,7 @@ impl Builder {
             none_twice,
             in_article,
             none_in_article,
+            none_in_title,
             window,
             scope: raw.scope,
             min_sentences,
@@ -781,6 +797,9 @@ impl Builder {
 fn fold(term: &str) -> String {
     let mut folded = String::with_capacity(term.len());
     for character in term.chars().flat_map(char::to_lowercase) {
+        if crate::text::is_optional_mark(character) {
+            continue;
+        }
         let character = match character {
             '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => '\'',
             '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' => '-',

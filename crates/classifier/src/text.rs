@@ -174,6 +174,14 @@ pub(crate) fn is_word_char(character: char) -> bool {
     !('\u{2000}'..='\u{206f}').contains(&character) && character.is_alphanumeric()
 }
 
+/// Arabic-script marks that news writes or leaves out at will: the short
+/// vowels, shadda and sukun (U+064B to U+065F), the superscript alef and the
+/// tatweel that stretches a word. Dropped inside words, in the article and
+/// in the terms alike, so "تسلّم" matches the term "تسلم".
+pub(crate) fn is_optional_mark(character: char) -> bool {
+    matches!(character, '\u{064b}'..='\u{065f}' | '\u{0670}' | '\u{0640}')
+}
+
 /// Eight copies of a byte.
 const fn lanes(byte: u8) -> u64 {
     u64::from_le_bytes([byte; 8])
@@ -943,6 +951,9 @@ impl NormText {
         sentence: &mut u32,
     ) {
         {
+            if *in_word && is_optional_mark(character) {
+                return;
+            }
             if is_word_char(character) {
                 if !*in_word {
                     self.start_token(

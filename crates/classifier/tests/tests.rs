@@ -609,6 +609,16 @@ mod issue_14_unseen_news {
         }
     }
 
+    /// Arabic short vowels and shadda, which news writes or leaves out at
+    /// will, do not hide a term: "تسلّم" is read as "تسلم".
+    #[test]
+    fn arabic_marks_do_not_hide_terms() {
+        let plain = "تسلم الجيش العراقي الدفعة الأولى من الدبابات الأمريكية.";
+        let marked = "تسلّم الجيشُ العراقيّ الدفعةَ الأولى من الدبابات الأمريكيّة.";
+        assert_labels("وصول الدفعة الأولى", plain, &["ARMS_TRANSFER"]);
+        assert_labels("وصول الدفعة الأولى", marked, &["ARMS_TRANSFER"]);
+    }
+
     /// Guns smuggled across a border are an arms transfer; "illegal" alone
     /// is no breach of sanctions or export law.
     #[test]
