@@ -556,13 +556,61 @@ fn is_chrome_role(doc: &Document, id: NodeId) -> bool {
     })
 }
 
+/// The ASCII characters [`is_blank`] holds.
+const ASCII_BLANK: [bool; 128] = {
+    let mut table = [false; 128];
+    table[b'\t' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[0x0b] = true;
+    table[0x0c] = true;
+    table[b'\r' as usize] = true;
+    table[b' ' as usize] = true;
+    table
+};
+
 /// Characters with whitespace runs counted once, and commas (Latin, CJK,
 /// Arabic).
 fn measure(text: &str) -> (u32, u32) {
     let mut len = 0u32;
     let mut commas = 0u32;
     let mut in_space = true;
-    for c in text.chars() {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        // Eight ASCII bytes at a time, without branches: a blank adds one
+        // only when it starts a run.
+        if let Some(chunk) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            if word & 0x8080_8080_8080_8080 == 0 {
+                for &byte in chunk {
+                    let blank = ASCII_BLANK[byte as usize];
+                    len += u32::from(!(blank && in_space));
+                    in_space = blank;
+                    commas += u32::from(byte == b',');
+                }
+                at += 8;
+                continue;
+            }
+        }
+        let byte = bytes[at];
+        if byte.is_ascii() {
+            // ASCII (nearly all of it): the same as the general case below,
+            // without decoding.
+            at += 1;
+            if matches!(byte, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' ') {
+                if !in_space {
+                    len += 1;
+                    in_space = true;
+                }
+                continue;
+            }
+            in_space = false;
+            len += 1;
+            commas += u32::from(byte == b',');
+            continue;
+        }
+        let c = text[at..].chars().next().expect("at is a char boundary");
+        at += c.len_utf8();
         if is_blank(c) {
             if !in_space {
                 len += 1;
