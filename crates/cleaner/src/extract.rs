@@ -598,17 +598,26 @@ fn is_chrome_role(doc: &Document, id: NodeId) -> bool {
     })
 }
 
-/// The ASCII characters [`is_blank`] holds.
-const ASCII_BLANK: [bool; 128] = {
-    let mut table = [false; 128];
-    table[b'\t' as usize] = true;
-    table[b'\n' as usize] = true;
-    table[0x0b] = true;
-    table[0x0c] = true;
-    table[b'\r' as usize] = true;
-    table[b' ' as usize] = true;
-    table
-};
+/// The high bit of each byte of a `u64`.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+/// The low bit of each byte of a `u64`.
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each zero byte of `word` (exact: no carry crosses bytes).
+fn zero_bytes(word: u64) -> u64 {
+    let low = LOW_BITS * 0x7f;
+    !(((word & low) + low) | word) & HIGH_BITS
+}
+
+/// The high bit of each byte of `word` (ASCII only) that [`is_blank`]
+/// holds: a space, or `\t` to `\r` (9 to 13).
+fn ascii_blanks(word: u64) -> u64 {
+    let spaces = zero_bytes(word ^ (LOW_BITS * u64::from(b' ')));
+    // Bytes below 0x80 plus 0x77 reach 0x80 from 9 on, plus 0x72 from 14
+    // on; neither carries into the next byte.
+    let controls = (word + LOW_BITS * 0x77) & !(word + LOW_BITS * 0x72) & HIGH_BITS;
+    spaces | controls
+}
 
 /// Characters with whitespace runs counted once, and commas (Latin, CJK,
 /// Arabic).
@@ -619,17 +628,16 @@ fn measure(text: &str) -> (u32, u32) {
     let bytes = text.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
-        // Eight ASCII bytes at a time, without branches: a blank adds one
-        // only when it starts a run.
+        // Eight ASCII bytes at a time, as bit masks (one high bit per
+        // byte): every byte adds one except a blank after a blank.
         if let Some(chunk) = bytes.get(at..at + 8) {
             let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            if word & 0x8080_8080_8080_8080 == 0 {
-                for &byte in chunk {
-                    let blank = ASCII_BLANK[byte as usize];
-                    len += u32::from(!(blank && in_space));
-                    in_space = blank;
-                    commas += u32::from(byte == b',');
-                }
+            if word & HIGH_BITS == 0 {
+                let blanks = ascii_blanks(word);
+                let after_blank = (blanks << 8) | if in_space { 0x80 } else { 0 };
+                len += 8 - (blanks & after_blank).count_ones();
+                commas += zero_bytes(word ^ (LOW_BITS * u64::from(b','))).count_ones();
+                in_space = blanks >> 63 != 0;
                 at += 8;
                 continue;
             }
@@ -2909,6 +2917,40 @@ mod tests {
             let doc = crate::dom::parse(&html);
             let text = extract(&doc, None, &[]).text;
             assert_eq!(text.starts_with("Le conseil"), !kept, "{head}: {text}");
+        }
+    }
+
+    #[test]
+    fn measure_counts_as_char_by_char() {
+        fn by_chars(text: &str) -> (u32, u32) {
+            let (mut len, mut commas, mut in_space) = (0u32, 0u32, true);
+            for c in text.chars() {
+                if is_blank(c) {
+                    len += u32::from(!in_space);
+                    in_space = true;
+                    continue;
+                }
+                in_space = false;
+                len += if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF) {
+                    2
+                } else {
+                    1
+                };
+                commas += u32::from(matches!(c, ',' | '，' | '、' | '،'));
+            }
+            (len - u32::from(len > 0 && in_space), commas)
+        }
+        let mut text = String::new();
+        for piece in [
+            "  a, b\t\tc\r\n", "x", "\u{b}\u{c}", "東京、", " \u{200b} ", ",,,,,,,,", "\u{1f}\u{7f}\u{e}\u{8}",
+            "long word without blanks", "  \n\n  ", "é,", "\u{a0}z",
+        ] {
+            text.push_str(piece);
+            for start in 0..text.len() {
+                if text.is_char_boundary(start) {
+                    assert_eq!(measure(&text[start..]), by_chars(&text[start..]), "{:?}", &text[start..]);
+                }
+            }
         }
     }
 
