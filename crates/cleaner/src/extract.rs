@@ -473,6 +473,9 @@ fn names_content(token: &str) -> bool {
     content_names(token).1
 }
 
+static COMMENTARY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"commentary"));
+
 /// The class signal of an element; `lower` is scratch space.
 fn class_signal(doc: &Document, id: NodeId, lower: &mut String) -> ClassSignal {
     let mut signal = ClassSignal {
@@ -493,7 +496,7 @@ fn class_signal(doc: &Document, id: NodeId, lower: &mut String) -> ClassSignal {
         lower.push_str(value);
         lower.make_ascii_lowercase();
         // A commentary is an opinion article, not a comment thread.
-        if memchr::memmem::find(lower.as_bytes(), b"commentary").is_some() {
+        if COMMENTARY.find(lower.as_bytes()).is_some() {
             *lower = lower.replace("commentary", "opinion");
         }
         let sets = contains_any(lower, &NEEDLES);
@@ -509,7 +512,7 @@ fn class_signal(doc: &Document, id: NodeId, lower: &mut String) -> ClassSignal {
             }
             // A BEM modifier (`block--modifier`) says how a block looks or
             // what it may hold (`section--has-ads`), not what it is.
-            let name = match memchr::memmem::find(token.as_bytes(), b"--") {
+            let name = match token.as_bytes().windows(2).position(|pair| pair == b"--") {
                 Some(end) => &token[..end],
                 None => token,
             };
