@@ -476,63 +476,105 @@ fn names_content(token: &str) -> bool {
 static COMMENTARY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"commentary"));
 
-/// The class signal of an element; `lower` is scratch space.
-fn class_signal(doc: &Document, id: NodeId, lower: &mut String) -> ClassSignal {
-    let mut signal = ClassSignal {
-        comments: false,
-        negative: false,
-        strong_negative: false,
-        positive: false,
-        content_word: false,
-    };
-    for value in [doc.attr(id, AttrName::Class), doc.attr(id, AttrName::Id)]
-        .into_iter()
-        .flatten()
-    {
-        if value.is_empty() || value.len() > 512 {
-            continue;
+/// Class signals of class values already seen on the page: pages repeat
+/// a few class lists on thousands of elements. Bounded; the hasher is the
+/// standard keyed one, so a page cannot make its lookups collide.
+struct SignalMemo<'d> {
+    known: std::collections::HashMap<&'d str, ClassSignal>,
+    /// Scratch space for the lowercased value.
+    lower: String,
+}
+
+/// Distinct class values remembered per page.
+const MEMO_VALUES: usize = 8192;
+
+impl<'d> SignalMemo<'d> {
+    fn new() -> Self {
+        SignalMemo {
+            known: std::collections::HashMap::new(),
+            lower: String::new(),
         }
-        lower.clear();
-        lower.push_str(value);
-        lower.make_ascii_lowercase();
-        // A commentary is an opinion article, not a comment thread.
-        if COMMENTARY.find(lower.as_bytes()).is_some() {
-            *lower = lower.replace("commentary", "opinion");
-        }
-        let sets = contains_any(lower, &NEEDLES);
-        if sets & COMMENT_SET != 0 {
-            signal.comments = true;
-        }
-        if sets & STRONG_NEGATIVE_SET != 0 {
+    }
+}
+
+/// The class signal of an element: what its class and id say.
+fn class_signal<'d>(doc: &'d Document, id: NodeId, memo: &mut SignalMemo<'d>) -> ClassSignal {
+    let mut signal = ClassSignal::default();
+    if let Some(class) = doc.attr(id, AttrName::Class) {
+        let of_class = match memo.known.get(class) {
+            Some(&known) => known,
+            None => {
+                let computed = value_signal(class, &mut memo.lower);
+                if memo.known.len() < MEMO_VALUES {
+                    memo.known.insert(class, computed);
+                }
+                computed
+            }
+        };
+        signal.or(of_class);
+    }
+    if let Some(id_value) = doc.attr(id, AttrName::Id) {
+        signal.or(value_signal(id_value, &mut memo.lower));
+    }
+    signal
+}
+
+impl ClassSignal {
+    fn or(&mut self, other: ClassSignal) {
+        self.comments |= other.comments;
+        self.negative |= other.negative;
+        self.strong_negative |= other.strong_negative;
+        self.positive |= other.positive;
+        self.content_word |= other.content_word;
+    }
+}
+
+/// What one class or id value says; `lower` is scratch space.
+fn value_signal(value: &str, lower: &mut String) -> ClassSignal {
+    let mut signal = ClassSignal::default();
+    if value.is_empty() || value.len() > 512 {
+        return signal;
+    }
+    lower.clear();
+    lower.push_str(value);
+    lower.make_ascii_lowercase();
+    // A commentary is an opinion article, not a comment thread.
+    if COMMENTARY.find(lower.as_bytes()).is_some() {
+        *lower = lower.replace("commentary", "opinion");
+    }
+    let sets = contains_any(lower, &NEEDLES);
+    if sets & COMMENT_SET != 0 {
+        signal.comments = true;
+    }
+    if sets & STRONG_NEGATIVE_SET != 0 {
+        signal.strong_negative = true;
+    }
+    for token in lower.split_ascii_whitespace() {
+        if hides(token) {
             signal.strong_negative = true;
         }
-        for token in lower.split_ascii_whitespace() {
-            if hides(token) {
-                signal.strong_negative = true;
-            }
-            // A BEM modifier (`block--modifier`) says how a block looks or
-            // what it may hold (`section--has-ads`), not what it is.
-            let name = match token.as_bytes().windows(2).position(|pair| pair == b"--") {
-                Some(end) => &token[..end],
-                None => token,
-            };
-            // A wrapper of a thing (`widget-container`, `header-wrap`) is
-            // page structure: page builders wrap every block so.
-            let wrapper = name
-                .rsplit(['-', '_'])
-                .next()
-                .is_some_and(|last| WRAPPER_WORDS.contains(&last));
-            if !wrapper
-                && name
-                    .split(['-', '_'])
-                    .any(|word| NEGATIVE_WORDS.contains(&word))
-            {
-                signal.negative = true;
-            }
-            let (content_word, names_container) = content_names(token);
-            signal.content_word |= content_word;
-            signal.positive |= names_container;
+        // A BEM modifier (`block--modifier`) says how a block looks or
+        // what it may hold (`section--has-ads`), not what it is.
+        let name = match token.as_bytes().windows(2).position(|pair| pair == b"--") {
+            Some(end) => &token[..end],
+            None => token,
+        };
+        // A wrapper of a thing (`widget-container`, `header-wrap`) is
+        // page structure: page builders wrap every block so.
+        let wrapper = name
+            .rsplit(['-', '_'])
+            .next()
+            .is_some_and(|last| WRAPPER_WORDS.contains(&last));
+        if !wrapper
+            && name
+                .split(['-', '_'])
+                .any(|word| NEGATIVE_WORDS.contains(&word))
+        {
+            signal.negative = true;
         }
+        let (content_word, names_container) = content_names(token);
+        signal.content_word |= content_word;
+        signal.positive |= names_container;
     }
     signal
 }
@@ -986,7 +1028,7 @@ fn exclude(doc: &Document, raw: &Raw) -> (Vec<ClassSignal>, Vec<bool>) {
     // Inside an `<article>`, a `<header>` is the article's own: headline,
     // standfirst, byline (each judged on its own), not the site's banner.
     let mut in_article = vec![false; count];
-    let mut scratch = String::new();
+    let mut memo = SignalMemo::new();
     for names_misled in [false, true] {
         let (mut named_prose, mut kept_prose) = (0u32, 0u32);
         for id in 1..count {
@@ -1009,7 +1051,7 @@ fn exclude(doc: &Document, raw: &Raw) -> (Vec<ClassSignal>, Vec<bool>) {
                 continue;
             }
             // Only where something asks: excluded subtrees are never scored.
-            signals[id] = class_signal(doc, node, &mut scratch);
+            signals[id] = class_signal(doc, node, &mut memo);
             if names_misled {
                 // Posts or sections, not boilerplate: names weigh nothing.
                 signals[id].strong_negative = false;
