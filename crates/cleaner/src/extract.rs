@@ -2730,6 +2730,20 @@ struct Writer<'a> {
     pending: u8,
 }
 
+/// Whether the character at `at` (a char boundary) of `text` is blank
+/// (see [`is_blank`]), and its width in bytes.
+fn blank_at(text: &str, at: usize) -> (bool, usize) {
+    let byte = text.as_bytes()[at];
+    if byte.is_ascii() {
+        return (
+            matches!(byte, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' '),
+            1,
+        );
+    }
+    let c = text[at..].chars().next().expect("at is a char boundary");
+    (is_blank(c), c.len_utf8())
+}
+
 /// Whitespace, plus the invisible characters pages use as spacers (zero
 /// width space, word joiner, stray byte-order marks). Zero width joiners
 /// are kept: scripts and emoji need them.
@@ -2739,15 +2753,29 @@ fn is_blank(c: char) -> bool {
 
 impl Writer<'_> {
     fn text(&mut self, text: &str) {
-        if text.starts_with(is_blank) {
-            self.pending = self.pending.max(1);
-        }
-        for (index, word) in text
-            .split(is_blank)
-            .filter(|word| !word.is_empty())
-            .enumerate()
-        {
-            if index > 0 {
+        // Words are the runs between blanks; each one after a blank (in
+        // this text) is set apart by at least a space, and so is what
+        // follows a text that ends with one.
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        let mut after_blank = false;
+        while at < bytes.len() {
+            let (blank, width) = blank_at(text, at);
+            if blank {
+                after_blank = true;
+                at += width;
+                continue;
+            }
+            let start = at;
+            at += width;
+            while at < bytes.len() {
+                let (blank, width) = blank_at(text, at);
+                if blank {
+                    break;
+                }
+                at += width;
+            }
+            if after_blank {
                 self.pending = self.pending.max(1);
             }
             if !self.out.is_empty() {
@@ -2761,9 +2789,10 @@ impl Writer<'_> {
                 }
             }
             self.pending = 0;
-            self.out.push_str(word);
+            self.out.push_str(&text[start..at]);
+            after_blank = false;
         }
-        if text.ends_with(is_blank) {
+        if after_blank {
             self.pending = self.pending.max(1);
         }
     }
@@ -2815,14 +2844,16 @@ fn write_text(analysis: &Analysis<'_>, root: NodeId, out: &mut String) {
                             writer.brk(3);
                         }
                         stack.push((id, true));
-                        let children: Vec<NodeId> = doc.children(id).collect();
-                        stack.extend(children.into_iter().rev().map(|child| (child, false)));
+                        let first = stack.len();
+                        stack.extend(doc.children(id).map(|child| (child, false)));
+                        stack[first..].reverse();
                     }
                 }
             }
             NodeKind::Document => {
-                let children: Vec<NodeId> = doc.children(id).collect();
-                stack.extend(children.into_iter().rev().map(|child| (child, false)));
+                let first = stack.len();
+                stack.extend(doc.children(id).map(|child| (child, false)));
+                stack[first..].reverse();
             }
         }
     }
