@@ -315,12 +315,66 @@ struct ClassSignal {
     content_word: bool,
 }
 
+/// A set of words with a bit for each (length, first byte) pair they
+/// have, so that most words not in it are told with one lookup.
+struct WordSet {
+    words: &'static [&'static str],
+    present: [u64; 64],
+}
+
+impl WordSet {
+    const fn new(words: &'static [&'static str]) -> WordSet {
+        let mut present = [0u64; 64];
+        let mut index = 0;
+        while index < words.len() {
+            let word = words[index].as_bytes();
+            if !word.is_empty() {
+                let key = word_key(word);
+                present[key >> 6] |= 1 << (key & 63);
+            }
+            index += 1;
+        }
+        WordSet { words, present }
+    }
+
+    fn contains(&self, word: &[u8]) -> bool {
+        if !word.is_empty() {
+            let key = word_key(word);
+            if self.present[key >> 6] & (1 << (key & 63)) == 0 {
+                return false;
+            }
+        }
+        one_of(word, self.words)
+    }
+}
+
+/// A non-empty word's length (modulo 16) and first byte, as an index.
+const fn word_key(word: &[u8]) -> usize {
+    (word.len() & 15) << 8 | word[0] as usize
+}
+
+static NEGATIVE_WORD_SET: WordSet = WordSet::new(NEGATIVE_WORDS);
+static WRAPPER_WORD_SET: WordSet = WordSet::new(WRAPPER_WORDS);
+static PART_WORD_SET: WordSet = WordSet::new(PART_WORDS);
+
+/// Whether `word` is one of `words`; the length and first byte are
+/// compared before the rest (most words differ there).
+fn one_of(word: &[u8], words: &[&str]) -> bool {
+    let Some(&first) = word.first() else {
+        return words.iter().any(|known| known.is_empty());
+    };
+    words.iter().any(|known| {
+        let known = known.as_bytes();
+        known.len() == word.len() && known[0] == first && known == word
+    })
+}
+
 /// Whether a class token hides its element: one of [`HIDING_CLASSES`], or
 /// `*-hidden` unless the prefix names a part of the element or a property
 /// (Drupal's `field--label-hidden` hides the field's label, not the field;
 /// `overflow-hidden` clips; `lazy-hidden` is shown once loaded).
 fn hides(token: &str) -> bool {
-    if HIDING_CLASSES.contains(&token) {
+    if one_of(token.as_bytes(), HIDING_CLASSES) {
         return true;
     }
     let Some(prefix) = token.strip_suffix("-hidden") else {
@@ -338,20 +392,27 @@ fn hides(token: &str) -> bool {
 /// the sets it belongs to ([`COMMENT_SET`], [`STRONG_NEGATIVE_SET`]).
 struct Needles {
     by_first_byte: [Vec<(u32, &'static [u8], u8)>; 256],
+    /// A bit for each pair of bytes that starts a needle.
+    pairs: Box<[u64; 1024]>,
 }
 
 /// A needle of [`COMMENTS`].
 const COMMENT_SET: u8 = 1;
 /// A needle of [`STRONG_NEGATIVE`].
 const STRONG_NEGATIVE_SET: u8 = 2;
+/// `commentary`, which [`value_signal`] reads as `opinion`.
+const COMMENTARY_SET: u8 = 4;
 
 impl Needles {
     fn new(sets: &[(&[&'static str], u8)]) -> Self {
         let mut by_first_byte: [Vec<(u32, &'static [u8], u8)>; 256] =
             std::array::from_fn(|_| Vec::new());
+        let mut pairs = Box::new([0u64; 1024]);
         for &(needles, set) in sets {
             for needle in needles {
                 let bytes = needle.as_bytes();
+                let pair = pair_at(bytes, 0);
+                pairs[pair >> 6] |= 1 << (pair & 63);
                 let bucket = &mut by_first_byte[bytes[0] as usize];
                 match bucket.iter_mut().find(|(_, known, _)| *known == bytes) {
                     Some(known) => known.2 |= set,
@@ -359,8 +420,16 @@ impl Needles {
                 }
             }
         }
-        Needles { by_first_byte }
+        Needles {
+            by_first_byte,
+            pairs,
+        }
     }
+}
+
+/// The two bytes at `at` as an index.
+fn pair_at(bytes: &[u8], at: usize) -> usize {
+    (bytes[at] as usize) << 8 | bytes[at + 1] as usize
 }
 
 /// The first four bytes of `bytes` as a number.
@@ -372,6 +441,7 @@ static NEEDLES: std::sync::LazyLock<Needles> = std::sync::LazyLock::new(|| {
     Needles::new(&[
         (COMMENTS, COMMENT_SET),
         (STRONG_NEGATIVE, STRONG_NEGATIVE_SET),
+        (&["commentary"], COMMENTARY_SET),
     ])
 });
 
@@ -384,16 +454,15 @@ static NEEDLES: std::sync::LazyLock<Needles> = std::sync::LazyLock::new(|| {
 fn contains_any(haystack: &str, needles: &Needles) -> u8 {
     let haystack = haystack.as_bytes();
     let mut sets = 0;
-    for at in 0..haystack.len() {
-        let rest = &haystack[at..];
-        let bucket = &needles.by_first_byte[rest[0] as usize];
-        if bucket.is_empty() {
+    // Every needle has four bytes or more.
+    for at in 0..haystack.len().saturating_sub(3) {
+        let pair = pair_at(haystack, at);
+        if needles.pairs[pair >> 6] & (1 << (pair & 63)) == 0 {
             continue;
         }
-        let Some(head) = prefix(rest) else {
-            break;
-        };
-        for &(needle_head, needle, set) in bucket {
+        let rest = &haystack[at..];
+        let head = prefix(rest).expect("four bytes left");
+        for &(needle_head, needle, set) in &needles.by_first_byte[rest[0] as usize] {
             if needle_head == head && rest.starts_with(needle) {
                 sets |= set;
             }
@@ -458,13 +527,13 @@ fn content_names(token: &str) -> (bool, bool) {
             }
             if let Some(rest) = word.strip_prefix(positive.as_bytes()) {
                 content_word = true;
-                if !PART_WORDS.iter().any(|part| part.as_bytes() == rest) {
+                if !PART_WORD_SET.contains(rest) {
                     names_container = true;
                 }
             }
         }
     }
-    let ends_with_part = PART_WORDS.iter().any(|part| part.as_bytes() == last);
+    let ends_with_part = PART_WORD_SET.contains(last);
     (content_word, names_container && !ends_with_part)
 }
 
@@ -472,9 +541,6 @@ fn content_names(token: &str) -> (bool, bool) {
 fn names_content(token: &str) -> bool {
     content_names(token).1
 }
-
-static COMMENTARY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"commentary"));
 
 /// Class signals of class values already seen on the page: pages repeat
 /// a few class lists on thousands of elements. Bounded; the hasher is the
@@ -538,11 +604,12 @@ fn value_signal(value: &str, lower: &mut String) -> ClassSignal {
     lower.clear();
     lower.push_str(value);
     lower.make_ascii_lowercase();
+    let mut sets = contains_any(lower, &NEEDLES);
     // A commentary is an opinion article, not a comment thread.
-    if COMMENTARY.find(lower.as_bytes()).is_some() {
+    if sets & COMMENTARY_SET != 0 {
         *lower = lower.replace("commentary", "opinion");
+        sets = contains_any(lower, &NEEDLES);
     }
-    let sets = contains_any(lower, &NEEDLES);
     if sets & COMMENT_SET != 0 {
         signal.comments = true;
     }
@@ -555,21 +622,19 @@ fn value_signal(value: &str, lower: &mut String) -> ClassSignal {
         }
         // A BEM modifier (`block--modifier`) says how a block looks or
         // what it may hold (`section--has-ads`), not what it is.
-        let name = match token.as_bytes().windows(2).position(|pair| pair == b"--") {
-            Some(end) => &token[..end],
-            None => token,
+        let token_bytes = token.as_bytes();
+        let name = match token_bytes.windows(2).position(|pair| pair == b"--") {
+            Some(end) => &token_bytes[..end],
+            None => token_bytes,
         };
         // A wrapper of a thing (`widget-container`, `header-wrap`) is
         // page structure: page builders wrap every block so.
+        let is_separator = |byte: &u8| *byte == b'-' || *byte == b'_';
         let wrapper = name
-            .rsplit(['-', '_'])
+            .rsplit(is_separator)
             .next()
-            .is_some_and(|last| WRAPPER_WORDS.contains(&last));
-        if !wrapper
-            && name
-                .split(['-', '_'])
-                .any(|word| NEGATIVE_WORDS.contains(&word))
-        {
+            .is_some_and(|last| WRAPPER_WORD_SET.contains(last));
+        if !wrapper && name.split(is_separator).any(|word| NEGATIVE_WORD_SET.contains(word)) {
             signal.negative = true;
         }
         let (content_word, names_container) = content_names(token);
