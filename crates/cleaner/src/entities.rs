@@ -1,7 +1,6 @@
 //! HTML character references (`&amp;`, `&#8212;`, `&#x41;`), decoded with
 //! the HTML standard's full table ([`wirewatch_text::entities`]).
 
-use memchr::memchr;
 use wirewatch_text::entities::MAX_NAME;
 
 /// Windows-1252 meanings of the C1 range, which browsers apply to numeric
@@ -19,7 +18,7 @@ const C1: [char; 32] = [
 pub fn decode_into(raw: &str, out: &mut String, in_attribute: bool) {
     let bytes = raw.as_bytes();
     let mut i = 0;
-    while let Some(offset) = memchr(b'&', &bytes[i..]) {
+    while let Some(offset) = crate::dom::find_byte(b'&', &bytes[i..]) {
         let amp = i + offset;
         out.push_str(&raw[i..amp]);
         match decode_one(raw, amp + 1, in_attribute) {
