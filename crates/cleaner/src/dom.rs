@@ -201,6 +201,9 @@ pub enum AttrName {
     HttpEquiv,
 }
 
+/// The longest name of an [`AttrName`] (`aria-hidden`).
+const LONGEST_ATTR_NAME: usize = 11;
+
 impl AttrName {
     fn from_lowercase(name: &[u8]) -> Option<AttrName> {
         Some(match name {
@@ -871,7 +874,6 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
     let bytes = html.as_bytes();
     let mut builder = Builder::new(bytes.len());
     let mut name_buf: Vec<u8> = Vec::with_capacity(16);
-    let mut attr_name_buf: Vec<u8> = Vec::with_capacity(16);
     let mut attrs: Vec<(AttrName, &str)> = Vec::with_capacity(8);
     let mut comments = Comments::new();
     let mut ends = EndTags {
@@ -927,7 +929,7 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
             builder.end_tag(tag, &name_buf);
             continue;
         }
-        i = read_attributes(html, j, &mut attr_name_buf, &mut attrs);
+        i = read_attributes(html, j, &mut attrs);
         i = builder.element(html, i, tag, &name_buf, &attrs, &mut ends);
     }
     (builder.doc, builder.body_text_bytes, ends.swallowed)
@@ -1115,7 +1117,6 @@ impl Comments {
 fn read_attributes<'h>(
     html: &'h str,
     mut j: usize,
-    name_buf: &mut Vec<u8>,
     attrs: &mut Vec<(AttrName, &'h str)>,
 ) -> usize {
     let bytes = html.as_bytes();
@@ -1137,8 +1138,17 @@ fn read_attributes<'h>(
         while j < len && !is_space(bytes[j]) && !matches!(bytes[j], b'>' | b'/' | b'=') {
             j += 1;
         }
-        name_buf.clear();
-        name_buf.extend(bytes[attr_start..j].iter().map(u8::to_ascii_lowercase));
+        // Only names as long as a kept one's are lowercased and looked up.
+        let name = &bytes[attr_start..j];
+        let mut lower = [0u8; LONGEST_ATTR_NAME];
+        let kept = if name.len() <= LONGEST_ATTR_NAME {
+            for (to, from) in lower.iter_mut().zip(name) {
+                *to = from.to_ascii_lowercase();
+            }
+            AttrName::from_lowercase(&lower[..name.len()])
+        } else {
+            None
+        };
         while j < len && is_space(bytes[j]) {
             j += 1;
         }
@@ -1163,7 +1173,7 @@ fn read_attributes<'h>(
                 value = &html[value_start..j];
             }
         }
-        if let Some(attr) = AttrName::from_lowercase(name_buf) {
+        if let Some(attr) = kept {
             if !attrs.iter().any(|(known, _)| *known == attr) {
                 attrs.push((attr, value));
             }
@@ -1198,6 +1208,18 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn no_kept_attribute_name_is_longer_than_the_longest() {
+        for name in [
+            "id", "class", "role", "itemprop", "itemtype", "property", "name", "content", "href",
+            "rel", "src", "data-src", "lang", "xml:lang", "hidden", "style", "aria-hidden",
+            "datetime", "type", "charset", "http-equiv",
+        ] {
+            assert!(AttrName::from_lowercase(name.as_bytes()).is_some(), "{name}");
+            assert!(name.len() <= LONGEST_ATTR_NAME, "{name}");
+        }
     }
 
     #[test]
