@@ -2831,14 +2831,23 @@ impl Writer<'_> {
                 at += width;
                 continue;
             }
+            // A run of words each set apart by one space comes out as it
+            // is: it is copied whole rather than word by word.
             let start = at;
             at += width;
-            while at < bytes.len() {
-                let (blank, width) = blank_at(text, at);
-                if blank {
-                    break;
+            loop {
+                while at < bytes.len() {
+                    let (blank, width) = blank_at(text, at);
+                    if blank {
+                        break;
+                    }
+                    at += width;
                 }
-                at += width;
+                if at + 1 < bytes.len() && bytes[at] == b' ' && !blank_at(text, at + 1).0 {
+                    at += 1;
+                    continue;
+                }
+                break;
             }
             if after_blank {
                 self.pending = self.pending.max(1);
