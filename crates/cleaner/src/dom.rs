@@ -620,12 +620,16 @@ fn is_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
 }
 
+/// The searcher for `</`, built once (building one per search cost more
+/// than most searches).
+static END_TAG_OPEN: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(b"</"));
+
 /// Position of the end tag `</name` (ASCII case-insensitive) at or after
 /// `from`, or the end of input.
 fn find_end_tag(bytes: &[u8], from: usize, name: &[u8]) -> usize {
     let mut at = from;
-    let finder = memmem::Finder::new(b"</");
-    while let Some(offset) = finder.find(&bytes[at..]) {
+    while let Some(offset) = END_TAG_OPEN.find(&bytes[at..]) {
         let start = at + offset;
         let name_end = start + 2 + name.len();
         if name_end <= bytes.len()
