@@ -2837,6 +2837,19 @@ impl Writer<'_> {
             at += width;
             loop {
                 while at < bytes.len() {
+                    // Eight ASCII bytes at a time up to the next blank.
+                    if let Some(chunk) = bytes.get(at..at + 8) {
+                        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+                        if word & HIGH_BITS == 0 {
+                            let blanks = ascii_blanks(word);
+                            if blanks == 0 {
+                                at += 8;
+                                continue;
+                            }
+                            at += (blanks.trailing_zeros() / 8) as usize;
+                            break;
+                        }
+                    }
                     let (blank, width) = blank_at(text, at);
                     if blank {
                         break;
