@@ -676,6 +676,8 @@ impl Memo {
 struct EndTags {
     memos: Vec<(&'static [u8], Memo)>,
     head_or_body: Memo,
+    /// A span `(from, to)` where no `</head` or `<body` starts.
+    clear: (usize, usize),
     /// The recovering parse: a comment or raw-text element that swallows
     /// the head/body boundary ends where an unclosed one would.
     lenient: bool,
@@ -703,7 +705,7 @@ impl EndTags {
         if (end - from) * SWALLOW_SHARE < bytes.len() && end - from < SWALLOW_BYTES {
             return false;
         }
-        let swallows = self.head_or_body(bytes, from) < end;
+        let swallows = self.head_or_body_before(bytes, from, end);
         self.swallowed |= swallows;
         swallows
     }
@@ -723,24 +725,59 @@ impl EndTags {
 
     /// The first `</head` or `<body` at or after `from`, or the end.
     fn head_or_body(&mut self, bytes: &[u8], from: usize) -> usize {
-        self.head_or_body.get(from, |from| {
-            let mut at = from;
-            while let Some(offset) = memchr(b'<', &bytes[at..]) {
-                let start = at + offset;
-                let rest = &bytes[start + 1..];
-                let is_tag = |name: &[u8]| {
-                    rest.len() > name.len()
-                        && rest[..name.len()].eq_ignore_ascii_case(name)
-                        && (is_space(rest[name.len()]) || rest[name.len()] == b'>')
-                };
-                if is_tag(b"/head") || is_tag(b"body") {
-                    return start;
-                }
-                at = start + 1;
-            }
-            bytes.len()
-        })
+        self.head_or_body
+            .get(from, |from| first_head_or_body(bytes, from, bytes.len()))
     }
+
+    /// Whether a `</head` or `<body` starts in `from..end`: what
+    /// `head_or_body(from) < end` says, with the search stopped at `end`
+    /// (a long script in the body would otherwise search the rest of the
+    /// page). Spans known to hold none are remembered, so searches from
+    /// increasing positions still read each byte once.
+    fn head_or_body_before(&mut self, bytes: &[u8], from: usize, end: usize) -> bool {
+        let memo = self.head_or_body;
+        if memo.from <= from && from <= memo.found {
+            return memo.found < end;
+        }
+        let (clear_from, clear_to) = self.clear;
+        let search_from = if clear_from <= from && from <= clear_to {
+            if end <= clear_to {
+                return false;
+            }
+            clear_to
+        } else {
+            from
+        };
+        let found = first_head_or_body(bytes, search_from, end);
+        if found < end {
+            // The first one at or after `from`: none before `search_from`.
+            self.head_or_body = Memo { from, found };
+            true
+        } else {
+            let start = if search_from == from { from } else { clear_from };
+            self.clear = (start, end);
+            false
+        }
+    }
+}
+
+/// The first `</head` or `<body` that starts in `from..to`, or `to`.
+fn first_head_or_body(bytes: &[u8], from: usize, to: usize) -> usize {
+    let mut at = from;
+    while let Some(offset) = memchr(b'<', &bytes[at..to]) {
+        let start = at + offset;
+        let rest = &bytes[start + 1..];
+        let is_tag = |name: &[u8]| {
+            rest.len() > name.len()
+                && rest[..name.len()].eq_ignore_ascii_case(name)
+                && (is_space(rest[name.len()]) || rest[name.len()] == b'>')
+        };
+        if is_tag(b"/head") || is_tag(b"body") {
+            return start;
+        }
+        at = start + 1;
+    }
+    to
 }
 
 /// Whether a tag (start, end, comment or doctype) begins at `at`.
@@ -883,6 +920,7 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
     let mut ends = EndTags {
         memos: Vec::new(),
         head_or_body: Memo::EMPTY,
+        clear: (usize::MAX, 0),
         lenient,
         swallowed: false,
     };
