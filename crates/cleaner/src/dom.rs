@@ -754,7 +754,11 @@ impl EndTags {
             self.head_or_body = Memo { from, found };
             true
         } else {
-            let start = if search_from == from { from } else { clear_from };
+            let start = if search_from == from {
+                from
+            } else {
+                clear_from
+            };
             self.clear = (start, end);
             false
         }
@@ -1156,11 +1160,7 @@ impl Comments {
 /// each name once (the first wins, as in HTML5), and returns where the tag
 /// ends (past its `>`). HTML ignores a `/` before the `>` except on void
 /// elements, so it is read as space.
-fn read_attributes<'h>(
-    html: &'h str,
-    mut j: usize,
-    attrs: &mut Vec<(AttrName, &'h str)>,
-) -> usize {
+fn read_attributes<'h>(html: &'h str, mut j: usize, attrs: &mut Vec<(AttrName, &'h str)>) -> usize {
     let bytes = html.as_bytes();
     let len = bytes.len();
     attrs.clear();
@@ -1255,23 +1255,50 @@ mod tests {
     #[test]
     fn no_kept_attribute_name_is_longer_than_the_longest() {
         for name in [
-            "id", "class", "role", "itemprop", "itemtype", "property", "name", "content", "href",
-            "rel", "src", "data-src", "lang", "xml:lang", "hidden", "style", "aria-hidden",
-            "datetime", "type", "charset", "http-equiv",
+            "id",
+            "class",
+            "role",
+            "itemprop",
+            "itemtype",
+            "property",
+            "name",
+            "content",
+            "href",
+            "rel",
+            "src",
+            "data-src",
+            "lang",
+            "xml:lang",
+            "hidden",
+            "style",
+            "aria-hidden",
+            "datetime",
+            "type",
+            "charset",
+            "http-equiv",
         ] {
-            assert!(AttrName::from_lowercase(name.as_bytes()).is_some(), "{name}");
+            assert!(
+                AttrName::from_lowercase(name.as_bytes()).is_some(),
+                "{name}"
+            );
             assert!(name.len() <= LONGEST_ATTR_NAME, "{name}");
         }
     }
 
     #[test]
     fn find_byte_finds_what_memchr_finds() {
-        let haystack: Vec<u8> = (0..80u8).map(|i| if i % 7 == 3 { b'<' } else { i | 0x80 }).collect();
+        let haystack: Vec<u8> = (0..80u8)
+            .map(|i| if i % 7 == 3 { b'<' } else { i | 0x80 })
+            .collect();
         for start in 0..haystack.len() {
             for end in start..=haystack.len() {
                 for needle in [b'<', b'>', 0x80, 0xff] {
                     let hay = &haystack[start..end];
-                    assert_eq!(find_byte(needle, hay), memchr(needle, hay), "{start}..{end} {needle}");
+                    assert_eq!(
+                        find_byte(needle, hay),
+                        memchr(needle, hay),
+                        "{start}..{end} {needle}"
+                    );
                 }
             }
         }

@@ -145,7 +145,11 @@ mod tests {
             "amp;", "amp", "nbsp;", "nbsp", "quot;", "quot", "lt;", "lt", "gt;", "gt", "apos;",
             "mdash;", "ndash;", "rsquo;", "lsquo;", "ldquo;", "rdquo;", "hellip;", "copy;", "copy",
         ] {
-            assert_eq!(lookup(name), wirewatch_text::entities::lookup(name), "{name}");
+            assert_eq!(
+                lookup(name),
+                wirewatch_text::entities::lookup(name),
+                "{name}"
+            );
             assert!(lookup(name).is_some(), "{name}");
         }
         assert_eq!(lookup("apos"), None);

@@ -634,7 +634,11 @@ fn value_signal(value: &str, lower: &mut String) -> ClassSignal {
             .rsplit(is_separator)
             .next()
             .is_some_and(|last| WRAPPER_WORD_SET.contains(last));
-        if !wrapper && name.split(is_separator).any(|word| NEGATIVE_WORD_SET.contains(word)) {
+        if !wrapper
+            && name
+                .split(is_separator)
+                .any(|word| NEGATIVE_WORD_SET.contains(word))
+        {
             signal.negative = true;
         }
         let (content_word, names_container) = content_names(token);
@@ -3105,13 +3109,27 @@ mod tests {
         }
         let mut text = String::new();
         for piece in [
-            "  a, b\t\tc\r\n", "x", "\u{b}\u{c}", "東京、", " \u{200b} ", ",,,,,,,,", "\u{1f}\u{7f}\u{e}\u{8}",
-            "long word without blanks", "  \n\n  ", "é,", "\u{a0}z",
+            "  a, b\t\tc\r\n",
+            "x",
+            "\u{b}\u{c}",
+            "東京、",
+            " \u{200b} ",
+            ",,,,,,,,",
+            "\u{1f}\u{7f}\u{e}\u{8}",
+            "long word without blanks",
+            "  \n\n  ",
+            "é,",
+            "\u{a0}z",
         ] {
             text.push_str(piece);
             for start in 0..text.len() {
                 if text.is_char_boundary(start) {
-                    assert_eq!(measure(&text[start..]), by_chars(&text[start..]), "{:?}", &text[start..]);
+                    assert_eq!(
+                        measure(&text[start..]),
+                        by_chars(&text[start..]),
+                        "{:?}",
+                        &text[start..]
+                    );
                 }
             }
         }
