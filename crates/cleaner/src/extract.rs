@@ -554,7 +554,7 @@ struct SignalMemo<'d> {
 /// Distinct class values remembered per page.
 const MEMO_VALUES: usize = 8192;
 
-impl<'d> SignalMemo<'d> {
+impl SignalMemo<'_> {
     fn new() -> Self {
         SignalMemo {
             known: std::collections::HashMap::new(),
