@@ -1198,6 +1198,18 @@ fn statistics(
                 if in_link[id] {
                     block.own_link_len += len;
                 }
+                // A text node's other statistics are zero: only these
+                // flow up.
+                let up = &mut stats[parent];
+                up.len += len;
+                up.commas += commas;
+                if in_link[id] {
+                    up.link_len += len;
+                }
+                if in_heading[id] {
+                    up.heading_len += len;
+                }
+                continue;
             }
             NodeKind::Element { tag, .. } => {
                 if tag == Tag::Br {
