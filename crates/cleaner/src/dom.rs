@@ -201,6 +201,9 @@ pub enum AttrName {
     HttpEquiv,
 }
 
+/// The longest name of an [`AttrName`] (`aria-hidden`).
+const LONGEST_ATTR_NAME: usize = 11;
+
 impl AttrName {
     fn from_lowercase(name: &[u8]) -> Option<AttrName> {
         Some(match name {
@@ -584,16 +587,49 @@ impl Builder {
     }
 }
 
+/// The first `needle` in `haystack`, like `memchr`, but the first sixteen
+/// bytes are tried inline, eight at a time: in markup the byte sought is
+/// most often near (the `>` after a tag name, the quote ending a class, the
+/// `<` after the blanks between tags), where a `memchr` call costs more than
+/// the search.
+pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let pattern = LOW_BITS * u64::from(needle);
+    let mut at = 0;
+    while at < 16 {
+        let Some(chunk) = haystack.get(at..at + 8) else {
+            return haystack[at..]
+                .iter()
+                .position(|&byte| byte == needle)
+                .map(|offset| at + offset);
+        };
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ pattern;
+        // The high bit of each zero byte, exactly (no carry crosses bytes).
+        let low = LOW_BITS * 0x7f;
+        let zeros = !(((word & low) + low) | word) & HIGH_BITS;
+        if zeros != 0 {
+            return Some(at + (zeros.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr(needle, &haystack[at..]).map(|offset| at + offset)
+}
+
 fn is_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
 }
+
+/// The searcher for `</`, built once (building one per search cost more
+/// than most searches).
+static END_TAG_OPEN: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(b"</"));
 
 /// Position of the end tag `</name` (ASCII case-insensitive) at or after
 /// `from`, or the end of input.
 fn find_end_tag(bytes: &[u8], from: usize, name: &[u8]) -> usize {
     let mut at = from;
-    let finder = memmem::Finder::new(b"</");
-    while let Some(offset) = finder.find(&bytes[at..]) {
+    while let Some(offset) = END_TAG_OPEN.find(&bytes[at..]) {
         let start = at + offset;
         let name_end = start + 2 + name.len();
         if name_end <= bytes.len()
@@ -640,6 +676,8 @@ impl Memo {
 struct EndTags {
     memos: Vec<(&'static [u8], Memo)>,
     head_or_body: Memo,
+    /// A span `(from, to)` where no `</head` or `<body` starts.
+    clear: (usize, usize),
     /// The recovering parse: a comment or raw-text element that swallows
     /// the head/body boundary ends where an unclosed one would.
     lenient: bool,
@@ -667,7 +705,7 @@ impl EndTags {
         if (end - from) * SWALLOW_SHARE < bytes.len() && end - from < SWALLOW_BYTES {
             return false;
         }
-        let swallows = self.head_or_body(bytes, from) < end;
+        let swallows = self.head_or_body_before(bytes, from, end);
         self.swallowed |= swallows;
         swallows
     }
@@ -687,24 +725,63 @@ impl EndTags {
 
     /// The first `</head` or `<body` at or after `from`, or the end.
     fn head_or_body(&mut self, bytes: &[u8], from: usize) -> usize {
-        self.head_or_body.get(from, |from| {
-            let mut at = from;
-            while let Some(offset) = memchr(b'<', &bytes[at..]) {
-                let start = at + offset;
-                let rest = &bytes[start + 1..];
-                let is_tag = |name: &[u8]| {
-                    rest.len() > name.len()
-                        && rest[..name.len()].eq_ignore_ascii_case(name)
-                        && (is_space(rest[name.len()]) || rest[name.len()] == b'>')
-                };
-                if is_tag(b"/head") || is_tag(b"body") {
-                    return start;
-                }
-                at = start + 1;
-            }
-            bytes.len()
-        })
+        self.head_or_body
+            .get(from, |from| first_head_or_body(bytes, from, bytes.len()))
     }
+
+    /// Whether a `</head` or `<body` starts in `from..end`: what
+    /// `head_or_body(from) < end` says, with the search stopped at `end`
+    /// (a long script in the body would otherwise search the rest of the
+    /// page). Spans known to hold none are remembered, so searches from
+    /// increasing positions still read each byte once.
+    fn head_or_body_before(&mut self, bytes: &[u8], from: usize, end: usize) -> bool {
+        let memo = self.head_or_body;
+        if memo.from <= from && from <= memo.found {
+            return memo.found < end;
+        }
+        let (clear_from, clear_to) = self.clear;
+        let search_from = if clear_from <= from && from <= clear_to {
+            if end <= clear_to {
+                return false;
+            }
+            clear_to
+        } else {
+            from
+        };
+        let found = first_head_or_body(bytes, search_from, end);
+        if found < end {
+            // The first one at or after `from`: none before `search_from`.
+            self.head_or_body = Memo { from, found };
+            true
+        } else {
+            let start = if search_from == from {
+                from
+            } else {
+                clear_from
+            };
+            self.clear = (start, end);
+            false
+        }
+    }
+}
+
+/// The first `</head` or `<body` that starts in `from..to`, or `to`.
+fn first_head_or_body(bytes: &[u8], from: usize, to: usize) -> usize {
+    let mut at = from;
+    while let Some(offset) = memchr(b'<', &bytes[at..to]) {
+        let start = at + offset;
+        let rest = &bytes[start + 1..];
+        let is_tag = |name: &[u8]| {
+            rest.len() > name.len()
+                && rest[..name.len()].eq_ignore_ascii_case(name)
+                && (is_space(rest[name.len()]) || rest[name.len()] == b'>')
+        };
+        if is_tag(b"/head") || is_tag(b"body") {
+            return start;
+        }
+        at = start + 1;
+    }
+    to
 }
 
 /// Whether a tag (start, end, comment or doctype) begins at `at`.
@@ -809,7 +886,7 @@ fn raw_name(tag: Tag) -> Option<&'static [u8]> {
 
 /// Index just past the next `>` at or after `from`.
 fn skip_past_gt(bytes: &[u8], from: usize) -> usize {
-    match memchr(b'>', &bytes[from.min(bytes.len())..]) {
+    match find_byte(b'>', &bytes[from.min(bytes.len())..]) {
         Some(offset) => from + offset + 1,
         None => bytes.len(),
     }
@@ -842,19 +919,19 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
     let bytes = html.as_bytes();
     let mut builder = Builder::new(bytes.len());
     let mut name_buf: Vec<u8> = Vec::with_capacity(16);
-    let mut attr_name_buf: Vec<u8> = Vec::with_capacity(16);
     let mut attrs: Vec<(AttrName, &str)> = Vec::with_capacity(8);
     let mut comments = Comments::new();
     let mut ends = EndTags {
         memos: Vec::new(),
         head_or_body: Memo::EMPTY,
+        clear: (usize::MAX, 0),
         lenient,
         swallowed: false,
     };
     let len = bytes.len();
     let mut i = 0;
     while i < len {
-        let Some(offset) = memchr(b'<', &bytes[i..]) else {
+        let Some(offset) = find_byte(b'<', &bytes[i..]) else {
             builder.text(&html[i..]);
             break;
         };
@@ -898,7 +975,7 @@ fn parse_pass(html: &str, lenient: bool) -> (Document, usize, bool) {
             builder.end_tag(tag, &name_buf);
             continue;
         }
-        i = read_attributes(html, j, &mut attr_name_buf, &mut attrs);
+        i = read_attributes(html, j, &mut attrs);
         i = builder.element(html, i, tag, &name_buf, &attrs, &mut ends);
     }
     (builder.doc, builder.body_text_bytes, ends.swallowed)
@@ -1083,12 +1160,7 @@ impl Comments {
 /// each name once (the first wins, as in HTML5), and returns where the tag
 /// ends (past its `>`). HTML ignores a `/` before the `>` except on void
 /// elements, so it is read as space.
-fn read_attributes<'h>(
-    html: &'h str,
-    mut j: usize,
-    name_buf: &mut Vec<u8>,
-    attrs: &mut Vec<(AttrName, &'h str)>,
-) -> usize {
+fn read_attributes<'h>(html: &'h str, mut j: usize, attrs: &mut Vec<(AttrName, &'h str)>) -> usize {
     let bytes = html.as_bytes();
     let len = bytes.len();
     attrs.clear();
@@ -1108,8 +1180,17 @@ fn read_attributes<'h>(
         while j < len && !is_space(bytes[j]) && !matches!(bytes[j], b'>' | b'/' | b'=') {
             j += 1;
         }
-        name_buf.clear();
-        name_buf.extend(bytes[attr_start..j].iter().map(u8::to_ascii_lowercase));
+        // Only names as long as a kept one's are lowercased and looked up.
+        let name = &bytes[attr_start..j];
+        let mut lower = [0u8; LONGEST_ATTR_NAME];
+        let kept = if name.len() <= LONGEST_ATTR_NAME {
+            for (to, from) in lower.iter_mut().zip(name) {
+                *to = from.to_ascii_lowercase();
+            }
+            AttrName::from_lowercase(&lower[..name.len()])
+        } else {
+            None
+        };
         while j < len && is_space(bytes[j]) {
             j += 1;
         }
@@ -1123,7 +1204,7 @@ fn read_attributes<'h>(
                 let quote = bytes[j];
                 let value_start = j + 1;
                 let value_end =
-                    memchr(quote, &bytes[value_start..]).map_or(len, |o| value_start + o);
+                    find_byte(quote, &bytes[value_start..]).map_or(len, |o| value_start + o);
                 value = &html[value_start..value_end];
                 j = (value_end + 1).min(len);
             } else {
@@ -1134,7 +1215,7 @@ fn read_attributes<'h>(
                 value = &html[value_start..j];
             }
         }
-        if let Some(attr) = AttrName::from_lowercase(name_buf) {
+        if let Some(attr) = kept {
             if !attrs.iter().any(|(known, _)| *known == attr) {
                 attrs.push((attr, value));
             }
@@ -1169,6 +1250,58 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn no_kept_attribute_name_is_longer_than_the_longest() {
+        for name in [
+            "id",
+            "class",
+            "role",
+            "itemprop",
+            "itemtype",
+            "property",
+            "name",
+            "content",
+            "href",
+            "rel",
+            "src",
+            "data-src",
+            "lang",
+            "xml:lang",
+            "hidden",
+            "style",
+            "aria-hidden",
+            "datetime",
+            "type",
+            "charset",
+            "http-equiv",
+        ] {
+            assert!(
+                AttrName::from_lowercase(name.as_bytes()).is_some(),
+                "{name}"
+            );
+            assert!(name.len() <= LONGEST_ATTR_NAME, "{name}");
+        }
+    }
+
+    #[test]
+    fn find_byte_finds_what_memchr_finds() {
+        let haystack: Vec<u8> = (0..80u8)
+            .map(|i| if i % 7 == 3 { b'<' } else { i | 0x80 })
+            .collect();
+        for start in 0..haystack.len() {
+            for end in start..=haystack.len() {
+                for needle in [b'<', b'>', 0x80, 0xff] {
+                    let hay = &haystack[start..end];
+                    assert_eq!(
+                        find_byte(needle, hay),
+                        memchr(needle, hay),
+                        "{start}..{end} {needle}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

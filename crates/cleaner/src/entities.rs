@@ -1,7 +1,6 @@
 //! HTML character references (`&amp;`, `&#8212;`, `&#x41;`), decoded with
 //! the HTML standard's full table ([`wirewatch_text::entities`]).
 
-use memchr::memchr;
 use wirewatch_text::entities::MAX_NAME;
 
 /// Windows-1252 meanings of the C1 range, which browsers apply to numeric
@@ -19,7 +18,7 @@ const C1: [char; 32] = [
 pub fn decode_into(raw: &str, out: &mut String, in_attribute: bool) {
     let bytes = raw.as_bytes();
     let mut i = 0;
-    while let Some(offset) = memchr(b'&', &bytes[i..]) {
+    while let Some(offset) = crate::dom::find_byte(b'&', &bytes[i..]) {
         let amp = i + offset;
         out.push_str(&raw[i..amp]);
         match decode_one(raw, amp + 1, in_attribute) {
@@ -108,7 +107,26 @@ fn decode_one(raw: &str, start: usize, in_attribute: bool) -> Option<(Decoded, u
 }
 
 fn lookup(name: &str) -> Option<Decoded> {
-    wirewatch_text::entities::lookup(name)
+    // The references pages use most, without the table's binary search
+    // (a dozen string compares); the same answers, as a test checks.
+    let common = match name {
+        "amp;" | "amp" => '&',
+        "nbsp;" | "nbsp" => '\u{a0}',
+        "quot;" | "quot" => '"',
+        "lt;" | "lt" => '<',
+        "gt;" | "gt" => '>',
+        "apos;" => '\'',
+        "mdash;" => '\u{2014}',
+        "ndash;" => '\u{2013}',
+        "rsquo;" => '\u{2019}',
+        "lsquo;" => '\u{2018}',
+        "ldquo;" => '\u{201c}',
+        "rdquo;" => '\u{201d}',
+        "hellip;" => '\u{2026}',
+        "copy;" | "copy" => '\u{a9}',
+        _ => return wirewatch_text::entities::lookup(name),
+    };
+    Some((common, None))
 }
 
 #[cfg(test)]
@@ -119,6 +137,22 @@ mod tests {
         let mut out = String::new();
         decode_into(raw, &mut out, attr);
         out
+    }
+
+    #[test]
+    fn common_references_decode_as_the_table_says() {
+        for name in [
+            "amp;", "amp", "nbsp;", "nbsp", "quot;", "quot", "lt;", "lt", "gt;", "gt", "apos;",
+            "mdash;", "ndash;", "rsquo;", "lsquo;", "ldquo;", "rdquo;", "hellip;", "copy;", "copy",
+        ] {
+            assert_eq!(
+                lookup(name),
+                wirewatch_text::entities::lookup(name),
+                "{name}"
+            );
+            assert!(lookup(name).is_some(), "{name}");
+        }
+        assert_eq!(lookup("apos"), None);
     }
 
     #[test]

@@ -315,12 +315,66 @@ struct ClassSignal {
     content_word: bool,
 }
 
+/// A set of words with a bit for each (length, first byte) pair they
+/// have, so that most words not in it are told with one lookup.
+struct WordSet {
+    words: &'static [&'static str],
+    present: [u64; 64],
+}
+
+impl WordSet {
+    const fn new(words: &'static [&'static str]) -> WordSet {
+        let mut present = [0u64; 64];
+        let mut index = 0;
+        while index < words.len() {
+            let word = words[index].as_bytes();
+            if !word.is_empty() {
+                let key = word_key(word);
+                present[key >> 6] |= 1 << (key & 63);
+            }
+            index += 1;
+        }
+        WordSet { words, present }
+    }
+
+    fn contains(&self, word: &[u8]) -> bool {
+        if !word.is_empty() {
+            let key = word_key(word);
+            if self.present[key >> 6] & (1 << (key & 63)) == 0 {
+                return false;
+            }
+        }
+        one_of(word, self.words)
+    }
+}
+
+/// A non-empty word's length (modulo 16) and first byte, as an index.
+const fn word_key(word: &[u8]) -> usize {
+    (word.len() & 15) << 8 | word[0] as usize
+}
+
+static NEGATIVE_WORD_SET: WordSet = WordSet::new(NEGATIVE_WORDS);
+static WRAPPER_WORD_SET: WordSet = WordSet::new(WRAPPER_WORDS);
+static PART_WORD_SET: WordSet = WordSet::new(PART_WORDS);
+
+/// Whether `word` is one of `words`; the length and first byte are
+/// compared before the rest (most words differ there).
+fn one_of(word: &[u8], words: &[&str]) -> bool {
+    let Some(&first) = word.first() else {
+        return words.iter().any(|known| known.is_empty());
+    };
+    words.iter().any(|known| {
+        let known = known.as_bytes();
+        known.len() == word.len() && known[0] == first && known == word
+    })
+}
+
 /// Whether a class token hides its element: one of [`HIDING_CLASSES`], or
 /// `*-hidden` unless the prefix names a part of the element or a property
 /// (Drupal's `field--label-hidden` hides the field's label, not the field;
 /// `overflow-hidden` clips; `lazy-hidden` is shown once loaded).
 fn hides(token: &str) -> bool {
-    if HIDING_CLASSES.contains(&token) {
+    if one_of(token.as_bytes(), HIDING_CLASSES) {
         return true;
     }
     let Some(prefix) = token.strip_suffix("-hidden") else {
@@ -333,39 +387,88 @@ fn hides(token: &str) -> bool {
         || prefix.ends_with("lazy"))
 }
 
-/// Needles filed under their first byte, for [`contains_any`].
+/// Needles filed under their first byte, for [`contains_any`]: each with
+/// its first four bytes as a number (every needle has at least four), and
+/// the sets it belongs to ([`COMMENT_SET`], [`STRONG_NEGATIVE_SET`]).
 struct Needles {
-    by_first_byte: [Vec<&'static [u8]>; 256],
+    by_first_byte: [Vec<(u32, &'static [u8], u8)>; 256],
+    /// A bit for each pair of bytes that starts a needle.
+    pairs: Box<[u64; 1024]>,
 }
 
+/// A needle of [`COMMENTS`].
+const COMMENT_SET: u8 = 1;
+/// A needle of [`STRONG_NEGATIVE`].
+const STRONG_NEGATIVE_SET: u8 = 2;
+/// `commentary`, which [`value_signal`] reads as `opinion`.
+const COMMENTARY_SET: u8 = 4;
+
 impl Needles {
-    fn new(needles: &[&'static str]) -> Self {
-        let mut by_first_byte: [Vec<&'static [u8]>; 256] = std::array::from_fn(|_| Vec::new());
-        for needle in needles {
-            by_first_byte[needle.as_bytes()[0] as usize].push(needle.as_bytes());
+    fn new(sets: &[(&[&'static str], u8)]) -> Self {
+        let mut by_first_byte: [Vec<(u32, &'static [u8], u8)>; 256] =
+            std::array::from_fn(|_| Vec::new());
+        let mut pairs = Box::new([0u64; 1024]);
+        for &(needles, set) in sets {
+            for needle in needles {
+                let bytes = needle.as_bytes();
+                let pair = pair_at(bytes, 0);
+                pairs[pair >> 6] |= 1 << (pair & 63);
+                let bucket = &mut by_first_byte[bytes[0] as usize];
+                match bucket.iter_mut().find(|(_, known, _)| *known == bytes) {
+                    Some(known) => known.2 |= set,
+                    None => bucket.push((prefix(bytes).expect("needles are 4+ bytes"), bytes, set)),
+                }
+            }
         }
-        Needles { by_first_byte }
+        Needles {
+            by_first_byte,
+            pairs,
+        }
     }
 }
 
-static STRONG_NEGATIVE_NEEDLES: std::sync::LazyLock<Needles> =
-    std::sync::LazyLock::new(|| Needles::new(STRONG_NEGATIVE));
-static COMMENT_NEEDLES: std::sync::LazyLock<Needles> =
-    std::sync::LazyLock::new(|| Needles::new(COMMENTS));
+/// The two bytes at `at` as an index.
+fn pair_at(bytes: &[u8], at: usize) -> usize {
+    (bytes[at] as usize) << 8 | bytes[at + 1] as usize
+}
 
-/// Whether any of `needles` occurs in `haystack`. Class values are short
-/// and the needles many: one pass over the haystack, trying only the
-/// needles filed under the byte at hand, is much cheaper than a substring
-/// search per needle (this was a third of the cleaner's time), or than
-/// testing every needle's first byte at every position (a sixth).
-fn contains_any(haystack: &str, needles: &Needles) -> bool {
+/// The first four bytes of `bytes` as a number.
+fn prefix(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?))
+}
+
+static NEEDLES: std::sync::LazyLock<Needles> = std::sync::LazyLock::new(|| {
+    Needles::new(&[
+        (COMMENTS, COMMENT_SET),
+        (STRONG_NEGATIVE, STRONG_NEGATIVE_SET),
+        (&["commentary"], COMMENTARY_SET),
+    ])
+});
+
+/// The sets of which some needle occurs in `haystack`. Class values are
+/// short and the needles many: one pass over the haystack, trying only the
+/// needles filed under the byte at hand (first by their first four bytes),
+/// is much cheaper than a substring search per needle (this was a third of
+/// the cleaner's time), or than testing every needle's first byte at every
+/// position (a sixth).
+fn contains_any(haystack: &str, needles: &Needles) -> u8 {
     let haystack = haystack.as_bytes();
-    (0..haystack.len()).any(|at| {
+    let mut sets = 0;
+    // Every needle has four bytes or more.
+    for at in 0..haystack.len().saturating_sub(3) {
+        let pair = pair_at(haystack, at);
+        if needles.pairs[pair >> 6] & (1 << (pair & 63)) == 0 {
+            continue;
+        }
         let rest = &haystack[at..];
-        needles.by_first_byte[rest[0] as usize]
-            .iter()
-            .any(|needle| rest.starts_with(needle))
-    })
+        let head = prefix(rest).expect("four bytes left");
+        for &(needle_head, needle, set) in &needles.by_first_byte[rest[0] as usize] {
+            if needle_head == head && rest.starts_with(needle) {
+                sets |= set;
+            }
+        }
+    }
+    sets
 }
 
 /// Words that, ending a class name, make it a part of the article
@@ -419,15 +522,18 @@ fn content_names(token: &str) -> (bool, bool) {
             continue;
         }
         for positive in POSITIVE {
+            if positive.as_bytes()[0] != word[0] {
+                continue;
+            }
             if let Some(rest) = word.strip_prefix(positive.as_bytes()) {
                 content_word = true;
-                if !PART_WORDS.iter().any(|part| part.as_bytes() == rest) {
+                if !PART_WORD_SET.contains(rest) {
                     names_container = true;
                 }
             }
         }
     }
-    let ends_with_part = PART_WORDS.iter().any(|part| part.as_bytes() == last);
+    let ends_with_part = PART_WORD_SET.contains(last);
     (content_word, names_container && !ends_with_part)
 }
 
@@ -436,58 +542,108 @@ fn names_content(token: &str) -> bool {
     content_names(token).1
 }
 
-fn class_signal(doc: &Document, id: NodeId) -> ClassSignal {
-    let mut signal = ClassSignal {
-        comments: false,
-        negative: false,
-        strong_negative: false,
-        positive: false,
-        content_word: false,
-    };
-    for value in [doc.attr(id, AttrName::Class), doc.attr(id, AttrName::Id)]
-        .into_iter()
-        .flatten()
-    {
-        if value.is_empty() || value.len() > 512 {
-            continue;
+/// Class signals of class values already seen on the page: pages repeat
+/// a few class lists on thousands of elements. Bounded; the hasher is the
+/// standard keyed one, so a page cannot make its lookups collide.
+struct SignalMemo<'d> {
+    known: std::collections::HashMap<&'d str, ClassSignal>,
+    /// Scratch space for the lowercased value.
+    lower: String,
+}
+
+/// Distinct class values remembered per page.
+const MEMO_VALUES: usize = 8192;
+
+impl SignalMemo<'_> {
+    fn new() -> Self {
+        SignalMemo {
+            known: std::collections::HashMap::new(),
+            lower: String::new(),
         }
-        let mut lower = value.to_ascii_lowercase();
-        // A commentary is an opinion article, not a comment thread.
-        if lower.contains("commentary") {
-            lower = lower.replace("commentary", "opinion");
-        }
-        if contains_any(&lower, &COMMENT_NEEDLES) {
-            signal.comments = true;
-        }
-        if contains_any(&lower, &STRONG_NEGATIVE_NEEDLES) {
-            signal.strong_negative = true;
-        }
-        if lower.split_ascii_whitespace().any(hides) {
-            signal.strong_negative = true;
-        }
-        for token in lower.split_ascii_whitespace() {
-            // A BEM modifier (`block--modifier`) says how a block looks or
-            // what it may hold (`section--has-ads`), not what it is.
-            let name = token.split("--").next().unwrap_or(token);
-            // A wrapper of a thing (`widget-container`, `header-wrap`) is
-            // page structure: page builders wrap every block so.
-            let wrapper = name
-                .rsplit(['-', '_'])
-                .next()
-                .is_some_and(|last| WRAPPER_WORDS.contains(&last));
-            if !wrapper
-                && name
-                    .split(['-', '_'])
-                    .any(|word| NEGATIVE_WORDS.contains(&word))
-            {
-                signal.negative = true;
+    }
+}
+
+/// The class signal of an element: what its class and id say.
+fn class_signal<'d>(doc: &'d Document, id: NodeId, memo: &mut SignalMemo<'d>) -> ClassSignal {
+    let mut signal = ClassSignal::default();
+    if let Some(class) = doc.attr(id, AttrName::Class) {
+        let of_class = match memo.known.get(class) {
+            Some(&known) => known,
+            None => {
+                let computed = value_signal(class, &mut memo.lower);
+                if memo.known.len() < MEMO_VALUES {
+                    memo.known.insert(class, computed);
+                }
+                computed
             }
+        };
+        signal.or(of_class);
+    }
+    if let Some(id_value) = doc.attr(id, AttrName::Id) {
+        signal.or(value_signal(id_value, &mut memo.lower));
+    }
+    signal
+}
+
+impl ClassSignal {
+    fn or(&mut self, other: ClassSignal) {
+        self.comments |= other.comments;
+        self.negative |= other.negative;
+        self.strong_negative |= other.strong_negative;
+        self.positive |= other.positive;
+        self.content_word |= other.content_word;
+    }
+}
+
+/// What one class or id value says; `lower` is scratch space.
+fn value_signal(value: &str, lower: &mut String) -> ClassSignal {
+    let mut signal = ClassSignal::default();
+    if value.is_empty() || value.len() > 512 {
+        return signal;
+    }
+    lower.clear();
+    lower.push_str(value);
+    lower.make_ascii_lowercase();
+    let mut sets = contains_any(lower, &NEEDLES);
+    // A commentary is an opinion article, not a comment thread.
+    if sets & COMMENTARY_SET != 0 {
+        *lower = lower.replace("commentary", "opinion");
+        sets = contains_any(lower, &NEEDLES);
+    }
+    if sets & COMMENT_SET != 0 {
+        signal.comments = true;
+    }
+    if sets & STRONG_NEGATIVE_SET != 0 {
+        signal.strong_negative = true;
+    }
+    for token in lower.split_ascii_whitespace() {
+        if hides(token) {
+            signal.strong_negative = true;
         }
-        for token in lower.split_ascii_whitespace() {
-            let (content_word, names_container) = content_names(token);
-            signal.content_word |= content_word;
-            signal.positive |= names_container;
+        // A BEM modifier (`block--modifier`) says how a block looks or
+        // what it may hold (`section--has-ads`), not what it is.
+        let token_bytes = token.as_bytes();
+        let name = match token_bytes.windows(2).position(|pair| pair == b"--") {
+            Some(end) => &token_bytes[..end],
+            None => token_bytes,
+        };
+        // A wrapper of a thing (`widget-container`, `header-wrap`) is
+        // page structure: page builders wrap every block so.
+        let is_separator = |byte: &u8| *byte == b'-' || *byte == b'_';
+        let wrapper = name
+            .rsplit(is_separator)
+            .next()
+            .is_some_and(|last| WRAPPER_WORD_SET.contains(last));
+        if !wrapper
+            && name
+                .split(is_separator)
+                .any(|word| NEGATIVE_WORD_SET.contains(word))
+        {
+            signal.negative = true;
         }
+        let (content_word, names_container) = content_names(token);
+        signal.content_word |= content_word;
+        signal.positive |= names_container;
     }
     signal
 }
@@ -556,13 +712,69 @@ fn is_chrome_role(doc: &Document, id: NodeId) -> bool {
     })
 }
 
+/// The high bit of each byte of a `u64`.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+/// The low bit of each byte of a `u64`.
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each zero byte of `word` (exact: no carry crosses bytes).
+fn zero_bytes(word: u64) -> u64 {
+    let low = LOW_BITS * 0x7f;
+    !(((word & low) + low) | word) & HIGH_BITS
+}
+
+/// The high bit of each byte of `word` (ASCII only) that [`is_blank`]
+/// holds: a space, or `\t` to `\r` (9 to 13).
+fn ascii_blanks(word: u64) -> u64 {
+    let spaces = zero_bytes(word ^ (LOW_BITS * u64::from(b' ')));
+    // Bytes below 0x80 plus 0x77 reach 0x80 from 9 on, plus 0x72 from 14
+    // on; neither carries into the next byte.
+    let controls = (word + LOW_BITS * 0x77) & !(word + LOW_BITS * 0x72) & HIGH_BITS;
+    spaces | controls
+}
+
 /// Characters with whitespace runs counted once, and commas (Latin, CJK,
 /// Arabic).
 fn measure(text: &str) -> (u32, u32) {
     let mut len = 0u32;
     let mut commas = 0u32;
     let mut in_space = true;
-    for c in text.chars() {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        // Eight ASCII bytes at a time, as bit masks (one high bit per
+        // byte): every byte adds one except a blank after a blank.
+        if let Some(chunk) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            if word & HIGH_BITS == 0 {
+                let blanks = ascii_blanks(word);
+                let after_blank = (blanks << 8) | if in_space { 0x80 } else { 0 };
+                len += 8 - (blanks & after_blank).count_ones();
+                commas += zero_bytes(word ^ (LOW_BITS * u64::from(b','))).count_ones();
+                in_space = blanks >> 63 != 0;
+                at += 8;
+                continue;
+            }
+        }
+        let byte = bytes[at];
+        if byte.is_ascii() {
+            // ASCII (nearly all of it): the same as the general case below,
+            // without decoding.
+            at += 1;
+            if matches!(byte, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' ') {
+                if !in_space {
+                    len += 1;
+                    in_space = true;
+                }
+                continue;
+            }
+            in_space = false;
+            len += 1;
+            commas += u32::from(byte == b',');
+            continue;
+        }
+        let c = text[at..].chars().next().expect("at is a char boundary");
+        at += c.len_utf8();
         if is_blank(c) {
             if !in_space {
                 len += 1;
@@ -885,6 +1097,7 @@ fn exclude(doc: &Document, raw: &Raw) -> (Vec<ClassSignal>, Vec<bool>) {
     // Inside an `<article>`, a `<header>` is the article's own: headline,
     // standfirst, byline (each judged on its own), not the site's banner.
     let mut in_article = vec![false; count];
+    let mut memo = SignalMemo::new();
     for names_misled in [false, true] {
         let (mut named_prose, mut kept_prose) = (0u32, 0u32);
         for id in 1..count {
@@ -907,7 +1120,7 @@ fn exclude(doc: &Document, raw: &Raw) -> (Vec<ClassSignal>, Vec<bool>) {
                 continue;
             }
             // Only where something asks: excluded subtrees are never scored.
-            signals[id] = class_signal(doc, node);
+            signals[id] = class_signal(doc, node, &mut memo);
             if names_misled {
                 // Posts or sections, not boilerplate: names weigh nothing.
                 signals[id].strong_negative = false;
@@ -985,6 +1198,18 @@ fn statistics(
                 if in_link[id] {
                     block.own_link_len += len;
                 }
+                // A text node's other statistics are zero: only these
+                // flow up.
+                let up = &mut stats[parent];
+                up.len += len;
+                up.commas += commas;
+                if in_link[id] {
+                    up.link_len += len;
+                }
+                if in_heading[id] {
+                    up.heading_len += len;
+                }
+                continue;
             }
             NodeKind::Element { tag, .. } => {
                 if tag == Tag::Br {
@@ -2586,6 +2811,20 @@ struct Writer<'a> {
     pending: u8,
 }
 
+/// Whether the character at `at` (a char boundary) of `text` is blank
+/// (see [`is_blank`]), and its width in bytes.
+fn blank_at(text: &str, at: usize) -> (bool, usize) {
+    let byte = text.as_bytes()[at];
+    if byte.is_ascii() {
+        return (
+            matches!(byte, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' '),
+            1,
+        );
+    }
+    let c = text[at..].chars().next().expect("at is a char boundary");
+    (is_blank(c), c.len_utf8())
+}
+
 /// Whitespace, plus the invisible characters pages use as spacers (zero
 /// width space, word joiner, stray byte-order marks). Zero width joiners
 /// are kept: scripts and emoji need them.
@@ -2595,15 +2834,51 @@ fn is_blank(c: char) -> bool {
 
 impl Writer<'_> {
     fn text(&mut self, text: &str) {
-        if text.starts_with(is_blank) {
-            self.pending = self.pending.max(1);
-        }
-        for (index, word) in text
-            .split(is_blank)
-            .filter(|word| !word.is_empty())
-            .enumerate()
-        {
-            if index > 0 {
+        // Words are the runs between blanks; each one after a blank (in
+        // this text) is set apart by at least a space, and so is what
+        // follows a text that ends with one.
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        let mut after_blank = false;
+        while at < bytes.len() {
+            let (blank, width) = blank_at(text, at);
+            if blank {
+                after_blank = true;
+                at += width;
+                continue;
+            }
+            // A run of words each set apart by one space comes out as it
+            // is: it is copied whole rather than word by word.
+            let start = at;
+            at += width;
+            loop {
+                while at < bytes.len() {
+                    // Eight ASCII bytes at a time up to the next blank.
+                    if let Some(chunk) = bytes.get(at..at + 8) {
+                        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+                        if word & HIGH_BITS == 0 {
+                            let blanks = ascii_blanks(word);
+                            if blanks == 0 {
+                                at += 8;
+                                continue;
+                            }
+                            at += (blanks.trailing_zeros() / 8) as usize;
+                            break;
+                        }
+                    }
+                    let (blank, width) = blank_at(text, at);
+                    if blank {
+                        break;
+                    }
+                    at += width;
+                }
+                if at + 1 < bytes.len() && bytes[at] == b' ' && !blank_at(text, at + 1).0 {
+                    at += 1;
+                    continue;
+                }
+                break;
+            }
+            if after_blank {
                 self.pending = self.pending.max(1);
             }
             if !self.out.is_empty() {
@@ -2617,9 +2892,10 @@ impl Writer<'_> {
                 }
             }
             self.pending = 0;
-            self.out.push_str(word);
+            self.out.push_str(&text[start..at]);
+            after_blank = false;
         }
-        if text.ends_with(is_blank) {
+        if after_blank {
             self.pending = self.pending.max(1);
         }
     }
@@ -2671,14 +2947,16 @@ fn write_text(analysis: &Analysis<'_>, root: NodeId, out: &mut String) {
                             writer.brk(3);
                         }
                         stack.push((id, true));
-                        let children: Vec<NodeId> = doc.children(id).collect();
-                        stack.extend(children.into_iter().rev().map(|child| (child, false)));
+                        let first = stack.len();
+                        stack.extend(doc.children(id).map(|child| (child, false)));
+                        stack[first..].reverse();
                     }
                 }
             }
             NodeKind::Document => {
-                let children: Vec<NodeId> = doc.children(id).collect();
-                stack.extend(children.into_iter().rev().map(|child| (child, false)));
+                let first = stack.len();
+                stack.extend(doc.children(id).map(|child| (child, false)));
+                stack[first..].reverse();
             }
         }
     }
@@ -2818,6 +3096,54 @@ mod tests {
             let doc = crate::dom::parse(&html);
             let text = extract(&doc, None, &[]).text;
             assert_eq!(text.starts_with("Le conseil"), !kept, "{head}: {text}");
+        }
+    }
+
+    #[test]
+    fn measure_counts_as_char_by_char() {
+        fn by_chars(text: &str) -> (u32, u32) {
+            let (mut len, mut commas, mut in_space) = (0u32, 0u32, true);
+            for c in text.chars() {
+                if is_blank(c) {
+                    len += u32::from(!in_space);
+                    in_space = true;
+                    continue;
+                }
+                in_space = false;
+                len += if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF) {
+                    2
+                } else {
+                    1
+                };
+                commas += u32::from(matches!(c, ',' | '，' | '、' | '،'));
+            }
+            (len - u32::from(len > 0 && in_space), commas)
+        }
+        let mut text = String::new();
+        for piece in [
+            "  a, b\t\tc\r\n",
+            "x",
+            "\u{b}\u{c}",
+            "東京、",
+            " \u{200b} ",
+            ",,,,,,,,",
+            "\u{1f}\u{7f}\u{e}\u{8}",
+            "long word without blanks",
+            "  \n\n  ",
+            "é,",
+            "\u{a0}z",
+        ] {
+            text.push_str(piece);
+            for start in 0..text.len() {
+                if text.is_char_boundary(start) {
+                    assert_eq!(
+                        measure(&text[start..]),
+                        by_chars(&text[start..]),
+                        "{:?}",
+                        &text[start..]
+                    );
+                }
+            }
         }
     }
 
