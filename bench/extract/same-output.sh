@@ -27,13 +27,17 @@ done
 work="$(mktemp -d /tmp/wirewatch-same-output.XXXXXX)"
 trap 'git -C "$repo" worktree remove --force "$work/base" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-dump() { # TREE OUT
-  (cd "$1" && nice cargo run --quiet --release -p wirewatch-cleaner --example dump -- "$dirs" "$2")
+# The base builds in a target dir of its own: in a shared one, its example
+# binary would take the place of this tree's (cargo links the last build's
+# output there and does not link it again for a tree it finds up to date),
+# and a later run would compare the base with itself.
+dump() { # TREE TARGET_DIR OUT
+  (cd "$1" && CARGO_TARGET_DIR="$2" nice cargo run --quiet --release -p wirewatch-cleaner --example dump -- "$dirs" "$3")
 }
-dump "$repo" "$work/this.txt"
+dump "$repo" "$CARGO_TARGET_DIR" "$work/this.txt"
 git -C "$repo" worktree add --quiet --detach "$work/base" "$base"
 cp "$repo/crates/cleaner/examples/dump.rs" "$work/base/crates/cleaner/examples/dump.rs"
-dump "$work/base" "$work/base.txt"
+dump "$work/base" "$CARGO_TARGET_DIR-same-output-base" "$work/base.txt"
 pages=$(wc -l < "$work/this.txt")
 if cmp -s "$work/base.txt" "$work/this.txt"; then
   echo "identical: $pages pages (base $base)"
