@@ -89,10 +89,26 @@ fn silent_clients_fill_the_listener_for_at_most_the_head_timeout_and_the_excess_
         assert!(started.elapsed() < Duration::from_secs(30), "never up");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let silent: Vec<std::net::TcpStream> = (0..64)
-        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
-        .collect();
-    std::thread::sleep(Duration::from_millis(500));
+    // 64 silent clients, each holding a slot. The server's task for the
+    // last /healthz poll may still hold its slot for a moment after that
+    // answer: a silent client accepted meanwhile is told busy at once, and
+    // is replaced by another until all 64 hold slots.
+    let mut silent: Vec<std::net::TcpStream> = Vec::new();
+    let filling = Instant::now();
+    loop {
+        while silent.len() < 64 {
+            silent.push(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        silent.retain(|stream| !was_answered(stream));
+        if silent.len() == 64 {
+            break;
+        }
+        assert!(
+            filling.elapsed() < Duration::from_secs(4),
+            "the 64 slots never filled"
+        );
+    }
     let filled_at = Instant::now();
     let busy = http_get(port, "/healthz");
     // The silent clients are closed by the server after the head timeout.
@@ -146,4 +162,17 @@ fn silent_clients_fill_the_listener_for_at_most_the_head_timeout_and_the_excess_
         answer.starts_with("HTTP/1.1 431"),
         "a 32 KiB head was not refused as too large: {answer}"
     );
+}
+
+/// Whether the server already wrote to (or closed) this client's
+/// connection, without waiting.
+fn was_answered(stream: &std::net::TcpStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let answered = match stream.peek(&mut byte) {
+        Ok(_) => true,
+        Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
+    };
+    stream.set_nonblocking(false).unwrap();
+    answered
 }
