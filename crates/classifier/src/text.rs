@@ -1007,8 +1007,8 @@ impl NormText {
                 // scripts end a sentence too: the CJK "。！？；", the
                 // Devanagari danda "।" and "॥", the Arabic "؟" and "؛"
                 // and the Urdu full stop "۔".
-                '!' | '?' | ';' | '\u{3002}' | '\u{ff01}' | '\u{ff1f}' | '\u{ff1b}' | '\u{0964}'
-                | '\u{0965}' | '\u{061f}' | '\u{061b}' | '\u{06d4}' => {
+                '!' | '?' | ';' | '\u{3002}' | '\u{ff01}' | '\u{ff1f}' | '\u{ff1b}'
+                | '\u{0964}' | '\u{0965}' | '\u{061f}' | '\u{061b}' | '\u{06d4}' => {
                     breaks.hard = true;
                     self.emit(character);
                     *last_space = false;
@@ -1192,7 +1192,10 @@ mod tests {
     #[test]
     fn sentence_ends_at_full_stops_of_other_scripts() {
         let mut norm = NormText::default();
-        norm.build("T", "中国反对。美国制裁！ भारत आगे है। तोपों की आपूर्ति هل هذا؟ نعم");
+        norm.build(
+            "T",
+            "中国反对。美国制裁！ भारत आगे है। तोपों की आपूर्ति هل هذا؟ نعم",
+        );
         let sentences: Vec<(&str, u32)> = words(&norm);
         let sentence_of = |word: &str| {
             sentences
