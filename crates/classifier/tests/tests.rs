@@ -322,6 +322,20 @@ mod hard_negatives {
     }
 
     #[test]
+    fn welfare_and_traffic_penalties() {
+        assert_not_flagged(
+            "Bürgergeld: Koalition will Sanktionen verschärfen",
+            "Die Bundesregierung will die Sanktionen für Bürgergeld-Empfänger verschärfen, die Arbeit \
+             ablehnen. Die Jobcenter verhängten rund 200.000 Leistungsminderungen.",
+        );
+        assert_not_flagged(
+            "Госдума ужесточила санкции за нарушение правил парковки",
+            "Государственная Дума ужесточила санкции за нарушение правил парковки: штраф для водителей \
+             вырастет до 15 тысяч рублей.",
+        );
+    }
+
+    #[test]
     fn markets_pages_moved_by_sanctions_in_other_scripts() {
         assert_not_flagged(
             "국제유가 상승…대러 제재 강화 우려",
