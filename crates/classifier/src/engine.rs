@@ -163,6 +163,11 @@ fn get_bit(bits: &[u64], index: usize) -> bool {
     bits[index / 64] & (1 << (index % 64)) != 0
 }
 
+/// How many text sentences must come before a closing line for a
+/// `closing_sentences` rule to read it as an aside: in a two-line item the
+/// last line is the story.
+const MIN_SENTENCES_BEFORE_CLOSING: u32 = 3;
+
 /// Per-article working memory, reused across articles.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
@@ -837,6 +842,21 @@ impl Engine {
         }
         if !rule.none_in_title.is_empty() && self.title_holds(scratch, &rule.none_in_title) {
             return None;
+        }
+        // A closing aside: every hit of the first entry in the last
+        // sentences of a text that tells at least three sentences before
+        // them, none in the title (sentence 0 is the title's).
+        if rule.closing_sentences > 0 {
+            let last = scratch.text.tokens.last().map_or(0, |token| token.sentence);
+            let first = last.saturating_sub(rule.closing_sentences - 1);
+            let closing = first > MIN_SENTENCES_BEFORE_CLOSING
+                && rule.all[0].iter().all(|&concept| {
+                    self.hits_of(scratch, concept)
+                        .all(|hit| !hit.in_title && hit.sentence >= first)
+                });
+            if !closing {
+                return None;
+            }
         }
         let hits = &scratch.hits;
         let mut best: Option<Vec<u32>> = None;

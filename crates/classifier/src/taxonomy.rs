@@ -148,7 +148,16 @@ struct RawRule {
     /// The match must be found in at least this many sentences.
     #[serde(default = "default_min_sentences")]
     min_sentences: Spanned<u32>,
+    /// When over 0, the rule holds only if every hit of its first `all`
+    /// entry lies in the article's last this-many sentences, none in the
+    /// title: a measure named once in a closing line is an aside.
+    #[serde(default = "default_closing_sentences")]
+    closing_sentences: Spanned<u32>,
     weight: Spanned<f32>,
+}
+
+fn default_closing_sentences() -> Spanned<u32> {
+    Spanned::new(0..0, 0)
 }
 
 fn default_min_sentences() -> Spanned<u32> {
@@ -175,6 +184,9 @@ pub(crate) struct Rule {
     pub window: u32,
     pub scope: Scope,
     pub min_sentences: u32,
+    /// Only the article's last this-many sentences hold the first entry's
+    /// hits (0: anywhere).
+    pub closing_sentences: u32,
     pub weight: f32,
 }
 
@@ -653,6 +665,16 @@ impl Builder {
             );
             ok = false;
         }
+        let closing_sentences = *raw.closing_sentences.get_ref();
+        if closing_sentences > 5 {
+            self.error(
+                path,
+                source,
+                raw.closing_sentences.span().start,
+                format!("closing_sentences {closing_sentences} is over 5"),
+            );
+            ok = false;
+        }
         let mut all = Vec::new();
         for entry in raw.all.get_ref() {
             match self.resolve(path, source, entry) {
@@ -709,6 +731,7 @@ impl Builder {
             window,
             scope: raw.scope,
             min_sentences,
+            closing_sentences,
             weight,
         })
     }

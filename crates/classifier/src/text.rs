@@ -1003,7 +1003,12 @@ impl NormText {
                     self.emit('.');
                     *last_space = false;
                 }
-                '!' | '?' | ';' => {
+                // Full stops, question marks and semicolons of other
+                // scripts end a sentence too: the CJK "。！？；", the
+                // Devanagari danda "।" and "॥", the Arabic "؟" and "؛"
+                // and the Urdu full stop "۔".
+                '!' | '?' | ';' | '\u{3002}' | '\u{ff01}' | '\u{ff1f}' | '\u{ff1b}'
+                | '\u{0964}' | '\u{0965}' | '\u{061f}' | '\u{061b}' | '\u{06d4}' => {
                     breaks.hard = true;
                     self.emit(character);
                     *last_space = false;
@@ -1181,6 +1186,30 @@ mod tests {
         // "Corp." and "Ltd." do not end a sentence; "e.g." is single letters.
         assert_eq!(sentence_of("ltd"), 5);
         assert_eq!(sentence_of("ok"), 5);
+    }
+
+    /// The full stops of CJK, Devanagari, Arabic and Urdu end sentences.
+    #[test]
+    fn sentence_ends_at_full_stops_of_other_scripts() {
+        let mut norm = NormText::default();
+        norm.build(
+            "T",
+            "中国反对。美国制裁！ भारत आगे है। तोपों की आपूर्ति هل هذا؟ نعم",
+        );
+        let sentences: Vec<(&str, u32)> = words(&norm);
+        let sentence_of = |word: &str| {
+            sentences
+                .iter()
+                .find(|(candidate, _)| *candidate == word)
+                .map(|(_, sentence)| *sentence)
+                .unwrap()
+        };
+        assert_eq!(sentence_of("中国反对"), 1);
+        assert_eq!(sentence_of("美国制裁"), 2);
+        assert_eq!(sentence_of("भारत"), 3);
+        assert_eq!(sentence_of("तोपों"), 4);
+        assert_eq!(sentence_of("هل"), 4);
+        assert_eq!(sentence_of("نعم"), 5);
     }
 
     #[test]

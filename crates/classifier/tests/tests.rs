@@ -303,6 +303,51 @@ mod hard_negatives {
              as troops held exercises near the border.",
         );
     }
+
+    #[test]
+    fn sanctions_named_only_in_a_closing_line() {
+        assert_not_flagged(
+            "Russia starts large naval drills in the Baltic",
+            "More than 30 warships began a week of drills in the Baltic Sea on Monday. Crews practised \
+             air defence and cruise-missile launches, the defence ministry said. NATO navies are \
+             watching the exercise closely. Bomber crews trained over Kaliningrad at the same time. \
+             The EU has adopted many sanctions packages against Russia since the war began.",
+        );
+        // A two-line item told by its last line is the story.
+        let short = classify(
+            "EU adopts new measures",
+            "Ministers met in Brussels on Monday. The EU imposed sanctions on 20 Russian banks.",
+        );
+        assert!(flagged(&short).contains(&"SANCTIONS"), "{:?}", short.labels);
+    }
+
+    #[test]
+    fn welfare_and_traffic_penalties() {
+        assert_not_flagged(
+            "Bürgergeld: Koalition will Sanktionen verschärfen",
+            "Die Bundesregierung will die Sanktionen für Bürgergeld-Empfänger verschärfen, die Arbeit \
+             ablehnen. Die Jobcenter verhängten rund 200.000 Leistungsminderungen.",
+        );
+        assert_not_flagged(
+            "Госдума ужесточила санкции за нарушение правил парковки",
+            "Государственная Дума ужесточила санкции за нарушение правил парковки: штраф для водителей \
+             вырастет до 15 тысяч рублей.",
+        );
+    }
+
+    #[test]
+    fn markets_pages_moved_by_sanctions_in_other_scripts() {
+        assert_not_flagged(
+            "국제유가 상승…대러 제재 강화 우려",
+            "국제유가가 미국의 대러시아 제재 강화 우려 속에 이틀 연속 상승했다. 서부텍사스산원유는 배럴당 \
+             78.5달러에 거래를 마쳤다. 코스피는 정유주 강세에 힘입어 0.6% 올랐다.",
+        );
+        assert_not_flagged(
+            "कच्चे तेल की कीमतों में उछाल",
+            "ब्रेंट कच्चे तेल की कीमत 83 डॉलर प्रति बैरल पहुंच गई। रूस पर पश्चिमी प्रतिबंधों के कारण \
+             आपूर्ति घटने की आशंका है। रूसी तेल ले जाने वाले टैंकरों से भारत को होने वाली आपूर्ति प्रभावित हो सकती है।",
+        );
+    }
 }
 
 mod taxonomy {
