@@ -1131,6 +1131,23 @@ mod tests {
             .collect()
     }
 
+    /// The sentence number of a word of `text` (under the title "T").
+    fn sentence_numbers(text: &str) -> impl Fn(&str) -> u32 {
+        let mut norm = NormText::default();
+        norm.build("T", text);
+        let numbered: Vec<(String, u32)> = words(&norm)
+            .into_iter()
+            .map(|(word, sentence)| (word.to_owned(), sentence))
+            .collect();
+        move |word| {
+            numbered
+                .iter()
+                .find(|(candidate, _)| candidate == word)
+                .unwrap_or_else(|| panic!("no word {word:?}"))
+                .1
+        }
+    }
+
     #[test]
     fn lowercases_and_numbers_sentences() {
         let mut norm = NormText::default();
@@ -1161,19 +1178,9 @@ mod tests {
     /// words with other letters in the general one: both number alike.
     #[test]
     fn sentence_ends_after_ascii_and_other_words() {
-        let mut norm = NormText::default();
-        norm.build(
-            "T",
+        let sentence_of = sentence_numbers(
             "Sent to Zürich. Then Dr. Müller left; CAPT. Ono came! São Paulo. Corp. Ltd. e.g. Ok?",
         );
-        let sentences: Vec<(&str, u32)> = words(&norm);
-        let sentence_of = |word: &str| {
-            sentences
-                .iter()
-                .find(|(candidate, _)| *candidate == word)
-                .map(|(_, sentence)| *sentence)
-                .unwrap()
-        };
         assert_eq!(sentence_of("sent"), 1);
         assert_eq!(sentence_of("zürich"), 1);
         assert_eq!(sentence_of("then"), 2);
@@ -1191,19 +1198,8 @@ mod tests {
     /// The full stops of CJK, Devanagari, Arabic and Urdu end sentences.
     #[test]
     fn sentence_ends_at_full_stops_of_other_scripts() {
-        let mut norm = NormText::default();
-        norm.build(
-            "T",
-            "中国反对。美国制裁！ भारत आगे है। तोपों की आपूर्ति هل هذا؟ نعم",
-        );
-        let sentences: Vec<(&str, u32)> = words(&norm);
-        let sentence_of = |word: &str| {
-            sentences
-                .iter()
-                .find(|(candidate, _)| *candidate == word)
-                .map(|(_, sentence)| *sentence)
-                .unwrap()
-        };
+        let sentence_of =
+            sentence_numbers("中国反对。美国制裁！ भारत आगे है। तोपों की आपूर्ति هل هذا؟ نعم");
         assert_eq!(sentence_of("中国反对"), 1);
         assert_eq!(sentence_of("美国制裁"), 2);
         assert_eq!(sentence_of("भारत"), 3);
