@@ -158,6 +158,10 @@ fn silent_clients_fill_the_listener_for_at_most_the_head_timeout_and_the_excess_
         "a silent client was held {last:?}"
     );
     assert!(served_again.starts_with("HTTP/1.1 200"), "{served_again}");
+    // Most runs refuse the head at the read buffer's cap; the one that
+    // once got through (the whole head in one read into a grown buffer)
+    // is stopped by the server's head-size limit, and cannot be forced
+    // from here: this catches the limit's loss only in such a run.
     assert!(
         answer.starts_with("HTTP/1.1 431"),
         "a 32 KiB head was not refused as too large: {answer}"
